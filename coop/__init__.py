@@ -1,0 +1,56 @@
+"""Coop: educational cooperation of schools and their partners."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+
+from . import (
+    api,
+    audit,
+    auth,
+    cli,
+    config,
+    errors,
+    extensions,
+    feeds,
+    security,
+    sqlcount,
+    tenancy,
+    uploads,
+    views,
+)
+from .models import ROLES
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(config.load(Path(app.instance_path)))
+    app.config["MIGRATIONS_DIR"] = MIGRATIONS_DIR
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(Path(app.root_path) / "translations")
+    if test_config:
+        app.config.update(test_config)
+
+    extensions.init_app(app)
+    sqlcount.init_app(app)
+    tenancy.init_app(app)
+    audit.init_app(app)
+    security.init_app(app)  # before auth: an expired session ends before anything else
+    auth.init_app(app)
+    api.init_app(app)
+    feeds.init_app(app)
+    uploads.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    views.init_app(app)
+
+    app.add_template_global(lambda role: ROLES.get(role, role), "role_label")
+    app.add_url_rule("/", "root", lambda: redirect(url_for("admin.index")))
+
+    if app.config["AUTO_MIGRATE"]:
+        cli.upgrade_database(app)
+    return app

@@ -1,0 +1,129 @@
+"""History of every change, written from SQLAlchemy session events so that no
+view, command or import can forget it. Rows go into the same transaction as the
+change they describe, so a rolled-back change leaves no history either."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from flask import Flask, has_request_context, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import event, insert, inspect
+from sqlalchemy.orm import Session
+
+from .models import History, Partner, School, Tracked
+from .tenancy import SYSTEM, current_principal
+
+ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Moved to the trash"),
+    "restore": _l("Restored from the trash"),
+    "transition": _l("State changed"),
+    "purge": _l("Deleted for good"),
+}
+
+# Bookkeeping columns: they change on every write and tell nothing new.
+QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
+SECRET_FIELDS = {"password_hash", "token"}
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-friendly form of a column value."""
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def _changes(obj: Any, created: bool) -> dict[str, list[Any]]:
+    state = inspect(obj)
+    changes: dict[str, list[Any]] = {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in QUIET_FIELDS:
+            continue
+        history = state.attrs[attr.key].history
+        if created:
+            before, after = None, getattr(obj, attr.key)
+        elif history.has_changes():
+            before = history.deleted[0] if history.deleted else None
+            after = history.added[0] if history.added else None
+        else:
+            continue
+        if after is None and created:
+            continue
+        if attr.key in SECRET_FIELDS:
+            before, after = ("***" if before else None), "***"
+        changes[attr.key] = [_plain(before), _plain(after)]
+    for rel in state.mapper.relationships:
+        if not rel.uselist or rel.viewonly:
+            continue
+        history = state.attrs[rel.key].history
+        if history.has_changes():
+            changes[rel.key] = [[str(o) for o in history.deleted], [str(o) for o in history.added]]
+    return changes
+
+
+def _action(obj: Any, changes: dict[str, list[Any]], created: bool) -> str:
+    if created:
+        return "create"
+    if getattr(obj, "_coop_transition", None):
+        return "transition"
+    if "deleted_at" in changes:
+        return "delete" if changes["deleted_at"][1] else "restore"
+    return "update"
+
+
+def _school_id(obj: Any) -> int | None:
+    if isinstance(obj, School):
+        return obj.id
+    return getattr(obj, "school_id", None)
+
+
+def _record(session: Session, flush_context: Any) -> None:
+    principal = current_principal()
+    actor = {
+        "user_id": None if principal is SYSTEM else getattr(principal, "id", None),
+        "user_email": "system" if principal is SYSTEM else getattr(principal, "email", "") or "",
+        "ip": (request.remote_addr or "") if has_request_context() else "",
+        "at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+    }
+    rows = []
+    changed = [(obj, True) for obj in session.new] + [(obj, False) for obj in session.dirty]
+    for obj, created in changed:
+        if not isinstance(obj, Tracked) or (not created and not session.is_modified(obj)):
+            continue
+        changes = _changes(obj, created)
+        transition = obj.__dict__.pop("_coop_transition", None)
+        if changes or created:
+            action = "transition" if transition else _action(obj, changes, created)
+            rows.append(_row(actor, obj, action, changes, transition["comment"] if transition else ""))
+    rows += [_row(actor, obj, "purge", {}, "") for obj in session.deleted if isinstance(obj, Tracked)]
+    if rows:
+        session.connection().execute(insert(History.__table__), rows)
+
+
+def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: str) -> dict[str, Any]:
+    label = (obj.short_name or obj.name) if isinstance(obj, Partner) else str(obj)
+    return {
+        **actor,
+        "action": action,
+        "table_name": obj.__tablename__,
+        "row_id": obj.id,
+        "row_version": obj.version,
+        "school_id": _school_id(obj),
+        "summary": label[:500],
+        "changes": changes,
+        "comment": comment,
+    }
+
+
+def init_app(app: Flask) -> None:
+    app.add_template_global(lambda action: ACTIONS.get(action, action), "history_action")
+    if not event.contains(Session, "after_flush", _record):
+        event.listen(Session, "after_flush", _record)

@@ -1,0 +1,258 @@
+"""Sign-in and sign-out (Flask-Login), and loading the user of each request."""
+
+from __future__ import annotations
+
+import math
+import time
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_limiter import RequestLimit
+from flask_login import current_user, login_required, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+from wtforms import EmailField, PasswordField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from . import demo_data, passwords, security
+from .extensions import db, limiter, login_manager
+from .models import User, utcnow
+from .tenancy import as_system
+
+bp = Blueprint("auth", __name__)
+
+
+# Failed attempts allowed before the door answers 429 (moving windows).
+ADDRESS_LIMIT = "5 per 40 seconds"
+ACCOUNT_LIMIT = "10 per hour"
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=255)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=256)])
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"), validators=[DataRequired(), Length(max=passwords.MAX_LENGTH)]
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[DataRequired()],
+        description=_l("At least %(n)d characters; not a common password", n=passwords.MIN_LENGTH),
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new_password", message=_l("The passwords do not match."))],
+    )
+
+
+def find_user(email: str) -> User | None:
+    """The account with this e-mail, looked up as the system (before anyone signs in)."""
+    stmt = select(User).where(func.lower(User.email) == email.strip().lower())
+    return db.session.execute(stmt, execution_options={"skip_scope": True}).scalar_one_or_none()
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> User | None:
+    # The id carries the account's session epoch: disabling an account or
+    # changing its password bumps the epoch and so ends its sessions.
+    ident, _, epoch = user_id.partition(":")
+    if not ident.isdigit() or not epoch.isdigit():
+        return None
+    stmt = select(User).where(User.id == int(ident))
+    user = db.session.execute(stmt, execution_options={"skip_scope": True}).scalar_one_or_none()
+    if user is None or user.session_epoch != int(epoch) or not user.is_active:
+        return None
+    return user
+
+
+# --- throttling: only failed attempts count --------------------------------------
+
+
+def _account_key() -> str:
+    """The account a sign-in attempt is aimed at (the signed-in one on the password page)."""
+    email = request.form.get("email") or (current_user.email if current_user.is_authenticated else "")
+    return "account:" + email.strip().lower()
+
+
+def _attempt_failed(response: Response) -> bool:
+    return bool(g.get("auth_failed"))
+
+
+def _too_many_attempts(limit: RequestLimit) -> Response:
+    """The same page again, with how long to wait, as 429 Too Many Requests."""
+    wait = max(1, math.ceil(limit.reset_at - time.time()))
+    flash(gettext("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait), "error")
+    if request.endpoint == "auth.change_password":
+        page = _change_password_page(ChangePasswordForm(formdata=None))
+    else:
+        page = _login_page(LoginForm(formdata=None, data={"email": request.form.get("email", "")}))
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+# The sign-in form and the password page share one budget per account.
+account_limit = limiter.shared_limit(
+    ACCOUNT_LIMIT,
+    scope="account",
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+    on_breach=_too_many_attempts,
+)
+address_limit = limiter.limit(
+    ADDRESS_LIMIT, methods=["POST"], deduct_when=_attempt_failed, on_breach=_too_many_attempts
+)
+
+
+@cache
+def _dummy_hash() -> str:
+    return generate_password_hash("no such account", method="scrypt")
+
+
+def _check_password(user: User | None, password: str) -> bool:
+    """An unknown e-mail costs the same hashing time as a wrong password: the
+    answer's delay does not tell which e-mails have accounts."""
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return False
+    return user.check_password(password)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a local path may be a redirect target after sign-in."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.index")
+
+
+def _demo_accounts() -> list[dict[str, str]]:
+    if not current_app.config["SHOW_DEMO_ACCOUNTS"]:
+        return []
+    return [
+        {"email": email, "password": password, "label": name}
+        for email, password, _role, _school, _partner, name in demo_data.DEMO_USERS
+        if find_user(email) is not None
+    ]
+
+
+def _login_page(form: LoginForm) -> str:
+    next_url = request.values.get("next", "")
+    return render_template("coop/login.html", form=form, next_url=next_url, demo_accounts=_demo_accounts())
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@address_limit
+@account_limit
+def login() -> Any:
+    form = LoginForm()
+    next_url = request.values.get("next", "")
+    if form.validate_on_submit():
+        user = find_user(form.email.data)
+        if not _check_password(user, form.password.data):
+            g.auth_failed = True
+            flash(gettext("Wrong e-mail or password."), "error")
+        elif not user.is_active:
+            flash(gettext("This account is disabled. Ask the site administrator."), "error")
+        else:
+            session.clear()  # a fresh session at sign-in: nothing carried over from before
+            login_user(user)
+            security.start_session()
+            with as_system():
+                user.last_login_at = utcnow()
+                db.session.commit()
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password", next=_safe_next(next_url)))
+            return redirect(_safe_next(next_url))
+    elif request.method == "POST" and form.csrf_token.errors:
+        flash(gettext("The form has expired. Please try again."), "error")
+    return _login_page(form)
+
+
+def _change_password_page(form: ChangePasswordForm) -> str:
+    return render_template(
+        "coop/change_password.html",
+        form=form,
+        next_url=request.values.get("next", ""),
+        forced=current_user.must_change_password,
+    )
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+@account_limit
+def change_password() -> Any:
+    """Any signed-in user's own password; the only page open while a temporary
+    password waits to be changed."""
+    form = ChangePasswordForm()
+    user = current_user._get_current_object()
+    if form.validate_on_submit():
+        new = form.new_password.data
+        reasons = passwords.problems(new, [user.email, user.name])
+        if not user.check_password(form.current_password.data):
+            g.auth_failed = True
+            form.current_password.errors.append(gettext("Wrong password."))
+        elif new == form.current_password.data:
+            form.new_password.errors.append(gettext("The new password must differ from the current one."))
+        elif reasons:
+            form.new_password.errors.extend(reasons)
+        else:
+            with as_system():
+                user.set_password(new)
+                user.must_change_password = False
+                user.session_epoch += 1  # every other session of this account ends
+                db.session.commit()
+            login_user(user)  # this one goes on, under the new epoch
+            flash(gettext("Your password has been changed."), "info")
+            return redirect(_safe_next(request.values.get("next")))
+    return _change_password_page(form)
+
+
+def _require_password_change() -> Any:
+    """A temporary password opens nothing but the page that replaces it."""
+    if (
+        current_user.is_authenticated
+        and current_user.must_change_password
+        and request.endpoint not in ("auth.change_password", "auth.logout", "static", "admin.static")
+    ):
+        target = request.full_path if request.method == "GET" else None
+        return redirect(url_for("auth.change_password", next=target))
+    return None
+
+
+# GET too: signing out by a link or by typing the address must work; a forged
+# sign-out harms nobody.
+@bp.route("/logout", methods=["GET", "POST"])
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash(gettext("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to open this page.")
+    login_manager.session_protection = "strong"
+    app.before_request(_require_password_change)
+    app.register_blueprint(bp)

@@ -1,0 +1,213 @@
+"""`flask --app app coop …` commands: thin wrappers over importable functions."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from flask_migrate import upgrade
+
+from . import backup, bench_data, demo, security, users
+from .extensions import db
+from .lookup import NameLookupError, find_school
+from .models import ROLES
+from .plan_io import importer
+from .plan_io.export import FORMATS, export_filename
+from .plan_io.imported import PlanFileError
+from .plan_io.plan import build_plan
+
+coop_cli = AppGroup("coop", help="Coop: demo data, users, plans, reports.")
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the database schema to the latest migration."""
+    with app.app_context():
+        upgrade(directory=str(app.config["MIGRATIONS_DIR"]))
+
+
+@coop_cli.command("demo")
+def demo_command() -> None:
+    """Load the demo data (СОШ № 31 and its 48-event plan, demo users); idempotent."""
+    demo.load_demo()
+    click.echo("Демо-данные загружены.")
+
+
+@coop_cli.command("create-user")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--role", required=True, type=click.Choice(list(ROLES)))
+@click.option("--school", "school_name", help="School's full or short name (created if new).")
+@click.option("--partner", "partner_name", help="Partner's full or short name (created if new).")
+@click.option("--name", default="", help="Display name.")
+def create_user_command(
+    email: str, password: str, role: str, school_name: str | None, partner_name: str | None, name: str
+) -> None:
+    """Create a user, or update the one with this e-mail."""
+    try:
+        user, created = users.create_user(
+            email=email,
+            password=password,
+            role=role,
+            school_name=school_name,
+            partner_name=partner_name,
+            name=name,
+        )
+    except (users.UserError, NameLookupError) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    verb = "создан" if created else "обновлён"
+    click.echo(f"Пользователь {user.email} ({ROLES[user.role]}) {verb}.")
+
+
+@coop_cli.command("export-plan")
+@click.option("--school", "school_name", required=True, help="School's full or short name, or a unique part.")
+@click.option(
+    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
+)
+@click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)))
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+def export_plan_command(school_name: str, year: int, fmt: str, output: Path | None) -> None:
+    """Export a school's network plan for an academic year (json, xlsx, docx, ics)."""
+    try:
+        school = find_school(school_name)
+    except NameLookupError as error:
+        raise click.ClickException(str(error)) from error
+    plan = build_plan(school, year)
+    data = FORMATS[fmt].render(plan)
+    if output is None and fmt in ("json", "ics"):
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    output = output or Path(export_filename(plan, fmt))
+    try:
+        output.write_bytes(data)
+    except OSError as error:
+        raise click.ClickException(f"Не удалось записать {output}: {error.strerror}") from error
+    click.echo(f"{school.short_name}, {plan.year_label}: {len(plan.events)} мероприятий → {output}", err=True)
+
+
+@coop_cli.command("import-plan")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--school", "school_name", required=True, help="School's full or short name, or a unique part.")
+@click.option(
+    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
+)
+@click.option("--dry-run", is_flag=True, help="Show what the import would do; write nothing.")
+def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) -> None:
+    """Import a network plan from .docx, .xlsx or .csv into the school's programme for YEAR.
+
+    Partners only similar to ones in the directory are added as new organisations
+    (the web import lets a person choose); run with --dry-run first to see them.
+    """
+    try:
+        with file.open("rb") as stream:
+            data = stream.read(importer.MAX_BYTES + 1)
+    except OSError as error:
+        raise click.ClickException(f"Не удалось прочитать {file}: {error.strerror}") from error
+    try:
+        school = find_school(school_name)
+        plan = importer.read_plan(data, file.name)
+        preview = importer.prepare(plan, school, year)
+        if preview.undecided:
+            choices = {partner.field_name: importer.NEW for partner in preview.undecided}
+            preview = importer.prepare(plan, school, year, choices)
+    except (NameLookupError, PlanFileError, importer.ImportRefused) as error:
+        raise click.ClickException(str(error)) from error
+    for line in importer.details(preview):
+        click.echo(line)
+    if preview.errors:
+        raise click.ClickException("В файле есть ошибки (см. выше): ничего не записано.")
+    if dry_run:
+        click.echo("Пробный запуск: ничего не записано.")
+        return
+    try:
+        result = importer.apply(preview)
+    except importer.ImportRefused as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(str(result))
+
+
+def _bench_size(name: str, low: int, high: int | None = None) -> Callable[[Any], Any]:
+    return click.option(
+        f"--{name}", type=click.IntRange(low, high), default=bench_data.DEFAULTS[name], show_default=True
+    )
+
+
+@coop_cli.command("bench-data")
+@_bench_size("schools", 1)
+@_bench_size("partners", 1)
+@_bench_size("agreements", 1)
+@_bench_size("events", 0)
+@_bench_size("years", 1, 10)
+@_bench_size("users", 0)
+@click.option("--seed", type=int, default=bench_data.DEFAULTS["seed"], show_default=True)
+def bench_data_command(**sizes: int) -> None:
+    """Generate the regional benchmark data (deterministic for a seed)."""
+    main = bench_data.main_rows(**{k: v for k, v in sizes.items() if k not in ("years", "seed")})
+    try:
+        with click.progressbar(length=main, label="Генерация", show_pos=True) as bar:
+            stats = bench_data.generate(**sizes, progress=bar.update)
+    except bench_data.BenchDataError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    for table, rows in sorted(stats.rows.items()):
+        click.echo(f"  {table:<24} {rows:>10}")
+    click.echo(
+        f"Записано {stats.total} строк за {stats.seconds:.0f} с ({stats.rows_per_second:.0f} строк/с). "
+        f"Пароль всех пользователей: {bench_data.BENCH_PASSWORD}"
+    )
+
+
+@coop_cli.command("check-deploy")
+def check_deploy_command() -> None:
+    """Report what is unsafe in this configuration for production; non-zero exit if anything is."""
+    findings = security.check_deploy(current_app.config, os.environ) + security.check_demo_accounts()
+    for finding in findings:
+        click.echo(f"{finding.code}: {finding.message}")
+    if findings:
+        raise click.ClickException(f"Небезопасных настроек: {len(findings)}.")
+    click.echo("Проблем не найдено.")
+
+
+@coop_cli.command("backup")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Archive (.tar.gz).",
+)
+def backup_command(output: Path) -> None:
+    """Back up the database and the uploaded files into one .tar.gz."""
+    try:
+        manifest = backup.create_backup(output)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(manifest["tables"].values())
+    click.echo(
+        f"Резервная копия: {output} ({rows} строк в {len(manifest['tables'])} таблицах, "
+        f"файлов: {len(manifest['files']) - 1})."
+    )
+
+
+@coop_cli.command("restore")
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace a database that already holds data.")
+def restore_command(archive: Path, force: bool) -> None:
+    """Restore the database and the uploaded files from a backup archive."""
+    try:
+        manifest = backup.restore_backup(archive, force=force)
+    except backup.BackupError as error:
+        raise click.ClickException(str(error)) from error
+    rows = sum(manifest["tables"].values())
+    click.echo(f"Восстановлено из {archive} (копия от {manifest['created_at']}): {rows} строк.")
+    if manifest.get("revision") != backup.head_revision():
+        click.echo("Схема копии старее кода: выполните `flask --app app db upgrade`.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(coop_cli)

@@ -1,0 +1,297 @@
+"""Loading the seeded catalogs and the demo data into the database, idempotently.
+
+Every row is found by its natural key first and created only when missing, so
+running `flask coop demo` twice leaves one copy of everything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+
+from . import demo_data as data
+from . import models as m
+from .extensions import db
+
+T = TypeVar("T")
+
+
+def get_or_create(model: type[T], defaults: dict[str, Any] | None = None, **key: Any) -> T:
+    row = db.session.execute(select(model).filter_by(**key)).scalar_one_or_none()
+    if row is None:
+        row = model(**key, **(defaults or {}))
+        db.session.add(row)
+        db.session.flush()
+    return row
+
+
+def seed_catalogs() -> None:
+    """The default choice lists and the ФГОС results catalog."""
+    for order, name in enumerate(data.PARTNER_KINDS):
+        get_or_create(m.PartnerKind, {"sort_order": order}, name=name)
+    for order, name in enumerate(data.EVENT_KINDS):
+        get_or_create(m.EventKind, {"sort_order": order}, name=name)
+    for order, name in enumerate(data.EVENT_LEVELS):
+        get_or_create(m.EventLevel, {"sort_order": order}, name=name)
+    for order, (code, name) in enumerate(data.AUDIENCES):
+        get_or_create(m.Audience, {"name": name, "sort_order": order}, code=code)
+    for order, name in enumerate(data.POSITIONS):
+        get_or_create(m.Position, {"sort_order": order}, name=name)
+    for order, (code, name, grades) in enumerate(data.FGOS_LEVELS):
+        get_or_create(m.EducationLevel, {"name": name, "grades": grades, "sort_order": order}, code=code)
+    for order, (code, group, subgroup, title) in enumerate(data.FGOS_RESULTS):
+        get_or_create(
+            m.FgosResult,
+            {"group": group, "subgroup": subgroup, "title": title, "sort_order": order},
+            code=code,
+        )
+
+
+def _by_name(model: type[T]) -> dict[str, T]:
+    return {row.name: row for row in db.session.execute(select(model)).scalars()}
+
+
+def _load_partner(demo: data.DemoPartner) -> m.Partner:
+    kinds = _by_name(m.PartnerKind)
+    partner = get_or_create(
+        m.Partner,
+        {
+            "short_name": demo.short_name,
+            "kind": kinds.get(demo.kind),
+            "sphere": demo.sphere,
+            "city": demo.city,
+        },
+        name=demo.name,
+    )
+    for title in demo.resources:
+        get_or_create(m.PartnerResource, partner_id=partner.id, title=title)
+    return partner
+
+
+def _load_events(
+    school: m.School, programme: m.Programme, partner: m.Partner, demo: data.DemoPartner
+) -> list[m.Event]:
+    kinds, levels, positions = _by_name(m.EventKind), _by_name(m.EventLevel), _by_name(m.Position)
+    audiences = {a.code: a for a in db.session.execute(select(m.Audience)).scalars()}
+    sections = {"teachers": "учителя-предметники", "students": "учащиеся"}
+    has_sections = len({e.audience for e in demo.events} - {"parents"}) > 1
+    events = []
+    for line in demo.events:
+        section = sections.get(line.audience, "") if has_sections else ""
+        event = get_or_create(
+            m.Event,
+            {
+                "programme": programme,
+                "kind": kinds.get(line.kind),
+                "level": levels.get(line.level),
+                "audience": audiences.get(line.audience),
+                "grades": line.grades,
+                "first_year": programme.first_year,
+                "last_year": programme.last_year - 1,
+                "state": "approved",
+                "responsible": [positions[p] for p in line.responsible],
+            },
+            school_id=school.id,
+            partner_id=partner.id,
+            section=section,
+            number=line.number,
+            title=line.title,
+        )
+        event.set_timing(line.timing_text)
+        events.append(event)
+    return events
+
+
+def _load_executions(events: list[m.Event], programme: m.Programme, today: dt.date) -> None:
+    """Made-up but plausible execution records for the academic years already over."""
+    for event in events:
+        rng = random.Random(f"{event.school_id}-{event.partner_id}-{event.number}-{event.title}")
+        for year in range(programme.first_year, min(programme.last_year, today.year)):
+            if dt.date(year + 1, 8, 31) >= today:
+                break
+            held = rng.random() < 0.85
+            get_or_create(
+                m.EventExecution,
+                {
+                    "school_id": event.school_id,
+                    "status": "held" if held else "not_held",
+                    "students_count": rng.randint(8, 60) if held and event.audience.code == "students" else 0,
+                    "teachers_count": rng.randint(2, 12)
+                    if held and event.audience.code == "teachers"
+                    else rng.randint(0, 3)
+                    if held
+                    else 0,
+                    "parents_count": rng.randint(15, 80) if held and event.audience.code == "parents" else 0,
+                    "results": "Участники и победители отмечены грамотами"
+                    if held and rng.random() < 0.3
+                    else "",
+                },
+                event_id=event.id,
+                year=year,
+            )
+
+
+# The ФГОС results (by group or subgroup) a students' event of each kind serves: in
+# the demo an event serves those of its partner's agreement. No kind serves the
+# регулятивные УУД, so the coverage matrix has gaps to show.
+FGOS_BY_EVENT_KIND: dict[str, tuple[str, ...]] = {
+    "Профориентация": ("Личностные",),
+    "День открытых дверей": ("Личностные",),
+    "Экскурсия": ("Личностные",),
+    "Профессиональные пробы": ("Личностные", "Предметные"),
+    "Музейный урок": ("Личностные", "Предметные"),
+    "Олимпиада": ("Предметные", "Познавательные УУД"),
+    "Конкурс": ("Познавательные УУД",),
+    "Интеллектуальная игра": ("Познавательные УУД",),
+    "Квест": ("Коммуникативные УУД",),
+    "Конференция": ("Коммуникативные УУД",),
+    "Форум": ("Коммуникативные УУД",),
+    "Фестиваль": ("Коммуникативные УУД",),
+    "Выставка": ("Коммуникативные УУД",),
+}
+
+
+def _link_fgos_results(events: list[m.Event], agreed: list[m.FgosResult]) -> None:
+    """Link each students' event to the agreed results its kind serves, unless it has links already."""
+    for event in events:
+        if event.fgos_results or event.audience is None or event.audience.code != "students":
+            continue
+        serves = FGOS_BY_EVENT_KIND.get(event.kind.name if event.kind else "", ())
+        event.fgos_results = [r for r in agreed if r.group in serves or r.subgroup in serves]
+
+
+def _load_programme(demo: data.DemoProgramme, today: dt.date) -> m.School:
+    school = get_or_create(
+        m.School, {"short_name": demo.school_short_name, "city": demo.city}, name=demo.school_name
+    )
+    programme = get_or_create(
+        m.Programme,
+        {
+            "first_year": demo.first_year,
+            "last_year": demo.last_year,
+            "state": "active",
+            "innovation_status": demo.status,
+            "rationale": demo.rationale,
+            "goal": demo.goal,
+            "tasks": "\n".join(demo.tasks),
+            "results_municipal": "\n".join(demo.results_municipal),
+            "results_students": "\n".join(demo.results_students),
+            "results_teachers": "\n".join(demo.results_teachers),
+            "results_parents": "\n".join(demo.results_parents),
+        },
+        school_id=school.id,
+        title=demo.title,
+    )
+    fgos = list(db.session.execute(select(m.FgosResult).order_by(m.FgosResult.sort_order)).scalars())
+    levels = list(
+        db.session.execute(select(m.EducationLevel).order_by(m.EducationLevel.sort_order)).scalars()
+    )
+    for index, demo_partner in enumerate(demo.partners, start=1):
+        partner = _load_partner(demo_partner)
+        network = demo_partner.kind == "Организация дополнительного образования"
+        agreement = get_or_create(
+            m.Agreement,
+            {
+                "programme": programme,
+                "agreement_type": "network" if network else "cooperation",
+                "number": f"{demo.first_year}/{index}",
+                "signed_on": dt.date(demo.first_year, 9, 1),
+                "valid_from": dt.date(demo.first_year, 9, 1),
+                "valid_to": dt.date(demo.last_year, 8, 31),
+                "subject": f"Образовательное сотрудничество в рамках программы «{demo.title}»",
+                "state": "active",
+                "fgos_results": fgos[index % 4 :: 4],
+                "levels": levels[1:],
+                **(data.NETWORK_AGREEMENT_TERMS if network else {}),
+            },
+            school_id=school.id,
+            partner_id=partner.id,
+        )
+        events = _load_events(school, programme, partner, demo_partner)
+        _link_fgos_results(events, agreement.fgos_results)
+        _load_executions(events, programme, today)
+    _load_seminars(school, programme)
+    return school
+
+
+SEMINARS = (
+    ("existing", "Какие формы взаимодействия со сторонними организациями уже есть у школы", 10),
+    ("design", "Проектирование сотрудничества: согласованные образовательные результаты", 12),
+    ("normative", "Положение о сетевом взаимодействии и форма соглашения", 2),
+    ("results", "Итоги года: что дало сотрудничество ученикам", 5),
+)
+
+
+def _load_seminars(school: m.School, programme: m.Programme) -> None:
+    for cycle, topic, month in SEMINARS:
+        year = programme.first_year + (1 if month < 9 else 0)
+        seminar = get_or_create(
+            m.Seminar,
+            {
+                "programme": programme,
+                "held_on": dt.date(year, month, 15),
+                "participants": "Администрация школы, руководители ШМО, представители партнёров",
+                "participants_count": 18,
+                "decisions": "Зафиксировать выявленные ограничения и ресурсы партнёров",
+            },
+            school_id=school.id,
+            cycle=cycle,
+            topic=topic,
+        )
+        if cycle == "existing":
+            resources = (
+                db.session.execute(select(m.PartnerResource).order_by(m.PartnerResource.id)).scalars().all()
+            )
+            get_or_create(
+                m.Limitation,
+                {
+                    "seminar": seminar,
+                    "description": "Нет условий для практики вне урока",
+                    "resource": resources[0] if resources else None,
+                },
+                school_id=school.id,
+                title="Недостаточно мест практического применения знаний",
+            )
+            get_or_create(
+                m.Limitation,
+                {"seminar": seminar, "description": "Выявлено на анализе результатов ВПР"},
+                school_id=school.id,
+                title="Низкий уровень сформированности коммуникативных УУД",
+            )
+
+
+def _load_users() -> None:
+    for email, password, role, school_name, partner_name, name in data.DEMO_USERS:
+        school = _find_by_short_name(m.School, school_name)
+        partner = _find_by_short_name(m.Partner, partner_name)
+        user = get_or_create(
+            m.User, {"role": role, "name": name, "school": school, "partner": partner}, email=email
+        )
+        if not user.check_password(password):
+            user.set_password(password)
+
+
+def _find_by_short_name(model: type[T], short_name: str | None) -> T | None:
+    if short_name is None:
+        return None
+    return db.session.execute(select(model).filter_by(short_name=short_name)).scalar_one()
+
+
+def load_demo(today: dt.date | None = None) -> None:
+    """Catalogs, both demo schools with their plans, and a user for every role."""
+    today = today or dt.date.today()
+    seed_catalogs()
+    school31 = _load_programme(data.SCHOOL_31, today)
+    _load_programme(data.SCHOOL_2, today)
+    programme = db.session.execute(select(m.Programme).filter_by(school_id=school31.id)).scalar_one()
+    get_or_create(
+        m.Remark,
+        {"programme": programme, "state": "open"},
+        school_id=school31.id,
+        text="Уточните ожидаемые результаты для родителей: как они будут измеряться?",
+    )
+    _load_users()
+    db.session.commit()

@@ -1,0 +1,56 @@
+"""Error pages in Russian; an access refusal from the ORM becomes a 403."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, abort, render_template, request
+from flask_babel import gettext
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+from .tenancy import AccessDenied
+
+
+def _page(code: int, title: str, message: str) -> tuple[str, int]:
+    return render_template("coop/error.html", code=code, title=title, message=message), code
+
+
+def _http_error(error: HTTPException) -> Any:
+    messages = {
+        400: (gettext("Bad request"), gettext("The request could not be understood.")),
+        403: (gettext("Access denied"), gettext("You have no rights to open this page.")),
+        404: (
+            gettext("Not found"),
+            gettext("There is no such page or record, or it is not available to you."),
+        ),
+        405: (gettext("Method not allowed"), gettext("This address does not accept this kind of request.")),
+        413: (gettext("File too large"), gettext("The uploaded file exceeds the size limit.")),
+    }
+    if error.code not in messages:
+        return error
+    return _page(error.code, *messages[error.code])
+
+
+def _csrf_error(error: CSRFError) -> Any:
+    return _page(400, gettext("The form has expired"), gettext("Reload the page and submit the form again."))
+
+
+def _access_denied(error: AccessDenied) -> Any:
+    db.session.rollback()
+    return _page(403, gettext("Access denied"), gettext("You are not allowed to do this with this record."))
+
+
+def _refuse_nul() -> None:
+    """A NUL character is never real input, and PostgreSQL refuses it in text."""
+    values = [*request.args.values(), *request.form.values(), request.path]
+    if any("\x00" in value for value in values):
+        abort(400)
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_refuse_nul)
+    app.register_error_handler(CSRFError, _csrf_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(AccessDenied, _access_denied)

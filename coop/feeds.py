@@ -1,0 +1,50 @@
+"""iCalendar subscription feeds at secret-token URLs, read with the rights of
+the school or partner the feed belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Flask, Response, abort, g
+from sqlalchemy import select
+
+from . import access
+from . import models as m
+from .extensions import db
+from .plan_io.ics_out import plan_to_ics
+from .plan_io.plan import build_plan, plan_years
+
+bp = Blueprint("feeds", __name__, url_prefix="/feeds")
+
+
+@dataclass(frozen=True)
+class FeedReader:
+    """Stands in for a user of the feed's school or partner in the access policy."""
+
+    role: str
+    school_id: int | None = None
+    partner_id: int | None = None
+    id: int | None = None
+    is_authenticated: bool = True
+
+
+@bp.get("/<token>.ics")
+def feed(token: str) -> Response:
+    row = db.session.execute(
+        select(m.CalendarFeed).where(m.CalendarFeed.token == token, m.CalendarFeed.deleted_at.is_(None)),
+        execution_options={"skip_scope": True},
+    ).scalar_one_or_none()
+    if row is None or len(token) < 20:
+        abort(404)
+    if row.partner_id:
+        g.principal = FeedReader(access.PARTNER, partner_id=row.partner_id)
+    else:
+        g.principal = FeedReader(access.SCHOOL, school_id=row.school_id)
+    schools = db.session.execute(select(m.School).order_by(m.School.short_name)).scalars().all()
+    plans = [build_plan(school, year) for school in schools for year in plan_years()]
+    title = f"Сетевой план: {', '.join(s.short_name for s in schools)}"
+    return Response(plan_to_ics(plans, calendar_name=title), mimetype="text/calendar")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

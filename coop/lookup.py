@@ -1,0 +1,76 @@
+"""Finding a school or partner by the name a person types («СОШ № 31»).
+
+The full or short name matches case-insensitively, and a unique part of either
+is enough; an ambiguous or unknown name is an error with a Russian message.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TypeVar
+
+from flask_babel import gettext
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Partner, School
+
+T = TypeVar("T", School, Partner)
+
+_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "'": '"', "ё": "е"})
+
+
+class NameLookupError(LookupError):
+    """An unknown or ambiguous name; str() is the message for the user."""
+
+
+class UnknownName(NameLookupError):
+    pass
+
+
+class AmbiguousName(NameLookupError):
+    pass
+
+
+def normalise(name: str) -> str:
+    text = name.casefold().translate(_QUOTES)
+    text = re.sub(r"№\s*", "№ ", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_id(value: object) -> int | None:
+    """A row id from a URL or form, or None: only ASCII digits that fit the column."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number < 2**31 else None
+
+
+def find(model: type[T], name: str) -> T:
+    """The one row of model whose full or short name matches name."""
+    wanted = normalise(name)
+    what = gettext("school") if model is School else gettext("partner organisation")
+    if not wanted:
+        raise UnknownName(gettext("No name given for the %(what)s.", what=what))
+    rows = db.session.execute(select(model)).scalars().all()
+    exact = [r for r in rows if wanted in (normalise(r.name), normalise(r.short_name))]
+    if len(exact) == 1:
+        return exact[0]
+    partial = exact or [r for r in rows if wanted in normalise(r.name) or wanted in normalise(r.short_name)]
+    if len(partial) == 1:
+        return partial[0]
+    if not partial:
+        raise UnknownName(gettext("No %(what)s named «%(name)s».", what=what, name=name))
+    names = "; ".join(sorted(str(r) for r in partial)[:10])
+    raise AmbiguousName(
+        gettext("«%(name)s» matches several: %(names)s. Give a longer name.", name=name, names=names)
+    )
+
+
+def find_school(name: str) -> School:
+    return find(School, name)
+
+
+def find_partner(name: str) -> Partner:
+    return find(Partner, name)

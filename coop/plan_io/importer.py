@@ -1,0 +1,698 @@
+"""Importing a school's network plan from a .docx, .xlsx or .csv file.
+
+Three steps, the same for the web page and the CLI:
+
+1. ``read_plan(data)`` finds the file's type by its content and reads it into an
+   ``ImportedPlan`` (nothing is matched or written);
+2. ``prepare(plan, school, year, choices)`` matches it against the directory and
+   the school's plan: each partner exactly or to similar names the user chooses
+   among, each line new, changed or unchanged, lines of the plan missing from the
+   file. Nothing is written; ``summary(preview)`` says it in words;
+3. ``apply(preview)`` writes the whole plan in one transaction, or nothing.
+
+A plan line is the same line again when its school, programme, partner, section,
+number and name (case, quotes and spacing aside) are the same, so importing a file
+twice changes nothing and a corrected file updates the lines it changed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import models as m
+from ..extensions import db
+from ..lookup import normalise
+from ..tenancy import AccessDenied, as_system
+from ..timing import Timing, academic_year_label, parse_timing
+from .imported import ImportedEvent, ImportedPartner, ImportedPlan, PlanFileError, RowIssue, collapse
+from .read_docx import read_docx
+from .read_table import read_csv, read_xlsx
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED = 60 * 1024 * 1024  # a zip that unpacks to more is not a plan (or is a zip bomb)
+MAX_MEMBERS = 5000
+READERS = {"docx": read_docx, "xlsx": read_xlsx, "csv": read_csv}
+KIND_LABELS = {"docx": "Word (.docx)", "xlsx": "Excel (.xlsx)", "csv": "CSV"}
+SIMILAR_AT = 0.6  # how alike two names must be to offer one for the other
+MAX_SIMILAR = 5
+NEW = "new"  # the choice that creates a partner
+_LOWER_WORD = re.compile(r"[а-яё]+")
+
+# Words every organisation's name has: they say nothing about which one it is.
+_COMMON_STEMS = (
+    "государствен",
+    "федерал",
+    "муниципал",
+    "бюджет",
+    "автоном",
+    "казен",
+    "некоммерч",
+    "образоват",
+    "образован",
+    "общеобразоват",
+    "учрежден",
+    "организац",
+    "высш",
+    "профессионал",
+    "дополнител",
+    "имени",
+    "город",
+)
+
+
+class ImportRefused(ValueError):
+    """The import cannot go on (no programme, errors in the file, a choice missing,
+    the database refused); str() is the message for the user."""
+
+
+# --- 1. reading ------------------------------------------------------------------------
+
+
+def read_plan(data: bytes, filename: str = "") -> ImportedPlan:
+    """The plan in the file's bytes, read by their content; the name only helps
+    to explain a file renamed to something it is not."""
+    return READERS[detect_kind(data, filename)](data)
+
+
+def detect_kind(data: bytes, filename: str = "") -> str:
+    """ "docx", "xlsx" or "csv"; PlanFileError for anything else."""
+    kind = _content_kind(data)
+    suffix = Path(filename).suffix.lower()
+    if kind == "csv" and suffix in (".docx", ".xlsx", ".doc", ".xls", ".xlsm", ".docm"):
+        raise PlanFileError(
+            "renamed",
+            gettext(
+                "The file is named %(suffix)s but holds no Word document or Excel workbook: "
+                "it was renamed, or saved in another format. Save it from Word or Excel as .docx or .xlsx.",
+                suffix=suffix,
+            ),
+        )
+    return kind
+
+
+def _content_kind(data: bytes) -> str:
+    if not data:
+        raise PlanFileError("empty", gettext("The file is empty."))
+    if len(data) > MAX_BYTES:
+        raise PlanFileError(
+            "too_large",
+            gettext(
+                "The file is larger than %(mb)s MB: a network plan is much smaller.", mb=MAX_BYTES // 2**20
+            ),
+        )
+    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return _zip_kind(data)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise PlanFileError(
+            "old_format",
+            gettext(
+                "This is an old Word or Excel file (.doc, .xls) or one protected by a password: "
+                "save it as .docx or .xlsx without a password."
+            ),
+        )
+    if data.startswith((b"%PDF", b"{\\rtf")):
+        raise PlanFileError(
+            "unknown_format",
+            gettext("PDF and RTF files are not read: save the plan as .docx, .xlsx or .csv."),
+        )
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PlanFileError(
+            "unknown_format",
+            gettext(
+                "The file is not a Word document, an Excel workbook or a CSV table (.docx, .xlsx, .csv)."
+            ),
+        )
+    return "csv"
+
+
+def _zip_kind(data: bytes) -> str:
+    corrupt = PlanFileError("corrupt", gettext("The file is damaged: its archive cannot be opened."))
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) > MAX_MEMBERS or sum(member.file_size for member in members) > MAX_UNPACKED:
+                raise corrupt
+            names = {member.filename for member in members}
+            types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+    ) as error:
+        raise corrupt from error
+    if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in names):
+        raise PlanFileError(
+            "macro",
+            gettext("Files with macros (.xlsm, .docm) are not accepted: save the plan as .xlsx or .docx."),
+        )
+    if b"wordprocessingml.document.main" in types:
+        return "docx"
+    if b"spreadsheetml.sheet.main" in types:
+        return "xlsx"
+    if "mimetype" in names:
+        raise PlanFileError(
+            "unknown_format",
+            gettext("OpenDocument files (.odt, .ods) are not read: save the plan as .docx or .xlsx."),
+        )
+    raise PlanFileError(
+        "unknown_format", gettext("The file is a ZIP archive, not a Word document or an Excel workbook.")
+    )
+
+
+# --- 2. the preview ----------------------------------------------------------------------
+
+
+@dataclass
+class Line:
+    """One event of the file against the school's plan."""
+
+    imported: ImportedEvent
+    timing: Timing
+    responsible: tuple[str, ...]  # positions, commas inside a known one's name kept together
+    existing: m.Event | None = None
+    changes: tuple[str, ...] = ()  # labels of the fields an update changes
+    repeated: bool = False  # the file has this line twice; the later one is skipped
+
+    @property
+    def status(self) -> str:
+        if self.repeated:
+            return "repeated"
+        if self.existing is None:
+            return "new"
+        return "changed" if self.changes else "same"
+
+
+@dataclass
+class PartnerMatch:
+    """A partner of the file and the directory's organisation it stands for."""
+
+    index: int
+    imported: ImportedPartner
+    exact: m.Partner | None
+    similar: list[m.Partner]
+    chosen: m.Partner | None  # None: a new organisation, or not chosen yet
+    decided: bool  # exact, chosen by the user, or nothing similar: new
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def field_name(self) -> str:
+        """The form field (and CLI choice key) that says which organisation it is."""
+        return partner_field(self.index)
+
+
+def partner_field(index: int) -> str:
+    return f"partner-{index}"
+
+
+@dataclass
+class Preview:
+    school: m.School
+    programme: m.Programme
+    year: int
+    plan: ImportedPlan
+    partners: list[PartnerMatch]
+    missing: list[m.Event]  # lines of the plan that the file does not have
+    new_positions: list[str]
+    issues: list[RowIssue]
+
+    @property
+    def lines(self) -> list[Line]:
+        return [line for partner in self.partners for line in partner.lines]
+
+    def count(self, status: str) -> int:
+        return sum(1 for line in self.lines if line.status == status)
+
+    @property
+    def unread_timings(self) -> list[Line]:
+        return [line for line in self.lines if not line.timing.recognized and line.status != "repeated"]
+
+    @property
+    def errors(self) -> list[RowIssue]:
+        return [issue for issue in self.issues if issue.blocking]
+
+    @property
+    def warnings(self) -> list[RowIssue]:
+        return [issue for issue in self.issues if not issue.blocking]
+
+    @property
+    def undecided(self) -> list[PartnerMatch]:
+        return [partner for partner in self.partners if not partner.decided]
+
+
+def find_programme(school: m.School, year: int) -> m.Programme:
+    """The school's programme that runs in the academic year."""
+    programme = (
+        db.session.execute(
+            select(m.Programme)
+            .where(
+                m.Programme.school_id == school.id,
+                m.Programme.first_year <= year,
+                m.Programme.last_year >= year,
+                m.Programme.deleted_at.is_(None),
+            )
+            .order_by(m.Programme.first_year.desc(), m.Programme.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+    if programme is None:
+        raise ImportRefused(
+            gettext(
+                "%(school)s has no cooperation programme for the academic year %(year)s: "
+                "create the programme first, then import its plan.",
+                school=school.short_name or school.name,
+                year=academic_year_label(year),
+            )
+        )
+    return programme
+
+
+def prepare(
+    plan: ImportedPlan, school: m.School, year: int, choices: Mapping[str, str] | None = None
+) -> Preview:
+    """The plan matched against the directory and the school's plan; writes nothing.
+
+    choices maps a partner's field_name to a partner id among its options, or
+    "new"; partners without an exact match take the user's choice from there.
+    """
+    programme = find_programme(school, year)
+    directory = _Directory(
+        db.session.execute(select(m.Partner).where(m.Partner.deleted_at.is_(None))).scalars().all()
+    )
+    existing = (
+        db.session.execute(
+            select(m.Event)
+            .where(
+                m.Event.school_id == school.id,
+                m.Event.programme_id == programme.id,
+                m.Event.deleted_at.is_(None),
+            )
+            .options(
+                selectinload(m.Event.responsible),
+                selectinload(m.Event.audience),
+                selectinload(m.Event.partner),
+            )
+            .order_by(m.Event.id)
+        )
+        .scalars()
+        .all()
+    )
+    by_key: dict[tuple, m.Event] = {}
+    # A file without sections (a spreadsheet, our own export) finds a line by the
+    # rest of its identity, when that names one line.
+    sectionless: dict[tuple, list[m.Event]] = {}
+    for event in existing:
+        by_key.setdefault(_line_key(event.partner_id, event.section, event.number, event.title), event)
+        sectionless.setdefault(_line_key(event.partner_id, "", event.number, event.title), []).append(event)
+    positions = _positions()
+    issues = list(plan.issues)
+    partners, seen, new_positions = [], {}, {}
+    for index, imported in enumerate(plan.partners):
+        match = directory.match(index, imported, (choices or {}).get(partner_field(index), ""))
+        partners.append(match)
+        for event in imported.events:
+            line = Line(event, parse_timing(event.timing), _resolve_positions(event.responsible, positions))
+            key = _line_key(
+                match.chosen.id if match.chosen else None, event.section, event.number, event.title
+            )
+            if match.chosen is not None and key in seen:
+                line.repeated = True
+                issues.append(
+                    RowIssue(
+                        event.where,
+                        gettext("repeats %(where)s: imported once.", where=seen[key].imported.where),
+                        blocking=False,
+                    )
+                )
+            elif match.chosen is not None:
+                seen[key] = line
+                line.existing = by_key.get(key)
+                alike = sectionless.get(key, []) if not event.section else []
+                if line.existing is None and len(alike) == 1:
+                    line.existing = alike[0]
+                if line.existing is not None:
+                    line.changes = _changes(line.existing, line)
+            for name in line.responsible:
+                if _position_key(name) not in positions:
+                    new_positions.setdefault(_position_key(name), _position_name(name))
+            match.lines.append(line)
+    # Lines of the plan the file does not have; not yet for partners still to be chosen.
+    matched = {id(line.existing) for line in seen.values() if line.existing is not None}
+    pending = {partner.id for match in partners if not match.decided for partner in match.similar}
+    missing = [event for event in existing if id(event) not in matched and event.partner_id not in pending]
+    return Preview(school, programme, year, plan, partners, missing, list(new_positions.values()), issues)
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A name as compared: case, «quotes», ё and spacing aside; and its
+    distinctive words, without the legal form every name has."""
+
+    key: str
+    words: frozenset[str]
+    distinct: str
+
+    @classmethod
+    def of(cls, name: str) -> _Name:
+        key = collapse(normalise(name).replace('"', " "))
+        distinct = [word for word in re.findall(r"\w+", key) if not word.startswith(_COMMON_STEMS)]
+        return cls(key, frozenset(word for word in distinct if len(word) > 2), " ".join(distinct))
+
+    def likeness(self, other: _Name) -> float:
+        """0 to 1: one name inside the other as whole words («КемГУ» in «КемГУ (НФИ
+        КемГУ)»), shared distinctive words, or the distinctive words spelled alike."""
+        shorter, longer = sorted((self.key, other.key), key=len)
+        if len(shorter) >= 3 and re.search(rf"(?<!\w){re.escape(shorter)}(?!\w)", longer):
+            return 0.9
+        union = self.words | other.words
+        overlap = len(self.words & other.words) / len(union) if union else 0.0
+        if overlap >= SIMILAR_AT or not self.distinct or not other.distinct:
+            return overlap
+        matcher = difflib.SequenceMatcher(None, self.distinct, other.distinct, autojunk=False)
+        if matcher.real_quick_ratio() < SIMILAR_AT or matcher.quick_ratio() < SIMILAR_AT:
+            return overlap
+        return max(overlap, matcher.ratio())
+
+
+class _Directory:
+    """The partner directory, read once, with its names prepared for matching."""
+
+    def __init__(self, partners: list[m.Partner]) -> None:
+        self.names = [
+            (partner, [_Name.of(text) for text in (partner.name, partner.short_name or "") if text.strip()])
+            for partner in partners
+        ]
+        self.by_key: dict[str, m.Partner] = {}
+        for partner, names in self.names:
+            for name in names:
+                self.by_key.setdefault(name.key, partner)
+
+    def match(self, index: int, imported: ImportedPartner, choice: str) -> PartnerMatch:
+        name = _Name.of(imported.name)
+        exact = self.by_key.get(name.key)
+        if exact is not None:
+            return PartnerMatch(index, imported, exact, [], exact, True)
+        similar = self.similar(name)
+        chosen = next((p for p in similar if str(p.id) == choice), None)
+        decided = chosen is not None or choice == NEW or not similar
+        return PartnerMatch(index, imported, None, similar, chosen, decided)
+
+    def similar(self, name: _Name) -> list[m.Partner]:
+        scored = []
+        for partner, names in self.names:
+            score = max((name.likeness(other) for other in names), default=0.0)
+            if score >= SIMILAR_AT:
+                scored.append((score, partner))
+        scored.sort(key=lambda item: (-item[0], item[1].name))
+        return [partner for _score, partner in scored[:MAX_SIMILAR]]
+
+
+def _line_key(partner_id: int | None, section: str, number: int | None, title: str) -> tuple:
+    return (partner_id, _text_key(section), number, _text_key(title))
+
+
+def _text_key(text: str) -> str:
+    return re.sub(r"\s*-\s*", "-", normalise(text)).rstrip(" .")
+
+
+def _position_key(name: str) -> str:
+    return _text_key(name)
+
+
+def _position_name(name: str) -> str:
+    name = collapse(name)
+    return name[:1].upper() + name[1:]
+
+
+def _resolve_positions(parts: tuple[str, ...], known: Mapping[str, object]) -> tuple[str, ...]:
+    """The positions in a responsible cell split on commas, put together again where
+    a known position's name has commas («Руководитель ШМО учителей математики,
+    физики, технологии, информатики»); a lone lower-case word («физики») goes on
+    the position before it."""
+    names: list[str] = []
+    start = 0
+    while start < len(parts):
+        end = next(
+            (
+                end
+                for end in range(len(parts), start, -1)
+                if _position_key(", ".join(parts[start:end])) in known
+            ),
+            start + 1,
+        )
+        name = ", ".join(parts[start:end])
+        if end == start + 1 and names and _position_key(name) not in known and _LOWER_WORD.fullmatch(name):
+            names[-1] = f"{names[-1]}, {name}"
+        else:
+            names.append(name)
+        start = end
+    return tuple(names)
+
+
+def _positions() -> dict[str, m.Position]:
+    return {_position_key(p.name): p for p in db.session.execute(select(m.Position)).scalars()}
+
+
+def _changes(event: m.Event, line: Line) -> tuple[str, ...]:
+    imported = line.imported
+    changes = []
+    if event.timing_text != imported.timing:
+        changes.append(gettext("timing"))
+    wanted = {_position_key(name) for name in line.responsible}
+    if wanted and wanted != {_position_key(p.name) for p in event.responsible}:
+        changes.append(gettext("responsible"))
+    if imported.audience and (event.audience is None or event.audience.code != imported.audience):
+        changes.append(gettext("audience"))
+    if imported.grades and imported.grades != event.grades:
+        changes.append(gettext("grades"))
+    return tuple(changes)
+
+
+def summary(preview: Preview) -> list[str]:
+    """The preview in a few sentences: the page's heading and the CLI's output."""
+    partners = preview.partners
+    lines = [
+        gettext(
+            "School: %(school)s; programme: %(programme)s; academic year %(year)s.",
+            school=preview.school.short_name or preview.school.name,
+            programme=str(preview.programme),
+            year=academic_year_label(preview.year),
+        ),
+        gettext(
+            "File: %(kind)s; partners: %(partners)s; events: %(events)s.",
+            kind=KIND_LABELS[preview.plan.kind],
+            partners=len(partners),
+            events=len(preview.lines),
+        ),
+        gettext(
+            "Partners: found in the directory — %(found)s, to choose among similar names — %(similar)s, "
+            "new — %(new)s.",
+            found=sum(1 for p in partners if p.exact is not None),
+            similar=sum(1 for p in partners if p.exact is None and p.similar),
+            new=sum(1 for p in partners if p.exact is None and not p.similar),
+        ),
+        gettext(
+            "Events: new — %(new)s, changed — %(changed)s, unchanged — %(same)s.",
+            new=preview.count("new"),
+            changed=preview.count("changed"),
+            same=preview.count("same"),
+        ),
+    ]
+    if preview.unread_timings:
+        lines.append(
+            gettext(
+                "Timings not read — %(n)s: they are kept as written; set their months in the event form.",
+                n=len(preview.unread_timings),
+            )
+        )
+    if preview.missing:
+        lines.append(
+            gettext("In the plan but not in the file — %(n)s: they are kept.", n=len(preview.missing))
+        )
+    if preview.new_positions:
+        lines.append(
+            gettext(
+                "New responsible positions — %(n)s: %(names)s.",
+                n=len(preview.new_positions),
+                names=", ".join(preview.new_positions),
+            )
+        )
+    lines.append(
+        gettext(
+            "Errors — %(errors)s, warnings — %(warnings)s.",
+            errors=len(preview.errors),
+            warnings=len(preview.warnings),
+        )
+    )
+    return lines
+
+
+def details(preview: Preview) -> list[str]:
+    """The summary, then each partner's match, the timings not read, the problems
+    and the lines not in the file: what the CLI prints."""
+    out = [*summary(preview), ""]
+    for partner in preview.partners:
+        if partner.exact is not None:
+            match = gettext("found in the directory: %(name)s", name=str(partner.exact))
+        elif partner.chosen is not None:
+            match = gettext("chosen in the directory: %(name)s", name=str(partner.chosen))
+        elif partner.similar:
+            match = gettext(
+                "a new organisation (similar in the directory: %(names)s)",
+                names="; ".join(str(p) for p in partner.similar),
+            )
+        else:
+            match = gettext("a new organisation")
+        out.append(
+            f"{partner.index + 1}. {partner.imported.name} — {match}; "
+            + gettext("events: %(n)s", n=len(partner.lines))
+        )
+    sections = (
+        (
+            gettext("Timings not read:"),
+            [f"{line.imported.where}: «{line.imported.timing}»" for line in preview.unread_timings],
+        ),
+        (gettext("Errors:"), [str(issue) for issue in preview.errors]),
+        (gettext("Warnings:"), [str(issue) for issue in preview.warnings]),
+        (gettext("In the plan but not in the file:"), [f"{e.partner}: {e}" for e in preview.missing]),
+    )
+    for heading, items in sections:
+        if items:
+            out.extend(["", heading, *(f"  {item}" for item in items)])
+    return out
+
+
+# --- 3. writing ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Result:
+    created: int
+    updated: int
+    unchanged: int
+    partners_created: int
+    positions_created: int
+
+    def __str__(self) -> str:
+        return gettext(
+            "Plan imported: events added — %(created)s, updated — %(updated)s, unchanged — %(unchanged)s; "
+            "new partners — %(partners)s, new positions — %(positions)s.",
+            created=self.created,
+            updated=self.updated,
+            unchanged=self.unchanged,
+            partners=self.partners_created,
+            positions=self.positions_created,
+        )
+
+
+def apply(preview: Preview) -> Result:
+    """Write the previewed plan in one transaction: all of it, or nothing."""
+    if preview.errors:
+        raise ImportRefused(gettext("The file has errors: correct them and import it again."))
+    if preview.undecided:
+        names = "; ".join(f"«{p.imported.name}»" for p in preview.undecided)
+        raise ImportRefused(
+            gettext("Choose the organisation from the directory or a new one for: %(names)s.", names=names)
+        )
+    try:
+        result = _write(preview)
+        db.session.commit()
+    except (IntegrityError, StaleDataError, AccessDenied) as error:
+        db.session.rollback()
+        raise ImportRefused(
+            gettext(
+                "Nothing was imported: the database refused the plan (%(error)s).", error=type(error).__name__
+            )
+        ) from error
+    except Exception:
+        db.session.rollback()
+        raise
+    return result
+
+
+def _write(preview: Preview) -> Result:
+    positions = _positions()
+    created_positions = [
+        m.Position(name=name) for name in preview.new_positions if _position_key(name) not in positions
+    ]
+    # Positions are a catalog only an admin edits; an import by a school may add
+    # the ones its plan names (the view has checked plan.import).
+    with as_system():
+        db.session.add_all(created_positions)
+        db.session.flush()
+    positions.update({_position_key(p.name): p for p in created_positions})
+    audiences = {a.code: a for a in db.session.execute(select(m.Audience)).scalars()}
+    programme = preview.programme
+    first, last = programme.first_year, max(programme.first_year, programme.last_year - 1)
+    created = updated = unchanged = partners_created = 0
+    for match in preview.partners:
+        partner = match.chosen
+        if partner is None:
+            partner = m.Partner(name=match.imported.name, short_name="")
+            db.session.add(partner)
+            partners_created += 1
+        for line in match.lines:
+            imported = line.imported
+            if line.repeated:
+                continue
+            responsible = _responsible(line, positions)
+            if line.existing is None:
+                event = m.Event(
+                    school_id=preview.school.id,
+                    partner=partner,
+                    programme_id=programme.id,
+                    number=imported.number,
+                    title=imported.title,
+                    section=imported.section,
+                    audience=audiences.get(imported.audience or "students"),
+                    grades=imported.grades,
+                    first_year=first,
+                    last_year=last,
+                    state="approved",
+                    responsible=responsible,
+                )
+                event.set_timing(imported.timing)
+                db.session.add(event)
+                created += 1
+            elif line.changes:
+                _update(line.existing, imported, responsible, audiences)
+                updated += 1
+            else:
+                unchanged += 1
+    db.session.flush()
+    return Result(created, updated, unchanged, partners_created, len(created_positions))
+
+
+def _responsible(line: Line, positions: dict[str, m.Position]) -> list[m.Position]:
+    chosen = {id(positions[_position_key(name)]): positions[_position_key(name)] for name in line.responsible}
+    return list(chosen.values())
+
+
+def _update(
+    event: m.Event, imported: ImportedEvent, responsible: list[m.Position], audiences: dict[str, m.Audience]
+) -> None:
+    if event.timing_text != imported.timing:
+        event.set_timing(imported.timing)
+    if responsible and {p.id for p in responsible} != {p.id for p in event.responsible}:
+        event.responsible = responsible
+    if imported.audience and imported.audience in audiences:
+        event.audience = audiences[imported.audience]
+    if imported.grades:
+        event.grades = imported.grades

@@ -1,0 +1,217 @@
+"""Response headers, session lifetime and the deployment check.
+
+Every response carries a Content-Security-Policy that allows scripts only from
+the site itself and with this request's nonce (Flask-Admin 2.x puts it on its
+tags through ``Admin(csp_nonce_generator=...)``; our templates use the same
+``admin_csp_nonce_attribute`` or ``csp_nonce()``), so an injected inline script
+does not run. A signed-in session ends after 30 minutes without a request and
+12 hours after sign-in, whatever the client does with its cookie.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask_babel import gettext
+from flask_login import current_user, logout_user
+from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import demo_data
+from .extensions import db
+from .models import User
+
+SIGNED_IN_AT = "signed_in_at"
+SEEN_AT = "seen_at"
+
+
+def csp_nonce() -> str:
+    """This request's nonce for <script>/<link>/<style> tags (one per request)."""
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return g.csp_nonce
+
+
+def content_security_policy(nonce: str) -> str:
+    return "; ".join(
+        (
+            "default-src 'self'",
+            f"script-src 'self' 'nonce-{nonce}'",
+            f"style-src 'self' 'nonce-{nonce}'",
+            "img-src 'self' data:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
+    )
+
+
+def _set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Content-Security-Policy"] = content_security_policy(csp_nonce())
+    headers["X-Frame-Options"] = "DENY"
+    headers["X-Content-Type-Options"] = "nosniff"
+    # Calendar feed links carry a secret token: never send our URLs elsewhere.
+    headers["Referrer-Policy"] = "same-origin"
+    if current_app.config["HTTPS"]:
+        headers["Strict-Transport-Security"] = "max-age=31536000"
+    return response
+
+
+# --- session lifetime -------------------------------------------------------------
+
+
+def start_session() -> None:
+    """Called right after sign-in: the clocks of the idle and absolute limits."""
+    session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())
+
+
+def _session_expired_message() -> str | None:
+    """Why the signed-in session is over, or None while it is still valid."""
+    now = time.time()
+    config = current_app.config
+    signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
+        return gettext("Your session has ended. Please sign in again.")
+    if now - signed_in_at > config["SESSION_MAX_AGE"]:
+        return gettext(
+            "You were signed out: a session lasts at most %(hours)d hours. Please sign in again.",
+            hours=config["SESSION_MAX_AGE"] // 3600,
+        )
+    if now - seen_at > config["SESSION_IDLE_TIMEOUT"]:
+        return gettext(
+            "You were signed out after %(minutes)d minutes of inactivity. Please sign in again.",
+            minutes=config["SESSION_IDLE_TIMEOUT"] // 60,
+        )
+    return None
+
+
+def _check_session() -> Any:
+    if request.endpoint in ("static", "admin.static") or not current_user.is_authenticated:
+        return None
+    message = _session_expired_message()
+    if message is None:
+        session[SEEN_AT] = int(time.time())
+        return None
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=target))
+
+
+# --- the deployment check -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    message: str
+
+
+_WORKERS_ARG = re.compile(r"(?:--workers[= ]|-w ?)(\d+)")
+
+
+def _workers(environ: Mapping[str, str]) -> int:
+    """Worker processes gunicorn will start, as its environment says."""
+    match = _WORKERS_ARG.search(environ.get("GUNICORN_CMD_ARGS", ""))
+    value = match.group(1) if match else environ.get("WEB_CONCURRENCY", "1")
+    return int(value) if value.strip().isdigit() else 1
+
+
+def check_deploy(config: Mapping[str, Any], environ: Mapping[str, str]) -> list[Finding]:
+    """What is unsafe in this configuration for production, like Django's `check --deploy`."""
+    findings = []
+    workers = _workers(environ)
+    if config.get("DEBUG"):
+        findings.append(
+            Finding("coop.W001", "Включён режим отладки (FLASK_DEBUG/--debug): он раскрывает код и данные.")
+        )
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite") and workers > 1:
+        findings.append(
+            Finding(
+                "coop.W002",
+                f"SQLite при {workers} рабочих процессах: записи будут ждать друг друга и обрываться; "
+                "укажите DATABASE_URL на PostgreSQL или запустите один процесс.",
+            )
+        )
+    if not environ.get("SECRET_KEY"):
+        findings.append(
+            Finding(
+                "coop.W003",
+                "SECRET_KEY не задан: ключ подписи сессий сгенерирован в instance/ и потеряется "
+                "вместе с этим каталогом; задайте SECRET_KEY в окружении.",
+            )
+        )
+    elif len(environ["SECRET_KEY"]) < 32:
+        findings.append(Finding("coop.W004", "SECRET_KEY короче 32 символов: его можно подобрать."))
+    if not config["HTTPS"]:
+        findings.append(
+            Finding(
+                "coop.W005",
+                "COOP_HTTPS не равен 1: cookie сессии без флага Secure, нет HSTS; "
+                "сайт должен работать только по HTTPS.",
+            )
+        )
+    if config["SHOW_DEMO_ACCOUNTS"]:
+        findings.append(
+            Finding(
+                "coop.W006",
+                "Страница входа показывает демо-учётные записи с паролями; "
+                "задайте COOP_SHOW_DEMO_ACCOUNTS=0.",
+            )
+        )
+    if config["AUTO_MIGRATE"]:
+        findings.append(
+            Finding(
+                "coop.W007",
+                "Миграции применяются при каждом запуске (COOP_AUTO_MIGRATE=1): установите 0 и выполняйте "
+                "`flask --app app db upgrade` при развёртывании.",
+            )
+        )
+    if config["RATELIMIT_STORAGE_URI"].startswith("memory") and workers > 1:
+        findings.append(
+            Finding(
+                "coop.W008",
+                f"Счётчики неудачных входов хранятся в памяти каждого из {workers} процессов: "
+                "задайте RATELIMIT_STORAGE_URI=redis://…",
+            )
+        )
+    return findings
+
+
+def check_demo_accounts() -> list[Finding]:
+    """Demo accounts that still open with their published passwords (needs the database)."""
+    emails = []
+    for email, password, *_rest in demo_data.DEMO_USERS:
+        user = db.session.execute(select(User).filter_by(email=email)).scalar_one_or_none()
+        if user is not None and user.is_active and user.check_password(password):
+            emails.append(email)
+    if not emails:
+        return []
+    return [
+        Finding(
+            "coop.W009",
+            "Демо-учётные записи входят с опубликованными паролями: "
+            + ", ".join(emails)
+            + ". Отключите их или смените пароли.",
+        )
+    ]
+
+
+def init_app(app: Flask) -> None:
+    if app.config["PROXY_COUNT"]:
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+    app.add_template_global(csp_nonce)
+    app.before_request(_check_session)
+    app.after_request(_set_headers)

@@ -1,0 +1,123 @@
+"""Files attached to a school's rows: checked by content, stored by random names
+outside the static folder, served only through the access policy and only as
+downloads, never rendered inline."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import secrets
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, redirect, request, send_file, url_for
+from flask_babel import gettext
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from . import models as m
+from .extensions import db
+
+bp = Blueprint("files", __name__, url_prefix="/files")
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+# Kinds accepted, by what the bytes are (never by the name the user gave).
+PDF, DOCX, XLSX, PNG, JPEG = (
+    "application/pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "image/png",
+    "image/jpeg",
+)
+EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", XLSX: ".xlsx", PNG: ".png", JPEG: ".jpg"}
+
+
+class UploadError(ValueError):
+    """A refused file; str() is the message for the user."""
+
+
+def detect_type(data: bytes) -> str:
+    """The content type the bytes really are, or UploadError."""
+    if data.startswith(b"%PDF-"):
+        return PDF
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return PNG
+    if data.startswith(b"\xff\xd8\xff"):
+        return JPEG
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile as error:
+            raise UploadError(gettext("The file is damaged: its archive cannot be opened.")) from error
+        if any(name.endswith("vbaProject.bin") for name in names):
+            raise UploadError(gettext("Files with macros are not accepted: save it as .docx or .xlsx."))
+        if "word/document.xml" in names:
+            return DOCX
+        if "xl/workbook.xml" in names:
+            return XLSX
+    raise UploadError(gettext("Accepted files: PDF, Word (.docx), Excel (.xlsx), PNG and JPEG images."))
+
+
+def _folder() -> Path:
+    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "files"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def store(upload: FileStorage, owner: Any) -> m.StoredFile:
+    """Check and keep an uploaded file for a row; the caller commits."""
+    data = upload.read(MAX_FILE_BYTES + 1)
+    if not data:
+        raise UploadError(gettext("The file is empty."))
+    if len(data) > MAX_FILE_BYTES:
+        raise UploadError(gettext("The file is larger than %(mb)d MB.", mb=MAX_FILE_BYTES // 2**20))
+    content_type = detect_type(data)
+    stored_name = secrets.token_hex(16) + EXTENSIONS[content_type]
+    (_folder() / stored_name).write_bytes(data)
+    # The name is only shown and offered on download; control characters and
+    # path separators go.
+    name = "".join(c for c in Path(upload.filename or "").name if c.isprintable())[:200] or "file"
+    row = m.StoredFile(
+        school_id=owner.school_id,
+        owner_table=owner.__tablename__,
+        owner_id=owner.id,
+        original_name=name,
+        stored_name=stored_name,
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+    )
+    db.session.add(row)
+    return row
+
+
+def attached_to(owner: Any) -> list[m.StoredFile]:
+    stmt = (
+        select(m.StoredFile)
+        .where(m.StoredFile.owner_table == owner.__tablename__, m.StoredFile.owner_id == owner.id)
+        .order_by(m.StoredFile.id)
+    )
+    return list(db.session.execute(stmt).scalars())
+
+
+@bp.get("/<int:file_id>")
+def download(file_id: int) -> Any:
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.full_path))
+    # The ORM applies the policy: another school's file simply is not found.
+    row = db.session.execute(select(m.StoredFile).where(m.StoredFile.id == file_id)).scalar_one_or_none()
+    if row is None:
+        abort(404)
+    path = _folder() / row.stored_name
+    if not path.is_file():
+        abort(404)
+    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,76 @@
+"""Creating accounts outside the web (CLI, set-up scripts)."""
+
+from __future__ import annotations
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext
+from sqlalchemy import func, select
+
+from . import passwords
+from .extensions import db
+from .lookup import UnknownName, find_partner, find_school
+from .models import ROLES, Partner, School, User
+
+
+class UserError(ValueError):
+    """Bad input for an account; str() is the message for the user."""
+
+
+def _school(name: str) -> School:
+    try:
+        return find_school(name)
+    except UnknownName:
+        school = School(name=name.strip(), short_name=name.strip())
+        db.session.add(school)
+        return school
+
+
+def _partner(name: str) -> Partner:
+    try:
+        return find_partner(name)
+    except UnknownName:
+        partner = Partner(name=name.strip(), short_name=name.strip())
+        db.session.add(partner)
+        return partner
+
+
+def create_user(
+    *,
+    email: str,
+    password: str,
+    role: str,
+    school_name: str | None = None,
+    partner_name: str | None = None,
+    name: str = "",
+) -> tuple[User, bool]:
+    """Create (or update) an account; a school or partner that does not exist is created."""
+    if role not in ROLES:
+        raise UserError(gettext("Unknown role «%(role)s».", role=role))
+    try:
+        email = validate_email(email, check_deliverability=False).normalized
+    except EmailNotValidError as error:
+        raise UserError(gettext("Invalid e-mail: %(error)s", error=str(error))) from error
+    reasons = passwords.problems(password, [email, name])
+    if reasons:
+        raise UserError(reasons[0])
+    if role == "school" and not (school_name or "").strip():
+        raise UserError(gettext("A school user needs --school."))
+    if role == "partner" and not (partner_name or "").strip():
+        raise UserError(gettext("A partner user needs --partner."))
+
+    school = _school(school_name) if role == "school" else None
+    partner = _partner(partner_name) if role == "partner" else None
+    user = db.session.execute(
+        select(User).where(func.lower(User.email) == email.lower())
+    ).scalar_one_or_none()
+    created = user is None
+    if created:
+        user = User(email=email, session_epoch=0)
+        db.session.add(user)
+    else:
+        user.session_epoch += 1  # a new password ends the old sessions
+    user.role, user.school, user.partner = role, school, partner
+    user.name = name or user.name or email
+    user.set_password(password)
+    db.session.commit()
+    return user, created

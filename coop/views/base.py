@@ -1,0 +1,427 @@
+"""The one secured base for every admin view.
+
+Flask-Admin allows everyone by default and reads rows through several doors
+(list, count, get_one, ajax look-ups, relation pickers, filter options, actions,
+export). Each door is routed through ``coop.access`` here, once, so a view
+subclass is only declarations.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import get_redirect_target
+from flask_admin.model.template import DeleteRowAction, EditRowAction
+from flask_babel import gettext
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms import HiddenField
+
+from .. import access, trash, uploads, workflow
+from ..extensions import db
+from ..lookup import parse_id
+from ..models import History
+from ..plan_io.xlsx_out import safe_cell
+from ..tenancy import AccessDenied
+
+# Columns that name the tenant (forced from the user) or that the role cannot
+# see, hidden from that user's forms.
+OWNER_FIELDS = {access.SCHOOL: ("school",), access.PARTNER: ("partner", "programme")}
+
+
+class SecuredMixin:
+    """Access for any admin page: sign-in required, then the named permission."""
+
+    permission: str = ""
+
+    def is_accessible(self) -> bool:
+        return current_user.is_authenticated and access.can(current_user, self.permission)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Any:
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class SecuredView(SecuredMixin, BaseView):
+    """Base for custom pages (calendar, dashboard, import)."""
+
+
+class HomeView(SecuredMixin, AdminIndexView):
+    permission = "home.view"
+
+    @expose("/")
+    def index(self) -> str:
+        links = [
+            {"name": view.name, "category": view.category, "url": url_for(f"{view.endpoint}.index_view")}
+            for view in self.admin._views
+            if isinstance(view, SecuredModelView) and view.is_accessible()
+        ]
+        return self.render(self._template, home_links=links)
+
+
+class AdminForm(FlaskForm):
+    """Flask-WTF's form, whose CSRF token CSRFProtect checks on every POST, plus
+    the `_obj` that Flask-Admin's BaseForm keeps for its Unique validator.
+
+    (Flask-Admin's SecureForm keeps a second, incompatible token under the same
+    field name, so its forms would fail one check or the other.)
+    """
+
+    class Meta:
+        def bind_field(self, form: Any, unbound_field: Any, options: dict[str, Any]) -> Any:
+            # No field keeps a NUL character: PostgreSQL refuses it in text.
+            filters = [*unbound_field.kwargs.get("filters", ()), _without_nul]
+            return unbound_field.bind(form=form, filters=filters, **options)
+
+    def __init__(self, formdata: Any = None, obj: Any = None, prefix: str = "", **kwargs: Any) -> None:
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+def _without_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class IdCheckingAjaxLoader(QueryAjaxModelLoader):
+    """Flask-Admin's look-up, answering a non-numeric id with nothing (PostgreSQL
+    would refuse to compare it with an integer column)."""
+
+    def get_one(self, pk: Any) -> Any:
+        return super().get_one(parse_id(pk)) if parse_id(pk) is not None else None
+
+
+class SecuredModelView(SecuredMixin, ModelView):
+    form_base_class = AdminForm
+    can_view_details = True
+    can_export = True
+    export_types = ["csv", "xlsx"]
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100)
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    column_display_pk = False
+    list_template = "coop/list.html"
+    details_template = "coop/details.html"
+    edit_template = "coop/edit.html"
+
+    def __init__(self, model: type, **kwargs: Any) -> None:
+        super().__init__(model, db, **kwargs)
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
+        remote_model = getattr(self.model, name).property.mapper.class_
+        return IdCheckingAjaxLoader(name, self.session, remote_model, **options)
+
+    def init_actions(self) -> None:
+        """Flask-Admin's actions, plus each workflow transition that needs no comment."""
+        super().init_actions()
+        flow = workflow.workflow_of(self.model)
+        for transition in flow.transitions if flow else ():
+            if not transition.comment_required:
+                name = f"workflow_{transition.name}"
+                self._actions.append((name, transition.label))
+                self._actions_data[name] = (
+                    partial(self._fire_on_rows, transition.name),
+                    transition.label,
+                    None,
+                )
+
+    def is_action_allowed(self, name: str) -> bool:
+        if name.startswith("workflow_"):
+            transition = workflow.find(self.model, name.removeprefix("workflow_"))
+            return transition is not None and access.can(current_user, transition.permission)
+        return super().is_action_allowed(name)
+
+    # --- what the user may do -------------------------------------------------------
+
+    @property
+    def permission(self) -> str:  # type: ignore[override]
+        return access.permission_name(self.model, "view")
+
+    def _may(self, action: str, obj: Any = None) -> bool:
+        return current_user.is_authenticated and access.can_on(current_user, action, self.model, obj)
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return self._may("create")
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return self._may("edit")
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return self._may("delete")
+
+    def row_action_allowed(self, action: Any, row: Any) -> bool:
+        if isinstance(action, EditRowAction):
+            return self._may("edit", row)
+        if isinstance(action, DeleteRowAction):
+            return self._may("delete", row)
+        return True
+
+    # --- reading: every door goes through the policy -------------------------------
+
+    def get_query(self) -> Any:
+        return access.scope(super().get_query(), current_user, self.model)
+
+    def get_count_query(self) -> Any:
+        return access.scope(super().get_count_query(), current_user, self.model)
+
+    def get_one(self, id: Any) -> Any:
+        """The row if the user may see it; 404 for foreign, missing or malformed ids."""
+        pk = parse_id(id)
+        if pk is None:
+            abort(404)
+        row = self.get_query().filter(self.model.id == pk).one_or_none()
+        if row is None:
+            abort(404)
+        return row
+
+    def _get_filter_groups(self) -> Any:
+        # Flask-Admin computes option lists once at start-up, for nobody; compute
+        # them for the user asking.
+        for group in (self._filter_groups or {}).values():
+            for item in group.filters:
+                item["options"] = self._filters[item["index"]].get_options(self) or None
+        return super()._get_filter_groups()
+
+    # --- writing --------------------------------------------------------------------
+
+    def _remove_owner_fields(self, form: Any) -> Any:
+        for name in OWNER_FIELDS.get(access.role_of(current_user), ()):
+            if hasattr(form, name):
+                delattr(form, name)
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        return self._remove_owner_fields(super().create_form(obj))
+
+    def edit_form(self, obj: Any = None) -> Any:
+        if obj is not None and not self._may("edit", obj):
+            abort(403)
+        form = self._remove_owner_fields(super().edit_form(obj))
+        if obj is not None and request.method == "GET":
+            form.loaded_version.data = str(obj.version)
+        return form
+
+    def scaffold_form(self) -> Any:
+        form_class = super().scaffold_form()
+        # The version the user started from travels with the form (see update_model).
+        form_class.loaded_version = HiddenField()
+        return form_class
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        """Refuse to save over a newer version: say what changed and keep the input."""
+        loaded = form.loaded_version.data
+        if loaded and loaded != str(model.version):
+            flash(
+                gettext(
+                    "Someone else saved this record while you were editing it (%(changes)s). "
+                    "Your input is kept below: check it and save again to keep your values.",
+                    changes=self._changes_since(model, loaded),
+                ),
+                "error",
+            )
+            form.loaded_version.data = str(model.version)
+            return False
+        return super().update_model(form, model)
+
+    def _changes_since(self, model: Any, loaded_version: str) -> str:
+        since = int(loaded_version) if loaded_version.isdigit() else 0
+        fields: dict[str, Any] = {}
+        for entry in reversed(self.history_for(model)):
+            if (entry.row_version or 0) > since:
+                for field, (_before, after) in entry.changes.items():
+                    fields[field] = (entry.user_email, after)
+        return "; ".join(
+            f"{self.column_labels.get(field, field)}: «{after}» ({who})"
+            for field, (who, after) in fields.items()
+        ) or gettext("no field details")
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        # The new row is already in the session: an autoflush now would write it
+        # (and have the ORM guard judge it) before its owner is set.
+        with db.session.no_autoflush:
+            access.assign_owner(current_user, model)
+            if is_created:
+                workflow.start(current_user, model)
+            if not self._may("create" if is_created else "edit", model):
+                raise AccessDenied(self.model.__name__)
+
+    def on_model_delete(self, model: Any) -> None:
+        if not self._may("delete", model):
+            raise AccessDenied(self.model.__name__)
+
+    def delete_model(self, model: Any) -> bool:
+        """Move the row (and its dependants) to the trash instead of deleting it."""
+        try:
+            self.on_model_delete(model)
+            trash.discard(model)
+            db.session.commit()
+        except Exception as ex:
+            db.session.rollback()
+            if not self.handle_view_exception(ex):
+                raise
+            return False
+        self.after_model_delete(model)
+        return True
+
+    # --- workflow -------------------------------------------------------------------
+
+    def transitions_for(self, row: Any) -> list[workflow.Transition]:
+        return workflow.available(current_user, row)
+
+    def state_label(self, row: Any) -> str:
+        flow = workflow.workflow_of(row)
+        return str(flow.states.get(row.state, row.state)) if flow else ""
+
+    @expose("/transition/", methods=("POST",))
+    def transition_view(self) -> Any:
+        row = self.get_one(request.args.get("id", ""))
+        try:
+            transition = workflow.fire(
+                current_user, row, request.form.get("transition", ""), request.form.get("comment", "")
+            )
+            db.session.commit()
+        except workflow.WorkflowError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(gettext("Done: %(action)s.", action=transition.label), "success")
+        return redirect(get_redirect_target() or self.get_url(".details_view", id=row.id))
+
+    def _fire_on_rows(self, name: str, ids: list[int]) -> None:
+        done, refused = 0, 0
+        for row in self.get_query().filter(self.model.id.in_(ids)).all():
+            try:
+                workflow.fire(current_user, row, name)
+                done += 1
+            except workflow.WorkflowError:
+                refused += 1
+        db.session.commit()
+        flash(
+            gettext("Done for %(done)d of %(total)d selected.", done=done, total=done + refused),
+            "success" if not refused else "warning",
+        )
+
+    # --- attachments ----------------------------------------------------------------
+
+    attachments = False  # a view that keeps files (documents, evidence) sets True
+
+    def files_for(self, row: Any) -> list[Any]:
+        return uploads.attached_to(row) if self.attachments else []
+
+    def may_attach(self, row: Any) -> bool:
+        return (
+            self.attachments and self._may("edit", row) and access.can(current_user, "storedfile.create", row)
+        )
+
+    @expose("/attach/", methods=("POST",))
+    def attach_view(self) -> Any:
+        row = self.get_one(request.args.get("id", ""))
+        if not self.may_attach(row):
+            abort(403)
+        upload = request.files.get("file")
+        try:
+            if upload is None or not upload.filename:
+                raise uploads.UploadError(gettext("Choose a file to attach."))
+            uploads.store(upload, row)
+            db.session.commit()
+        except uploads.UploadError as error:
+            db.session.rollback()
+            flash(str(error), "error")
+        else:
+            flash(gettext("The file is attached."), "success")
+        return redirect(self.get_url(".details_view", id=row.id))
+
+    # --- history --------------------------------------------------------------------
+
+    def history_for(self, row: Any, limit: int = 50) -> list[Any]:
+        stmt = (
+            select(History)
+            .where(History.table_name == row.__tablename__, History.row_id == row.id)
+            .order_by(History.id.desc())
+            .limit(limit)
+        )
+        return list(db.session.execute(stmt).scalars())
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, AccessDenied):
+            flash(gettext("You are not allowed to do this with this record."), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            # The database's own message is SQL; say what it means.
+            flash(gettext("Not saved: such a value already exists or a required field is empty."), "error")
+            return True
+        if isinstance(exc, StaleDataError):
+            flash(
+                gettext("Someone else has changed this record meanwhile. Reload it and try again."), "error"
+            )
+            return True
+        return super().handle_view_exception(exc)
+
+    # Flask-Admin answers a forbidden page with a redirect; say 403 instead.
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self) -> Any:
+        if not self.can_create:
+            abort(403)
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self) -> Any:
+        if not self.can_edit:
+            abort(403)
+        return super().edit_view()
+
+    @expose("/delete/", methods=("POST",))
+    def delete_view(self) -> Any:
+        if not self.can_delete:
+            abort(403)
+        return super().delete_view()
+
+    @expose("/ajax/update/", methods=("POST",))
+    def ajax_update(self) -> Any:
+        if not self.can_edit:
+            abort(403)
+        return super().ajax_update()
+
+    def handle_action(self, return_view: str | None = None) -> Any:
+        """Flask-Admin's, with the row ids read as integers (PostgreSQL will not
+        compare an id with text) and a clear message for anything else."""
+        form = self.action_form()
+        if self.validate_form(form):
+            ids = [parse_id(value) for value in request.form.getlist("rowid")]
+            if None in ids:
+                flash(gettext("The selection is invalid: reload the list and try again."), "error")
+            else:
+                handler = self._actions_data.get(form.action.data)
+                if handler and self.is_action_allowed(form.action.data):
+                    response = handler[0](ids)
+                    if response is not None:
+                        return response
+        else:
+            flash(gettext("The action was not performed: the form has expired, reload the page."), "error")
+        return redirect(get_redirect_target() or self.get_url(".index_view"))
+
+    # --- export ---------------------------------------------------------------------
+
+    def _export_csv(self, return_url: Any) -> Any:
+        response = super()._export_csv(return_url)
+        # Render inside the request: relation columns load lazily and need the session.
+        response.set_data("".join(response.response))
+        return response
+
+    def get_export_value(self, model: Any, name: Any) -> Any:
+        # Text never runs as a spreadsheet formula nor holds characters a workbook refuses.
+        return safe_cell(super().get_export_value(model, name))

@@ -1,0 +1,463 @@
+"""The coordinator's dashboard (and a school's own), and a school's ФГОС coverage matrix.
+
+The figures come from coop.dashboard; this module picks the school and the
+academic year from the URL, links every figure to the admin list of its rows,
+lays out the bar charts (inline SVG, drawn on the server: no script) and writes
+the table to XLSX.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Response, abort, current_app, flash, has_request_context, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import (
+    DateBetweenFilter,
+    FilterEqual,
+    IntEqualFilter,
+    IntGreaterFilter,
+    IntSmallerFilter,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from .. import access
+from .. import dashboard as stats
+from .. import models as m
+from ..plan_io.plan import plan_years
+from ..plan_io.xlsx_out import safe_cell
+from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label, academic_year_of
+from .base import SecuredView
+from .calendar import YEAR_RANGE, int_arg, school_for, visible_schools
+
+AREA = _l("Audit")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
+
+
+@dataclass(frozen=True)
+class Column:
+    """A figure column of the table: a short heading under its group's, the full label in XLSX."""
+
+    key: str  # of coop.dashboard.FIGURES
+    group: Any
+    heading: Any
+    label: Any
+
+
+def _columns(group: Any, *columns: tuple[str, Any, Any]) -> list[Column]:
+    return [Column(key, group, heading, label) for key, heading, label in columns]
+
+
+COLUMNS: tuple[Column, ...] = (
+    *_columns(
+        _l("Partners and agreements"),
+        ("partners", _l("partners"), _l("Partners with agreements")),
+        ("agreements", _l("agreements"), _l("Agreements")),
+        ("agreements_active", _l("in force"), _l("Agreements in force")),
+    ),
+    *_columns(
+        _l("Plan lines of the year"),
+        ("lines", _l("all"), _l("Plan lines of the year")),
+        ("held", _l("held"), _l("Held")),
+        ("not_held", _l("not held"), _l("Not held")),
+        ("cancelled", _l("cancelled"), _l("Cancelled")),
+        ("planned", _l("planned"), _l("Planned")),
+        ("percent_held", "%", _l("Held, %")),
+    ),
+    *_columns(
+        _l("People reached"),
+        ("students", _l("students"), _l("Students reached")),
+        ("teachers", _l("teachers"), _l("Teachers reached")),
+        ("parents", _l("parents"), _l("Parents reached")),
+    ),
+    *_columns(
+        _l("Seminars by cycle"),
+        *((f"seminars_{cycle}", CYCLE_NUMERALS[cycle], label) for cycle, label in m.SEMINAR_CYCLES.items()),
+    ),
+    *_columns(
+        _l("Limitations"),
+        ("limitations", _l("found"), _l("Limitations found")),
+        ("limitations_addressed", _l("addressed"), _l("Limitations addressed")),
+    ),
+    *_columns(
+        _l("FGOS results"),
+        ("fgos_agreed", _l("agreed"), _l("FGOS results agreed")),
+        ("fgos_covered", _l("covered"), _l("FGOS results covered by held events")),
+    ),
+    *_columns(_l("Remarks"), ("remarks_open", _l("open"), _l("Open remarks"))),
+)
+
+
+def column_groups() -> list[tuple[Any, int]]:
+    """The groups' headings over the columns, with how many columns each spans."""
+    groups: list[tuple[Any, int]] = []
+    for column in COLUMNS:
+        if groups and groups[-1][0] is column.group:
+            groups[-1] = (column.group, groups[-1][1] + 1)
+        else:
+            groups.append((column.group, 1))
+    return groups
+
+
+# --- drill-down: from a figure to the admin list of its rows --------------------------------
+
+
+def _school_options() -> list[tuple[int, str]]:
+    # Flask-Admin also asks at start-up, outside any request: no options then.
+    if not has_request_context():
+        return []
+    return [(school.id, str(school)) for school in visible_schools()]
+
+
+def school_filter(column: Any) -> IntEqualFilter:
+    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
+    return IntEqualFilter(column, _l("School"), options=_school_options)
+
+
+def _column_key(column: Any) -> tuple[str, str]:
+    column = getattr(column, "expression", column)
+    return column.table.name, column.name
+
+
+class DrillDown:
+    """URLs of the admin lists behind the figures of one academic year, school by school.
+
+    Flask-Admin names a filter in the URL by its position among the view's
+    filters (flt0_7=…); the positions are looked up, not written down, so that
+    adding a filter to a view never breaks a link.
+    """
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        self.first, self.last = academic_year_bounds(year)
+        self._views = {
+            view.endpoint: view
+            for view in current_app.extensions["admin"][0]._views
+            if getattr(view, "_filters", None) and view.is_accessible()
+        }
+        self._args: dict[tuple[str, tuple[str, str], type], str | None] = {}
+
+    def _arg(self, endpoint: str, column: Any, kind: type) -> str | None:
+        key = (endpoint, _column_key(column), kind)
+        if key not in self._args:
+            view = self._views.get(endpoint)
+            self._args[key] = next(
+                (
+                    view.get_filter_arg(index, flt)
+                    for index, flt in enumerate(view._filters if view else ())
+                    if type(flt) is kind and _column_key(flt.column) == key[1]
+                ),
+                None,
+            )
+        return self._args[key]
+
+    def url(self, endpoint: str, *conditions: tuple[Any, type, Any]) -> str | None:
+        """The list at `endpoint` filtered by (column, filter class, value) conditions, if it has them."""
+        args = {}
+        for position, (column, kind, value) in enumerate(conditions):
+            arg = self._arg(endpoint, column, kind)
+            if arg is None:
+                return None
+            args[f"flt{position}_{arg}"] = value
+        return url_for(f"{endpoint}.index_view", **args)
+
+    def links(self, school_id: int) -> dict[str, str | None]:
+        """Figure key -> URL of its rows for one school."""
+        year = self.year
+        agreements = (m.Agreement.school_id, IntEqualFilter, school_id)
+        executions = (
+            (m.EventExecution.school_id, IntEqualFilter, school_id),
+            (m.EventExecution.year, IntEqualFilter, year),
+        )
+        held_on = f"{self.first.isoformat()} to {self.last.isoformat()}"
+        links = {
+            "partners": self.url("agreement", agreements),
+            "agreements": self.url("agreement", agreements),
+            "agreements_active": self.url(
+                "agreement", agreements, (m.Agreement.state, FilterEqual, "active")
+            ),
+            "lines": self.url(
+                "event",
+                (m.Event.school_id, IntEqualFilter, school_id),
+                (m.Event.first_year, IntSmallerFilter, year + 1),
+                (m.Event.last_year, IntGreaterFilter, year - 1),
+            ),
+            # Lines without a record are planned too: the year's calendar shows them all.
+            "planned": url_for("calendar.index", school=school_id, year=year),
+            **{
+                status: self.url(
+                    "eventexecution", *executions, (m.EventExecution.status, FilterEqual, status)
+                )
+                for status in ("held", "not_held", "cancelled")
+            },
+            **dict.fromkeys(
+                ("percent_held", "students", "teachers", "parents"), self.url("eventexecution", *executions)
+            ),
+            **{
+                f"seminars_{cycle}": self.url(
+                    "seminar",
+                    (m.Seminar.school_id, IntEqualFilter, school_id),
+                    (m.Seminar.cycle, FilterEqual, cycle),
+                    (m.Seminar.held_on, DateBetweenFilter, held_on),
+                )
+                for cycle in m.SEMINAR_CYCLES
+            },
+            **dict.fromkeys(
+                ("limitations", "limitations_addressed"),
+                self.url("limitation", (m.Limitation.school_id, IntEqualFilter, school_id)),
+            ),
+            **dict.fromkeys(
+                ("fgos_agreed", "fgos_covered"), url_for("coverage.index", school=school_id, year=year)
+            ),
+            "remarks_open": self.url("remark", (m.Remark.school_id, IntEqualFilter, school_id)),
+        }
+        for kind in m.AGREEMENT_TYPES:
+            for state in m.AGREEMENT_STATES:
+                links[f"agreements_{kind}_{state}"] = self.url(
+                    "agreement",
+                    agreements,
+                    (m.Agreement.agreement_type, FilterEqual, kind),
+                    (m.Agreement.state, FilterEqual, state),
+                )
+        return links
+
+
+# --- bar charts as inline SVG ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    label: str
+    short_label: str
+    lines: int
+    held: int
+    y: int
+    lines_width: float
+    held_width: float
+
+
+@dataclass(frozen=True)
+class BarChart:
+    """Geometry of a horizontal bar chart: per row a bar of plan lines with the held ones inside it."""
+
+    title: str
+    rows: tuple[ChartRow, ...]
+    width: int = 460
+    label_width: int = 170
+    bar_space: int = 190  # and the rest of the width for the figures after the longest bar
+    row_height: int = 22
+
+    @property
+    def height(self) -> int:
+        return max(1, len(self.rows)) * self.row_height + 4
+
+
+def bar_chart(title: str, bars: Sequence[stats.Bar]) -> BarChart:
+    chart = BarChart(title, ())
+    most = max((bar.lines for bar in bars), default=0)
+    if not most:  # no lines at all: the template says so instead of drawing empty bars
+        return chart
+    rows = []
+    for index, bar in enumerate(bars):
+        label = bar.label or gettext("not set")
+        rows.append(
+            ChartRow(
+                label=label,
+                short_label=label if len(label) <= 24 else label[:23] + "…",
+                lines=bar.lines,
+                held=bar.held,
+                y=index * chart.row_height + 2,
+                lines_width=round(chart.bar_space * bar.lines / most, 1),
+                held_width=round(chart.bar_space * bar.held / most, 1),
+            )
+        )
+    return BarChart(title, tuple(rows))
+
+
+def _charts(year: int, school_id: int | None) -> list[BarChart]:
+    data = stats.charts(year, school_id)
+    months = [stats.Bar(MONTH_NAMES[int(bar.label)], bar.lines, bar.held) for bar in data.months]
+    return [
+        bar_chart(gettext("Plan lines by month"), months),
+        bar_chart(gettext("Plan lines by kind of partner"), data.partner_kinds),
+        bar_chart(gettext("Plan lines by level"), data.levels),
+    ]
+
+
+# --- choosing the school and the year ------------------------------------------------------------
+
+
+def _year(strict: bool) -> int:
+    """The academic year asked for, or the current one; a bad one is said so (or, strict, 404)."""
+    current = academic_year_of(dt.date.today())
+    raw = request.args.get("year", "")
+    if not raw:
+        return current
+    year = int_arg("year", YEAR_RANGE)
+    if year is None:
+        if strict:
+            abort(404)
+        flash(
+            gettext(
+                "«%(value)s» is not an academic year; showing %(year)s.",
+                value=raw[:20],
+                year=academic_year_label(current),
+            ),
+            "warning",
+        )
+        return current
+    return year
+
+
+def _school(schools: list[m.School], default_first: bool) -> m.School | None:
+    """The school asked for (404 when it is not one the user sees); else the only one, or the first."""
+    if not request.args.get("school"):
+        return schools[0] if schools and (len(schools) == 1 or default_first) else None
+    school_id = int_arg("school")
+    school = school_for(school_id, schools) if school_id is not None else None
+    if school is None:
+        abort(404)
+    return school
+
+
+def grouped(value: Any) -> str:
+    """12345 as «12 345», as Russian writes numbers (with a narrow no-break space)."""
+    return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
+
+
+def _years(year: int) -> list[int]:
+    return sorted({*plan_years(), year})
+
+
+class DashboardView(SecuredView):
+    permission = "dashboard.view"
+
+    @expose("/")
+    def index(self) -> str:
+        year = _year(strict=False)
+        schools = visible_schools()
+        school = _school(schools, default_first=False)
+        context: dict[str, Any] = {
+            "year": year,
+            "years": _years(year),
+            "year_label": academic_year_label,
+            "schools": schools,
+            "school": school,
+            "columns": COLUMNS,
+            "column_groups": column_groups(),
+            "figure": lambda fig, key: stats.FIGURES[key](fig),
+            "grouped": grouped,
+            "cycles": m.SEMINAR_CYCLES,
+            "cycle_numerals": CYCLE_NUMERALS,
+            "agreement_types": m.AGREEMENT_TYPES,
+            "agreement_states": m.AGREEMENT_STATES,
+            "remark_states": m.REMARK_STATES,
+            "charts": _charts(year, school.id if school else None),
+            "may_see_remarks": access.can(current_user, "remark.view"),
+        }
+        drill = DrillDown(year)
+        if school is not None:
+            (fig,) = stats.school_figures(year, [school.id])
+            context.update(fig=fig, links=drill.links(school.id), remarks=stats.remarks(school.id))
+        else:
+            page = stats.figures_page(
+                year,
+                sort=request.args.get("sort", "school"),
+                desc=request.args.get("desc") == "1",
+                page=int_arg("page") or 1,
+            )
+            context.update(page=page, links={row.school_id: drill.links(row.school_id) for row in page.rows})
+        return self.render("coop/dashboard.html", **context)
+
+    @expose("/export.xlsx")
+    def export(self) -> Response:
+        year = _year(strict=True)
+        school = _school(visible_schools(), default_first=False)
+        if school is not None:
+            rows, total = stats.school_figures(year, [school.id]), None
+        else:
+            rows = stats.sorted_figures(year, request.args.get("sort", ""), request.args.get("desc") == "1")
+            total = stats.totals(year, rows)
+        name = f"dashboard-{year}-{year + 1}.xlsx"
+        return Response(
+            figures_to_xlsx(rows, total, year, school),
+            mimetype=XLSX_MIMETYPE,
+            headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
+
+
+def figures_to_xlsx(
+    rows: Sequence[stats.SchoolFigures],
+    total: stats.SchoolFigures | None,
+    year: int,
+    school: m.School | None,
+) -> bytes:
+    """The dashboard table as a one-sheet workbook: a row per school, and the totals."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = academic_year_label(year).replace("/", "-")
+    where = str(school) if school else gettext("all schools")
+    title = gettext(
+        "Dashboard: %(where)s, academic year %(year)s", where=where, year=academic_year_label(year)
+    )
+    ws.cell(1, 1, safe_cell(title)).font = Font(bold=True, size=13)
+    header = [gettext("School"), *(str(column.label) for column in COLUMNS)]
+    for col, text in enumerate(header, start=1):
+        cell = ws.cell(3, col, safe_cell(text))
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    line = 3
+    for fig in rows:
+        line += 1
+        ws.cell(line, 1, safe_cell(fig.school))
+        for col, column in enumerate(COLUMNS, start=2):
+            ws.cell(line, col, stats.FIGURES[column.key](fig))
+    if total is not None:
+        line += 1
+        ws.cell(line, 1, gettext("Total")).font = Font(bold=True)
+        for col, column in enumerate(COLUMNS, start=2):
+            ws.cell(line, col, stats.FIGURES[column.key](total)).font = Font(bold=True)
+    ws.column_dimensions["A"].width = 40
+    for col in range(2, len(header) + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 12
+    ws.freeze_panes = "B4"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+class CoverageView(SecuredView):
+    permission = "coverage.view"
+
+    @expose("/")
+    def index(self) -> str:
+        year = _year(strict=False)
+        schools = visible_schools()
+        school = _school(schools, default_first=True)
+        return self.render(
+            "coop/coverage.html",
+            year=year,
+            years=_years(year),
+            year_label=academic_year_label,
+            schools=schools,
+            school=school,
+            coverage=stats.coverage(school.id, year) if school else None,
+            executions=m.EXECUTION_STATUSES,
+        )
+
+
+VIEWS: list = []  # model views: none here
+PAGES = [
+    (DashboardView, "dashboard", _l("Dashboard")),
+    (CoverageView, "coverage", _l("FGOS coverage")),
+]

@@ -1,0 +1,86 @@
+"""Schools and the shared partner directory."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .. import models as m
+from .base import SecuredModelView
+
+AREA = _l("Directory")
+
+
+class SchoolView(SecuredModelView):
+    column_list = ["short_name", "name", "city", "director", "email", "phone"]
+    column_searchable_list = ["name", "short_name", "city"]
+    column_filters = ["city"]
+    column_sortable_list = ["short_name", "city"]
+    column_default_sort = "short_name"
+    form_columns = ["name", "short_name", "city", "address", "director", "email", "phone"]
+    column_labels = {
+        "name": _l("Full name"),
+        "short_name": _l("Short name"),
+        "city": _l("City"),
+        "address": _l("Address"),
+        "director": _l("Director"),
+        "email": _l("E-mail"),
+        "phone": _l("Phone"),
+    }
+
+
+class PartnerView(SecuredModelView):
+    column_list = ["short_name", "name", "kind", "sphere", "city", "contact_person", "phone"]
+    column_searchable_list = ["name", "short_name", "city"]
+    column_filters = ["sphere", "city"]
+    column_sortable_list = ["short_name", "sphere", "city"]
+    column_default_sort = "short_name"
+    column_choices = {"sphere": list(m.SPHERES.items())}
+    form_choices = {"sphere": list(m.SPHERES.items())}
+    form_columns = [
+        "name",
+        "short_name",
+        "kind",
+        "sphere",
+        "city",
+        "address",
+        "contact_person",
+        "phone",
+        "email",
+        "website",
+        "description",
+    ]
+    column_details_list = [*form_columns, "resources"]
+    column_labels = {
+        "name": _l("Full name"),
+        "short_name": _l("Short name"),
+        "kind": _l("Kind"),
+        "sphere": _l("Sphere"),
+        "city": _l("City"),
+        "address": _l("Address"),
+        "contact_person": _l("Contact person"),
+        "phone": _l("Phone"),
+        "email": _l("E-mail"),
+        "website": _l("Website"),
+        "description": _l("Description"),
+        "resources": _l("Resources offered"),
+    }
+
+
+class PartnerResourceView(SecuredModelView):
+    column_list = ["partner", "title", "description"]
+    column_searchable_list = ["title"]
+    column_sortable_list = ["title"]
+    column_select_related_list = [m.PartnerResource.partner]
+    form_columns = ["partner", "title", "description"]
+    column_labels = {
+        "partner": _l("Partner"),
+        "title": _l("Resource"),
+        "description": _l("Description"),
+    }
+
+
+VIEWS = [
+    (SchoolView, m.School, _l("Schools")),
+    (PartnerView, m.Partner, _l("Partners")),
+    (PartnerResourceView, m.PartnerResource, _l("Partners' resources")),
+]

@@ -1,0 +1,219 @@
+"""The network plan: its lines (events) and their yearly execution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import flash, request
+from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+from wtforms import SelectMultipleField
+from wtforms.validators import NumberRange, Optional, ValidationError
+
+from .. import access, workflow
+from .. import models as m
+from ..extensions import db
+from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
+from .base import SecuredModelView, SecuredView
+from .dashboard import school_filter
+from .programmes import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
+
+AREA = _l("Network plan")
+
+
+def _months(view: Any, context: Any, event: m.Event, name: str) -> str:
+    if event.all_year:
+        return str(_l("all year"))
+    return ", ".join(MONTH_NAMES[month] for month in event.months)
+
+
+def _responsible(view: Any, context: Any, event: m.Event, name: str) -> Markup:
+    return Markup("<br>").join(escape(str(p)) for p in event.responsible)
+
+
+class EventView(SecuredModelView):
+    column_list = ["school", "partner", "number", "title", "timing_text", "audience", "responsible", "state"]
+    column_searchable_list = ["title", "timing_text"]
+    column_filters = [
+        *("state", "timing_text", "timing_recognized", "first_year", "last_year", "grades"),
+        school_filter(m.Event.school_id),
+    ]
+    column_sortable_list = ["number", "title", "state"]
+    column_default_sort = ("id", False)  # the order of the plan as entered or imported
+    column_select_related_list = [m.Event.school, m.Event.partner, m.Event.audience, m.Event.responsible]
+    column_choices = {"state": list(m.EVENT_STATES.items())}
+    column_formatters = {"responsible": _responsible, "months": _months}
+    column_formatters_export = {"responsible": lambda v, c, e, n: ", ".join(map(str, e.responsible))}
+    form_ajax_refs = {"partner": {"fields": ["name", "short_name"], "page_size": 20}}
+    form_columns = [
+        *("school", "partner", "programme", "number", "title", "section", "kind", "level", "audience"),
+        *("grades", "responsible", "fgos_results", "timing_text", "manual_months"),
+        *("first_year", "last_year", "description"),
+    ]
+    column_details_list = [name if name != "manual_months" else "months" for name in form_columns]
+    form_extra_fields = {
+        "manual_months": SelectMultipleField(
+            _l("Months, when the timing cannot be read"),
+            choices=[(month, MONTH_NAMES[month]) for month in ACADEMIC_MONTHS],
+            coerce=int,
+            description=_l("Used only for a timing the site could not read; it is never guessed."),
+        )
+    }
+    form_args = {
+        "school": {"validators": [LinksOfThisSchool("programme")]},
+        "number": {"validators": [Optional(), NumberRange(min=1, max=10_000)]},
+        "first_year": OPTIONAL_YEAR,
+        "last_year": {"validators": [*OPTIONAL_YEAR["validators"], NotBefore("first_year")]},
+    }
+    column_labels = {
+        "school": _l("School"),
+        "partner": _l("Partner"),
+        "programme": _l("Programme"),
+        "number": _l("No."),
+        "title": _l("Event"),
+        "section": _l("Section"),
+        "kind": _l("Kind"),
+        "level": _l("Level"),
+        "audience": _l("Audience"),
+        "grades": _l("Grades"),
+        "responsible": _l("Responsible"),
+        "fgos_results": _l("FGOS results"),
+        "timing_text": _l("Timing"),
+        "timing_recognized": _l("Timing read"),
+        "months": _l("Months"),
+        "first_year": _l("From academic year"),
+        "last_year": _l("To academic year"),
+        "state": _l("State"),
+        "description": _l("Description"),
+    }
+    column_descriptions = {
+        "timing_text": _l("As written in the plan: «ноябрь - апрель», «октябрь, март», «в течение года»"),
+    }
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)
+        if obj is not None and not obj.timing_recognized and request.method == "GET":
+            form.manual_months.data = list(obj.months)
+        return form
+
+    def on_model_change(self, form: Any, event: m.Event, is_created: bool) -> None:
+        super().on_model_change(form, event, is_created)
+        timing = event.set_timing(event.timing_text or "", tuple(form.manual_months.data or ()))
+        years = [year for year in (timing.first_year, timing.last_year) if year is not None]
+        if any(not YEAR.min <= year <= YEAR.max for year in years):
+            raise ValidationError(
+                gettext(
+                    "The timing «%(text)s» names years outside %(min)d–%(max)d.",
+                    text=timing.text,
+                    min=YEAR.min,
+                    max=YEAR.max,
+                )
+            )
+        if not timing.recognized and not form.manual_months.data:
+            flash(
+                gettext("The timing «%(text)s» could not be read: set the months by hand.", text=timing.text),
+                "warning",
+            )
+        if event.programme is not None:
+            event.first_year = event.first_year or event.programme.first_year
+            event.last_year = event.last_year or event.programme.last_year - 1
+
+
+class EventExecutionView(SecuredModelView):
+    attachments = True  # the signed document, evidence, minutes: see coop/uploads.py
+    column_list = [
+        "school",
+        "event",
+        "year",
+        "status",
+        "held_on",
+        "students_count",
+        "teachers_count",
+        "parents_count",
+    ]
+    column_filters = ["year", "status", "held_on", school_filter(m.EventExecution.school_id)]
+    column_sortable_list = ["year", "status", "held_on"]
+    column_select_related_list = [m.EventExecution.school, m.EventExecution.event]
+    column_choices = {"status": list(m.EXECUTION_STATUSES.items())}
+    form_choices = {"status": list(m.EXECUTION_STATUSES.items())}
+    form_ajax_refs = {"event": {"fields": ["title"], "page_size": 20}}
+    form_columns = [
+        "event",
+        "year",
+        "status",
+        "held_on",
+        "held_until",
+        "students_count",
+        "students_grades",
+        "teachers_count",
+        "parents_count",
+        "results",
+        "evidence_url",
+    ]
+    column_labels = {
+        "school": _l("School"),
+        "event": _l("Event"),
+        "year": _l("Academic year"),
+        "status": _l("Status"),
+        "held_on": _l("Held on"),
+        "held_until": _l("Held until"),
+        "students_count": _l("Students"),
+        "students_grades": _l("Grades"),
+        "teachers_count": _l("Teachers"),
+        "parents_count": _l("Parents"),
+        "results": _l("Results"),
+        "evidence_url": _l("Evidence (link)"),
+    }
+    column_descriptions = {"year": _l("First calendar year: 2019 is 2019/2020")}
+    form_args = {
+        "year": REQUIRED_YEAR,
+        "held_until": {"validators": [NotBefore("held_on")]},
+        **dict.fromkeys(("students_count", "teachers_count", "parents_count"), REQUIRED_COUNT),
+    }
+
+
+class ReviewMenuName:
+    """The menu label with the number of events awaiting approval, counted per request."""
+
+    def __str__(self) -> str:
+        count = 0
+        if current_user.is_authenticated and access.can(current_user, "review.view"):
+            count = db.session.execute(
+                select(func.count()).select_from(m.Event).where(m.Event.state == "submitted")
+            ).scalar_one()
+        return gettext("Awaiting approval (%(count)d)", count=count)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+class ReviewView(SecuredView):
+    """The school's queue: events partners submitted, to approve or return."""
+
+    permission = "review.view"
+
+    @expose("/")
+    def index(self) -> str:
+        events = (
+            db.session.execute(
+                select(m.Event).where(m.Event.state == "submitted").order_by(m.Event.updated_at).limit(200)
+            )
+            .scalars()
+            .all()
+        )
+        return self.render(
+            "coop/review.html",
+            events=events,
+            transitions={event.id: workflow.available(current_user, event) for event in events},
+        )
+
+
+VIEWS = [
+    (EventView, m.Event, _l("Events")),
+    (EventExecutionView, m.EventExecution, _l("Execution by year")),
+]
+PAGES = [(ReviewView, "review", ReviewMenuName())]

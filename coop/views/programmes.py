@@ -1,0 +1,179 @@
+"""Cooperation programmes and agreements."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
+
+from .. import models as m
+from .base import SecuredModelView
+from .dashboard import school_filter
+
+AREA = _l("Programme")
+
+# Integer fields within what the columns hold and what makes sense: PostgreSQL
+# refuses a value beyond 32 bits with an error instead of a message.
+YEAR = NumberRange(min=2000, max=2100)
+COUNT = NumberRange(min=0, max=100_000)
+REQUIRED_YEAR = {"validators": [InputRequired(), YEAR]}
+OPTIONAL_YEAR = {"validators": [Optional(), YEAR]}
+REQUIRED_COUNT = {"validators": [InputRequired(), COUNT]}
+
+
+class NotBefore:
+    """The end of a span (a year, a date) is not before its start, when both are given."""
+
+    def __init__(self, start: str) -> None:
+        self.start = start
+
+    def __call__(self, form: Any, field: Any) -> None:
+        start = form[self.start].data if self.start in form else None
+        if start is not None and field.data is not None and field.data < start:
+            raise ValidationError(
+                gettext("Must not be earlier than «%(start)s».", start=form[self.start].label.text)
+            )
+
+
+class LinksOfThisSchool:
+    """On the school field: the programme, agreement, event or seminar the record links
+    belongs to the school chosen. (A school user's form has no school field, and its
+    pickers offer only its own rows.) On the school field because a link left out of
+    the post keeps its old value, and the link's own Optional() would drop an error."""
+
+    def __init__(self, *links: str) -> None:
+        self.links = links
+
+    def __call__(self, form: Any, field: Any) -> None:
+        for name in self.links:
+            linked = form[name].data if name in form else None
+            if field.data is not None and linked is not None and linked.school_id != field.data.id:
+                raise ValidationError(
+                    gettext("«%(link)s» belongs to another school.", link=form[name].label.text)
+                )
+
+
+NETWORK_FIELDS = [
+    "programme_kind",
+    "programme_level",
+    "programme_focus",
+    "student_status",
+    "responsibilities",
+    "issued_documents",
+    "term",
+]
+
+
+class ProgrammeView(SecuredModelView):
+    column_list = ["school", "title", "first_year", "last_year", "state", "innovation_status"]
+    column_searchable_list = ["title", "goal"]
+    column_filters = ["first_year", "last_year", "state"]
+    column_sortable_list = ["title", "first_year", "state"]
+    column_select_related_list = [m.Programme.school]
+    column_choices = {"state": list(m.PROGRAMME_STATES.items())}
+    form_columns = [
+        "school",
+        "title",
+        "first_year",
+        "last_year",
+        "innovation_status",
+        "rationale",
+        "goal",
+        "tasks",
+        "results_municipal",
+        "results_students",
+        "results_teachers",
+        "results_parents",
+    ]
+    column_details_list = form_columns
+    form_args = {
+        "first_year": REQUIRED_YEAR,
+        "last_year": {"validators": [*REQUIRED_YEAR["validators"], NotBefore("first_year")]},
+    }
+    column_labels = {
+        "school": _l("School"),
+        "title": _l("Title"),
+        "first_year": _l("First year"),
+        "last_year": _l("Last year"),
+        "state": _l("State"),
+        "innovation_status": _l("Status"),
+        "rationale": _l("Explanatory note"),
+        "goal": _l("Goal"),
+        "tasks": _l("Tasks"),
+        "results_municipal": _l("Expected results: municipal system"),
+        "results_students": _l("Expected results: students"),
+        "results_teachers": _l("Expected results: teachers"),
+        "results_parents": _l("Expected results: parents"),
+    }
+
+
+class AgreementView(SecuredModelView):
+    attachments = True  # the signed document, evidence, minutes: see coop/uploads.py
+    column_list = ["school", "partner", "agreement_type", "number", "signed_on", "valid_to", "state"]
+    column_searchable_list = ["number", "subject"]
+    column_filters = [
+        "agreement_type",
+        "state",
+        "signed_on",
+        "valid_to",
+        school_filter(m.Agreement.school_id),
+    ]
+    column_sortable_list = ["number", "signed_on", "valid_to", "state"]
+    column_select_related_list = [m.Agreement.school, m.Agreement.partner]
+    column_choices = {
+        "agreement_type": list(m.AGREEMENT_TYPES.items()),
+        "state": list(m.AGREEMENT_STATES.items()),
+    }
+    form_choices = {"agreement_type": list(m.AGREEMENT_TYPES.items())}
+    form_ajax_refs = {"partner": {"fields": ["name", "short_name"], "page_size": 20}}
+    form_columns = [
+        "school",
+        "partner",
+        "programme",
+        "agreement_type",
+        "number",
+        "signed_on",
+        "valid_from",
+        "valid_to",
+        "subject",
+        "levels",
+        "fgos_results",
+        *NETWORK_FIELDS,
+    ]
+    column_details_list = form_columns
+    form_args = {
+        "school": {"validators": [LinksOfThisSchool("programme")]},
+        "valid_to": {"validators": [NotBefore("valid_from")]},
+    }
+    column_labels = {
+        "school": _l("School"),
+        "partner": _l("Partner"),
+        "programme": _l("Programme"),
+        "agreement_type": _l("Type"),
+        "number": _l("Number"),
+        "signed_on": _l("Signed on"),
+        "valid_from": _l("Valid from"),
+        "valid_to": _l("Valid to"),
+        "subject": _l("Subject"),
+        "state": _l("State"),
+        "levels": _l("Education levels"),
+        "fgos_results": _l("Agreed FGOS results"),
+        "programme_kind": _l("Kind of educational programme"),
+        "programme_level": _l("Level of educational programme"),
+        "programme_focus": _l("Focus of educational programme"),
+        "student_status": _l("Status of students"),
+        "responsibilities": _l("Who does what with which resources"),
+        "issued_documents": _l("Documents issued"),
+        "term": _l("Term"),
+    }
+    column_descriptions = {
+        "programme_kind": _l("Network form only (art. 15 of 273-FZ)"),
+    }
+
+
+VIEWS = [
+    (ProgrammeView, m.Programme, _l("Programmes")),
+    (AgreementView, m.Agreement, _l("Agreements")),
+]

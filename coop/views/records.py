@@ -1,0 +1,89 @@
+"""History of changes and the trash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from .. import access, trash
+from .. import models as m
+from ..audit import ACTIONS
+from ..extensions import db
+from .base import SecuredModelView, SecuredView
+
+AREA = _l("Audit")
+
+
+class HistoryView(SecuredModelView):
+    """Read-only: the policy grants no create, edit or delete on history."""
+
+    can_export = True
+    column_list = ["at", "user_email", "ip", "action", "table_name", "row_id", "summary", "comment"]
+    column_filters = ["action", "table_name", "user_email", "at"]
+    column_searchable_list = ["summary", "user_email", "comment"]
+    column_sortable_list = ["at", "action", "table_name"]
+    column_default_sort = ("id", True)
+    column_choices = {"action": list(ACTIONS.items())}
+    column_details_list = [*column_list, "changes", "row_version"]
+    column_labels = {
+        "at": _l("When"),
+        "user_email": _l("Who"),
+        "ip": _l("IP address"),
+        "action": _l("Action"),
+        "table_name": _l("Table"),
+        "row_id": _l("Row"),
+        "row_version": _l("Version"),
+        "summary": _l("Record"),
+        "comment": _l("Comment"),
+        "changes": _l("Changes"),
+    }
+
+
+class TrashView(SecuredView):
+    permission = "trash.view"
+
+    @expose("/")
+    def index(self) -> str:
+        return self.render(
+            "coop/trash.html",
+            batches=trash.batches(),
+            may_purge=access.can(current_user, "trash.purge"),
+        )
+
+    @expose("/restore/", methods=("POST",))
+    def restore(self) -> Any:
+        if not access.can(current_user, "trash.restore"):
+            abort(403)
+        count = trash.restore(_batch_arg())
+        if not count:
+            abort(404)
+        db.session.commit()
+        flash(gettext("Restored: %(count)d.", count=count), "success")
+        return redirect(url_for(".index"))
+
+    @expose("/purge/", methods=("POST",))
+    def purge(self) -> Any:
+        if not access.can(current_user, "trash.purge"):
+            abort(403)
+        count = trash.purge(_batch_arg())
+        if not count:
+            abort(404)
+        db.session.commit()
+        flash(gettext("Deleted for good: %(count)d.", count=count), "success")
+        return redirect(url_for(".index"))
+
+
+def _batch_arg() -> str:
+    batch = request.form.get("batch", "")
+    if not batch.isalnum() or len(batch) > 32:
+        abort(404)
+    return batch
+
+
+VIEWS = [(HistoryView, m.History, _l("History of changes"))]
+PAGES = [(TrashView, "trash", _l("Trash"))]

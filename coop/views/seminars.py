@@ -1,0 +1,81 @@
+"""Seminars of the four cycles and the limitations they found."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from .. import models as m
+from .base import SecuredModelView
+from .dashboard import school_filter
+from .programmes import REQUIRED_COUNT, LinksOfThisSchool
+
+AREA = _l("Seminars")
+
+
+class SeminarView(SecuredModelView):
+    attachments = True  # the signed document, evidence, minutes: see coop/uploads.py
+    column_list = ["school", "cycle", "held_on", "topic", "participants_count"]
+    column_searchable_list = ["topic", "decisions"]
+    column_filters = ["cycle", "held_on", school_filter(m.Seminar.school_id)]
+    column_sortable_list = ["cycle", "held_on", "topic"]
+    column_default_sort = ("held_on", True)
+    column_select_related_list = [m.Seminar.school]
+    column_choices = {"cycle": list(m.SEMINAR_CYCLES.items())}
+    form_choices = {"cycle": list(m.SEMINAR_CYCLES.items())}
+    form_columns = [
+        "school",
+        "programme",
+        "cycle",
+        "held_on",
+        "topic",
+        "partners",
+        "participants",
+        "participants_count",
+        "minutes",
+        "decisions",
+        "documents",
+    ]
+    column_details_list = [*form_columns, "limitations"]
+    form_args = {
+        "school": {"validators": [LinksOfThisSchool("programme")]},
+        "participants_count": REQUIRED_COUNT,
+    }
+    column_labels = {
+        "school": _l("School"),
+        "programme": _l("Programme"),
+        "cycle": _l("Cycle"),
+        "held_on": _l("Date"),
+        "topic": _l("Topic"),
+        "partners": _l("Partners taking part"),
+        "participants": _l("Participants"),
+        "participants_count": _l("Number of participants"),
+        "minutes": _l("Minutes"),
+        "decisions": _l("Decisions"),
+        "documents": _l("Documents produced"),
+        "limitations": _l("Limitations found"),
+    }
+
+
+class LimitationView(SecuredModelView):
+    column_list = ["school", "title", "seminar", "resource"]
+    column_searchable_list = ["title", "description"]
+    column_filters = [school_filter(m.Limitation.school_id)]
+    column_select_related_list = [m.Limitation.school, m.Limitation.seminar, m.Limitation.resource]
+    # The resource's own title: its full name would load its partner row by row.
+    column_formatters = {"resource": lambda v, c, row, n: row.resource.title if row.resource else ""}
+    form_columns = ["school", "title", "description", "seminar", "resource"]
+    form_ajax_refs = {"resource": {"fields": ["title"], "page_size": 20}}
+    form_args = {"school": {"validators": [LinksOfThisSchool("seminar")]}}
+    column_labels = {
+        "school": _l("School"),
+        "title": _l("Limitation"),
+        "description": _l("Description"),
+        "seminar": _l("Found at seminar"),
+        "resource": _l("Addressed by partner's resource"),
+    }
+
+
+VIEWS = [
+    (SeminarView, m.Seminar, _l("Seminars")),
+    (LimitationView, m.Limitation, _l("School's limitations")),
+]

@@ -1,0 +1,78 @@
+"""User accounts (admin only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from wtforms import PasswordField
+from wtforms.validators import Email, Optional, ValidationError
+
+from .. import models as m
+from ..passwords import PasswordPolicy
+from .base import SecuredModelView
+
+AREA = _l("Administration")
+
+
+class UserView(SecuredModelView):
+    column_list = ["email", "name", "role", "school", "partner", "active", "last_login_at"]
+    column_searchable_list = ["email", "name"]
+    column_filters = ["role", "active"]
+    column_sortable_list = ["email", "role", "last_login_at"]
+    column_select_related_list = [m.User.school, m.User.partner]
+    column_choices = {"role": list(m.ROLES.items())}
+    form_choices = {"role": list(m.ROLES.items())}
+    form_columns = [
+        "email",
+        "name",
+        "role",
+        "school",
+        "partner",
+        "active",
+        "new_password",
+        "must_change_password",
+    ]
+    form_extra_fields = {
+        "new_password": PasswordField(
+            _l("New password"),
+            validators=[Optional(), PasswordPolicy("email", "name")],
+            description=_l("Leave empty to keep the current password"),
+        )
+    }
+    form_args = {
+        "email": {"validators": [Email()]},
+        "must_change_password": {
+            "description": _l("The user will have to replace it with their own at the next sign-in")
+        },
+    }
+    column_details_exclude_list = ["password_hash"]
+    column_export_exclude_list = ["password_hash"]
+    column_labels = {
+        "email": _l("E-mail"),
+        "name": _l("Name"),
+        "role": _l("Role"),
+        "school": _l("School"),
+        "partner": _l("Partner"),
+        "active": _l("Active"),
+        "last_login_at": _l("Last sign-in"),
+        "must_change_password": _l("Temporary password"),
+    }
+
+    def on_model_change(self, form: Any, user: m.User, is_created: bool) -> None:
+        if user.role == "school" and user.school is None:
+            raise ValidationError(gettext("A school user needs a school."))
+        if user.role == "partner" and user.partner is None:
+            raise ValidationError(gettext("A partner user needs a partner organisation."))
+        if is_created and not form.new_password.data:
+            raise ValidationError(gettext("Set a password for the new account."))
+        if form.new_password.data:
+            user.set_password(form.new_password.data)
+            user.session_epoch = (user.session_epoch or 0) + 1
+        elif not form.active.data:
+            user.session_epoch = (user.session_epoch or 0) + 1
+        super().on_model_change(form, user, is_created)
+
+
+VIEWS = [(UserView, m.User, _l("Users"))]

@@ -1,0 +1,204 @@
+"""States and transitions of events, agreements, programmes and remarks, as tables.
+
+Each transition names the permission (in coop.access) that guards it; whether a
+user may fire it on a row is the policy's answer. `fire()` is the one function
+that changes a state; coop.audit records who, when, and the comment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+
+from . import access
+from . import models as m
+
+
+class WorkflowError(ValueError):
+    """A transition that cannot be fired; str() is the message for the user."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: Any  # lazy translated
+    source: frozenset[str]
+    target: str
+    permission: str
+    comment_required: bool = False
+    style: str = "primary"
+
+
+@dataclass(frozen=True)
+class Workflow:
+    states: dict[str, Any]
+    # The state a new row starts in, by the creator's role (default: "*").
+    initial: dict[str, str]
+    transitions: tuple[Transition, ...]
+
+    def initial_for(self, role: str | None) -> str:
+        return self.initial.get(role or "", self.initial["*"])
+
+
+def _t(name: str, label: Any, source: set[str], target: str, permission: str, **options: Any) -> Transition:
+    return Transition(name, label, frozenset(source), target, permission, **options)
+
+
+EVENT = Workflow(
+    states=m.EVENT_STATES,
+    # A partner proposes; a school (or admin) may enter an approved line directly.
+    initial={"*": "approved", "partner": "draft"},
+    transitions=(
+        _t("submit", _l("Submit for approval"), {"draft"}, "submitted", "event.submit"),
+        _t("approve", _l("Approve"), {"draft", "submitted"}, "approved", "event.review", style="success"),
+        _t(
+            "return",
+            _l("Return for revision"),
+            {"submitted", "approved"},
+            "draft",
+            "event.review",
+            comment_required=True,
+            style="warning",
+        ),
+        _t("hold", _l("Mark as held"), {"approved"}, "held", "event.review", style="success"),
+        _t(
+            "cancel",
+            _l("Cancel"),
+            {"draft", "submitted", "approved"},
+            "cancelled",
+            "event.review",
+            style="danger",
+        ),
+        _t(
+            "reopen",
+            _l("Back to approved"),
+            {"held", "cancelled"},
+            "approved",
+            "event.review",
+            style="secondary",
+        ),
+    ),
+)
+
+AGREEMENT = Workflow(
+    states=m.AGREEMENT_STATES,
+    initial={"*": "draft"},
+    transitions=(
+        _t("to_signing", _l("Send for signing"), {"draft"}, "signing", "agreement.edit"),
+        _t("sign", _l("Signed: in force"), {"signing"}, "active", "agreement.edit", style="success"),
+        _t("complete", _l("Complete"), {"active"}, "completed", "agreement.edit", style="secondary"),
+        _t(
+            "terminate",
+            _l("Terminate"),
+            {"signing", "active"},
+            "terminated",
+            "agreement.edit",
+            style="danger",
+            comment_required=True,
+        ),
+        _t("back_to_draft", _l("Back to draft"), {"signing"}, "draft", "agreement.edit", style="secondary"),
+    ),
+)
+
+PROGRAMME = Workflow(
+    states=m.PROGRAMME_STATES,
+    initial={"*": "draft"},
+    transitions=(
+        _t("start", _l("Start implementing"), {"draft"}, "active", "programme.edit", style="success"),
+        _t("finish", _l("Complete"), {"active"}, "completed", "programme.edit", style="secondary"),
+    ),
+)
+
+REMARK = Workflow(
+    states=m.REMARK_STATES,
+    initial={"*": "open"},
+    transitions=(
+        _t("answer", _l("Answer"), {"open", "answered"}, "answered", "remark.answer", comment_required=True),
+        _t(
+            "resolve",
+            _l("Mark as resolved"),
+            {"open", "answered"},
+            "resolved",
+            "remark.answer",
+            style="success",
+        ),
+        _t("close", _l("Close"), {"answered", "resolved"}, "closed", "remark.close", style="secondary"),
+        _t(
+            "reopen",
+            _l("Reopen"),
+            {"answered", "resolved", "closed"},
+            "open",
+            "remark.close",
+            style="warning",
+            comment_required=True,
+        ),
+    ),
+)
+
+WORKFLOWS: dict[type, Workflow] = {
+    m.Event: EVENT,
+    m.Agreement: AGREEMENT,
+    m.Programme: PROGRAMME,
+    m.Remark: REMARK,
+}
+
+
+def workflow_of(obj_or_model: Any) -> Workflow | None:
+    model = obj_or_model if isinstance(obj_or_model, type) else type(obj_or_model)
+    return WORKFLOWS.get(model)
+
+
+def available(user: Any, obj: Any) -> list[Transition]:
+    """Transitions the user may fire on the row in its current state."""
+    flow = workflow_of(obj)
+    if flow is None:
+        return []
+    return [t for t in flow.transitions if obj.state in t.source and access.can(user, t.permission, obj)]
+
+
+def find(obj: Any, name: str) -> Transition | None:
+    flow = workflow_of(obj)
+    return next((t for t in flow.transitions if t.name == name), None) if flow else None
+
+
+def start(user: Any, obj: Any) -> None:
+    """Put a new row in its initial state for the creator's role."""
+    flow = workflow_of(obj)
+    if flow is not None:
+        obj.state = flow.initial_for(access.role_of(user))
+
+
+def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
+    """Apply the named transition; coop.audit writes it to the history at flush."""
+    transition = find(obj, name)
+    if transition is None:
+        raise WorkflowError(gettext("There is no such action."))
+    if obj.state not in transition.source:
+        raise WorkflowError(
+            gettext(
+                "«%(action)s» is not possible in the state «%(state)s».",
+                action=transition.label,
+                state=workflow_of(obj).states.get(obj.state, obj.state),
+            )
+        )
+    if not access.can(user, transition.permission, obj):
+        raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    comment = comment.strip()
+    if transition.comment_required and not comment:
+        raise WorkflowError(gettext("«%(action)s» needs a comment.", action=transition.label))
+    if isinstance(obj, m.Remark) and name == "answer":
+        obj.response = comment
+    previous = obj.state
+    obj.state = transition.target
+    # Read by coop.audit when the change is flushed.
+    obj._coop_transition = {
+        "name": name,
+        "permission": transition.permission,
+        "from": previous,
+        "to": transition.target,
+        "comment": comment,
+    }
+    return transition

@@ -1,0 +1,168 @@
+"""Fixtures that build on each other: database → app (migrated, demo data) → clients per role.
+
+The database is SQLite in a temporary folder, or PostgreSQL when DATABASE_URL
+names one (CI runs the suite on both). Its schema is made by the migrations.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, select, text
+
+from coop import create_app
+from coop import models as m
+from coop.demo import load_demo
+from coop.extensions import db
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    key: str
+    email: str
+    password: str
+    role: str | None
+
+
+# One account per role, and a second school and a second partner: the hostile
+# neighbours whose job is to get where they must not.
+ACCOUNTS = {
+    "anonymous": DemoAccount("anonymous", "", "", None),
+    "admin": DemoAccount("admin", "admin@coop.example", "admin", "admin"),
+    "coordinator": DemoAccount("coordinator", "coordinator@coop.example", "coordinator", "coordinator"),
+    "school31": DemoAccount("school31", "school31@coop.example", "school31", "school"),
+    "gymnasium17": DemoAccount("gymnasium17", "gymnasium17@coop.example", "gymnasium17", "school"),
+    "kemsu": DemoAccount("kemsu", "kemsu@coop.example", "kemsu", "partner"),
+    "museum": DemoAccount("museum", "museum@coop.example", "museum", "partner"),
+}
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgresql", "postgres")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+        _reset_postgres(url)
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'coop.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The app on a database built by the migrations, holding the demo data."""
+    app = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "UPLOAD_FOLDER": str(tmp_path_factory.mktemp("uploads")),
+            "AUTO_MIGRATE": True,
+            # Tests sign in hundreds of times; tests/test_security.py turns throttling on.
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        load_demo()
+        app.config["DEMO_SNAPSHOT"] = _snapshot()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _snapshot() -> dict[str, list[dict]]:
+    """Every row of every table, to put the demo data back quickly after a test that writes."""
+    return {
+        table.name: [dict(row) for row in db.session.execute(table.select()).mappings()]
+        for table in db.metadata.sorted_tables
+    }
+
+
+def _restore(snapshot: dict[str, list[dict]]) -> None:
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    for table in tables:
+        if snapshot[table.name]:
+            db.session.execute(table.insert(), snapshot[table.name])
+    if db.engine.dialect.name == "postgresql":
+        for table in tables:
+            if "id" in table.c and snapshot[table.name]:
+                last = max(row["id"] for row in snapshot[table.name])
+                db.session.execute(
+                    text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), {last})")
+                )
+    db.session.commit()
+
+
+@pytest.fixture
+def fresh_db(app: Flask) -> Iterator[None]:
+    """For tests that write: afterwards, the demo data as it was, for the next test."""
+    yield
+    with app.app_context():
+        db.session.rollback()
+        _restore(app.config["DEMO_SNAPSHOT"])
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def csrf_token(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1) or match.group(2)
+
+
+def login(client: FlaskClient, email: str, password: str) -> None:
+    page = client.get("/login")
+    response = client.post(
+        "/login", data={"email": email, "password": password, "csrf_token": csrf_token(page.text)}
+    )
+    assert response.status_code == 302, f"could not sign in as {email}"
+
+
+@pytest.fixture
+def client_as(app: Flask):
+    """client_as("school31") → a test client signed in as that demo account."""
+
+    def make(key: str) -> FlaskClient:
+        client = app.test_client()
+        account = ACCOUNTS[key]
+        if account.role:
+            login(client, account.email, account.password)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def ids(app: Flask) -> dict[str, int]:
+    """Ids of the demo rows that tests point at, by a readable name."""
+    with app.app_context():
+        school31 = db.session.execute(select(m.School).filter_by(short_name="МБОУ «СОШ № 31»")).scalar_one()
+        gymnasium = db.session.execute(
+            select(m.School).filter_by(short_name="МБОУ «Гимназия № 17»")
+        ).scalar_one()
+        kemsu = db.session.execute(select(m.Partner).filter_by(short_name="КемГУ (НФИ КемГУ)")).scalar_one()
+        museum = db.session.execute(
+            select(m.Partner).filter_by(short_name="Краеведческий музей")
+        ).scalar_one()
+        return {"school31": school31.id, "gymnasium17": gymnasium.id, "kemsu": kemsu.id, "museum": museum.id}

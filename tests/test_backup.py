@@ -1,0 +1,254 @@
+"""Backup and restore: a backup restored into a fresh database holds the same rows,
+table by table and school by school, and the same uploaded files; a database with
+data is not overwritten unless forced; a damaged or foreign archive is a clear error."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from coop import create_app
+from coop import models as m
+from coop.backup import DATABASE_FILES, MANIFEST, row_counts
+from coop.extensions import db
+
+from .conftest import login
+
+RESTORE_DB = "coop_restore_test"
+UPLOADED = Path("agreements") / "backup-test.pdf"
+
+
+def _counts_per_school() -> dict[str, dict[str, int]]:
+    """Rows of every table that names a school, by the school's name."""
+    schools = m.School.__table__
+    counts: dict[str, dict[str, int]] = {}
+    for table in db.metadata.sorted_tables:
+        if "school_id" not in table.c or table is schools:
+            continue
+        query = (
+            select(schools.c.short_name, func.count())
+            .select_from(table.join(schools, table.c.school_id == schools.c.id))
+            .group_by(schools.c.short_name)
+        )
+        for name, count in db.session.execute(query, execution_options={"skip_scope": True}):
+            counts.setdefault(name, {})[table.name] = count
+    return counts
+
+
+def _snapshot(app: Flask) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    with app.app_context(), db.engine.connect() as connection:
+        return row_counts(connection), _counts_per_school()
+
+
+@pytest.fixture
+def target_url(app: Flask, tmp_path: Path) -> Iterator[str]:
+    """A database of the same kind as the tests', empty; on PostgreSQL one made for the test."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite":
+        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
+        return
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {RESTORE_DB}"))
+    yield url.set(database=RESTORE_DB).render_as_string(hide_password=False)
+    with server.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)"))
+    server.dispose()
+
+
+@pytest.fixture
+def target(target_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The app on that fresh database, migrated (as `flask` starts it by default) and empty."""
+    fresh = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": target_url,
+            "SECRET_KEY": "test-secret-key",
+            "UPLOAD_FOLDER": str(tmp_path / "restored-uploads"),
+            "AUTO_MIGRATE": True,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    yield fresh
+    with fresh.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def uploaded(app: Flask) -> Iterator[bytes]:
+    """A file in the uploads folder, to travel with the backup."""
+    content = b"%PDF-1.4 agreement\n"
+    path = Path(app.config["UPLOAD_FOLDER"]) / UPLOADED
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    yield content
+    path.unlink()
+
+
+@pytest.fixture
+def archive(app: Flask, tmp_path: Path, uploaded: bytes) -> Path:
+    path = tmp_path / "coop-backup.tar.gz"
+    result = app.test_cli_runner().invoke(args=["coop", "backup", "-o", str(path)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+def test_backup_restores_into_a_fresh_database(
+    app: Flask, target: Flask, archive: Path, uploaded: bytes
+) -> None:
+    tables, schools = _snapshot(app)
+    assert _snapshot(target)[0] == dict.fromkeys(tables, 0)
+
+    result = target.test_cli_runner().invoke(args=["coop", "restore", str(archive)])
+    assert result.exit_code == 0, result.output
+
+    restored_tables, restored_schools = _snapshot(target)
+    assert restored_tables == tables
+    assert restored_schools == schools
+    assert {"МБОУ «СОШ № 31»", "МБОУ «Гимназия № 17»"} <= set(restored_schools)
+    assert (Path(target.config["UPLOAD_FOLDER"]) / UPLOADED).read_bytes() == uploaded
+    client = target.test_client()  # password hashes and sessions work on the copy
+    login(client, "school31@coop.example", "school31")
+    assert client.get("/admin/event/").status_code == 200
+
+
+def test_manifest_counts_rows_per_table_and_per_school(app: Flask, archive: Path) -> None:
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        manifest = json.loads(tar.extractfile(MANIFEST).read())
+    assert names[0] == MANIFEST and f"uploads/{UPLOADED.as_posix()}" in names
+    tables, _schools = _snapshot(app)
+    assert manifest["format"] == "coop-backup" and manifest["tables"] == tables
+    assert manifest["tables"]["events"] >= 48
+    with app.app_context():
+        school31 = db.session.execute(
+            select(m.School.id).filter_by(short_name="МБОУ «СОШ № 31»")
+        ).scalar_one()
+    assert manifest["schools"][str(school31)]["events"] >= 48
+    assert archive.stat().st_mode & 0o077 == 0  # personal data: the owner's only
+
+
+def test_a_database_with_data_is_not_overwritten_without_force(app: Flask, archive: Path) -> None:
+    before = _snapshot(app)
+    result = app.test_cli_runner().invoke(args=["coop", "restore", str(archive)])
+    assert result.exit_code != 0
+    assert "--force" in result.output and "Traceback" not in result.output
+    assert _snapshot(app) == before
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_force_replaces_the_data(app: Flask, archive: Path) -> None:
+    before = _snapshot(app)
+    with app.app_context():
+        db.session.add(m.Partner(name="Появился после копии", short_name="После копии"))
+        db.session.commit()
+    assert _snapshot(app) != before
+    result = app.test_cli_runner().invoke(args=["coop", "restore", str(archive), "--force"])
+    assert result.exit_code == 0, result.output
+    assert _snapshot(app) == before
+
+
+def _tar(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+def _members(archive: Path) -> dict[str, bytes]:
+    with tarfile.open(archive) as tar:
+        return {member.name: tar.extractfile(member).read() for member in tar.getmembers() if member.isfile()}
+
+
+def _rewritten(archive: Path, tmp_path: Path, change: Any) -> Path:
+    """The archive with its manifest (and members) changed by change()."""
+    members = _members(archive)
+    manifest = json.loads(members[MANIFEST])
+    change(manifest, members)
+    members[MANIFEST] = json.dumps(manifest).encode()
+    return _tar(tmp_path / f"{change.__name__}.tar.gz", members)
+
+
+def _bad_archives(archive: Path, tmp_path: Path) -> dict[str, tuple[Path, str]]:
+    data = archive.read_bytes()
+    garbage = tmp_path / "garbage.tar.gz"
+    garbage.write_bytes(b"\x00\x01 not an archive at all" * 100)
+    truncated = tmp_path / "truncated.tar.gz"
+    truncated.write_bytes(data[: len(data) // 2])
+    database_name = next(name for name in _members(archive) if name.startswith("database."))
+
+    def other_dialect(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["dialect"] = "sqlite" if manifest["dialect"] == "postgresql" else "postgresql"
+        name = DATABASE_FILES[manifest["dialect"]]
+        members[name] = members.pop(database_name)
+        manifest["files"][name] = manifest["files"].pop(database_name)
+
+    def tampered(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        members[database_name] = members[database_name][:-10] + b"0123456789"
+
+    def wrong_format(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["format"] = "other"
+
+    def newer(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        manifest["revision"] = "9999"
+
+    return {
+        "garbage": (garbage, "повреждён"),
+        "truncated": (truncated, "повреждён"),
+        "foreign": (_tar(tmp_path / "foreign.tar.gz", {"README.txt": b"hello"}), "не резервная копия Coop"),
+        "wrong format": (
+            _rewritten(archive, tmp_path, wrong_format),
+            "не резервная копия Coop",
+        ),
+        "tampered": (_rewritten(archive, tmp_path, tampered), "повреждена"),
+        "other database": (_rewritten(archive, tmp_path, other_dialect), "того же вида"),
+        "newer": (_rewritten(archive, tmp_path, newer), "более новой версией"),
+        "escaping path": (_tar(tmp_path / "escape.tar.gz", {"../../escaped.txt": b"x"}), "повреждён"),
+    }
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "garbage",
+        "truncated",
+        "foreign",
+        "wrong format",
+        "tampered",
+        "other database",
+        "newer",
+        "escaping path",
+    ],
+)
+def test_a_damaged_or_foreign_archive_is_a_clear_error(
+    target: Flask, archive: Path, tmp_path: Path, case: str
+) -> None:
+    path, message = _bad_archives(archive, tmp_path)[case]
+    before = _snapshot(target)
+    result = target.test_cli_runner().invoke(args=["coop", "restore", str(path)])
+    assert result.exit_code != 0
+    assert message in result.output, result.output
+    assert "Traceback" not in result.output
+    assert _snapshot(target) == before
+    assert not (tmp_path.parent / "escaped.txt").exists()
+
+
+def test_backup_to_an_unwritable_place_is_a_clear_error(app: Flask, tmp_path: Path) -> None:
+    result = app.test_cli_runner().invoke(
+        args=["coop", "backup", "-o", str(tmp_path / "no" / "such" / "b.tar.gz")]
+    )
+    assert result.exit_code != 0
+    assert "Не удалось записать" in result.output and "Traceback" not in result.output

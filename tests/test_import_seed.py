@@ -1,0 +1,594 @@
+"""Seed 004's network plan rebuilt as Word, Excel and CSV files, imported into a
+school: the import's «done when».
+
+SEED_PLAN is the plan of shared/seeds/004_7c29a7336e48ba2a.txt as written there:
+each partner's name in the paragraphs before its table (with the seed's blank
+paragraphs and non-breaking spaces), cells of several paragraphs («октябрь,»,
+«», «март»), «педагог - психолог», section rows «учителя-предметники» and
+«учащиеся» with numbering restarting under each, the техникум's missing № 4.
+The expected months and audiences come from coop/demo_data.py, the seed's
+transcription, so the two readings check each other.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+
+import pytest
+from docx import Document
+from flask import Flask
+from openpyxl import Workbook
+from openpyxl.styles import Alignment
+from sqlalchemy import func, select
+
+from coop import demo_data
+from coop import models as m
+from coop.extensions import db
+from coop.plan_io import importer
+from coop.plan_io.export import FORMATS
+from coop.plan_io.plan import build_plan
+from coop.timing import parse_timing
+
+PROSE_BEFORE = (
+    "Пояснительная записка",
+    "Федеральным законом от 29 декабря 2012г. № 27Э-ФЗ «Об образовании в Российской Федерации» "
+    "(часть 1 статьи 13 и статья 15) определена возможность реализации дополнительных "
+    "образовательных программ в сетевой форме.",
+    "Данная программа рассчитана на 2019-2023гг. для работы в рамках муниципальной инновационной площадки.",
+    "Содержание программы",
+    "",
+    "Содержание программы составляет сетевой план – совокупность мероприятий, ежегодно реализуемых "
+    "совместно с сетевыми партнерами.",
+)
+PROSE_AFTER = (
+    "",
+    "Ожидаемые результаты",
+    "Для муниципальной системы образования:",
+    "· программа сотрудничества с образовательными учреждениями города Новокузнецка как модель структуры "
+    "сетевого взаимодействия;",
+    "для родителей (законных представителей) несовершеннолетних учащихся",
+)
+HEADER = ("№ п/п", "Наименование мероприятия", "сроки", "ответственные")
+
+Cells = tuple[str, str, str, str]  # № п/п, name, timing, responsible; "\n" between paragraphs
+SeedPlan = tuple[tuple[tuple[str, ...], tuple[str | Cells, ...]], ...]  # (name paragraphs, rows)
+
+SEED_PLAN: SeedPlan = (
+    (
+        (
+            "Государственное образовательное учреждение высшего профессионального образования ",
+            "«Кемеровский государственный университет» ",
+            "и Новокузнецкий институт (филиал) ",
+            "федерального государственного бюджетного образовательного учреждения высшего образования ",
+            "«Кемеровский государственный университет»",
+        ),
+        (
+            (
+                "1.",
+                "Распространение наглядных пособий, буклетов о ВУЗе с целью профориентации школьников",
+                "сентябрь",
+                "Ответственный за профориентацию",
+            ),
+            (
+                "2.",
+                "Анкетирование и тестирование старшеклассников",
+                "октябрь,\n\nмарт",
+                "Ответственный за профориентацию, педагог - психолог",
+            ),
+            (
+                "3.",
+                "Выставка-ярмарка учебных мест, организованных ВУЗом",
+                "ноябрь - апрель\n\n",
+                "Ответственный за профориентацию, классные руководители",
+            ),
+            ("4.", "Дни открытых дверей", "апрель", "Ответственный за профориентацию, классные руководители"),
+            (
+                "5.",
+                "Родительские собрания по профориентационной тематике",
+                "ноябрь,\n\nмарт",
+                "Ответственный за профориентацию, классные руководители",
+            ),
+            ("6.", "Всероссийская олимпиада школьников", "ноябрь", "Заместитель директора по УВР"),
+            (
+                "7.",
+                "Областной конкурс юных журналистов «Молодые ветра»",
+                "ноябрь-декабрь",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "8.",
+                "Региональный форум детской и молодежной журналистики «Новый ты»",
+                "ноябрь",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "9.",
+                "Международная очно-заочная научно-практическая конференция обучающихся «Мир моих "
+                "исследований»",
+                "апрель",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "10.",
+                "Международная научно-практическая конференция ",
+                "апрель",
+                "Заместитель директора по УВР",
+            ),
+            ("11.", "Журналистская площадка «Это все о Победе»", "май", "Заместитель директора по УВР"),
+        ),
+    ),
+    (
+        (
+            "Федеральное государственное бюджетное образовательное учреждение высшего образования ",
+            "«Сибирский государственный индустриальный университет»",
+        ),
+        (
+            (
+                "1.",
+                "Распространение наглядных пособий, буклетов о ВУЗе с целью профориентации школьников",
+                "сентябрь",
+                "Ответственный за профориентацию",
+            ),
+            (
+                "2.",
+                "Анкетирование и тестирование старшеклассников",
+                "октябрь,\n\nмарт",
+                "Ответственный за профориентацию, педагог - психолог",
+            ),
+            (
+                "3.",
+                "Выставка-ярмарка учебных мест, организованных ВУЗом",
+                "ноябрь - апрель\n\n",
+                "Ответственный за профориентацию, классные руководители",
+            ),
+            ("4.", "Дни открытых дверей", "апрель", "Ответственный за профориентацию, классные руководители"),
+            (
+                "5.",
+                "Родительские собрания по профориентационной тематике",
+                "ноябрь,\n\nмарт",
+                "Ответственный за профориентацию, классные руководители",
+            ),
+            ("6.", "Фестиваль робототехники", "март", "Научный консультант, заместитель директора по ВР"),
+        ),
+    ),
+    (
+        (
+            "Автономная некоммерческая организация дополнительного профессионального образования",
+            "«Институт непрерывного образования»",
+        ),
+        (
+            "учителя-предметники",
+            (
+                "1. ",
+                "Участие учителей-предметников в методических мероприятиях АНО ДПО ИНО",
+                "2019-2023гг.",
+                "Заместители директора по УВР",
+            ),
+            (
+                "2. ",
+                "Участие учителей-предметников в информационных совещаниях  АНО ДПО ИНО",
+                "2019-2023гг.",
+                "Руководители ШМО",
+            ),
+            (
+                "3. ",
+                "Участие в ежегодной научно-практической конференции учителей",
+                "2019-2023гг.",
+                "Руководители ШМО",
+            ),
+            (
+                "4. ",
+                "Курсовая подготовка учителей- предметников",
+                "2019-2023гг.",
+                "Заместители директора по УВР",
+            ),
+            "учащиеся",
+            (
+                "1. ",
+                "Дистанционный конкурс сочинений «Я и мир вокруг меня»",
+                "октябрь",
+                "Руководители ШМО учителей рус. языка",
+            ),
+            (
+                "2. ",
+                "Многопредметная олимпиада для учащихся 4-х классов",
+                "октябрь",
+                "Руководители ШМО учителей начальных классов",
+            ),
+            (
+                "3. ",
+                "Тематический интеллектуальный конкурс «Математические планеты» для учащихся 7-х классов",
+                "ноябрь",
+                "Руководитель ШМО учителей математики, физики, технологии, информатики",
+            ),
+            (
+                "4. ",
+                "Интеллектуальный конкурс для учащихся 1-х классов «Умники и умницы»",
+                "ноябрь",
+                "Руководитель ШМО учителей начальных классов",
+            ),
+            (
+                "5. ",
+                "Творческий дистанционный конкурс «Математика вокруг нас» для учащихся 5-х классов",
+                "декабрь",
+                "Руководитель ШМО \n\nучителей математики",
+            ),
+            (
+                "6. ",
+                "Творческий конкурс «Рождественские встречи» для учащихся 5-9 классов",
+                "декабрь",
+                "Заместители директора по УВР",
+            ),
+            (
+                "7. ",
+                "Заочный конкурс проектов на английском языке «Край, которым я горжусь» для "
+                "учащихся 5-11-х классов",
+                "ноябрь",
+                "Руководитель ШМО учителей иностранного языка",
+            ),
+            (
+                "8. ",
+                "Олимпиада по математике для учащихся 5-9 классов",
+                "январь",
+                "Руководитель ШМО \n\nучителей математики",
+            ),
+            (
+                "9. ",
+                "Олимпиада по английскому языку для учащихся 7-8-х классов",
+                "февраль",
+                "Руководитель ШМО учителей иностранного языка",
+            ),
+            (
+                "10. ",
+                "Олимпиада по окружающему миру для учащихся 3-х классов",
+                "февраль",
+                "Руководитель ШМО учителей начальных классов",
+            ),
+            (
+                "11. ",
+                "Конкурс чтецов произведений мировой художественной литературы «Как прекрасен этот мир!»",
+                "февраль",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "12. ",
+                "Интеллектуальная игра «Кто хочет стать отличником?»",
+                "март",
+                "Заместители директора по УВР",
+            ),
+            ("13. ", "Олимпиада по русскому языку", "март", "Руководитель ШМО учителей рус. языка"),
+            (
+                "14. ",
+                "Творческий конкурс для учащихся 1-4 классов «Это надо живым!»",
+                "апрель",
+                "Руководитель ШМО учителей нач. классов",
+            ),
+        ),
+    ),
+    (
+        (
+            "Государственное профессиональное образовательное учреждение «Новокузнецкий "
+            "транспортно-технологический техникум»",
+        ),
+        (
+            (
+                "1.",
+                "Распространение наглядных пособий, буклетов техникуме с целью профориентации школьников",
+                "сентябрь",
+                "Ответственный за профориентацию",
+            ),
+            (
+                "2.",
+                "Анкетирование и тестирование старшеклассников \n\n-«Изучение профессиональных "
+                "намерений и планов учащихся»,\n\n- «Исследование готовности учащихся к выбору "
+                "профессии»,\n\n- «Изучение личностных особенностей и способностей учащихся»",
+                "октябрь,\n\nмарт",
+                "Ответственный за профориентацию, педагог - психолог",
+            ),
+            (
+                "3.",
+                "Участие в конкурсах, проектах, мероприятиях, соревнованиях профориентационной "
+                "направленности",
+                "в течение года",
+                "Ответственный за профориентацию, учителя- предметники, классные руководители",
+            ),
+            (
+                "5.",
+                "Посещение выставки-ярмарки учебных мест, организованных учебным заведением",
+                "ноябрь - май\n\n",
+                "Ответственный за профориентацию, классные руководители",
+            ),
+            ("6.", " Дни открытых дверей", "март", "Ответственный за профориентацию, классные руководители"),
+            (
+                "7.",
+                "Организация профессиональных проб",
+                "в течение года",
+                "Ответственный за профориентацию, учителя - предметники, классные руководители",
+            ),
+            (
+                "8.",
+                "Родительские собрания по профориентационной тематике",
+                "ноябрь,\n\nмарт",
+                "Ответственный за профориентацию, классные руководители",
+            ),
+        ),
+    ),
+    (
+        (
+            "\xa0Муниципальное бюджетное \xa0учреждение дополнительного образования\xa0",
+            "",
+            "«Центр детского (юношеского) технического творчества ",
+            "",
+            "«Меридиан»\xa0",
+        ),
+        (
+            (
+                "1.",
+                "Открытые городские соревнования профессионального мастерства по методике   "
+                "«WorldSkills» (компетенция  «Журналистика»)",
+                "сентябрь",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "2.",
+                "Областная олимпиада компетенциям, входящим в чемпионат  «WorldSkills» "
+                "(компетенция  «Журналистика»)",
+                "сентябрь",
+                "Заместитель директора по УВР",
+            ),
+            ("3.", "Городской конкурс журналистских материалов", "ноябрь", "Заместитель директора по УВР"),
+            (
+                "4.",
+                "Городской открытый медиафестиваль FashionМЕДИА ",
+                "апрель",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "5.",
+                "Конкурс профессионального мастерства «МЕДИАпрофиjunior»",
+                "апрель",
+                "Заместитель директора по УВР",
+            ),
+            (
+                "6.",
+                "Публикации журналистских материалов в детской городской газете «Меридиан»",
+                "В течение года",
+                "Заместитель директора по УВР",
+            ),
+        ),
+    ),
+)
+
+
+def seed_rows() -> Iterator[tuple[str, str, Cells | None]]:
+    """(partner name as one line, section heading or "", event cells or None for the heading)."""
+    for name, rows in SEED_PLAN:
+        partner = " ".join(" ".join(name).split())
+        for row in rows:
+            yield (partner, row, None) if isinstance(row, str) else (partner, "", row)
+
+
+def _fill(cell, text: str) -> None:
+    """A cell of several paragraphs: the text's lines, blank ones included."""
+    first, *rest = text.split("\n")
+    cell.paragraphs[0].text = first
+    for line in rest:
+        cell.add_paragraph(line)
+
+
+def seed_docx(plan: SeedPlan = SEED_PLAN) -> bytes:
+    doc = Document()
+    for text in PROSE_BEFORE:
+        doc.add_paragraph(text)
+    for name, rows in plan:
+        for text in name:
+            doc.add_paragraph(text)
+        table = doc.add_table(rows=1, cols=4)
+        for cell, text in zip(table.rows[0].cells, HEADER, strict=True):
+            cell.text = text
+        for row in rows:
+            cells = table.add_row().cells
+            if isinstance(row, str):  # a section row merged across the table
+                cells[0].merge(cells[3]).text = row
+            else:
+                for cell, text in zip(cells, row, strict=True):
+                    _fill(cell, text)
+        doc.add_paragraph("")
+    for text in PROSE_AFTER:
+        doc.add_paragraph(text)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def seed_xlsx() -> bytes:
+    """Partner blocks as in Word: the name merged over the row, then the header."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Сетевой план МБОУ «СОШ № 31» на 2019/2020 учебный год"])
+    for name, rows in SEED_PLAN:
+        ws.append([])
+        ws.append([" ".join(" ".join(name).split())])
+        ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
+        ws.append(list(HEADER))
+        for row in rows:
+            if isinstance(row, str):
+                ws.append([row])
+                ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=4)
+            else:
+                ws.append(list(row))
+                for cell in ws[ws.max_row]:
+                    cell.alignment = Alignment(wrap_text=True)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def seed_csv(encoding: str = "utf-8-sig", delimiter: str = ";") -> bytes:
+    """A partner column and a section column, one row per event."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter)
+    writer.writerow(["Организация-партнёр", *HEADER, "Раздел"])
+    section_of: dict[str, str] = {}
+    for partner, section, cells in seed_rows():
+        if cells is None:
+            section_of[partner] = section
+            continue
+        writer.writerow([partner, *cells, section_of.get(partner, "")])
+    return out.getvalue().encode(encoding)
+
+
+BUILDERS: dict[str, Callable[[], bytes]] = {
+    "docx": seed_docx,
+    "xlsx": seed_xlsx,
+    "csv": seed_csv,
+    "csv-cp1251-comma": lambda: seed_csv("cp1251", ","),
+}
+
+
+def expected_lines() -> list[tuple[int, int, tuple[int, ...], bool, str]]:
+    """(partner index, number, months, all year, audience code) of every event of the seed."""
+    lines = []
+    for index, partner in enumerate(demo_data.SCHOOL_31.partners):
+        for event in partner.events:
+            timing = parse_timing(event.timing_text)
+            lines.append((index, event.number, timing.months, timing.all_year, event.audience))
+    return lines
+
+
+@pytest.fixture
+def empty_school(app: Flask, fresh_db: None) -> Iterator[int]:
+    """A school with a programme 2019–2023 and no plan yet."""
+    with app.app_context():
+        school = m.School(name="МБОУ «СОШ № 99» г. Новокузнецка", short_name="МБОУ «СОШ № 99»")
+        db.session.add(school)
+        db.session.flush()
+        db.session.add(
+            m.Programme(
+                school_id=school.id, title="Программа сотрудничества", first_year=2019, last_year=2023
+            )
+        )
+        db.session.commit()
+        yield school.id
+
+
+def _import(school_id: int, data: bytes, year: int = 2019) -> importer.Result:
+    school = db.session.get(m.School, school_id)
+    preview = importer.prepare(importer.read_plan(data), school, year)
+    assert preview.errors == [], preview.errors
+    return importer.apply(preview)
+
+
+def _plan_of(school_id: int) -> list[m.Event]:
+    return list(
+        db.session.execute(
+            select(m.Event).where(m.Event.school_id == school_id).order_by(m.Event.id)
+        ).scalars()
+    )
+
+
+@pytest.mark.parametrize("kind", sorted(BUILDERS))
+def test_the_seed_plan_imports_into_an_empty_school(app: Flask, empty_school: int, kind: str) -> None:
+    with app.app_context():
+        plan = importer.read_plan(BUILDERS[kind]())
+        assert plan.errors == []
+        assert len(plan.partners) == 5
+        assert [len(p.events) for p in plan.partners] == [11, 6, 18, 7, 6]
+
+        result = _import(empty_school, BUILDERS[kind]())
+        assert (result.created, result.updated, result.unchanged) == (48, 0, 0)
+        events = _plan_of(empty_school)
+        partners = list(dict.fromkeys(event.partner for event in events))
+        directory = [demo_data.KEMSU, demo_data.SIBGIU, demo_data.INO, demo_data.NTTT, demo_data.MERIDIAN]
+        # The directory already has them (the demo's school 31 works with them): linked, not duplicated.
+        assert [p.name for p in partners] == [d.name for d in directory]
+        assert result.partners_created == 0
+        got = [
+            (
+                partners.index(e.partner),
+                e.number,
+                e.months,
+                e.all_year,
+                e.audience.code if e.audience else None,
+            )
+            for e in events
+        ]
+        assert got == expected_lines()
+        assert all(e.timing_recognized and e.state == "approved" for e in events)
+        assert all((e.first_year, e.last_year) == (2019, 2022) for e in events)
+
+
+def test_sections_titles_and_responsible_as_written(app: Flask, empty_school: int) -> None:
+    with app.app_context():
+        _import(empty_school, seed_docx())
+        events = _plan_of(empty_school)
+        ino = [e for e in events if e.partner.short_name == "АНО ДПО ИНО"]
+        assert [e.section for e in ino] == ["учителя-предметники"] * 4 + ["учащиеся"] * 14
+        assert [e.number for e in ino] == [1, 2, 3, 4, *range(1, 15)]
+        survey = next(
+            e for e in events if e.title.startswith("Анкетирование") and e.partner.short_name == "НТТТ"
+        )
+        assert survey.title.splitlines() == [
+            "Анкетирование и тестирование старшеклассников",
+            "-«Изучение профессиональных намерений и планов учащихся»,",
+            "- «Исследование готовности учащихся к выбору профессии»,",
+            "- «Изучение личностных особенностей и способностей учащихся»",
+        ]
+        assert survey.timing_text == "октябрь, март"
+        assert {p.name for p in survey.responsible} == {"Ответственный за профориентацию", "Педагог-психолог"}
+        maths = next(e for e in ino if e.title.startswith("Олимпиада по математике"))
+        assert [p.name for p in maths.responsible] == ["Руководитель ШМО учителей математики"]
+        assert [e.number for e in events if e.partner.short_name == "НТТТ"] == [1, 2, 3, 5, 6, 7, 8]
+
+
+def test_reimport_changes_nothing(app: Flask, empty_school: int) -> None:
+    with app.app_context():
+        _import(empty_school, seed_docx())
+        before = [(e.id, e.version, e.timing_text) for e in _plan_of(empty_school)]
+        counts = {
+            model: db.session.scalar(select(func.count()).select_from(model))
+            for model in (m.Partner, m.Position)
+        }
+        for data in (seed_docx(), seed_xlsx(), seed_csv()):
+            result = _import(empty_school, data)
+            assert (result.created, result.updated, result.unchanged) == (0, 0, 48)
+        db.session.expire_all()
+        assert [(e.id, e.version, e.timing_text) for e in _plan_of(empty_school)] == before
+        assert counts == {
+            model: db.session.scalar(select(func.count()).select_from(model))
+            for model in (m.Partner, m.Position)
+        }
+
+
+def test_a_corrected_file_updates_adds_and_reports_what_it_lacks(app: Flask, empty_school: int) -> None:
+    with app.app_context():
+        _import(empty_school, seed_docx())
+        corrected = [(name, list(rows)) for name, rows in SEED_PLAN]
+        kemsu, sibgiu = corrected[0][1], corrected[1][1]
+        kemsu[0] = (*kemsu[0][:2], "сентябрь, октябрь", kemsu[0][3])  # a changed timing
+        kemsu.append(("12.", "Летняя школа юного журналиста", "июнь", "Заместитель директора по УВР"))
+        sibgiu.pop()  # «Фестиваль робототехники» is no longer in the file
+        data = seed_docx(tuple((name, tuple(rows)) for name, rows in corrected))
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        assert [line.imported.number for line in preview.lines if line.status == "changed"] == [1]
+        assert [e.title for e in preview.missing] == ["Фестиваль робототехники"]
+        result = importer.apply(preview)
+        assert (result.created, result.updated, result.unchanged) == (1, 1, 46)
+        events = _plan_of(empty_school)
+        assert len(events) == 49  # nothing deleted silently
+        first = events[0]
+        assert (first.timing_text, first.months) == ("сентябрь, октябрь", (9, 10))
+
+
+@pytest.mark.parametrize("fmt", ["docx", "xlsx"])
+def test_our_own_export_imports_back_unchanged(app: Flask, fresh_db: None, fmt: str) -> None:
+    with app.app_context():
+        school = db.session.execute(select(m.School).filter_by(short_name="МБОУ «СОШ № 31»")).scalar_one()
+        data = FORMATS[fmt].render(build_plan(school, 2019))
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        assert preview.errors == []
+        assert (preview.count("new"), preview.count("changed"), preview.count("same")) == (0, 0, 48)
+        assert preview.missing == []

@@ -1,0 +1,135 @@
+"""Statements per list request do not grow with the rows shown (issue 6, item 4).
+
+For every model view registered in the admin, as the admin, over more than 100
+rows of its table: a list page of the smallest page size and one of 100 rows
+send the same number of SQL statements. A difference is an N+1: a column whose
+relation is loaded row by row (add it to ``column_select_related_list``) or a
+``__str__`` that reaches into another relation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, insert, select
+
+from coop import bench_data, create_app, sqlcount
+from coop import models as m
+from coop.extensions import db
+from coop.views import AREAS
+from coop.views.base import SecuredModelView
+
+from .conftest import _restore
+
+MODEL_VIEWS = {model.__name__.lower(): model for area in AREAS for _view, model, _name in area.VIEWS}
+LARGE_PAGE = 100
+
+
+def _fill_catalogs() -> None:
+    """The seeded catalogs have a dozen rows each: add enough to fill a page of 100."""
+    for model in m.CATALOGS:
+        table = model.__table__
+        rows = [
+            {
+                key: value
+                for key, value in {
+                    "name": f"Пункт {i}",
+                    "code": f"T{i}",
+                    "group": "Личностные",
+                    "title": f"Результат {i}",
+                }.items()
+                if key in table.c
+            }
+            for i in range(LARGE_PAGE + 1)
+        ]
+        db.session.execute(insert(table), rows)
+    db.session.commit()
+
+
+@pytest.fixture(scope="module")
+def many_rows(app: Flask) -> Iterator[None]:
+    """Over 100 rows in every table a list view shows, on top of the demo data; the
+    demo anew afterwards, as fresh_db does (once for the module: loading takes seconds)."""
+    with app.app_context():
+        bench_data.generate(
+            schools=101,
+            partners=101,
+            agreements=150,
+            events=200,
+            years=2,
+            users=101,
+            seed=1,
+            today=dt.date(2026, 11, 22),
+        )
+        _fill_catalogs()
+    yield
+    with app.app_context():
+        db.session.rollback()
+        _restore(app.config["DEMO_SNAPSHOT"])
+
+
+def _statements(app: Flask, client: FlaskClient, url: str) -> int:
+    count = 0
+
+    def counter(*_args: Any) -> None:
+        nonlocal count
+        count += 1
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, url
+    return count
+
+
+def test_every_model_view_is_measured(app: Flask) -> None:
+    admin = app.extensions["admin"][0]
+    registered = {view.endpoint for view in admin._views if isinstance(view, SecuredModelView)}
+    assert registered == set(MODEL_VIEWS)
+
+
+@pytest.mark.parametrize("endpoint", sorted(MODEL_VIEWS))
+def test_list_statements_do_not_grow_with_rows(
+    app: Flask, many_rows: None, client_as: Any, endpoint: str
+) -> None:
+    model = MODEL_VIEWS[endpoint]
+    with app.app_context():
+        rows = db.session.execute(select(func.count()).select_from(model)).scalar_one()
+    assert rows > LARGE_PAGE, f"only {rows} rows of {model.__name__}"
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
+    small_page = min(view.page_size_options)
+    client = client_as("admin")
+    small_url = f"/admin/{endpoint}/?page_size={small_page}"
+    _statements(app, client, small_url)  # warm-up: the first request of a session does more
+    small = _statements(app, client, small_url)
+    large = _statements(app, client, f"/admin/{endpoint}/?page_size={LARGE_PAGE}")
+    assert large == small, (
+        f"{endpoint}: {small} SQL statements for a page of {small_page} rows, {large} for {LARGE_PAGE}"
+    )
+
+
+def test_sql_count_header_only_when_asked(app: Flask, database_url: str) -> None:
+    counted = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SECRET_KEY": "test-secret-key",
+            "AUTO_MIGRATE": False,
+            "SQL_COUNT": True,
+        }
+    )
+    client = counted.test_client()
+    page = client.get("/login")
+    assert int(page.headers[sqlcount.HEADER]) >= 1  # the login page lists the demo accounts it finds
+    assert sqlcount.HEADER not in app.test_client().get("/login").headers
+    with counted.app_context():
+        db.engine.dispose()

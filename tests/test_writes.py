@@ -1,0 +1,263 @@
+"""Writing through the site: owner fields forced, foreign rows unreachable, the ORM as last guard."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask, g
+from sqlalchemy import func, select, update
+
+from coop import models as m
+from coop.extensions import db
+from coop.tenancy import AccessDenied
+
+from .conftest import ACCOUNTS, csrf_token
+
+pytestmark = pytest.mark.usefixtures("fresh_db")
+
+
+def _post_form(client: Any, url: str, data: dict[str, Any]) -> Any:
+    page = client.get(url)
+    assert page.status_code == 200, url
+    return client.post(url, data={"csrf_token": csrf_token(page.text), **data})
+
+
+def _count(app: Flask, model: type, **where: Any) -> int:
+    with app.app_context():
+        return db.session.execute(select(func.count()).select_from(model).filter_by(**where)).scalar_one()
+
+
+def _first(app: Flask, model: type, **where: Any) -> int:
+    with app.app_context():
+        return db.session.execute(select(model.id).filter_by(**where).order_by(model.id)).scalars().first()
+
+
+def test_school_creates_a_programme_in_its_own_school_whatever_it_posts(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    client = client_as("school31")
+    response = _post_form(
+        client,
+        "/admin/programme/new/",
+        {"school": ids["gymnasium17"], "title": "Подложная программа", "first_year": 2024, "last_year": 2026},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        programme = db.session.execute(
+            select(m.Programme).filter_by(title="Подложная программа")
+        ).scalar_one()
+        assert programme.school_id == ids["school31"]
+        assert (
+            programme.created_by_id
+            == db.session.execute(select(m.User.id).filter_by(email=ACCOUNTS["school31"].email)).scalar_one()
+        )
+
+
+def test_school_cannot_edit_or_delete_another_schools_rows(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    client = client_as("school31")
+    foreign = _first(app, m.Programme, school_id=ids["gymnasium17"])
+    token = csrf_token(client.get("/admin/programme/new/").text)
+    edit = client.post(f"/admin/programme/edit/?id={foreign}", data={"csrf_token": token, "title": "взлом"})
+    assert edit.status_code == 404
+    delete = client.post("/admin/programme/delete/", data={"csrf_token": token, "id": foreign})
+    assert delete.status_code == 404
+    foreign_events = _count(app, m.Event, school_id=ids["gymnasium17"])
+    event_ids = [str(_first(app, m.Event, school_id=ids["gymnasium17"]))]
+    client.post(
+        "/admin/event/action/",
+        data={"csrf_token": token, "action": "delete", "rowid": event_ids, "url": "/admin/event/"},
+    )
+    assert _count(app, m.Event, school_id=ids["gymnasium17"]) == foreign_events
+    with app.app_context():
+        assert db.session.get(m.Programme, foreign).title != "взлом"
+
+
+def test_coordinator_writes_nothing_of_the_schools_data(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    client = client_as("coordinator")
+    assert client.get("/admin/programme/new/").status_code == 403
+    event = _first(app, m.Event, school_id=ids["school31"])
+    assert client.get(f"/admin/event/edit/?id={event}").status_code == 403
+    token = csrf_token(client.get("/admin/remark/new/").text)
+    response = client.post("/admin/event/delete/", data={"csrf_token": token, "id": event})
+    assert response.status_code == 403
+    assert _count(app, m.Event, id=event) == 1
+
+
+def test_partner_creates_events_only_for_schools_it_has_an_agreement_with(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    client = client_as("kemsu")
+    page = client.get("/admin/event/new/")
+    options = re.findall(
+        r'<option[^>]*value="(\d+)"', page.text.split('name="school"', 1)[1].split("</select>")[0]
+    )
+    assert options == [str(ids["school31"])]
+    before = _count(app, m.Event)
+    refused = _post_form(
+        client,
+        "/admin/event/new/",
+        {"school": ids["gymnasium17"], "title": "Чужое мероприятие", "state": "draft"},
+    )
+    assert refused.status_code == 200  # the form again, with the error
+    assert _count(app, m.Event) == before
+    created = _post_form(
+        client,
+        "/admin/event/new/",
+        {
+            "school": ids["school31"],
+            "partner": ids["museum"],
+            "title": "Лекторий КемГУ",
+            "timing_text": "ноябрь - апрель",
+            "state": "draft",
+        },
+    )
+    assert created.status_code == 302
+    with app.app_context():
+        event = db.session.execute(select(m.Event).filter_by(title="Лекторий КемГУ")).scalar_one()
+        assert (event.school_id, event.partner_id) == (ids["school31"], ids["kemsu"])
+        assert event.months == (11, 12, 1, 2, 3, 4)
+
+
+def test_partner_cannot_edit_an_approved_event(app: Flask, client_as: Any, ids: dict[str, int]) -> None:
+    event = _first(app, m.Event, school_id=ids["school31"], partner_id=ids["kemsu"])
+    assert client_as("kemsu").get(f"/admin/event/edit/?id={event}").status_code == 403
+
+
+def test_export_escapes_spreadsheet_formulas(app: Flask, client_as: Any) -> None:
+    client = client_as("school31")
+    response = _post_form(
+        client,
+        "/admin/partner/new/",
+        {"name": '=HYPERLINK("http://evil","x")', "short_name": "@SUM(1)", "sphere": "social"},
+    )
+    assert response.status_code == 302
+    csv = client.get("/admin/partner/export/csv/?search=HYPERLINK").get_data(as_text=True)
+    assert "'=HYPERLINK" in csv and "'@SUM(1)" in csv
+    assert ",=HYPERLINK" not in csv and '"=HYPERLINK' not in csv
+
+
+def _unscoped_user(user_id: int) -> m.User:
+    return db.session.execute(
+        select(m.User).filter_by(id=user_id), execution_options={"skip_scope": True}
+    ).scalar_one()
+
+
+def test_orm_scopes_every_query_of_a_request(app: Flask, ids: dict[str, int]) -> None:
+    """A door forgotten in a view (session.get, bulk update) is still shut."""
+    with app.app_context():
+        foreign = _first(app, m.Event, school_id=ids["gymnasium17"])
+        own_count = _count(app, m.Event, school_id=ids["school31"])
+        user = db.session.execute(select(m.User).filter_by(email=ACCOUNTS["school31"].email)).scalar_one()
+    with app.test_request_context():
+        g.principal = _unscoped_user(user.id)
+        assert db.session.get(m.Event, foreign) is None
+        assert db.session.execute(select(func.count()).select_from(m.Event)).scalar_one() == own_count
+        result = db.session.execute(update(m.Event).values(description="массово"))
+        assert result.rowcount == own_count
+        db.session.rollback()
+
+
+def test_flush_refuses_a_write_the_policy_forbids(app: Flask, ids: dict[str, int]) -> None:
+    with app.app_context():
+        foreign = _first(app, m.Programme, school_id=ids["gymnasium17"])
+        coordinator = db.session.execute(
+            select(m.User).filter_by(email=ACCOUNTS["coordinator"].email)
+        ).scalar_one()
+    with app.test_request_context():
+        g.principal = _unscoped_user(coordinator.id)
+        programme = db.session.get(m.Programme, foreign)
+        programme.title = "правка координатора"
+        with pytest.raises(AccessDenied):
+            db.session.flush()
+        db.session.rollback()
+
+
+def test_anonymous_request_reads_nothing(app: Flask) -> None:
+    with app.test_request_context():
+        g.principal = None
+        assert db.session.execute(select(m.School)).all() == []
+
+
+def test_a_school_account_without_a_school_gets_a_clear_message(app: Flask, client_as: Any) -> None:
+    client = client_as("admin")
+    response = _post_form(
+        client,
+        "/admin/user/new/",
+        {"email": "new@coop.example", "role": "school", "new_password": "long-enough-pw"},
+    )
+    assert response.status_code == 200
+    assert (
+        "Для пользователя школы укажите школу" in response.get_data(as_text=True) or "школ" in response.text
+    )
+    assert _count(app, m.User, email="new@coop.example") == 0
+
+
+def test_a_duplicate_name_is_refused_without_sql_in_the_message(app: Flask, client_as: Any) -> None:
+    client = client_as("admin")
+    with app.app_context():
+        taken = db.session.execute(select(m.School.name).limit(1)).scalar_one()
+    response = _post_form(client, "/admin/school/new/", {"name": taken, "short_name": "Дубликат"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "INSERT" not in body and "IntegrityError" not in body
+    assert _count(app, m.School, short_name="Дубликат") == 0
+
+
+@pytest.mark.parametrize("rowid", ["1,2", "abc", "1 OR 1=1"])
+def test_malformed_row_ids_in_an_action_get_a_message(app: Flask, client_as: Any, rowid: str) -> None:
+    client = client_as("school31")
+    before = _count(app, m.Event)
+    token = csrf_token(client.get("/admin/event/").text)
+    response = client.post(
+        "/admin/event/action/", data={"csrf_token": token, "action": "delete", "rowid": [rowid]}
+    )
+    assert response.status_code == 302
+    assert "Выбор недействителен" in client.get(response.headers["Location"]).get_data(as_text=True)
+    assert _count(app, m.Event) == before
+
+
+def test_an_unreadable_timing_is_kept_and_takes_months_set_by_hand(app: Flask, client_as: Any) -> None:
+    client = client_as("school31")
+    with app.app_context():
+        partner = db.session.execute(select(m.Partner.id).filter_by(short_name="СибГИУ")).scalar_one()
+    response = _post_form(
+        client,
+        "/admin/event/new/",
+        {
+            "partner": partner,
+            "title": "Экскурсия по согласованию",
+            "timing_text": "по согласованию с вузом",
+            "manual_months": ["10", "3"],
+            "state": "approved",
+        },
+    )
+    assert response.status_code == 302
+    flagged = _post_form(
+        client,
+        "/admin/event/new/",
+        {"partner": partner, "title": "Без месяцев", "timing_text": "по плану вуза", "state": "approved"},
+    )
+    assert "не распознаны" in client.get(flagged.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        event = db.session.execute(select(m.Event).filter_by(title="Экскурсия по согласованию")).scalar_one()
+        assert (event.timing_text, event.timing_recognized, event.months) == (
+            "по согласованию с вузом",
+            False,
+            (10, 3),
+        )
+        bare = db.session.execute(select(m.Event).filter_by(title="Без месяцев")).scalar_one()
+        assert (bare.timing_recognized, bare.months) == (False, ())
+
+
+def test_a_timing_with_a_year_limits_the_line_to_that_year(app: Flask) -> None:
+    event = m.Event(title="x")
+    event.set_timing("октябрь 2020")
+    assert (event.months, event.first_year, event.last_year) == ((10,), 2020, 2020)
+    event.set_timing("2019-2023гг.")
+    assert (event.all_year, event.first_year, event.last_year) == (True, 2019, 2022)
