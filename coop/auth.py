@@ -100,7 +100,8 @@ def _attempt_failed(response: Response) -> bool:
 
 def _too_many_attempts(limit: RequestLimit) -> Response:
     """The same page again, with how long to wait, as 429 Too Many Requests."""
-    wait = max(1, math.ceil(limit.reset_at - time.time()))
+    # reset_at is whole seconds, rounded up by the storage: never tell more than the window.
+    wait = min(limit.limit.get_expiry(), max(1, math.ceil(limit.reset_at - time.time())))
     flash(gettext("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait), "error")
     if request.endpoint == "auth.change_password":
         page = _change_password_page(ChangePasswordForm(formdata=None))
