@@ -21,7 +21,7 @@ from . import (
     seminars,
     users,
 )
-from .base import HomeView
+from .home import HomeView
 
 # In menu order.
 AREAS = (

@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
-from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.helpers import get_redirect_target
@@ -53,19 +53,6 @@ class SecuredMixin:
 
 class SecuredView(SecuredMixin, BaseView):
     """Base for custom pages (calendar, dashboard, import)."""
-
-
-class HomeView(SecuredMixin, AdminIndexView):
-    permission = "home.view"
-
-    @expose("/")
-    def index(self) -> str:
-        links = [
-            {"name": view.name, "category": view.category, "url": url_for(f"{view.endpoint}.index_view")}
-            for view in self.admin._views
-            if isinstance(view, SecuredModelView) and view.is_accessible()
-        ]
-        return self.render(self._template, home_links=links)
 
 
 class AdminForm(FlaskForm):

@@ -339,45 +339,50 @@ def _years(year: int) -> list[int]:
     return sorted({*plan_years(), year})
 
 
+def dashboard_context() -> dict[str, Any]:
+    """What the dashboard page shows for the school and year of the URL (also the home page)."""
+    year = _year(strict=False)
+    schools = visible_schools()
+    school = _school(schools, default_first=False)
+    context: dict[str, Any] = {
+        "year": year,
+        "years": _years(year),
+        "year_label": academic_year_label,
+        "schools": schools,
+        "school": school,
+        "columns": COLUMNS,
+        "column_groups": column_groups(),
+        "figure": lambda fig, key: stats.FIGURES[key](fig),
+        "grouped": grouped,
+        "cycles": m.SEMINAR_CYCLES,
+        "cycle_numerals": CYCLE_NUMERALS,
+        "agreement_types": m.AGREEMENT_TYPES,
+        "agreement_states": m.AGREEMENT_STATES,
+        "remark_states": m.REMARK_STATES,
+        "charts": _charts(year, school.id if school else None),
+        "may_see_remarks": access.can(current_user, "remark.view"),
+    }
+    drill = DrillDown(year)
+    if school is not None:
+        (fig,) = stats.school_figures(year, [school.id])
+        context.update(fig=fig, links=drill.links(school.id), remarks=stats.remarks(school.id))
+    else:
+        page = stats.figures_page(
+            year,
+            sort=request.args.get("sort", "school"),
+            desc=request.args.get("desc") == "1",
+            page=int_arg("page") or 1,
+        )
+        context.update(page=page, links={row.school_id: drill.links(row.school_id) for row in page.rows})
+    return context
+
+
 class DashboardView(SecuredView):
     permission = "dashboard.view"
 
     @expose("/")
     def index(self) -> str:
-        year = _year(strict=False)
-        schools = visible_schools()
-        school = _school(schools, default_first=False)
-        context: dict[str, Any] = {
-            "year": year,
-            "years": _years(year),
-            "year_label": academic_year_label,
-            "schools": schools,
-            "school": school,
-            "columns": COLUMNS,
-            "column_groups": column_groups(),
-            "figure": lambda fig, key: stats.FIGURES[key](fig),
-            "grouped": grouped,
-            "cycles": m.SEMINAR_CYCLES,
-            "cycle_numerals": CYCLE_NUMERALS,
-            "agreement_types": m.AGREEMENT_TYPES,
-            "agreement_states": m.AGREEMENT_STATES,
-            "remark_states": m.REMARK_STATES,
-            "charts": _charts(year, school.id if school else None),
-            "may_see_remarks": access.can(current_user, "remark.view"),
-        }
-        drill = DrillDown(year)
-        if school is not None:
-            (fig,) = stats.school_figures(year, [school.id])
-            context.update(fig=fig, links=drill.links(school.id), remarks=stats.remarks(school.id))
-        else:
-            page = stats.figures_page(
-                year,
-                sort=request.args.get("sort", "school"),
-                desc=request.args.get("desc") == "1",
-                page=int_arg("page") or 1,
-            )
-            context.update(page=page, links={row.school_id: drill.links(row.school_id) for row in page.rows})
-        return self.render("coop/dashboard.html", **context)
+        return self.render("coop/dashboard.html", **dashboard_context())
 
     @expose("/export.xlsx")
     def export(self) -> Response:
