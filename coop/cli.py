@@ -20,6 +20,8 @@ from .plan_io import importer
 from .plan_io.export import FORMATS, export_filename
 from .plan_io.imported import PlanFileError
 from .plan_io.plan import build_plan
+from .report.data import build_report
+from .report.docx_out import report_to_docx
 
 coop_cli = AppGroup("coop", help="Coop: demo data, users, plans, reports.")
 
@@ -88,6 +90,32 @@ def export_plan_command(school_name: str, year: int, fmt: str, output: Path | No
     except OSError as error:
         raise click.ClickException(f"Не удалось записать {output}: {error.strerror}") from error
     click.echo(f"{school.short_name}, {plan.year_label}: {len(plan.events)} мероприятий → {output}", err=True)
+
+
+@coop_cli.command("report")
+@click.option("--school", "school_name", required=True, help="School's full or short name, or a unique part.")
+@click.option(
+    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The .docx to write.",
+)
+def report_command(school_name: str, year: int, output: Path) -> None:
+    """Write the annual report of the school's innovation site for an academic year (.docx)."""
+    try:
+        school = find_school(school_name)
+    except NameLookupError as error:
+        raise click.ClickException(str(error)) from error
+    report = build_report(school, year)
+    try:
+        output.write_bytes(report_to_docx(report))
+    except OSError as error:
+        raise click.ClickException(f"Не удалось записать {output}: {error.strerror}") from error
+    click.echo(f"{school.short_name}, {report.year_label}: годовой отчёт → {output}", err=True)
 
 
 @coop_cli.command("import-plan")

@@ -217,16 +217,28 @@ def _load_programme(demo: data.DemoProgramme, today: dt.date) -> m.School:
     return school
 
 
+# (cycle, topic, month, documents produced)
 SEMINARS = (
-    ("existing", "Какие формы взаимодействия со сторонними организациями уже есть у школы", 10),
-    ("design", "Проектирование сотрудничества: согласованные образовательные результаты", 12),
-    ("normative", "Положение о сетевом взаимодействии и форма соглашения", 2),
-    ("results", "Итоги года: что дало сотрудничество ученикам", 5),
+    ("existing", "Какие формы взаимодействия со сторонними организациями уже есть у школы", 10, ""),
+    (
+        "design",
+        "Проектирование сотрудничества: согласованные образовательные результаты",
+        12,
+        "Перечень образовательных результатов ФГОС, согласованных с организациями-партнёрами",
+    ),
+    (
+        "normative",
+        "Положение о сетевом взаимодействии и форма соглашения",
+        2,
+        "Положение о сетевом взаимодействии\n"
+        "Форма договора о сетевой форме реализации образовательных программ",
+    ),
+    ("results", "Итоги года: что дало сотрудничество ученикам", 5, "Аналитическая справка об итогах года"),
 )
 
 
 def _load_seminars(school: m.School, programme: m.Programme) -> None:
-    for cycle, topic, month in SEMINARS:
+    for cycle, topic, month, documents in SEMINARS:
         year = programme.first_year + (1 if month < 9 else 0)
         seminar = get_or_create(
             m.Seminar,
@@ -236,6 +248,7 @@ def _load_seminars(school: m.School, programme: m.Programme) -> None:
                 "participants": "Администрация школы, руководители ШМО, представители партнёров",
                 "participants_count": 18,
                 "decisions": "Зафиксировать выявленные ограничения и ресурсы партнёров",
+                "documents": documents,
             },
             school_id=school.id,
             cycle=cycle,

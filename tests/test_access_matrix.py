@@ -232,6 +232,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "auth.change_password": "tests/test_security.py",
     "dashboard.index": "tests/test_dashboard.py",
     "dashboard.export": "tests/test_dashboard.py",
+    "dashboard.report": "tests/test_report.py",
     "coverage.index": "tests/test_dashboard.py",
     **dict.fromkeys(
         (f"plan_import.{view}" for view in ("index", "upload", "preview", "confirm", "cancel")),

@@ -11,14 +11,12 @@ import io
 from collections.abc import Sequence
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from docx.table import Table, _Cell, _Row
+from docx.table import Table
 
+from ..docx_layout import fill, keep_row_whole, setup_a4
 from .json_out import clean_text
 from .plan import Plan, PlanEvent, PlanPartner
 
@@ -27,7 +25,6 @@ YEAR_LINE = "на {year_label} учебный год"
 HEADER = ("№ п/п", "Наименование мероприятия", "сроки", "ответственные")
 NO_EVENTS = "Мероприятий нет."
 
-FONT = "Times New Roman"
 # A4 portrait with 2 cm / 1.5 cm margins leaves 17.5 cm for the table.
 COLUMN_WIDTHS = (Cm(1.5), Cm(8.5), Cm(3.5), Cm(4.0))
 
@@ -47,26 +44,7 @@ def plan_to_docx(plan: Plan) -> bytes:
 
 
 def _setup(doc: Document, plan: Plan) -> None:
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin, section.right_margin = Cm(2), Cm(1.5)
-    section.top_margin = section.bottom_margin = Cm(2)
-    normal = doc.styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(12)
-    # font.name sets only the Latin slots; Cyrillic may fall into the others,
-    # and the language lets Word spell-check in Russian.
-    rpr = normal.element.get_or_add_rPr()
-    fonts = rpr.get_or_add_rFonts()
-    for slot in ("w:eastAsia", "w:cs"):
-        fonts.set(qn(slot), FONT)
-    lang = OxmlElement("w:lang")
-    lang.set(qn("w:val"), "ru-RU")
-    rpr.append(lang)
-    normal.paragraph_format.space_after = Pt(0)
-    doc.core_properties.title = _title_text(plan)
-    doc.core_properties.language = "ru-RU"
+    setup_a4(doc, _title_text(plan))
 
 
 def _title_text(plan: Plan) -> str:
@@ -101,9 +79,9 @@ def _partner(doc: Document, partner: PlanPartner) -> None:
     for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
         column.width = width  # the grid, which LibreOffice reads
     header = table.rows[0]
-    _keep_row_whole(header, header=True)
+    keep_row_whole(header, header=True)
     for cell, text in zip(header.cells, HEADER, strict=True):
-        _fill(cell, text, bold=True, centred=True)
+        fill(cell, text, bold=True, centred=True)
 
     groups = _sections(partner.events)
     show_sections = sum(1 for name, _ in groups if name) > 1
@@ -114,9 +92,9 @@ def _partner(doc: Document, partner: PlanPartner) -> None:
             number = event.number if event.number is not None else index
             values = (f"{number}.", event.title, event.timing_text, ", ".join(event.responsible))
             row = table.add_row()
-            _keep_row_whole(row)
+            keep_row_whole(row)
             for cell, text in zip(row.cells, values, strict=True):
-                _fill(cell, text)
+                fill(cell, text)
     for row in table.rows:
         for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=False):
             cell.width = width  # the cells, which Word reads
@@ -136,27 +114,8 @@ def _sections(events: Sequence[PlanEvent]) -> list[tuple[str, list[PlanEvent]]]:
 
 def _section_row(table: Table, name: str) -> None:
     row = table.add_row()
-    _keep_row_whole(row)
+    keep_row_whole(row)
     merged = row.cells[0].merge(row.cells[-1])
-    _fill(merged, name, bold=True, centred=True)
+    fill(merged, name, bold=True, centred=True)
     merged.paragraphs[0].runs[0].italic = True
     merged.paragraphs[0].paragraph_format.keep_with_next = True  # not alone at a page's foot
-
-
-def _fill(cell: _Cell, text: str, bold: bool = False, centred: bool = False) -> None:
-    para = cell.paragraphs[0]  # a new cell holds one empty paragraph
-    run = para.add_run(clean_text(text))  # line breaks in the text become <w:br/>
-    if bold:  # else inherit from the style rather than write an explicit «not bold»
-        run.bold = True
-    if centred:
-        para.alignment = WD_ALIGN_PARAGRAPH.CENTER
-
-
-def _keep_row_whole(row: _Row, header: bool = False) -> None:
-    """Keep the row on one page; a header row also repeats at the top of every page."""
-    trpr = row._tr.get_or_add_trPr()
-    # Schema order inside w:trPr: cantSplit comes before tblHeader.
-    for tag in ("w:cantSplit", "w:tblHeader") if header else ("w:cantSplit",):
-        marker = OxmlElement(tag)
-        marker.set(qn("w:val"), "true")
-        trpr.append(marker)

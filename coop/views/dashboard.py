@@ -35,12 +35,16 @@ from .. import dashboard as stats
 from .. import models as m
 from ..plan_io.plan import plan_years
 from ..plan_io.xlsx_out import safe_cell
+from ..report.data import build_report
+from ..report.docx_out import filename as report_filename
+from ..report.docx_out import report_to_docx
 from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label, academic_year_of
 from .base import SecuredView
 from .calendar import YEAR_RANGE, int_arg, school_for, visible_schools
 
 AREA = _l("Audit")
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 
 
@@ -398,6 +402,20 @@ class DashboardView(SecuredView):
             figures_to_xlsx(rows, total, year, school),
             mimetype=XLSX_MIMETYPE,
             headers={"Content-Disposition": f"attachment; filename={name}"},
+        )
+
+    @expose("/report.docx")
+    def report(self) -> Response:
+        """The annual report of the school's innovation site for the year (.docx)."""
+        year = _year(strict=True)
+        school = _school(visible_schools(), default_first=False)
+        if school is None:  # the report is of one school: the page offers it once one is chosen
+            abort(404)
+        report = build_report(school, year)
+        return Response(
+            report_to_docx(report),
+            mimetype=DOCX_MIMETYPE,
+            headers={"Content-Disposition": f"attachment; filename={report_filename(report)}"},
         )
 
 
