@@ -9,12 +9,15 @@ import enum
 from typing import Any
 
 from flask import Flask, has_request_context, request
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
+from . import models as m
 from .models import History, Partner, School, Tracked
 from .tenancy import SYSTEM, current_principal
+from .timing import MONTH_NAMES, months_from_mask
 
 ACTIONS = {
     "create": _l("Created"),
@@ -123,7 +126,58 @@ def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: s
     }
 
 
+# Coded values a person reads by their labels: the workflow state of each table, other choices by field.
+STATE_LABELS = {
+    "events": m.EVENT_STATES,
+    "agreements": m.AGREEMENT_STATES,
+    "programmes": m.PROGRAMME_STATES,
+    "remarks": m.REMARK_STATES,
+}
+CHOICE_LABELS = {
+    "status": m.EXECUTION_STATUSES,
+    "agreement_type": m.AGREEMENT_TYPES,
+    "cycle": m.SEMINAR_CYCLES,
+    "sphere": m.SPHERES,
+    "role": m.ROLES,
+}
+HIDDEN_FIELDS = {"id"}  # the row's own id: the history is already the row's
+
+
+def shown_changes(table: str, changes: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, before, after) of a history entry, as a person reads them. The name is
+    that of the column the views label: a reference (school_id) by its relation (school),
+    the months by their field."""
+    return [
+        (_shown_name(field), shown_value(table, field, before), shown_value(table, field, after))
+        for field, (before, after) in changes.items()
+        if field not in HIDDEN_FIELDS
+    ]
+
+
+def _shown_name(field: str) -> str:
+    if field == "months_mask":
+        return "months"
+    return field.removesuffix("_id") if field.endswith("_id") else field
+
+
+def shown_value(table: str, field: str, value: Any) -> str:
+    """A recorded value with its label: state names, yes/no, month names; «—» for nothing."""
+    if value is None or value == "":
+        return "—"
+    labels = STATE_LABELS.get(table, {}) if field == "state" else CHOICE_LABELS.get(field, {})
+    if isinstance(value, str) and value in labels:
+        return str(labels[value])
+    if isinstance(value, list):  # a collection: the names of its members
+        return ", ".join(str(item) for item in value) or "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if field == "months_mask" and isinstance(value, int):
+        return ", ".join(MONTH_NAMES[month] for month in months_from_mask(value)) or "—"
+    return str(value)
+
+
 def init_app(app: Flask) -> None:
     app.add_template_global(lambda action: ACTIONS.get(action, action), "history_action")
+    app.add_template_global(shown_changes, "history_changes")
     if not event.contains(Session, "after_flush", _record):
         event.listen(Session, "after_flush", _record)
