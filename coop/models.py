@@ -242,8 +242,8 @@ class Programme(Tracked, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
-    first_year: Mapped[int] = mapped_column(Integer)
-    last_year: Mapped[int] = mapped_column(Integer)
+    first_year: Mapped[int] = mapped_column(Integer, index=True)
+    last_year: Mapped[int] = mapped_column(Integer, index=True)
     state: Mapped[str] = mapped_column(String(32), default="draft")
     innovation_status: Mapped[str] = mapped_column(String(255), default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
@@ -340,6 +340,8 @@ class Event(Tracked, db.Model):
     from first_year to last_year; each year's execution is an EventExecution."""
 
     __tablename__ = "events"
+    # The review queue: lines awaiting approval, oldest first.
+    __table_args__ = (Index("ix_events_state_updated_at", "state", "updated_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
@@ -410,7 +412,7 @@ class EventExecution(Tracked, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     year: Mapped[int] = mapped_column(Integer, index=True)
     status: Mapped[str] = mapped_column(String(32), default="planned")
-    held_on: Mapped[dt.date | None] = mapped_column(Date)
+    held_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
     held_until: Mapped[dt.date | None] = mapped_column(Date)
     students_count: Mapped[int] = mapped_column(Integer, default=0)
     students_grades: Mapped[str] = mapped_column(String(64), default="")

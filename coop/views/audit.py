@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
-from .base import SecuredModelView
-from .dashboard import school_filter
+from .base import SecuredModelView, ajax_lookups, school_filter
 from .programmes import LinksOfThisSchool
 
 AREA = _l("Audit")
@@ -22,7 +21,7 @@ class RemarkView(SecuredModelView):
     # The agreement's number: its full name would load its school and partner row by row.
     column_formatters = {"agreement": lambda v, c, row, n: row.agreement.number if row.agreement else ""}
     column_choices = {"state": list(m.REMARK_STATES.items())}
-    form_ajax_refs = {"event": {"fields": ["title"], "page_size": 20}}
+    form_ajax_refs = ajax_lookups("programme", "agreement", "event")
     # State and the school's answer change only through the workflow (coop/workflow.py).
     form_columns = ["school", "programme", "agreement", "event", "text"]
     form_args = {"school": {"validators": [LinksOfThisSchool("programme", "agreement", "event")]}}

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, flash, has_request_context, request, url_for
+from flask import Response, abort, current_app, flash, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import (
     DateBetweenFilter,
@@ -114,18 +114,6 @@ def column_groups() -> list[tuple[Any, int]]:
 
 
 # --- drill-down: from a figure to the admin list of its rows --------------------------------
-
-
-def _school_options() -> list[tuple[int, str]]:
-    # Flask-Admin also asks at start-up, outside any request: no options then.
-    if not has_request_context():
-        return []
-    return [(school.id, str(school)) for school in visible_schools()]
-
-
-def school_filter(column: Any) -> IntEqualFilter:
-    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
-    return IntEqualFilter(column, _l("School"), options=_school_options)
 
 
 def _column_key(column: Any) -> tuple[str, str]:

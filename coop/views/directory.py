@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
-from .base import SecuredModelView
+from .base import SecuredModelView, ajax_lookups
 
 AREA = _l("Directory")
 
@@ -71,6 +71,7 @@ class PartnerResourceView(SecuredModelView):
     column_searchable_list = ["title"]
     column_sortable_list = ["title"]
     column_select_related_list = [m.PartnerResource.partner]
+    form_ajax_refs = ajax_lookups("partner")
     form_columns = ["partner", "title", "description"]
     column_labels = {
         "partner": _l("Partner"),

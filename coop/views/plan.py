@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, request
+from flask import flash, g, request
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
@@ -18,8 +19,7 @@ from .. import access, workflow
 from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
-from .base import SecuredModelView, SecuredView
-from .dashboard import school_filter
+from .base import SecuredModelView, SecuredView, ajax_lookups, school_filter
 from .programmes import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 AREA = _l("Network plan")
@@ -48,7 +48,8 @@ class EventView(SecuredModelView):
     column_choices = {"state": list(m.EVENT_STATES.items())}
     column_formatters = {"responsible": _responsible, "months": _months}
     column_formatters_export = {"responsible": lambda v, c, e, n: ", ".join(map(str, e.responsible))}
-    form_ajax_refs = {"partner": {"fields": ["name", "short_name"], "page_size": 20}}
+    # The school stays a plain select: a partner picks among the few it has agreements with.
+    form_ajax_refs = ajax_lookups("partner", "programme")
     form_columns = [
         *("school", "partner", "programme", "number", "title", "section", "kind", "level", "audience"),
         *("grades", "responsible", "fgos_results", "timing_text", "manual_months"),
@@ -140,7 +141,7 @@ class EventExecutionView(SecuredModelView):
     column_select_related_list = [m.EventExecution.school, m.EventExecution.event]
     column_choices = {"status": list(m.EXECUTION_STATUSES.items())}
     form_choices = {"status": list(m.EXECUTION_STATUSES.items())}
-    form_ajax_refs = {"event": {"fields": ["title"], "page_size": 20}}
+    form_ajax_refs = ajax_lookups("event")
     form_columns = [
         "event",
         "year",
@@ -176,15 +177,29 @@ class EventExecutionView(SecuredModelView):
     }
 
 
+REVIEW_COUNT_CAP = 999  # a region has thousands submitted: count no further than the menu shows
+
+
+def awaiting_review() -> int:
+    """Events awaiting approval that the user may see, counted up to REVIEW_COUNT_CAP + 1,
+    once per request (the menu shows its label more than once)."""
+    if "awaiting_review" not in g:
+        submitted = select(m.Event.id).where(m.Event.state == "submitted").limit(REVIEW_COUNT_CAP + 1)
+        g.awaiting_review = db.session.execute(
+            select(func.count()).select_from(submitted.subquery())
+        ).scalar_one()
+    return g.awaiting_review
+
+
 class ReviewMenuName:
     """The menu label with the number of events awaiting approval, counted per request."""
 
     def __str__(self) -> str:
         count = 0
         if current_user.is_authenticated and access.can(current_user, "review.view"):
-            count = db.session.execute(
-                select(func.count()).select_from(m.Event).where(m.Event.state == "submitted")
-            ).scalar_one()
+            count = awaiting_review()
+        if count > REVIEW_COUNT_CAP:
+            return gettext("Awaiting approval (%(count)d+)", count=REVIEW_COUNT_CAP)
         return gettext("Awaiting approval (%(count)d)", count=count)
 
     def __html__(self) -> str:
@@ -198,9 +213,15 @@ class ReviewView(SecuredView):
 
     @expose("/")
     def index(self) -> str:
+        # The partner in the same statement; the transitions are decided in Python
+        # (workflow.available asks the policy, which needs no query for these rules).
         events = (
             db.session.execute(
-                select(m.Event).where(m.Event.state == "submitted").order_by(m.Event.updated_at).limit(200)
+                select(m.Event)
+                .where(m.Event.state == "submitted")
+                .options(joinedload(m.Event.partner))
+                .order_by(m.Event.updated_at)
+                .limit(200)
             )
             .scalars()
             .all()

@@ -9,8 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from .. import models as m
-from .base import SecuredModelView
-from .dashboard import school_filter
+from .base import SecuredModelView, ajax_lookups, school_filter
 
 AREA = _l("Programme")
 
@@ -127,7 +126,7 @@ class AgreementView(SecuredModelView):
         "state": list(m.AGREEMENT_STATES.items()),
     }
     form_choices = {"agreement_type": list(m.AGREEMENT_TYPES.items())}
-    form_ajax_refs = {"partner": {"fields": ["name", "short_name"], "page_size": 20}}
+    form_ajax_refs = ajax_lookups("partner", "programme")
     form_columns = [
         "school",
         "partner",

@@ -5,8 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
-from .base import SecuredModelView
-from .dashboard import school_filter
+from .base import SecuredModelView, ajax_lookups, school_filter
 from .programmes import REQUIRED_COUNT, LinksOfThisSchool
 
 AREA = _l("Seminars")
@@ -22,6 +21,7 @@ class SeminarView(SecuredModelView):
     column_select_related_list = [m.Seminar.school]
     column_choices = {"cycle": list(m.SEMINAR_CYCLES.items())}
     form_choices = {"cycle": list(m.SEMINAR_CYCLES.items())}
+    form_ajax_refs = ajax_lookups("programme", "partners")
     form_columns = [
         "school",
         "programme",
@@ -64,7 +64,7 @@ class LimitationView(SecuredModelView):
     # The resource's own title: its full name would load its partner row by row.
     column_formatters = {"resource": lambda v, c, row, n: row.resource.title if row.resource else ""}
     form_columns = ["school", "title", "description", "seminar", "resource"]
-    form_ajax_refs = {"resource": {"fields": ["title"], "page_size": 20}}
+    form_ajax_refs = ajax_lookups("seminar", "resource")
     form_args = {"school": {"validators": [LinksOfThisSchool("seminar")]}}
     column_labels = {
         "school": _l("School"),

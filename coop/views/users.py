@@ -11,7 +11,7 @@ from wtforms.validators import Email, Optional, ValidationError
 
 from .. import models as m
 from ..passwords import PasswordPolicy
-from .base import SecuredModelView
+from .base import SecuredModelView, ajax_lookups
 
 AREA = _l("Administration")
 
@@ -24,6 +24,7 @@ class UserView(SecuredModelView):
     column_select_related_list = [m.User.school, m.User.partner]
     column_choices = {"role": list(m.ROLES.items())}
     form_choices = {"role": list(m.ROLES.items())}
+    form_ajax_refs = ajax_lookups("partner")
     form_columns = [
         "email",
         "name",

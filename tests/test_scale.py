@@ -1,0 +1,213 @@
+"""Lists, pickers and filters at regional scale (issue 6).
+
+A list counts its rows only up to a cap and then says «more than 10 000»; no
+list sends an uncapped COUNT; relation fields over large tables are ajax
+look-ups that answer only rows the user may see, a page at a time; plain
+selects list only the schools and the small catalogs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select
+
+from coop import access
+from coop import models as m
+from coop.extensions import db
+from coop.views import AREAS, base
+from coop.views.base import SecuredModelView
+
+from .conftest import ACCOUNTS, csrf_token
+
+MODEL_VIEWS = {model.__name__.lower(): model for area in AREAS for _view, model, _name in area.VIEWS}
+SMALL_TABLES = {m.School, *m.CATALOGS}
+
+
+def _views(app: Flask) -> list[SecuredModelView]:
+    return [v for v in app.extensions["admin"][0]._views if isinstance(v, SecuredModelView)]
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL the requests inside the test send."""
+    sent: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield sent
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def small_cap(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
+    """A cap of 7 and pages of 5 rows: the demo plan is then a «long» list."""
+    view = next(v for v in _views(app) if v.endpoint == "event")
+    monkeypatch.setattr(view, "page_size_options", (5, *view.page_size_options))
+    monkeypatch.setattr(base, "COUNT_CAP", 7)
+    return 7
+
+
+def _event_count(app: Flask) -> int:
+    with app.app_context():
+        stmt = select(func.count()).select_from(m.Event).where(m.Event.deleted_at.is_(None))
+        return db.session.execute(stmt).scalar_one()
+
+
+def test_a_long_list_says_more_than_the_cap_and_pages_on(app: Flask, client_as: Any, small_cap: int) -> None:
+    events = _event_count(app)
+    assert events > 3 * small_cap, "the demo plan is too short for this test"
+    client = client_as("admin")
+    with app.test_request_context():
+        more_than_the_cap = str(base.CappedCount(small_cap + 1))
+    first = client.get("/admin/event/?page_size=5").text
+    assert f"({events})" not in first
+    assert f"({more_than_the_cap})" in first
+    pager = first.split('class="pagination capped-pager"', 1)[1].split("</ul>", 1)[0]
+    assert "?page=1&amp;" in pager  # the next page
+    # No «last page»: the pager links only to the pages around this one.
+    assert max(int(n) for n in re.findall(r"[?&]page=(\d+)", pager)) == 3
+
+
+def test_a_list_shorter_than_the_cap_shows_its_exact_count(app: Flask, client_as: Any) -> None:
+    events = _event_count(app)
+    assert events <= base.COUNT_CAP
+    body = client_as("admin").get("/admin/event/?page_size=20").text
+    assert f"({events})" in body
+    assert "capped-pager" not in body
+
+
+def test_the_last_page_of_a_capped_list_knows_the_count(app: Flask, client_as: Any, small_cap: int) -> None:
+    """Counting resumes from the page shown: near the end the count is exact again."""
+    events = _event_count(app)
+    last = (events - 1) // 5
+    body = client_as("admin").get(f"/admin/event/?page_size=5&page={last}").text
+    assert f"({events})" in body
+    assert "capped-pager" not in body
+
+
+def test_no_list_sends_an_uncapped_count(app: Flask, client_as: Any, statements: list[str]) -> None:
+    """Every COUNT a list page sends stops at a LIMIT: none reads a whole large table."""
+    for key in ("admin", "school31"):
+        client = client_as(key)
+        for endpoint in MODEL_VIEWS:
+            statements.clear()
+            response = client.get(f"/admin/{endpoint}/?page_size=20&search=а")
+            if response.status_code != 200:
+                continue
+            counts = [s for s in statements if "count(" in s.lower()]
+            uncapped = [s for s in counts if "limit" not in s.lower()]
+            assert uncapped == [], f"{key} /admin/{endpoint}/: {uncapped}"
+
+
+def test_plain_selects_list_only_schools_and_catalogs(app: Flask) -> None:
+    """A relation field to any other table is an ajax look-up (form_ajax_refs)."""
+    plain = {}
+    for view in _views(app):
+        for name in view.form_columns or ():
+            prop = base._relationship(view.model, name)
+            if prop is not None and name not in (view.form_ajax_refs or {}):
+                plain[f"{view.endpoint}.{name}"] = prop.mapper.class_
+    assert plain, "no plain select found: the test looks at the wrong fields"
+    assert {field: model for field, model in plain.items() if model not in SMALL_TABLES} == {}
+
+
+def _user(key: str) -> m.User | None:
+    return db.session.execute(select(m.User).filter_by(email=ACCOUNTS[key].email)).scalar_one_or_none()
+
+
+def _lookup(client: FlaskClient, endpoint: str, field: str, query: str = "", limit: int = 10) -> Any:
+    response = client.get(f"/admin/{endpoint}/ajax/lookup/?name={field}&query={query}&limit={limit}")
+    return response.status_code, response.get_json() if response.status_code == 200 else None
+
+
+@pytest.mark.parametrize("key", ["admin", "coordinator", "school31", "kemsu"])
+def test_ajax_look_ups_answer_only_visible_rows_a_page_at_a_time(
+    app: Flask, client_as: Any, key: str
+) -> None:
+    client = client_as(key)
+    checked = 0
+    for view in _views(app):
+        for field, loader in (view._form_ajax_refs or {}).items():
+            status, found = _lookup(client, view.endpoint, field, limit=100_000)
+            if status == 403:
+                continue
+            assert status == 200, f"{view.endpoint}.{field}: {status}"
+            assert len(found) <= loader.page_size
+            with app.app_context():  # outside a request: the ORM adds no policy of its own
+                stmt = select(loader.model.id).where(access.criteria(_user(key), loader.model))
+                visible = set(db.session.execute(stmt).scalars())
+            assert {row_id for row_id, _label in found} <= visible, f"{key}: {view.endpoint}.{field}"
+            checked += 1
+    assert checked, "no look-up answered"
+
+
+def test_a_look_up_of_another_schools_rows_finds_nothing(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """The school's look-up of agreements, searched by a number only the other school has."""
+    with app.app_context():
+        foreign = db.session.execute(
+            select(m.Agreement.number)
+            .where(m.Agreement.school_id == ids["gymnasium17"], m.Agreement.number != "")
+            .limit(1)
+        ).scalar_one()
+        own = set(
+            db.session.execute(
+                select(m.Agreement.number).where(m.Agreement.school_id == ids["school31"])
+            ).scalars()
+        )
+    assert foreign not in own
+    status, found = _lookup(client_as("school31"), "remark", "agreement", query=foreign)
+    assert status == 200
+    assert found == []
+    status, found = _lookup(client_as("admin"), "remark", "agreement", query=foreign)
+    assert found, "the admin's look-up finds it: the search itself works"
+
+
+def test_a_look_up_label_needs_no_statement_of_its_own(
+    app: Flask, client_as: Any, statements: list[str]
+) -> None:
+    """An agreement's label names its school and partner: loaded with it, not row by row."""
+    client = client_as("admin")
+    _lookup(client, "remark", "agreement")  # warm-up
+    statements.clear()
+    status, found = _lookup(client, "remark", "agreement")
+    assert status == 200 and len(found) > 1
+    assert len(statements) <= 2  # the signed-in user, the look-up
+
+
+@pytest.mark.parametrize("linked", ["other school's", "missing"])
+def test_a_look_up_field_posted_with_a_row_out_of_reach_is_refused(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None, linked: str
+) -> None:
+    """Not saved as empty either: the form comes back with the field's error."""
+    with app.app_context():
+        seminar = db.session.execute(
+            select(m.Seminar.id).where(m.Seminar.school_id == ids["gymnasium17"]).limit(1)
+        ).scalar_one()
+        before = db.session.execute(select(func.count()).select_from(m.Limitation)).scalar_one()
+    client = client_as("school31")
+    page = client.get("/admin/limitation/new/")
+    response = client.post(
+        "/admin/limitation/new/",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "title": "Нет лаборатории",
+            "seminar": str(seminar if linked == "other school's" else 10**9),
+        },
+    )
+    assert response.status_code == 200  # the form again
+    seminar_input = re.search(r'<input[^>]*name="seminar"[^>]*>', response.text)
+    assert seminar_input and "is-invalid" in seminar_input.group(0)
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(m.Limitation)).scalar_one() == before
