@@ -12,7 +12,7 @@ from . import access
 from . import models as m
 from .extensions import db
 from .plan_io.ics_out import plan_to_ics
-from .plan_io.plan import build_plan, plan_years
+from .plan_io.plan import PlanLines
 
 bp = Blueprint("feeds", __name__, url_prefix="/feeds")
 
@@ -40,8 +40,11 @@ def feed(token: str) -> Response:
         g.principal = FeedReader(access.PARTNER, partner_id=row.partner_id)
     else:
         g.principal = FeedReader(access.SCHOOL, school_id=row.school_id)
+    # Every plan of every visible school and year from one load: the statements
+    # do not grow with the schools, years or lines of the feed.
     schools = db.session.execute(select(m.School).order_by(m.School.short_name)).scalars().all()
-    plans = [build_plan(school, year) for school in schools for year in plan_years()]
+    lines = PlanLines.load(schools)
+    plans = [lines.plan(school, year) for school in schools for year in lines.years()]
     title = f"Сетевой план: {', '.join(s.short_name for s in schools)}"
     return Response(plan_to_ics(plans, calendar_name=title), mimetype="text/calendar")
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, desc, literal, select, true, union_all
+from sqlalchemy.orm import joinedload
 
 from . import models as m
 from .extensions import db
@@ -24,6 +25,16 @@ TRASHABLE: tuple[type, ...] = tuple(
     mapper.class_ for mapper in db.Model.registry.mappers if issubclass(mapper.class_, m.Tracked)
 )
 INCLUDE_DELETED = {"include_deleted": True}
+BY_TABLE: dict[str, type] = {model.__tablename__: model for model in TRASHABLE}
+# The relations a row's label (its str) reads, loaded in the row's own statement
+# rather than one lazy load per row.
+LABEL_RELATIONS: dict[type, tuple[str, ...]] = {
+    m.EventExecution: ("event",),
+    m.PartnerResource: ("partner",),
+    m.Agreement: ("school", "partner"),
+    m.CalendarFeed: ("school", "partner"),
+}
+ROW_LIMIT = 1000  # rows the trash page shows at most, newest first
 
 
 @dataclass(frozen=True)
@@ -54,12 +65,37 @@ def discard(obj: Any) -> str:
     return batch
 
 
-def _batch_rows(batch: str) -> list[Any]:
+def _locate(where: Callable[[type], ColumnElement[bool]], limit: int | None = None) -> dict[type, list[int]]:
+    """Ids of the rows in the trash that match, by model, newest first: one statement
+    over every trashable table (the ORM applies the policy to each)."""
+    stmt = union_all(
+        *(
+            select(literal(model.__tablename__).label("table_name"), model.id, model.deleted_at).where(
+                model.deleted_at.is_not(None), where(model)
+            )
+            for model in TRASHABLE
+        )
+    ).order_by(desc("deleted_at"))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    found: dict[type, list[int]] = {}
+    for table_name, row_id, _deleted_at in db.session.execute(stmt.execution_options(**INCLUDE_DELETED)):
+        found.setdefault(BY_TABLE[table_name], []).append(row_id)
+    return found
+
+
+def _load(found: dict[type, list[int]]) -> list[Any]:
+    """The rows located, one statement for each model among them."""
     rows: list[Any] = []
-    for model in TRASHABLE:
-        stmt = select(model).where(model.deleted_batch == batch).execution_options(**INCLUDE_DELETED)
-        rows += db.session.execute(stmt).scalars().all()
+    for model, row_ids in found.items():
+        labels = (joinedload(getattr(model, name)) for name in LABEL_RELATIONS.get(model, ()))
+        stmt = select(model).where(model.id.in_(row_ids)).options(*labels)
+        rows += db.session.execute(stmt.execution_options(**INCLUDE_DELETED)).scalars().unique().all()
     return rows
+
+
+def _batch_rows(batch: str) -> list[Any]:
+    return _load(_locate(lambda model: model.deleted_batch == batch))
 
 
 def restore(batch: str) -> int:
@@ -79,18 +115,14 @@ def purge(batch: str) -> int:
 
 
 def batches(limit: int = 200) -> list[TrashBatch]:
-    """Batches in the trash that the user may see (the ORM applies the policy)."""
+    """Batches in the trash that the user may see (the ORM applies the policy).
+
+    One statement finds the newest rows of every table, then one per model among
+    them loads the rows: not one per table, nor one per row.
+    """
     found: dict[str, list[Any]] = {}
-    for model in TRASHABLE:
-        stmt = (
-            select(model)
-            .where(model.deleted_at.is_not(None))
-            .order_by(model.deleted_at.desc())
-            .limit(limit)
-            .execution_options(**INCLUDE_DELETED)
-        )
-        for row in db.session.execute(stmt).scalars():
-            found.setdefault(row.deleted_batch or f"row-{model.__name__}-{row.id}", []).append(row)
+    for row in _load(_locate(lambda model: true(), ROW_LIMIT)):
+        found.setdefault(row.deleted_batch or f"row-{type(row).__name__}-{row.id}", []).append(row)
     result = [
         TrashBatch(batch, min(r.deleted_at for r in rows), tuple(sorted(rows, key=_parent_first)))
         for batch, rows in found.items()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
@@ -240,3 +241,34 @@ def test_build_plan_keeps_plan_order(app: Flask) -> None:
         ]
         ino = plan.partners[2]
         assert [e.section for e in ino.events][:5] == ["учителя-предметники"] * 4 + ["учащиеся"]
+
+
+def _options(page: str, select_id: str) -> list[str]:
+    select = re.search(rf'<select id="{select_id}"[^>]*>(.*?)</select>', page, re.S).group(1)
+    return re.findall(r'<option value="(\d+)"', select)
+
+
+def test_calendar_filter_choices_do_not_shrink_with_the_filter(client_as: Any, ids: dict[str, int]) -> None:
+    """The partner choice lists every partner of the school's plan, in plan order,
+    whatever the filter and the year; the year choice spans every visible line."""
+    client = client_as("school31")
+    base = f"/admin/calendar/?school={ids['school31']}"
+    everything = client.get(f"{base}&year=2019").text
+    partners = _options(everything, "f-partner")
+    assert len(partners) == 5 and partners[0] == str(ids["kemsu"])
+    for query in (f"&year=2019&partner={ids['kemsu']}", "&year=2019&state=draft", "&year=2018"):
+        page = client.get(base + query).text
+        assert _options(page, "f-partner") == partners, query
+        assert _options(page, "f-year") == _options(everything, "f-year")
+    assert _options(everything, "f-year")[0] == "2019"  # the first year of its lines
+
+
+def test_calendar_plan_leaves_out_only_what_the_page_does_not_show(app: Flask) -> None:
+    with app.app_context():
+        school = find_school("СОШ № 31")
+        full, lean = build_plan(school, 2019), build_plan(school, 2019, details=False)
+        assert full.programme_title and not lean.programme_title
+        assert any(event.fgos_results for event in full.events)
+        assert not any(event.fgos_results for event in lean.events)
+        strip = {"fgos_results": ()}
+        assert [dataclasses.replace(e, **strip) for e in full.events] == lean.events

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -123,3 +124,17 @@ def test_malformed_or_unknown_batch_is_404(client_as: Any, batch: str) -> None:
     client = client_as("admin")
     token = csrf_token(client.get("/admin/trash/").text)
     assert client.post("/admin/trash/restore/", data={"csrf_token": token, "batch": batch}).status_code == 404
+
+
+def test_the_trash_names_each_row_with_its_parent(app: Flask, client_as: Any, ids: dict[str, int]) -> None:
+    """An execution is named by its event, although the event is in the trash with it
+    (the trash loads a label's relations with the rows, trash included)."""
+    client = client_as("school31")
+    event, executions = _event_with_executions(app, ids["school31"])
+    with app.app_context():
+        title = str(db.session.get(m.Event, event))
+    _delete_event(client, event)
+    page = client.get("/admin/trash/").text
+    labels = re.findall(r"<div>([^<]*)</div>", page)
+    assert sum(label.startswith(f"{title} — ") for label in labels) == executions
+    assert not any(label.startswith("None") for label in labels)

@@ -8,11 +8,13 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from flask_babel import gettext
+from sqlalchemy import func, select
 
 from coop import models as m
 from coop import workflow
 from coop.extensions import db
+from coop.views import plan as plan_views
 
 from .conftest import ACCOUNTS, csrf_token
 
@@ -250,3 +252,35 @@ def test_review_queue_access(client_as: Any, key: str, status: int) -> None:
     assert response.status_code == status
     if key == "gymnasium17":
         assert "СОШ № 31" not in response.get_data(as_text=True)
+
+
+def _menu_label(app: Flask, text: str, count: int) -> str:
+    with app.test_request_context():
+        app.preprocess_request()  # the site's locale
+        return gettext(text, count=count)
+
+
+def test_the_menu_counts_what_awaits_the_user_and_caps_a_large_queue(
+    app: Flask, client_as: Any, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():  # three lines of СОШ № 31 and two of Гимназия № 17 submitted
+        for school, count in ((ids["school31"], 3), (ids["gymnasium17"], 2)):
+            lines = select(m.Event).filter_by(school_id=school).order_by(m.Event.id).limit(count)
+            for event in db.session.execute(lines).scalars():
+                event.state = "submitted"
+        db.session.commit()
+        submitted = db.session.execute(
+            select(func.count()).select_from(m.Event).where(m.Event.state == "submitted")
+        ).scalar_one()
+    assert submitted == 5
+    home = client_as("school31").get("/admin/").text
+    assert _menu_label(app, "Awaiting approval (%(count)d)", 3) in home  # its own school's only
+    home = client_as("admin").get("/admin/").text
+    assert _menu_label(app, "Awaiting approval (%(count)d)", submitted) in home
+    # Over the cap the menu says «N+» and counts no further.
+    monkeypatch.setattr(plan_views, "REVIEW_COUNT_CAP", submitted - 1)
+    home = client_as("admin").get("/admin/").text
+    assert _menu_label(app, "Awaiting approval (%(count)d+)", submitted - 1) in home
+    monkeypatch.setattr(plan_views, "REVIEW_COUNT_CAP", submitted)
+    home = client_as("admin").get("/admin/").text
+    assert _menu_label(app, "Awaiting approval (%(count)d)", submitted) in home

@@ -7,14 +7,15 @@ access policy), and written out by the format modules beside this one.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Row, ScalarSelect, and_, or_, select, true
 
 from .. import models as m
 from ..extensions import db
-from ..timing import ACADEMIC_MONTHS, academic_year_label, academic_year_of
+from ..timing import ACADEMIC_MONTHS, academic_year_label, academic_year_of, months_from_mask
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,21 @@ class PlanFilter:
     state: str | None = None
     month: int | None = None
 
+    def condition(self) -> ColumnElement[bool]:
+        """SQL for the plan lines this filter lets through (every line when empty)."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.partner_id:
+            conditions.append(m.Event.partner_id == self.partner_id)
+        if self.audience_id:
+            conditions.append(m.Event.audience_id == self.audience_id)
+        if self.state:
+            conditions.append(m.Event.state == self.state)
+        if self.fgos_result_id:
+            conditions.append(m.Event.fgos_results.any(m.FgosResult.id == self.fgos_result_id))
+        if self.month:
+            conditions.append(m.Event.months_mask.op("&")(1 << (self.month - 1)) != 0)
+        return and_(true(), *conditions)
+
 
 def runs_in_year(year: int) -> ColumnElement[bool]:
     """Plan lines that repeat in the given academic year."""
@@ -83,96 +99,238 @@ def runs_in_year(year: int) -> ColumnElement[bool]:
     )
 
 
-def plan_years() -> list[int]:
-    """Academic years that the visible plan lines run in, and the current one."""
-    first, last = db.session.execute(select(func.min(m.Event.first_year), func.max(m.Event.last_year))).one()
+def _runs_in(line: Row, year: int) -> bool:
+    """The Python twin of runs_in_year, for lines already loaded."""
+    return (line.first_year is None or line.first_year <= year) and (
+        line.last_year is None or line.last_year >= year
+    )
+
+
+def year_bounds() -> tuple[ScalarSelect, ScalarSelect]:
+    """The first and the last academic year of the visible plan lines, as subqueries.
+
+    ORDER BY … LIMIT 1 reads one end of the year's index; MIN/MAX next to the
+    trash filter would read every plan line of the region.
+    """
+    alive = m.Event.deleted_at.is_(None)
+    first = (
+        select(m.Event.first_year)
+        .where(m.Event.first_year.is_not(None), alive)
+        .order_by(m.Event.first_year)
+        .limit(1)
+    )
+    last = (
+        select(m.Event.last_year)
+        .where(m.Event.last_year.is_not(None), alive)
+        .order_by(m.Event.last_year.desc())
+        .limit(1)
+    )
+    return first.scalar_subquery(), last.scalar_subquery()
+
+
+def years_between(first: int | None, last: int | None) -> list[int]:
+    """The academic years from first to last, widened to include the current one."""
     today = academic_year_of(dt.date.today())
     return list(range(min(first or today, today), max(last or today, today) + 1))
 
 
-def build_plan(school: m.School, year: int, where: PlanFilter | None = None) -> Plan:
-    """The school's plan lines that run in `year`, by partner in plan order."""
-    where = where or PlanFilter()
+def plan_years() -> list[int]:
+    """Academic years that the visible plan lines run in, and the current one."""
+    first, last = db.session.execute(select(*year_bounds())).one()
+    return years_between(first, last)
+
+
+def build_plan(school: m.School, year: int, where: PlanFilter | None = None, *, details: bool = True) -> Plan:
+    """The school's plan lines that run in `year`, by partner in plan order.
+
+    details=False leaves out the ФГОС results of the lines and the programme's
+    title (the calendar page shows neither): two SQL statements fewer.
+    """
+    return PlanLines.load([school], [year], where, details=details).plan(school, year)
+
+
+@dataclass(frozen=True)
+class PlanLines:
+    """Every visible plan line of some schools, of every year, loaded at once.
+
+    A fixed number of statements, whatever the number of lines, schools and
+    years: the lines with their partner, catalog names and executions; their
+    responsible positions; and, with details, their ФГОС results and the
+    schools' programmes. Lines of every year are loaded so that the partners
+    of the school's whole plan (the calendar's filter) come with them.
+    """
+
+    lines: tuple[Row, ...]  # in plan order (event id); `shown`: passes the filter
+    executions: dict[tuple[int, int], str]  # (event id, year) -> status
+    responsible: dict[int, tuple[str, ...]]
+    fgos_results: dict[int, tuple[str, ...]]
+    programmes: tuple[Row, ...]  # school_id, first_year, last_year, title; by id
+
+    @classmethod
+    def load(
+        cls,
+        schools: Sequence[m.School],
+        years: Sequence[int] | None = None,
+        where: PlanFilter | None = None,
+        *,
+        details: bool = True,
+    ) -> PlanLines:
+        """The lines of `schools`, with their executions in `years` (None: every year)."""
+        school_ids = [school.id for school in schools]
+        shown = (where or PlanFilter()).condition()
+        lines, executions = _lines(school_ids, years, shown)
+        lines_shown = (m.Event.school_id.in_(school_ids), m.Event.deleted_at.is_(None), shown)
+        return cls(
+            lines=lines,
+            executions=executions,
+            responsible=_names(m.Event.responsible, m.Position.name, lines_shown),
+            fgos_results=_names(m.Event.fgos_results, m.FgosResult.title, lines_shown) if details else {},
+            programmes=_programmes(school_ids, years) if details else (),
+        )
+
+    def partners(self) -> list[PlanPartner]:
+        """Every partner with a line in any year, filtered out or not, in plan order (no events)."""
+        seen: dict[int, PlanPartner] = {}
+        for line in self.lines:
+            if line.partner_id not in seen:
+                seen[line.partner_id] = PlanPartner(line.partner_id, *_partner_names(line), ())
+        return list(seen.values())
+
+    def years(self) -> list[int]:
+        """The academic years the lines run in, and the current one (as plan_years)."""
+        firsts = [line.first_year for line in self.lines if line.first_year is not None]
+        lasts = [line.last_year for line in self.lines if line.last_year is not None]
+        return years_between(min(firsts, default=None), max(lasts, default=None))
+
+    def plan(self, school: m.School, year: int) -> Plan:
+        by_partner: dict[int, list[PlanEvent]] = {}
+        names: dict[int, tuple[str, str]] = {}
+        for line in self.lines:
+            if line.school_id != school.id or not line.shown or not _runs_in(line, year):
+                continue
+            names[line.partner_id] = _partner_names(line)
+            by_partner.setdefault(line.partner_id, []).append(self._plan_event(line, year))
+        programme = next(
+            (
+                p.title
+                for p in self.programmes
+                if p.school_id == school.id and p.first_year <= year <= p.last_year
+            ),
+            "",
+        )
+        return Plan(
+            school_id=school.id,
+            school_name=school.name,
+            school_short_name=school.short_name,
+            programme_title=programme,
+            year=year,
+            partners=tuple(
+                PlanPartner(pid, *names[pid], tuple(events))
+                for pid, events in by_partner.items()  # dicts keep plan order: first event first
+            ),
+        )
+
+    def _plan_event(self, line: Row, year: int) -> PlanEvent:
+        return PlanEvent(
+            id=line.id,
+            number=line.number,
+            title=line.title,
+            timing_text=line.timing_text,
+            months=ACADEMIC_MONTHS if line.all_year else months_from_mask(line.months_mask),
+            all_year=line.all_year,
+            timing_recognized=line.timing_recognized,
+            start=line.start_date,
+            end=line.end_date,
+            section=line.section,
+            audience=line.audience or "",
+            grades=line.grades,
+            responsible=self.responsible.get(line.id, ()),
+            kind=line.kind or "",
+            level=line.level or "",
+            fgos_results=self.fgos_results.get(line.id, ()),
+            state=line.state,
+            execution=self.executions.get((line.id, year)),
+            first_year=line.first_year,
+            last_year=line.last_year,
+        )
+
+
+# The columns of a plan line that a PlanEvent is made of.
+_LINE_COLUMNS = (
+    *("id", "school_id", "partner_id", "number", "title", "timing_text", "months_mask", "all_year"),
+    *("timing_recognized", "start_date", "end_date", "section", "grades", "state", "first_year"),
+    "last_year",
+)
+
+
+def _lines(
+    school_ids: list[int], years: Sequence[int] | None, shown: ColumnElement[bool]
+) -> tuple[tuple[Row, ...], dict[tuple[int, int], str]]:
+    """One statement: the lines, their partner and catalog names, and their
+    executions in `years` (a line comes once per year it has an execution for)."""
+    event, execution = m.Event, m.EventExecution
+    in_years = execution.year.in_(years) if years is not None else true()
     stmt = (
-        select(m.Event)
-        .where(m.Event.school_id == school.id, m.Event.deleted_at.is_(None), runs_in_year(year))
-        .options(
-            selectinload(m.Event.partner),
-            selectinload(m.Event.audience),
-            selectinload(m.Event.kind),
-            selectinload(m.Event.level),
-            selectinload(m.Event.responsible),
-            selectinload(m.Event.fgos_results),
+        select(
+            *(getattr(event, name) for name in _LINE_COLUMNS),
+            # The entity, not its names: the signed-in partner's own organisation is
+            # then in the session, and the page's header finds it without a query.
+            m.Partner,
+            m.Audience.name.label("audience"),
+            m.EventKind.name.label("kind"),
+            m.EventLevel.name.label("level"),
+            execution.year.label("execution_year"),
+            execution.status.label("execution"),
+            shown.label("shown"),
         )
-        .order_by(m.Event.id)
-    )
-    if where.partner_id:
-        stmt = stmt.where(m.Event.partner_id == where.partner_id)
-    if where.audience_id:
-        stmt = stmt.where(m.Event.audience_id == where.audience_id)
-    if where.state:
-        stmt = stmt.where(m.Event.state == where.state)
-    if where.fgos_result_id:
-        stmt = stmt.where(m.Event.fgos_results.any(m.FgosResult.id == where.fgos_result_id))
-    if where.month:
-        stmt = stmt.where(m.Event.months_mask.op("&")(1 << (where.month - 1)) != 0)
-    events = db.session.execute(stmt).scalars().all()
-    executions = dict(
-        db.session.execute(
-            select(m.EventExecution.event_id, m.EventExecution.status).where(
-                m.EventExecution.school_id == school.id, m.EventExecution.year == year
-            )
-        ).all()
-    )
-    by_partner: dict[int, list[PlanEvent]] = {}
-    partners: dict[int, m.Partner] = {}
-    for event in events:
-        partners[event.partner_id] = event.partner
-        by_partner.setdefault(event.partner_id, []).append(_plan_event(event, executions.get(event.id)))
-    programme = (
-        db.session.execute(
-            select(m.Programme.title).where(
-                m.Programme.school_id == school.id,
-                m.Programme.first_year <= year,
-                m.Programme.last_year >= year,
-            )
+        .outerjoin(m.Partner, m.Partner.id == event.partner_id)
+        .outerjoin(m.Audience, m.Audience.id == event.audience_id)
+        .outerjoin(m.EventKind, m.EventKind.id == event.kind_id)
+        .outerjoin(m.EventLevel, m.EventLevel.id == event.level_id)
+        .outerjoin(
+            execution,
+            (execution.event_id == event.id) & in_years & execution.deleted_at.is_(None),
         )
-        .scalars()
-        .first()
+        .where(event.school_id.in_(school_ids), event.deleted_at.is_(None))
+        .order_by(event.id)
     )
-    return Plan(
-        school_id=school.id,
-        school_name=school.name,
-        school_short_name=school.short_name,
-        programme_title=programme or "",
-        year=year,
-        partners=tuple(
-            PlanPartner(pid, partners[pid].name, partners[pid].short_name, tuple(lines))
-            for pid, lines in by_partner.items()  # dicts keep plan order: first event first
-        ),
-    )
+    lines: dict[int, Row] = {}
+    executions: dict[tuple[int, int], str] = {}
+    for row in db.session.execute(stmt):
+        lines.setdefault(row.id, row)
+        if row.execution_year is not None:
+            executions[(row.id, row.execution_year)] = row.execution
+    return tuple(lines.values()), executions
 
 
-def _plan_event(event: m.Event, execution: str | None) -> PlanEvent:
-    return PlanEvent(
-        id=event.id,
-        number=event.number,
-        title=event.title,
-        timing_text=event.timing_text,
-        months=ACADEMIC_MONTHS if event.all_year else event.months,
-        all_year=event.all_year,
-        timing_recognized=event.timing_recognized,
-        start=event.start_date,
-        end=event.end_date,
-        section=event.section,
-        audience=event.audience.name if event.audience else "",
-        grades=event.grades,
-        responsible=tuple(p.name for p in event.responsible),
-        kind=event.kind.name if event.kind else "",
-        level=event.level.name if event.level else "",
-        fgos_results=tuple(r.title for r in event.fgos_results),
-        state=event.state,
-        execution=execution,
-        first_year=event.first_year,
-        last_year=event.last_year,
+def _partner_names(line: Row) -> tuple[str, str]:
+    """Name and short name of the line's partner; empty if the partner is in the trash."""
+    partner = line.Partner
+    return (partner.name, partner.short_name) if partner is not None else ("", "")
+
+
+def _names(relation: Any, name: Any, where: Sequence[ColumnElement[bool]]) -> dict[int, tuple[str, ...]]:
+    """One statement: the names of a many-to-many catalog relation of each line, in catalog order."""
+    catalog = relation.property.mapper.class_
+    stmt = (
+        select(m.Event.id, name)
+        .join(relation)
+        .where(*where)
+        .order_by(m.Event.id, catalog.sort_order, catalog.id)
     )
+    names: dict[int, list[str]] = {}
+    for event_id, value in db.session.execute(stmt):
+        names.setdefault(event_id, []).append(value)
+    return {event_id: tuple(values) for event_id, values in names.items()}
+
+
+def _programmes(school_ids: list[int], years: Sequence[int] | None) -> tuple[Row, ...]:
+    programme = m.Programme
+    stmt = (
+        select(programme.school_id, programme.first_year, programme.last_year, programme.title)
+        .where(programme.school_id.in_(school_ids), programme.deleted_at.is_(None))
+        .order_by(programme.id)
+    )
+    if years is not None:
+        stmt = stmt.where(programme.first_year <= max(years), programme.last_year >= min(years))
+    return tuple(db.session.execute(stmt))

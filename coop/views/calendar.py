@@ -11,13 +11,13 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
 from .. import access
 from .. import models as m
 from ..extensions import db
 from ..plan_io.export import FORMATS, export_filename
-from ..plan_io.plan import Plan, PlanFilter, build_plan, plan_years
+from ..plan_io.plan import Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
 
@@ -58,6 +58,9 @@ class CalendarView(SecuredView):
 
     @expose("/")
     def index(self) -> str:
+        # Eight SQL statements whatever the size of the plan: the user, the menu's
+        # count, the schools, the lines, their responsible, the years and the
+        # feed's token, and the audience and ФГОС choices.
         schools, school, year = self._selection()
         where = PlanFilter(
             partner_id=int_arg("partner"),
@@ -66,19 +69,20 @@ class CalendarView(SecuredView):
             state=request.args.get("state") if request.args.get("state") in m.EVENT_STATES else None,
             month=int_arg("month", range(1, 13)) if request.args.get("view") == "month" else None,
         )
-        plan = build_plan(school, year, where) if school else None
+        lines = PlanLines.load([school], [year], where, details=False) if school else None
+        years, feed_token = _years_and_feed_token(school)
         return self.render(
             "coop/calendar.html",
             schools=schools,
             school=school,
             year=year,
-            years=plan_years(),
-            plan=plan,
+            years=years,
+            plan=lines.plan(school, year) if lines else None,
             where=where,
             view=request.args.get("view", "year"),
             months=[(month, MONTH_NAMES[month]) for month in ACADEMIC_MONTHS],
             current_month=dt.date.today().month if academic_year_of(dt.date.today()) == year else None,
-            partners=_partner_options(school),
+            partners=lines.partners() if lines else [],
             audiences=db.session.execute(select(m.Audience).order_by(m.Audience.sort_order)).scalars().all(),
             fgos_results=db.session.execute(select(m.FgosResult).order_by(m.FgosResult.sort_order))
             .scalars()
@@ -86,7 +90,9 @@ class CalendarView(SecuredView):
             states=m.EVENT_STATES,
             executions=m.EXECUTION_STATUSES,
             year_label=academic_year_label,
-            feed=_feed_for(school),
+            # One url_for, not one per line: building a URL costs more than a row of the grid.
+            event_url=url_for("event.details_view", id=""),
+            feed_token=feed_token,
             may_manage_feed=access.can(current_user, "calendarfeed.create", _feed_owner(school)),
             formats=list(FORMATS),
         )
@@ -118,19 +124,6 @@ class CalendarView(SecuredView):
         return redirect(url_for(".index", school=school.id if school else None))
 
 
-def _partner_options(school: m.School | None) -> list[m.Partner]:
-    if school is None:
-        return []
-    stmt = (
-        select(m.Partner)
-        .join(m.Event, m.Event.partner_id == m.Partner.id)
-        .where(m.Event.school_id == school.id)
-        .group_by(m.Partner.id)
-        .order_by(func.min(m.Event.id))
-    )
-    return list(db.session.execute(stmt).scalars())
-
-
 def _feed_owner(school: m.School | None) -> m.CalendarFeed:
     """The feed this user would get: their partner's, else the selected school's."""
     if access.role_of(current_user) == access.PARTNER:
@@ -138,14 +131,24 @@ def _feed_owner(school: m.School | None) -> m.CalendarFeed:
     return m.CalendarFeed(school_id=school.id if school else None)
 
 
-def _feed_for(school: m.School | None) -> m.CalendarFeed | None:
+def _feed_query(school: m.School | None) -> Select:
     owner = _feed_owner(school)
-    stmt = select(m.CalendarFeed).where(
+    return select(m.CalendarFeed).where(
         m.CalendarFeed.partner_id == owner.partner_id
         if owner.partner_id
         else m.CalendarFeed.school_id == owner.school_id
     )
-    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def _feed_for(school: m.School | None) -> m.CalendarFeed | None:
+    return db.session.execute(_feed_query(school)).scalar_one_or_none()
+
+
+def _years_and_feed_token(school: m.School | None) -> tuple[list[int], str | None]:
+    """The years to choose from and the subscription link's token, in one statement."""
+    token = _feed_query(school).with_only_columns(m.CalendarFeed.token).limit(1).scalar_subquery()
+    first, last, token = db.session.execute(select(*year_bounds(), token)).one()
+    return years_between(first, last), token
 
 
 def _download(plan: Plan, fmt: str) -> Response:
