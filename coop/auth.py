@@ -28,6 +28,7 @@ from flask_limiter import RequestLimit
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -78,8 +79,11 @@ def load_user(user_id: str) -> User | None:
     ident, _, epoch = user_id.partition(":")
     if not ident.isdigit() or not epoch.isdigit():
         return None
-    stmt = select(User).where(User.id == int(ident))
-    user = db.session.execute(stmt, execution_options={"skip_scope": True}).scalar_one_or_none()
+    # The header of every page names the user's school or partner: load them with the user.
+    stmt = (
+        select(User).where(User.id == int(ident)).options(joinedload(User.school), joinedload(User.partner))
+    )
+    user = db.session.execute(stmt, execution_options={"skip_scope": True}).unique().scalar_one_or_none()
     if user is None or user.session_epoch != int(epoch) or not user.is_active:
         return None
     return user
