@@ -20,7 +20,7 @@ from sqlalchemy import event, func, select
 from coop import access
 from coop import models as m
 from coop.extensions import db
-from coop.views import AREAS, base
+from coop.views import AREAS, loading
 from coop.views.base import SecuredModelView
 
 from .conftest import ACCOUNTS, csrf_token
@@ -53,7 +53,7 @@ def small_cap(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
     """A cap of 7 and pages of 5 rows: the demo plan is then a «long» list."""
     view = next(v for v in _views(app) if v.endpoint == "event")
     monkeypatch.setattr(view, "page_size_options", (5, *view.page_size_options))
-    monkeypatch.setattr(base, "COUNT_CAP", 7)
+    monkeypatch.setattr(loading, "COUNT_CAP", 7)
     return 7
 
 
@@ -68,7 +68,7 @@ def test_a_long_list_says_more_than_the_cap_and_pages_on(app: Flask, client_as: 
     assert events > 3 * small_cap, "the demo plan is too short for this test"
     client = client_as("admin")
     with app.test_request_context():
-        more_than_the_cap = str(base.CappedCount(small_cap + 1))
+        more_than_the_cap = str(loading.CappedCount(small_cap + 1))
     first = client.get("/admin/event/?page_size=5").text
     assert f"({events})" not in first
     assert f"({more_than_the_cap})" in first
@@ -80,7 +80,7 @@ def test_a_long_list_says_more_than_the_cap_and_pages_on(app: Flask, client_as: 
 
 def test_a_list_shorter_than_the_cap_shows_its_exact_count(app: Flask, client_as: Any) -> None:
     events = _event_count(app)
-    assert events <= base.COUNT_CAP
+    assert events <= loading.COUNT_CAP
     body = client_as("admin").get("/admin/event/?page_size=20").text
     assert f"({events})" in body
     assert "capped-pager" not in body
@@ -114,7 +114,7 @@ def test_plain_selects_list_only_schools_and_catalogs(app: Flask) -> None:
     plain = {}
     for view in _views(app):
         for name in view.form_columns or ():
-            prop = base._relationship(view.model, name)
+            prop = loading.relationship_of(view.model, name)
             if prop is not None and name not in (view.form_ajax_refs or {}):
                 plain[f"{view.endpoint}.{name}"] = prop.mapper.class_
     assert plain, "no plain select found: the test looks at the wrong fields"

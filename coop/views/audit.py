@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
-from .base import SecuredModelView, ajax_lookups, school_filter
+from .base import SecuredModelView
+from .loading import ajax_lookups, school_filter
 from .programmes import LinksOfThisSchool
 
 AREA = _l("Audit")

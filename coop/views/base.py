@@ -3,7 +3,8 @@
 Flask-Admin allows everyone by default and reads rows through several doors
 (list, count, get_one, ajax look-ups, relation pickers, filter options, actions,
 export). Each door is routed through ``coop.access`` here, once, so a view
-subclass is only declarations.
+subclass is only declarations. How rows are read at scale (capped counts, eager
+loads, look-ups) is in ``loading.py``.
 """
 
 from __future__ import annotations
@@ -11,141 +12,38 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.fields import QuerySelectField
-from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.helpers import get_redirect_target
-from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model.template import DeleteRowAction, EditRowAction
-from flask_babel import format_decimal, gettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from .. import access, trash, uploads, workflow
-from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
 from ..models import History
 from ..plan_io.xlsx_out import safe_cell
 from ..tenancy import AccessDenied
+from .loading import (
+    IdCheckingAjaxLoader,
+    capped_count,
+    eager_load,
+    load_choices,
+    relationship_of,
+)
 
 # Columns that name the tenant (forced from the user) or that the role cannot
 # see, hidden from that user's forms.
 OWNER_FIELDS = {access.SCHOOL: ("school",), access.PARTNER: ("partner", "programme")}
-
-# A list counts its rows up to this many (and past the page shown); beyond, it says
-# «more than 10 000» instead of counting a million rows on every page.
-COUNT_CAP = 10_000
-
-# The relations each model's __str__ reaches: loaded together with the row wherever
-# it is a label (pickers, details, forms), so that a label costs no statement.
-LABEL_RELATIONS: dict[type, tuple[str, ...]] = {
-    m.Agreement: ("school", "partner"),
-    m.PartnerResource: ("partner",),
-    m.EventExecution: ("event",),
-}
-
-
-class CappedCount(int):
-    """A row count that stopped at its cap: a lower bound, shown as «more than 10 000»."""
-
-    capped = True
-
-    def __str__(self) -> str:
-        return gettext("more than %(count)s", count=format_decimal(COUNT_CAP))
-
-    def __html__(self) -> str:
-        return str(self)
-
-
-def _relationship(model: type, name: str) -> RelationshipProperty | None:
-    prop = getattr(getattr(model, name, None), "property", None)
-    return prop if isinstance(prop, RelationshipProperty) else None
-
-
-def label_loads(model: type) -> list[Any]:
-    """Loader options that bring the relations the model's label needs."""
-    return [joinedload(getattr(model, name)) for name in LABEL_RELATIONS.get(model, ())]
-
-
-def eager_load(attr: Any) -> Any:
-    """How to load a relation with its rows, with what the related rows' labels need:
-    a JOIN for a to-one, a second SELECT … IN for a collection. (A JOIN to a collection
-    would multiply a page of rows, and SQLite builds the whole association table for it.)"""
-    prop = attr.property
-    load = selectinload(attr) if prop.uselist else joinedload(attr)
-    labels = label_loads(prop.mapper.class_)
-    return load.options(*labels) if labels else load
-
-
-# Relation fields whose tables grow with the region are look-ups (a search box asking
-# /ajax/lookup/), not selects listing every row; schools (the fixed set of tenants)
-# and the catalogs stay plain selects. By field name, for form_ajax_refs.
-_PARTNER_LOOKUP = {"fields": ["name", "short_name"], "page_size": 20}
-AJAX_LOOKUPS: dict[str, dict[str, Any]] = {
-    "partner": _PARTNER_LOOKUP,
-    "partners": _PARTNER_LOOKUP,
-    # A school's own programmes and seminars are few: the list opens without typing.
-    "programme": {"fields": ["title"], "page_size": 20, "minimum_input_length": 0},
-    "seminar": {"fields": ["topic"], "page_size": 20, "minimum_input_length": 0},
-    "agreement": {"fields": ["number", "subject"], "page_size": 20},
-    "event": {"fields": ["title"], "page_size": 20},
-    "resource": {"fields": ["title"], "page_size": 20},
-}
-
-
-def ajax_lookups(*names: str) -> dict[str, dict[str, Any]]:
-    """form_ajax_refs for these relation fields."""
-    return {name: dict(AJAX_LOOKUPS[name]) for name in names}
-
-
-def school_options() -> list[tuple[int, str]]:
-    """The schools the user sees as (id, name), for a filter: two columns of each, not ORM rows."""
-    # Flask-Admin also asks at start-up, outside any request: no options then.
-    if not has_request_context():
-        return []
-    stmt = (
-        select(m.School.id, m.School.short_name, m.School.name)
-        .where(access.criteria(current_user, m.School))
-        .order_by(m.School.short_name)
-    )
-    return [(school_id, short or name) for school_id, short, name in db.session.execute(stmt)]
-
-
-def school_filter(column: Any) -> IntEqualFilter:
-    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
-    return IntEqualFilter(column, _l("School"), options=school_options)
-
-
-def load_choices(models: list[type]) -> dict[type, list[Any]]:
-    """Every row the user may see of each model, for the plain selects of a form, in one
-    statement: the ids of all the tables tagged and unioned, each table joined back."""
-    parts = [
-        select(literal(tag).label("tag"), model.id.label("id")).where(access.criteria(current_user, model))
-        for tag, model in enumerate(models)
-    ]
-    tagged = union_all(*parts).subquery()
-    stmt = select(*models).select_from(tagged)
-    for tag, model in enumerate(models):
-        stmt = stmt.outerjoin(model, (tagged.c.tag == tag) & (model.id == tagged.c.id))
-    found: dict[type, list[Any]] = {model: [] for model in models}
-    for row in db.session.execute(stmt):
-        for model, obj in zip(models, row, strict=True):
-            if obj is not None:
-                found[model].append(obj)
-    for rows in found.values():  # catalogs in their own order, the rest by name
-        rows.sort(key=lambda obj: (getattr(obj, "sort_order", 0), str(obj), obj.id))
-    return found
 
 
 class SecuredMixin:
@@ -187,34 +85,6 @@ class AdminForm(FlaskForm):
 
 def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
-
-
-class IdCheckingAjaxLoader(QueryAjaxModelLoader):
-    """Flask-Admin's look-up of a relation field, through the policy: only rows the user
-    may see (access.scope, and the ORM's tenancy under it), a non-numeric id answered
-    with nothing (PostgreSQL would refuse to compare it with an integer column), at most
-    a page of rows per request in a stable order, each with what its label needs."""
-
-    def __init__(self, name: str, session: Any, model: type, **options: Any) -> None:
-        super().__init__(name, session, model, **options)
-        # By id: the scan stops at the first matches, where an order by name sorts them all.
-        self.order_by = self.order_by if self.order_by is not None else model.id
-        self.page_size = max(int(options.get("page_size", DEFAULT_PAGE_SIZE)), DEFAULT_PAGE_SIZE)
-
-    def get_query(self) -> Any:
-        query = access.scope(db.session.query(self.model), current_user, self.model)
-        return query.options(*label_loads(self.model))
-
-    def get_one(self, pk: Any) -> Any:
-        row_id = parse_id(pk)
-        if row_id is None:
-            return None
-        with db.session.no_autoflush:
-            return self.get_query().filter(self.model.id == row_id).one_or_none()
-
-    def get_list(self, term: str | None, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
-        limit = min(limit or self.page_size, self.page_size)
-        return super().get_list(term or "", max(offset or 0, 0), max(limit, 1))
 
 
 class SecuredModelView(SecuredMixin, ModelView):
@@ -320,19 +190,11 @@ class SecuredModelView(SecuredMixin, ModelView):
         query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
         query = self._apply_pagination(query, page, page_size)
         if not execute:
-            return self._capped_count(matching, offset), query
+            return capped_count(matching, self.model, offset), query
         rows = query.all()
         if page_size and len(rows) < page_size and (rows or not offset):
             return offset + len(rows), rows  # the last page: its rows are the count
-        return self._capped_count(matching, offset), rows
-
-    def _capped_count(self, query: Any, offset: int) -> int:
-        """The rows of the list, counted up to COUNT_CAP past the page shown: an exact
-        number for any list a person reads to its end, a lower bound for the rest."""
-        limit = offset + COUNT_CAP + 1
-        ids = query.with_entities(self.model.id).order_by(None).limit(limit).subquery()
-        count = db.session.execute(select(func.count()).select_from(ids)).scalar_one()
-        return CappedCount(count) if count >= limit else count
+        return capped_count(matching, self.model, offset), rows
 
     def _model_attr(self, name: Any) -> Any:
         return getattr(self.model, name) if isinstance(name, str) else name
@@ -354,7 +216,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         return [
             eager_load(getattr(self.model, name))
             for name in sorted(names)
-            if _relationship(self.model, name) is not None
+            if relationship_of(self.model, name) is not None
         ]
 
     def _get_filter_groups(self) -> Any:
@@ -381,7 +243,7 @@ class SecuredModelView(SecuredMixin, ModelView):
             for field in form
             if isinstance(field, QuerySelectField)
             and field.query is None
-            and (prop := _relationship(self.model, field.name)) is not None
+            and (prop := relationship_of(self.model, field.name)) is not None
         }
         if fields:
             choices = load_choices(list(dict.fromkeys(fields.values())))

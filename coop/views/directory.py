@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
-from .base import SecuredModelView, ajax_lookups
+from .base import SecuredModelView
+from .loading import ajax_lookups
 
 AREA = _l("Directory")
 

@@ -19,7 +19,8 @@ from .. import access, workflow
 from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
-from .base import SecuredModelView, SecuredView, ajax_lookups, school_filter
+from .base import SecuredModelView, SecuredView
+from .loading import ajax_lookups, school_filter
 from .programmes import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 AREA = _l("Network plan")

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
 from .. import models as m
-from .base import SecuredModelView, ajax_lookups, school_filter
+from .base import SecuredModelView
+from .loading import ajax_lookups, school_filter
 
 AREA = _l("Programme")
 

@@ -11,7 +11,8 @@ from wtforms.validators import Email, Optional, ValidationError
 
 from .. import models as m
 from ..passwords import PasswordPolicy
-from .base import SecuredModelView, ajax_lookups
+from .base import SecuredModelView
+from .loading import ajax_lookups
 
 AREA = _l("Administration")
 
