@@ -532,9 +532,11 @@ class _Writer:
                     )
                 )
         self.conn.commit()
-        # Fresh statistics, or the planner guesses on a million-row table.
+        # Fresh statistics, or the planner guesses on a million-row table; on PostgreSQL
+        # a VACUUM too, whose visibility map lets index-only scans skip the table
+        # (autovacuum may be off, or not yet round). VACUUM runs outside a transaction.
         if self.conn.dialect.name == "postgresql":
-            self.conn.execute(text("ANALYZE"))
+            self.conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
         else:
             self.conn.exec_driver_sql("ANALYZE")
             self.conn.exec_driver_sql("PRAGMA synchronous=FULL")  # the default, for the pool

@@ -2,9 +2,12 @@
 
 Plain functions over the ORM. During a request the tenancy adds the user's row
 criteria to every query, so "all schools" means all schools the user may see.
-Each figure is one GROUP BY over every visible school at once: the coordinator
-looks at a region of about a thousand schools, and Python only ever walks the
-aggregated rows (one per school), never the plan lines or their executions.
+The coordinator looks at a region of about a thousand schools and a million
+execution records: each figure is one GROUP BY over every visible school at
+once, all of them (and the charts) go to the database as one statement, the plan
+lines of the year are joined with that year's executions once for all the
+figures that need them, and Python only ever walks the aggregated rows, never
+the plan lines or their executions.
 
 Which rows count, for academic year `year`:
 
@@ -28,7 +31,25 @@ from dataclasses import dataclass, field
 from operator import attrgetter, methodcaller
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, distinct, func, intersect, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Integer,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    intersect,
+    literal_column,
+    null,
+    or_,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import joinedload
 
 from . import models as m
 from .extensions import db
@@ -99,6 +120,23 @@ def _lines_in_year(year: int) -> ColumnElement[bool]:
     return and_(m.Event.deleted_at.is_(None), runs_in_year(year))
 
 
+def _all_lines_in_year(year: int) -> ColumnElement[bool]:
+    """_lines_in_year for reading every line of the year: the same rows.
+
+    Nearly every line of a plan runs in any one year. SQLite would still look
+    runs_in_year's ORs up in the indexes on the years, a table lookup per line:
+    written with COALESCE, they leave it the scan it needs anyway. PostgreSQL
+    scans either way, and estimates the plain form better.
+    """
+    if db.session.get_bind().dialect.name != "sqlite":
+        return _lines_in_year(year)
+    return and_(
+        m.Event.deleted_at.is_(None),
+        func.coalesce(m.Event.first_year, year) <= year,
+        func.coalesce(m.Event.last_year, year) >= year,
+    )
+
+
 def _execution_of_year(year: int) -> ColumnElement[bool]:
     return and_(
         m.EventExecution.event_id == m.Event.id,
@@ -115,81 +153,149 @@ def _rows(stmt: Any) -> list[Any]:
     return list(db.session.execute(stmt).all())
 
 
-def school_figures(year: int, school_ids: Sequence[int] | None = None) -> list[SchoolFigures]:
-    """One SchoolFigures per visible school (or per school of `school_ids`), by name."""
-    schools = _only(
-        select(m.School.id, m.School.short_name, m.School.name).where(m.School.deleted_at.is_(None)),
-        m.School.id,
-        school_ids,
-    ).order_by(m.School.short_name)
-    figures = {sid: SchoolFigures(sid, short or name) for sid, short, name in _rows(schools)}
+# --- one statement for every figure ------------------------------------------------------
+#
+# Each figure is one GROUP BY over every school at once; the branches go to the
+# database together as one UNION ALL, each row tagged with its figure and padded
+# to one layout: (figure, key, TEXTS texts, NUMBERS numbers). The largest join,
+# the plan lines of the year with their status that year, is one common table
+# expression that the line figures, the ФГОС coverage and the charts read.
 
-    def each(stmt: Any) -> Iterable[tuple[SchoolFigures, Any]]:
-        for row in _rows(stmt):
-            if row[0] in figures:
-                yield figures[row[0]], row
+TEXTS, NUMBERS = 2, 7
+COUNTED_STATUSES = ("held", "not_held", "cancelled")  # any other status, or none, is planned
 
-    agreement = m.Agreement
-    for fig, (_sid, count) in each(
-        _only(
-            select(agreement.school_id, func.count(distinct(agreement.partner_id)))
-            .where(_agreements_in_year(year))
-            .group_by(agreement.school_id),
-            agreement.school_id,
-            school_ids,
+
+def _tagged(figure: str, stmt: Select[Any], texts: int = 0) -> Select[Any]:
+    """stmt selecting (key, *texts, *numbers), in the common layout and tagged with figure."""
+    key, *values = stmt.selected_columns
+    text_values, numbers = values[:texts], values[texts:]
+    return stmt.with_only_columns(
+        literal_column(f"'{figure}'").label("figure"),
+        key.label("key"),
+        *_pad(text_values, TEXTS, "text", String),
+        *_pad(numbers, NUMBERS, "number", Integer),
+        maintain_column_froms=True,
+    )
+
+
+def _pad(columns: Sequence[Any], width: int, name: str, kind: type) -> list[Any]:
+    # PostgreSQL types a UNION's columns branch by branch: a NULL needs its type.
+    padded = [*columns, *([cast(null(), kind)] * (width - len(columns)))]
+    return [column.label(f"{name}{index}") for index, column in enumerate(padded)]
+
+
+def _line_statuses(year: int, school_ids: Sequence[int] | None) -> CTE:
+    """One row per plan line of the year, with its status and people reached that year."""
+    execution = m.EventExecution
+    stmt = (
+        select(
+            m.Event.id,
+            m.Event.school_id,
+            m.Event.partner_id,
+            m.Event.level_id,
+            m.Event.months_mask,
+            m.Event.all_year,
+            execution.status,
+            # A column of its own, not a condition on status: PostgreSQL knows nothing
+            # of a CTE's columns and would guess "status = 'held'" matches next to no line.
+            (execution.status == "held").label("held"),
+            execution.students_count,
+            execution.teachers_count,
+            execution.parents_count,
         )
-    ):
-        fig.partners = count
-    for fig, (_sid, kind, state, count) in each(
-        _only(
+        .outerjoin(execution, _execution_of_year(year))
+        .where(_all_lines_in_year(year))
+    )
+    # SQLite reads a CTE that is used more than once into a temporary table once;
+    # PostgreSQL would too, but then plans its readers without parallel workers,
+    # which cost it more than joining the lines again in each.
+    return (
+        _only(stmt, m.Event.school_id, school_ids)
+        .cte("line")
+        .prefix_with("NOT MATERIALIZED", dialect="postgresql")
+    )
+
+
+def _counted(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> list[Select[Any]]:
+    """The GROUP BYs of SchoolFigures, one per figure, and the partners of all the schools."""
+    agreement, agreed = m.Agreement, m.agreement_fgos_results.c
+    in_year = _agreements_in_year(year)
+    first, last = academic_year_bounds(year)
+
+    def by_school(figure: str, stmt: Select[Any], column: Any, texts: int = 0) -> Select[Any]:
+        return _tagged(figure, _only(stmt, column, school_ids), texts)
+
+    return [
+        by_school(
+            "school",
+            select(m.School.id, m.School.short_name, m.School.name).where(m.School.deleted_at.is_(None)),
+            m.School.id,
+            texts=2,
+        ),
+        by_school(
+            "agreements",
             select(agreement.school_id, agreement.agreement_type, agreement.state, func.count())
-            .where(_agreements_in_year(year))
+            .where(in_year)
             .group_by(agreement.school_id, agreement.agreement_type, agreement.state),
             agreement.school_id,
-            school_ids,
-        )
-    ):
-        fig.agreements[(kind, state)] = count
-
-    execution = m.EventExecution
-    for fig, (_sid, status, count, students, teachers, parents) in each(
-        _only(
+            texts=2,
+        ),
+        by_school(
+            "partners",
             select(
-                m.Event.school_id,
-                execution.status,
-                func.count(m.Event.id),
-                func.coalesce(func.sum(execution.students_count), 0),
-                func.coalesce(func.sum(execution.teachers_count), 0),
-                func.coalesce(func.sum(execution.parents_count), 0),
+                agreement.school_id,
+                func.count(distinct(agreement.partner_id)),
+                func.count(distinct(agreed.fgos_result_id)),
             )
-            .select_from(m.Event)
-            .outerjoin(execution, _execution_of_year(year))
-            .where(_lines_in_year(year))
-            .group_by(m.Event.school_id, execution.status),
-            m.Event.school_id,
-            school_ids,
-        )
-    ):
-        fig.lines += count
-        # No record yet, or a record still saying so: planned.
-        key = status if status in ("held", "not_held", "cancelled") else "planned"
-        setattr(fig, key, getattr(fig, key) + count)
-        fig.students += students
-        fig.teachers += teachers
-        fig.parents += parents
-
-    first, last = academic_year_bounds(year)
-    for fig, (_sid, cycle, count) in each(
-        _only(
+            .outerjoin(m.agreement_fgos_results, agreed.agreement_id == agreement.id)
+            .where(in_year)
+            .group_by(agreement.school_id),
+            agreement.school_id,
+        ),
+        # The line CTE is already limited to school_ids.
+        _tagged(
+            "lines",
+            select(
+                line.c.school_id,
+                func.count(),
+                *(_counted(line.c.status == status) for status in COUNTED_STATUSES),
+                func.sum(line.c.students_count),
+                func.sum(line.c.teachers_count),
+                func.sum(line.c.parents_count),
+            ).group_by(line.c.school_id),
+        ),
+        by_school(
+            "seminars",
             select(m.Seminar.school_id, m.Seminar.cycle, func.count())
             .where(m.Seminar.deleted_at.is_(None), m.Seminar.held_on.between(first, last))
             .group_by(m.Seminar.school_id, m.Seminar.cycle),
             m.Seminar.school_id,
-            school_ids,
-        )
-    ):
-        fig.seminars[cycle] = count
+            texts=1,
+        ),
+        by_school("limitations", _limitations(last), m.Limitation.school_id),
+        _tagged("covered", _covered(year, school_ids, line)),
+        by_school(
+            "remarks",
+            select(m.Remark.school_id, func.count())
+            .where(m.Remark.deleted_at.is_(None), m.Remark.state.in_(UNRESOLVED_REMARKS))
+            .group_by(m.Remark.school_id),
+            m.Remark.school_id,
+        ),
+        # Partners counted once however many of the schools work with them: the totals'.
+        by_school(
+            "all_partners",
+            select(cast(null(), Integer), func.count(distinct(agreement.partner_id))).where(in_year),
+            agreement.school_id,
+        ),
+    ]
 
+
+def _limitations(last: dt.date) -> Select[Any]:
+    """Limitations found by the end of the year, and those a partner's resource addresses."""
     limitation = m.Limitation
     found_by_then = or_(
         m.Seminar.held_on <= last,
@@ -198,32 +304,17 @@ def school_figures(year: int, school_ids: Sequence[int] | None = None) -> list[S
             limitation.created_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
         ),
     )
-    for fig, (_sid, found, addressed) in each(
-        _only(
-            select(limitation.school_id, func.count(limitation.id), func.count(limitation.resource_id))
-            .outerjoin(m.Seminar, m.Seminar.id == limitation.seminar_id)
-            .where(limitation.deleted_at.is_(None), found_by_then)
-            .group_by(limitation.school_id),
-            limitation.school_id,
-            school_ids,
-        )
-    ):
-        fig.limitations, fig.limitations_addressed = found, addressed
+    return (
+        select(limitation.school_id, func.count(limitation.id), func.count(limitation.resource_id))
+        .outerjoin(m.Seminar, m.Seminar.id == limitation.seminar_id)
+        .where(limitation.deleted_at.is_(None), found_by_then)
+        .group_by(limitation.school_id)
+    )
 
-    agreed = m.agreement_fgos_results.c
-    for fig, (_sid, count) in each(
-        _only(
-            select(agreement.school_id, func.count(distinct(agreed.fgos_result_id)))
-            .join(m.agreement_fgos_results, agreed.agreement_id == agreement.id)
-            .where(_agreements_in_year(year))
-            .group_by(agreement.school_id),
-            agreement.school_id,
-            school_ids,
-        )
-    ):
-        fig.fgos_agreed = count
-    # Covered: the (school, result) pairs both agreed and served by a line held that year.
-    served = m.event_fgos_results.c
+
+def _covered(year: int, school_ids: Sequence[int] | None, line: CTE) -> Select[Any]:
+    """Per school, the (school, result) pairs both agreed and served by a line held that year."""
+    agreement, agreed, served = m.Agreement, m.agreement_fgos_results.c, m.event_fgos_results.c
     agreed_pairs = _only(
         select(agreement.school_id, agreed.fgos_result_id)
         .join(m.agreement_fgos_results, agreed.agreement_id == agreement.id)
@@ -231,35 +322,124 @@ def school_figures(year: int, school_ids: Sequence[int] | None = None) -> list[S
         agreement.school_id,
         school_ids,
     )
-    held_pairs = _only(
-        select(m.Event.school_id, served.fgos_result_id)
-        .join(m.event_fgos_results, served.event_id == m.Event.id)
-        .join(execution, and_(_execution_of_year(year), execution.status == "held"))
-        .where(_lines_in_year(year)),
-        m.Event.school_id,
-        school_ids,
+    held_pairs = (
+        select(line.c.school_id, served.fgos_result_id)
+        .join(m.event_fgos_results, served.event_id == line.c.id)
+        .where(line.c.held)
     )
     covered = intersect(agreed_pairs, held_pairs).subquery()
-    for fig, (_sid, count) in each(select(covered.c.school_id, func.count()).group_by(covered.c.school_id)):
-        fig.fgos_covered = count
+    return select(covered.c.school_id, func.count()).group_by(covered.c.school_id)
 
-    for fig, (_sid, count) in each(
-        _only(
-            select(m.Remark.school_id, func.count())
-            .where(m.Remark.deleted_at.is_(None), m.Remark.state.in_(UNRESOLVED_REMARKS))
-            .group_by(m.Remark.school_id),
-            m.Remark.school_id,
-            school_ids,
+
+def _chart_branches(line: CTE) -> list[Select[Any]]:
+    """Lines of the year and those held by (partner kind, level, timing), with the names.
+
+    A plan has few partner kinds, levels and distinct timings, so the groups are
+    few; the names are joined to the groups, and Python spreads each timing over
+    its months.
+    """
+    groups = (
+        select(
+            m.Partner.kind_id,
+            line.c.level_id,
+            line.c.months_mask,
+            line.c.all_year,
+            func.count().label("lines"),
+            _counted(line.c.held).label("held"),
         )
-    ):
+        .select_from(line)
+        .outerjoin(m.Partner, m.Partner.id == line.c.partner_id)
+        .group_by(m.Partner.kind_id, line.c.level_id, line.c.months_mask, line.c.all_year)
+        .subquery()
+    )
+    kind, level = m.PartnerKind, m.EventLevel
+    return [
+        _tagged(
+            "chart",
+            select(
+                groups.c.kind_id,
+                kind.name,
+                level.name,
+                groups.c.level_id,
+                kind.sort_order,
+                level.sort_order,
+                groups.c.months_mask,
+                cast(groups.c.all_year, Integer),
+                groups.c.lines,
+                groups.c.held,
+            )
+            .select_from(groups)
+            .outerjoin(kind, kind.id == groups.c.kind_id)
+            .outerjoin(level, level.id == groups.c.level_id),
+            texts=2,
+        )
+    ]
+
+
+def _tagged_rows(branches: Sequence[Select[Any]]) -> dict[str, list[Any]]:
+    """Run the branches as one statement; their rows by figure."""
+    by_figure: dict[str, list[Any]] = {}
+    for figure, *row in _rows(union_all(*branches)):
+        by_figure.setdefault(figure, []).append(row)
+    return by_figure
+
+
+# --- from the rows to the figures -------------------------------------------------------
+
+
+def _school_figures(rows: dict[str, list[Any]]) -> list[SchoolFigures]:
+    """SchoolFigures from the tagged rows of _figure_branches, in name order."""
+    figures = {
+        school_id: SchoolFigures(school_id, short or name)
+        for school_id, short, name, *_ in rows.get("school", ())
+    }
+
+    def each(figure: str) -> Iterable[tuple[SchoolFigures, Sequence[Any]]]:
+        for school_id, *values in rows.get(figure, ()):
+            if school_id in figures:  # a school in the trash keeps its rows: not shown
+                yield figures[school_id], values
+
+    for fig, (kind, state, count, *_) in each("agreements"):
+        fig.agreements[(kind, state)] = count
+    for fig, (_t0, _t1, partners, agreed, *_) in each("partners"):
+        fig.partners, fig.fgos_agreed = partners, agreed
+    for fig, (_t0, _t1, lines, *counts) in each("lines"):
+        fig.lines = lines
+        fig.held, fig.not_held, fig.cancelled = counts[:3]
+        fig.planned = lines - sum(counts[:3])  # no record yet, or a record still saying so
+        fig.students, fig.teachers, fig.parents = (count or 0 for count in counts[3:6])
+    for fig, (cycle, _t1, count, *_) in each("seminars"):
+        fig.seminars[cycle] = count
+    for fig, (_t0, _t1, found, addressed, *_) in each("limitations"):
+        fig.limitations, fig.limitations_addressed = found, addressed
+    for fig, (_t0, _t1, count, *_) in each("covered"):
+        fig.fgos_covered = count
+    for fig, (_t0, _t1, count, *_) in each("remarks"):
         fig.remarks_open = count
-    return list(figures.values())
+    return sorted(figures.values(), key=_sort_key("school"))
+
+
+def _all_partners(rows: dict[str, list[Any]]) -> int:
+    ((_key, _t0, _t1, count, *_),) = rows["all_partners"]
+    return count
+
+
+def school_figures(year: int, school_ids: Sequence[int] | None = None) -> list[SchoolFigures]:
+    """One SchoolFigures per visible school (or per school of `school_ids`), by name."""
+    line = _line_statuses(year, school_ids)
+    return _school_figures(_tagged_rows(_figure_branches(year, school_ids, line)))
 
 
 def totals(
-    year: int, rows: Sequence[SchoolFigures], school_ids: Sequence[int] | None = None
+    year: int,
+    rows: Sequence[SchoolFigures],
+    school_ids: Sequence[int] | None = None,
+    partners: int | None = None,
 ) -> SchoolFigures:
-    """The sum of the rows; partners counted once however many schools work with them."""
+    """The sum of the rows; partners counted once however many schools work with them.
+
+    `partners` is that count when the caller has it already; else it is asked for.
+    """
     total = SchoolFigures(None, "")
     for row in rows:
         for name in (
@@ -282,8 +462,10 @@ def totals(
             total.agreements[key] = total.agreements.get(key, 0) + count
         for key, count in row.seminars.items():
             total.seminars[key] = total.seminars.get(key, 0) + count
-    stmt = select(func.count(distinct(m.Agreement.partner_id))).where(_agreements_in_year(year))
-    total.partners = db.session.execute(_only(stmt, m.Agreement.school_id, school_ids)).scalar_one()
+    if partners is None:
+        stmt = select(func.count(distinct(m.Agreement.partner_id))).where(_agreements_in_year(year))
+        partners = db.session.execute(_only(stmt, m.Agreement.school_id, school_ids)).scalar_one()
+    total.partners = partners
     return total
 
 
@@ -331,30 +513,41 @@ class FiguresPage:
     desc: bool
 
 
-def sorted_figures(year: int, sort: str = "school", desc: bool = False) -> list[SchoolFigures]:
-    """Every visible school's figures, sorted by a key of SORTS (ties in name order)."""
-    rows = school_figures(year)
-    rows.sort(key=_sort_key("school"))
+def _sorted(rows: list[SchoolFigures], sort: str, desc: bool) -> list[SchoolFigures]:
+    """rows (in name order) sorted by a key of SORTS, ties in name order."""
     if sort in FIGURES or desc:
         rows.sort(key=_sort_key(sort if sort in SORTS else "school"), reverse=desc)
     return rows
 
 
-def figures_page(year: int, sort: str = "school", desc: bool = False, page: int = 1) -> FiguresPage:
-    """One page of the sorted table, with the totals of every school."""
+def sorted_figures(year: int, sort: str = "school", desc: bool = False) -> list[SchoolFigures]:
+    """Every visible school's figures, sorted by a key of SORTS (ties in name order)."""
+    return _sorted(school_figures(year), sort, desc)
+
+
+def _page(
+    year: int, rows: list[SchoolFigures], partners: int, sort: str, desc: bool, page: int
+) -> FiguresPage:
     sort = sort if sort in SORTS else "school"
-    rows = sorted_figures(year, sort, desc)
+    rows = _sorted(rows, sort, desc)
     pages = max(1, -(-len(rows) // PAGE_SIZE))
     page = min(max(page, 1), pages)
     return FiguresPage(
         rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
-        totals=totals(year, rows),
+        totals=totals(year, rows, partners=partners),
         page=page,
         pages=pages,
         count=len(rows),
         sort=sort,
         desc=desc,
     )
+
+
+def figures_page(year: int, sort: str = "school", desc: bool = False, page: int = 1) -> FiguresPage:
+    """One page of the sorted table, with the totals of every school."""
+    line = _line_statuses(year, None)
+    rows = _tagged_rows(_figure_branches(year, None, line))
+    return _page(year, _school_figures(rows), _all_partners(rows), sort, desc, page)
 
 
 # --- charts -----------------------------------------------------------------------------
@@ -374,59 +567,80 @@ class Charts:
     levels: tuple[Bar, ...]
 
 
-def charts(year: int, school_id: int | None = None) -> Charts:
-    """Plan lines of the year (and those held) by month, by partner kind and by level.
-
-    One GROUP BY over the lines by (kind, level, months); a plan has few distinct
-    timings, so the groups are few, and each is spread over its months here.
-    """
-    held = case((m.EventExecution.status == "held", 1), else_=0)
-    stmt = (
-        select(
-            m.Partner.kind_id,
-            m.Event.level_id,
-            m.Event.months_mask,
-            m.Event.all_year,
-            func.count(m.Event.id),
-            func.coalesce(func.sum(held), 0),
-        )
-        .select_from(m.Event)
-        .outerjoin(m.Partner, m.Partner.id == m.Event.partner_id)
-        .outerjoin(m.EventExecution, _execution_of_year(year))
-        .where(_lines_in_year(year))
-        .group_by(m.Partner.kind_id, m.Event.level_id, m.Event.months_mask, m.Event.all_year)
-    )
-    if school_id is not None:
-        stmt = stmt.where(m.Event.school_id == school_id)
+def _charts(rows: dict[str, list[Any]]) -> Charts:
+    """Charts from the tagged rows of _chart_branches: each timing spread over its months."""
     months = {month: [0, 0] for month in ACADEMIC_MONTHS}
-    kinds: dict[int | None, list[int]] = {}
-    levels: dict[int | None, list[int]] = {}
-    for kind_id, level_id, mask, all_year, lines, held_lines in _rows(stmt):
-        for counts in (
-            *(months[month] for month in (ACADEMIC_MONTHS if all_year else months_from_mask(mask))),
-            kinds.setdefault(kind_id, [0, 0]),
-            levels.setdefault(level_id, [0, 0]),
+    kinds: dict[int | None, list[Any]] = {}
+    levels: dict[int | None, list[Any]] = {}
+    for kind_id, kind, level, level_id, kind_order, level_order, mask, all_year, lines, held in rows.get(
+        "chart", ()
+    ):
+        for month in ACADEMIC_MONTHS if all_year else months_from_mask(mask):
+            months[month][0] += lines
+            months[month][1] += held
+        for bars, key, order, name in (
+            (kinds, kind_id, kind_order, kind),
+            (levels, level_id, level_order, level),
         ):
-            counts[0] += lines
-            counts[1] += held_lines
+            bar = bars.setdefault(key, [order, name, 0, 0])
+            bar[2] += lines
+            bar[3] += held
     return Charts(
         months=tuple(Bar(str(month), *counts) for month, counts in months.items()),
-        partner_kinds=_catalog_bars(m.PartnerKind, kinds),
-        levels=_catalog_bars(m.EventLevel, levels),
+        partner_kinds=_catalog_bars(kinds),
+        levels=_catalog_bars(levels),
     )
 
 
-def _catalog_bars(catalog: type, counts: dict[int | None, list[int]]) -> tuple[Bar, ...]:
-    """Bars in the catalog's order, and last the lines with none set (label "")."""
-    names = _rows(
-        select(catalog.id, catalog.name)
-        .where(catalog.id.in_([key for key in counts if key is not None]))
-        .order_by(catalog.sort_order, catalog.name)
+def _catalog_bars(counts: dict[int | None, list[Any]]) -> tuple[Bar, ...]:
+    """Bars in the catalog's order, and last the lines with none set (label "").
+
+    A catalog entry in the trash has no name here: its lines are not shown.
+    """
+    named = sorted(
+        (order, name, lines, held)
+        for key, (order, name, lines, held) in counts.items()
+        if key is not None and name is not None
     )
-    bars = [Bar(name, *counts[key]) for key, name in names]
+    bars = [Bar(name, lines, held) for _order, name, lines, held in named]
     if None in counts:
-        bars.append(Bar("", *counts[None]))
+        bars.append(Bar("", *counts[None][2:]))
     return tuple(bars)
+
+
+def charts(year: int, school_id: int | None = None) -> Charts:
+    """Plan lines of the year (and those held) by month, by partner kind and by level."""
+    line = _line_statuses(year, None if school_id is None else [school_id])
+    return _charts(_tagged_rows(_chart_branches(line)))
+
+
+# --- the whole dashboard in one statement -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    charts: Charts
+    school: SchoolFigures | None  # the school's figures when one school is asked for
+    page: FiguresPage | None  # else the page of the table of all schools
+
+
+def dashboard(
+    year: int, school_id: int | None = None, sort: str = "school", desc: bool = False, page: int = 1
+) -> Dashboard:
+    """The charts and the figures of one school, or of a page of all, read in one statement.
+
+    The same as charts() with school_figures() or figures_page(), in one statement
+    instead of two (and on SQLite the plan lines are joined with their status once).
+    """
+    school_ids = None if school_id is None else [school_id]
+    line = _line_statuses(year, school_ids)
+    rows = _tagged_rows([*_figure_branches(year, school_ids, line), *_chart_branches(line)])
+    figures = _school_figures(rows)
+    if school_id is not None:
+        return Dashboard(charts=_charts(rows), school=figures[0] if figures else None, page=None)
+    return Dashboard(
+        charts=_charts(rows), school=None, page=_page(year, figures, _all_partners(rows), sort, desc, page)
+    )
 
 
 # --- a school's remarks ---------------------------------------------------------------------
@@ -438,6 +652,12 @@ def remarks(school_id: int) -> list[m.Remark]:
         select(m.Remark)
         .where(m.Remark.school_id == school_id, m.Remark.deleted_at.is_(None), m.Remark.state != "closed")
         .order_by(m.Remark.created_at.desc(), m.Remark.id.desc())
+        # What the dashboard says each remark is about, in the same statement.
+        .options(
+            joinedload(m.Remark.event),
+            joinedload(m.Remark.agreement).joinedload(m.Agreement.partner),
+            joinedload(m.Remark.programme),
+        )
     )
     return list(db.session.execute(stmt).scalars())
 

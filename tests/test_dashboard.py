@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask, g
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from coop import dashboard as stats
 from coop import models as m
@@ -183,6 +183,32 @@ def test_the_figures_are_those_of_the_schools_the_user_sees(app: Flask, ids: dic
             bar.lines for bar in stats.charts(2021, ids["gymnasium17"]).months
         )
         assert stats.totals(2021, [own]).partners == own.partners
+
+
+def test_the_whole_dashboard_is_one_statement_with_the_same_figures(app: Flask, ids: dict[str, int]) -> None:
+    """dashboard() reads the charts and the figures at once, and reads what the separate calls read."""
+    school = ids["school31"]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            whole = stats.dashboard(YEAR, sort="held", desc=True)
+            one = stats.dashboard(YEAR, school)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(statements) == 2
+        page = stats.figures_page(YEAR, sort="held", desc=True)
+        assert whole.page == page and whole.school is None
+        assert whole.charts == stats.charts(YEAR)
+        assert whole.page.rows[0].school_id == school  # the only school that held anything in 2019
+        assert whole.page.totals.partners == stats.totals(YEAR, stats.school_figures(YEAR)).partners
+        assert one.school == stats.school_figures(YEAR, [school])[0] and one.page is None
+        assert one.charts == stats.charts(YEAR, school)
+        assert sum(bar.held for bar in one.charts.months) > 0
 
 
 # --- who sees what -------------------------------------------------------------------------------

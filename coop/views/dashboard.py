@@ -138,6 +138,7 @@ class DrillDown:
             if getattr(view, "_filters", None) and view.is_accessible()
         }
         self._args: dict[tuple[str, tuple[str, str], type], str | None] = {}
+        self._links: dict[str, str | None] | None = None
 
     def _arg(self, endpoint: str, column: Any, kind: type) -> str | None:
         key = (endpoint, _column_key(column), kind)
@@ -163,8 +164,18 @@ class DrillDown:
             args[f"flt{position}_{arg}"] = value
         return url_for(f"{endpoint}.index_view", **args)
 
+    # Stands for the school's id in the URLs built once per page: a table of 50 schools
+    # would otherwise cost some 1,400 url_for calls.
+    SCHOOL = "SCHOOLID"
+
     def links(self, school_id: int) -> dict[str, str | None]:
         """Figure key -> URL of its rows for one school."""
+        if self._links is None:
+            self._links = self._links_of(self.SCHOOL)
+        school = str(school_id)
+        return {key: url and url.replace(self.SCHOOL, school) for key, url in self._links.items()}
+
+    def _links_of(self, school_id: int | str) -> dict[str, str | None]:
         year = self.year
         agreements = (m.Agreement.school_id, IntEqualFilter, school_id)
         executions = (
@@ -276,8 +287,7 @@ def bar_chart(title: str, bars: Sequence[stats.Bar]) -> BarChart:
     return BarChart(title, tuple(rows))
 
 
-def _charts(year: int, school_id: int | None) -> list[BarChart]:
-    data = stats.charts(year, school_id)
+def _charts(data: stats.Charts) -> list[BarChart]:
     months = [stats.Bar(MONTH_NAMES[int(bar.label)], bar.lines, bar.held) for bar in data.months]
     return [
         bar_chart(gettext("Plan lines by month"), months),
@@ -336,6 +346,13 @@ def dashboard_context() -> dict[str, Any]:
     year = _year(strict=False)
     schools = visible_schools()
     school = _school(schools, default_first=False)
+    data = stats.dashboard(  # the figures and the charts in one statement
+        year,
+        school.id if school else None,
+        sort=request.args.get("sort", "school"),
+        desc=request.args.get("desc") == "1",
+        page=int_arg("page") or 1,
+    )
     context: dict[str, Any] = {
         "year": year,
         "years": _years(year),
@@ -351,21 +368,16 @@ def dashboard_context() -> dict[str, Any]:
         "agreement_types": m.AGREEMENT_TYPES,
         "agreement_states": m.AGREEMENT_STATES,
         "remark_states": m.REMARK_STATES,
-        "charts": _charts(year, school.id if school else None),
+        "charts": _charts(data.charts),
         "may_see_remarks": access.can(current_user, "remark.view"),
     }
     drill = DrillDown(year)
     if school is not None:
-        (fig,) = stats.school_figures(year, [school.id])
-        context.update(fig=fig, links=drill.links(school.id), remarks=stats.remarks(school.id))
+        links: Any = drill.links(school.id)
+        context.update(fig=data.school, links=links, remarks=stats.remarks(school.id))
     else:
-        page = stats.figures_page(
-            year,
-            sort=request.args.get("sort", "school"),
-            desc=request.args.get("desc") == "1",
-            page=int_arg("page") or 1,
-        )
-        context.update(page=page, links={row.school_id: drill.links(row.school_id) for row in page.rows})
+        links = {row.school_id: drill.links(row.school_id) for row in data.page.rows}
+        context.update(page=data.page, links=links)
     return context
 
 
