@@ -202,12 +202,14 @@ def test_two_people_editing_one_event_never_overwrite_silently(
     url = f"/admin/event/edit/?id={event}"
     form_one, form_two = _form_fields(first.get(url).text), _form_fields(second.get(url).text)
     form_one["title"] = "Правка первого"
+    form_one["timing_text"] = "октябрь, март"
     assert first.post(url, data=form_one).status_code == 302
     form_two["title"] = "Правка второго"
     conflict = second.post(url, data=form_two)
     body = conflict.get_data(as_text=True)
     assert conflict.status_code == 200
     assert "Правка первого" in body  # what the other person changed
+    assert "Месяцы: «октябрь, март»" in body  # the months by name, not as a bit mask
     assert "Правка второго" in body  # the second person's input is kept in the form
     with app.app_context():
         assert db.session.get(m.Event, event).title == "Правка первого"

@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
-from .. import access, trash, uploads, workflow
+from .. import access, audit, trash, uploads, workflow
 from ..extensions import db
 from ..lookup import parse_id
 from ..models import History
@@ -302,7 +302,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         fields: dict[str, Any] = {}
         for entry in reversed(self.history_for(model)):
             if (entry.row_version or 0) > since:
-                for field, (_before, after) in entry.changes.items():
+                for field, _before, after in audit.shown_changes(entry.table_name, entry.changes):
                     fields[field] = (entry.user_email, after)
         return "; ".join(
             f"{self.column_labels.get(field, field)}: «{after}» ({who})"
