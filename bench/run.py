@@ -481,9 +481,12 @@ def custom_pages(app: Any, role: Role, year: int) -> list[Page]:
         "coverage": (f"?school={school}&year={year}", "other", coverage_floor(school, year)),
         "review": ("", "other", review_floor(role)),
     }
-    pages = [
-        Page("home", "/admin/", "other", run_all(select(m.User.__table__).where(m.User.id == role.user.id)))
-    ]
+    if access.can(role.user, "dashboard.view"):  # the home page is the dashboard of the current year
+        home = Page("home", "/admin/", "dashboard", dashboard_floor(role, academic_year_of(dt.date.today())))
+    else:
+        own_row = select(m.User.__table__).where(m.User.id == role.user.id)
+        home = Page("home", "/admin/", "other", run_all(own_row))
+    pages = [home]
     for view in admin._views:
         if isinstance(view, SecuredModelView) or view.endpoint == "admin":
             continue
