@@ -211,3 +211,9 @@ def test_a_look_up_field_posted_with_a_row_out_of_reach_is_refused(
     assert seminar_input and "is-invalid" in seminar_input.group(0)
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(m.Limitation)).scalar_one() == before
+
+
+def test_a_look_up_invites_typing_in_russian(client_as: Any) -> None:
+    page = client_as("admin").get("/admin/remark/new/").text
+    assert 'data-placeholder="Выберите или начните вводить для поиска"' in page
+    assert "модель" not in page  # Flask-Admin's own placeholder: «choose a model»

@@ -95,9 +95,13 @@ AJAX_LOOKUPS: dict[str, dict[str, Any]] = {
 }
 
 
+# Flask-Admin's own placeholder reads «choose a model».
+LOOKUP_PLACEHOLDER = _l("Choose, or type to search")
+
+
 def ajax_lookups(*names: str) -> dict[str, dict[str, Any]]:
     """form_ajax_refs for these relation fields."""
-    return {name: dict(AJAX_LOOKUPS[name]) for name in names}
+    return {name: {"placeholder": LOOKUP_PLACEHOLDER, **AJAX_LOOKUPS[name]} for name in names}
 
 
 def school_options() -> list[tuple[int, str]]:
