@@ -15,7 +15,7 @@ from flask_migrate import upgrade
 from . import backup, bench_data, demo, security, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
-from .models import ROLES
+from .models import ROLES, School
 from .plan_io import importer
 from .plan_io.export import FORMATS, export_filename
 from .plan_io.imported import PlanFileError
@@ -24,6 +24,23 @@ from .report.data import build_report
 from .report.docx_out import report_to_docx
 
 coop_cli = AppGroup("coop", help="Coop: demo data, users, plans, reports.")
+
+# DESIGN.md: a NAME matches a school's full or short name, or a unique part;
+# YYYY names an academic year by its first calendar year.
+school_option = click.option(
+    "--school", "school_name", required=True, help="School's full or short name, or a unique part."
+)
+year_option = click.option(
+    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
+)
+
+
+def school_named(name: str) -> School:
+    """The school a NAME means, or the command stops with the lookup's Russian message."""
+    try:
+        return find_school(name)
+    except NameLookupError as error:
+        raise click.ClickException(str(error)) from error
 
 
 def upgrade_database(app: Flask) -> None:
@@ -67,18 +84,13 @@ def create_user_command(
 
 
 @coop_cli.command("export-plan")
-@click.option("--school", "school_name", required=True, help="School's full or short name, or a unique part.")
-@click.option(
-    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
-)
+@school_option
+@year_option
 @click.option("--format", "fmt", required=True, type=click.Choice(list(FORMATS)))
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
 def export_plan_command(school_name: str, year: int, fmt: str, output: Path | None) -> None:
     """Export a school's network plan for an academic year (json, xlsx, docx, ics)."""
-    try:
-        school = find_school(school_name)
-    except NameLookupError as error:
-        raise click.ClickException(str(error)) from error
+    school = school_named(school_name)
     plan = build_plan(school, year)
     data = FORMATS[fmt].render(plan)
     if output is None and fmt in ("json", "ics"):
@@ -93,10 +105,8 @@ def export_plan_command(school_name: str, year: int, fmt: str, output: Path | No
 
 
 @coop_cli.command("report")
-@click.option("--school", "school_name", required=True, help="School's full or short name, or a unique part.")
-@click.option(
-    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
-)
+@school_option
+@year_option
 @click.option(
     "-o",
     "--output",
@@ -106,10 +116,7 @@ def export_plan_command(school_name: str, year: int, fmt: str, output: Path | No
 )
 def report_command(school_name: str, year: int, output: Path) -> None:
     """Write the annual report of the school's innovation site for an academic year (.docx)."""
-    try:
-        school = find_school(school_name)
-    except NameLookupError as error:
-        raise click.ClickException(str(error)) from error
+    school = school_named(school_name)
     report = build_report(school, year)
     try:
         output.write_bytes(report_to_docx(report))
@@ -120,10 +127,8 @@ def report_command(school_name: str, year: int, output: Path) -> None:
 
 @coop_cli.command("import-plan")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--school", "school_name", required=True, help="School's full or short name, or a unique part.")
-@click.option(
-    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
-)
+@school_option
+@year_option
 @click.option("--dry-run", is_flag=True, help="Show what the import would do; write nothing.")
 def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) -> None:
     """Import a network plan from .docx, .xlsx or .csv into the school's programme for YEAR.
@@ -136,14 +141,14 @@ def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) 
             data = stream.read(importer.MAX_BYTES + 1)
     except OSError as error:
         raise click.ClickException(f"Не удалось прочитать {file}: {error.strerror}") from error
+    school = school_named(school_name)
     try:
-        school = find_school(school_name)
         plan = importer.read_plan(data, file.name)
         preview = importer.prepare(plan, school, year)
         if preview.undecided:
             choices = {partner.field_name: importer.NEW for partner in preview.undecided}
             preview = importer.prepare(plan, school, year, choices)
-    except (NameLookupError, PlanFileError, importer.ImportRefused) as error:
+    except (PlanFileError, importer.ImportRefused) as error:
         raise click.ClickException(str(error)) from error
     for line in importer.details(preview):
         click.echo(line)
