@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -22,7 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
 )
-from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -653,3 +654,18 @@ class User(UserMixin, Tracked, db.Model):
 # The tables each tenant owns rows of, by the column that names the tenant.
 SCHOOL_OWNED = (Programme, Agreement, Event, EventExecution, Seminar, Limitation, Remark, StoredFile)
 CATALOGS = (PartnerKind, EventKind, EventLevel, Audience, Position, EducationLevel, FgosResult)
+
+
+# The relations each model's __str__ reads: loaded with the row wherever the row is
+# a label (pickers, details, forms, the trash), so that a label costs no statement.
+LABEL_RELATIONS: dict[type, tuple[str, ...]] = {
+    Agreement: ("school", "partner"),
+    PartnerResource: ("partner",),
+    EventExecution: ("event",),
+    CalendarFeed: ("school", "partner"),
+}
+
+
+def label_loads(model: type) -> list[Any]:
+    """Loader options that bring the relations the model's label needs."""
+    return [joinedload(getattr(model, name)) for name in LABEL_RELATIONS.get(model, ())]

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, desc, literal, select, true, union_all
-from sqlalchemy.orm import joinedload
 
 from . import models as m
 from .extensions import db
@@ -26,14 +25,6 @@ TRASHABLE: tuple[type, ...] = tuple(
 )
 INCLUDE_DELETED = {"include_deleted": True}
 BY_TABLE: dict[str, type] = {model.__tablename__: model for model in TRASHABLE}
-# The relations a row's label (its str) reads, loaded in the row's own statement
-# rather than one lazy load per row.
-LABEL_RELATIONS: dict[type, tuple[str, ...]] = {
-    m.EventExecution: ("event",),
-    m.PartnerResource: ("partner",),
-    m.Agreement: ("school", "partner"),
-    m.CalendarFeed: ("school", "partner"),
-}
 ROW_LIMIT = 1000  # rows the trash page shows at most, newest first
 
 
@@ -88,8 +79,7 @@ def _load(found: dict[type, list[int]]) -> list[Any]:
     """The rows located, one statement for each model among them."""
     rows: list[Any] = []
     for model, row_ids in found.items():
-        labels = (joinedload(getattr(model, name)) for name in LABEL_RELATIONS.get(model, ()))
-        stmt = select(model).where(model.id.in_(row_ids)).options(*labels)
+        stmt = select(model).where(model.id.in_(row_ids)).options(*m.label_loads(model))
         rows += db.session.execute(stmt.execution_options(**INCLUDE_DELETED)).scalars().unique().all()
     return rows
 

@@ -4,7 +4,7 @@ For every model view registered in the admin, as the admin, over more than 100
 rows of its table: a list page of the smallest page size and one of 100 rows
 send the same number of SQL statements. A difference is an N+1: a column whose
 relation is loaded row by row (add it to ``column_select_related_list``) or a
-``__str__`` that reaches into another relation (add it to base.LABEL_RELATIONS).
+``__str__`` that reaches into another relation (add it to models.LABEL_RELATIONS).
 
 Every list, details page, edit form and create form stays within SQL_BUDGET
 statements, as the admin (every field, every picker) and as a school user, with

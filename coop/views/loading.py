@@ -29,14 +29,6 @@ from ..lookup import parse_id
 # «more than 10 000» instead of counting a million rows on every page.
 COUNT_CAP = 10_000
 
-# The relations each model's __str__ reaches: loaded together with the row wherever
-# it is a label (pickers, details, forms), so that a label costs no statement.
-LABEL_RELATIONS: dict[type, tuple[str, ...]] = {
-    m.Agreement: ("school", "partner"),
-    m.PartnerResource: ("partner",),
-    m.EventExecution: ("event",),
-}
-
 
 class CappedCount(int):
     """A row count that stopped at its cap: a lower bound, shown as «more than 10 000»."""
@@ -64,18 +56,13 @@ def relationship_of(model: type, name: str) -> RelationshipProperty | None:
     return prop if isinstance(prop, RelationshipProperty) else None
 
 
-def label_loads(model: type) -> list[Any]:
-    """Loader options that bring the relations the model's label needs."""
-    return [joinedload(getattr(model, name)) for name in LABEL_RELATIONS.get(model, ())]
-
-
 def eager_load(attr: Any) -> Any:
     """How to load a relation with its rows, with what the related rows' labels need:
     a JOIN for a to-one, a second SELECT … IN for a collection. (A JOIN to a collection
     would multiply a page of rows, and SQLite builds the whole association table for it.)"""
     prop = attr.property
     load = selectinload(attr) if prop.uselist else joinedload(attr)
-    labels = label_loads(prop.mapper.class_)
+    labels = m.label_loads(prop.mapper.class_)
     return load.options(*labels) if labels else load
 
 
@@ -157,7 +144,7 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
 
     def get_query(self) -> Any:
         query = access.scope(db.session.query(self.model), current_user, self.model)
-        return query.options(*label_loads(self.model))
+        return query.options(*m.label_loads(self.model))
 
     def get_one(self, pk: Any) -> Any:
         row_id = parse_id(pk)
