@@ -294,20 +294,25 @@ def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> 
     ]
 
 
-def _limitations(last: dt.date) -> Select[Any]:
-    """Limitations found by the end of the year, and those a partner's resource addresses."""
-    limitation = m.Limitation
-    found_by_then = or_(
+def limitations_found_by(last: dt.date) -> ColumnElement[bool]:
+    """Limitations found by `last`: at a seminar held by then, or recorded by then when
+    found at none. The statement joins Seminar on the limitation's seminar."""
+    return or_(
         m.Seminar.held_on <= last,
         and_(
             m.Seminar.held_on.is_(None),
-            limitation.created_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
+            m.Limitation.created_at < dt.datetime.combine(last + dt.timedelta(days=1), dt.time()),
         ),
     )
+
+
+def _limitations(last: dt.date) -> Select[Any]:
+    """Limitations found by the end of the year, and those a partner's resource addresses."""
+    limitation = m.Limitation
     return (
         select(limitation.school_id, func.count(limitation.id), func.count(limitation.resource_id))
         .outerjoin(m.Seminar, m.Seminar.id == limitation.seminar_id)
-        .where(limitation.deleted_at.is_(None), found_by_then)
+        .where(limitation.deleted_at.is_(None), limitations_found_by(last))
         .group_by(limitation.school_id)
     )
 

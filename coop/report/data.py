@@ -169,9 +169,7 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             .where(
                 m.Limitation.school_id == school.id,
                 m.Limitation.deleted_at.is_(None),
-                # found by the period's end, as the dashboard counts them
-                (m.Seminar.held_on <= last)
-                | (m.Seminar.held_on.is_(None) & (m.Limitation.created_at < _day_after(last))),
+                stats.limitations_found_by(last),  # as the dashboard counts them
             )
             .options(selectinload(m.Limitation.resource).selectinload(m.PartnerResource.partner))
             .order_by(m.Limitation.id)
