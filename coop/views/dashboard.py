@@ -33,6 +33,7 @@ from openpyxl.utils import get_column_letter
 from .. import access
 from .. import dashboard as stats
 from .. import models as m
+from ..plan_io.export import FORMATS
 from ..plan_io.plan import plan_years
 from ..plan_io.xlsx_out import safe_cell
 from ..report.data import build_report
@@ -43,8 +44,6 @@ from .base import SecuredView
 from .calendar import YEAR_RANGE, int_arg, school_for, visible_schools
 
 AREA = _l("Audit")
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 
 
@@ -400,7 +399,7 @@ class DashboardView(SecuredView):
         name = f"dashboard-{year}-{year + 1}.xlsx"
         return Response(
             figures_to_xlsx(rows, total, year, school),
-            mimetype=XLSX_MIMETYPE,
+            mimetype=FORMATS["xlsx"].mimetype,
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
 
@@ -414,7 +413,7 @@ class DashboardView(SecuredView):
         report = build_report(school, year)
         return Response(
             report_to_docx(report),
-            mimetype=DOCX_MIMETYPE,
+            mimetype=FORMATS["docx"].mimetype,
             headers={"Content-Disposition": f"attachment; filename={report_filename(report)}"},
         )
 
