@@ -273,9 +273,8 @@ def _lines(
     stmt = (
         select(
             *(getattr(event, name) for name in _LINE_COLUMNS),
-            # The entity, not its names: the signed-in partner's own organisation is
-            # then in the session, and the page's header finds it without a query.
-            m.Partner,
+            m.Partner.name.label("partner_name"),
+            m.Partner.short_name.label("partner_short_name"),
             m.Audience.name.label("audience"),
             m.EventKind.name.label("kind"),
             m.EventLevel.name.label("level"),
@@ -305,8 +304,7 @@ def _lines(
 
 def _partner_names(line: Row) -> tuple[str, str]:
     """Name and short name of the line's partner; empty if the partner is in the trash."""
-    partner = line.Partner
-    return (partner.name, partner.short_name) if partner is not None else ("", "")
+    return line.partner_name or "", line.partner_short_name or ""
 
 
 def _names(relation: Any, name: Any, where: Sequence[ColumnElement[bool]]) -> dict[int, tuple[str, ...]]:
