@@ -110,14 +110,13 @@ class SchoolFigures:
 def _agreements_in_year(year: int) -> ColumnElement[bool]:
     first, last = academic_year_bounds(year)
     return and_(
-        m.Agreement.deleted_at.is_(None),
         or_(m.Agreement.valid_from.is_(None), m.Agreement.valid_from <= last),
         or_(m.Agreement.valid_to.is_(None), m.Agreement.valid_to >= first),
     )
 
 
 def _lines_in_year(year: int) -> ColumnElement[bool]:
-    return and_(m.Event.deleted_at.is_(None), runs_in_year(year))
+    return runs_in_year(year)
 
 
 def _all_lines_in_year(year: int) -> ColumnElement[bool]:
@@ -131,7 +130,6 @@ def _all_lines_in_year(year: int) -> ColumnElement[bool]:
     if db.session.get_bind().dialect.name != "sqlite":
         return _lines_in_year(year)
     return and_(
-        m.Event.deleted_at.is_(None),
         func.coalesce(m.Event.first_year, year) <= year,
         func.coalesce(m.Event.last_year, year) >= year,
     )
@@ -141,7 +139,6 @@ def _execution_of_year(year: int) -> ColumnElement[bool]:
     return and_(
         m.EventExecution.event_id == m.Event.id,
         m.EventExecution.year == year,
-        m.EventExecution.deleted_at.is_(None),
     )
 
 
@@ -232,7 +229,7 @@ def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> 
     return [
         by_school(
             "school",
-            select(m.School.id, m.School.short_name, m.School.name).where(m.School.deleted_at.is_(None)),
+            select(m.School.id, m.School.short_name, m.School.name),
             m.School.id,
             texts=2,
         ),
@@ -271,7 +268,7 @@ def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> 
         by_school(
             "seminars",
             select(m.Seminar.school_id, m.Seminar.cycle, func.count())
-            .where(m.Seminar.deleted_at.is_(None), m.Seminar.held_on.between(first, last))
+            .where(m.Seminar.held_on.between(first, last))
             .group_by(m.Seminar.school_id, m.Seminar.cycle),
             m.Seminar.school_id,
             texts=1,
@@ -281,7 +278,7 @@ def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> 
         by_school(
             "remarks",
             select(m.Remark.school_id, func.count())
-            .where(m.Remark.deleted_at.is_(None), m.Remark.state.in_(UNRESOLVED_REMARKS))
+            .where(m.Remark.state.in_(UNRESOLVED_REMARKS))
             .group_by(m.Remark.school_id),
             m.Remark.school_id,
         ),
@@ -312,7 +309,7 @@ def _limitations(last: dt.date) -> Select[Any]:
     return (
         select(limitation.school_id, func.count(limitation.id), func.count(limitation.resource_id))
         .outerjoin(m.Seminar, m.Seminar.id == limitation.seminar_id)
-        .where(limitation.deleted_at.is_(None), limitations_found_by(last))
+        .where(limitations_found_by(last))
         .group_by(limitation.school_id)
     )
 
@@ -655,7 +652,7 @@ def remarks(school_id: int) -> list[m.Remark]:
     """The coordinator's remarks on the school that are not closed, newest first."""
     stmt = (
         select(m.Remark)
-        .where(m.Remark.school_id == school_id, m.Remark.deleted_at.is_(None), m.Remark.state != "closed")
+        .where(m.Remark.school_id == school_id, m.Remark.state != "closed")
         .order_by(m.Remark.created_at.desc(), m.Remark.id.desc())
         # What the dashboard says each remark is about, in the same statement.
         .options(

@@ -31,7 +31,7 @@ class FeedReader:
 @bp.get("/<token>.ics")
 def feed(token: str) -> Response:
     row = db.session.execute(
-        select(m.CalendarFeed).where(m.CalendarFeed.token == token, m.CalendarFeed.deleted_at.is_(None)),
+        select(m.CalendarFeed).where(m.CalendarFeed.token == token),
         execution_options={"skip_scope": True},
     ).scalar_one_or_none()
     if row is None or len(token) < 20:

@@ -68,6 +68,14 @@ def find(model: type[T], name: str) -> T:
     )
 
 
+def in_trash(model: type[T], name: str) -> bool:
+    """Whether a row of model with exactly this full or short name lies in the trash."""
+    wanted = normalise(name)
+    stmt = select(model).where(model.deleted_at.is_not(None)).execution_options(include_deleted=True)
+    rows = db.session.execute(stmt).scalars()
+    return any(wanted in (normalise(r.name), normalise(r.short_name)) for r in rows)
+
+
 def find_school(name: str) -> School:
     return find(School, name)
 

@@ -4,7 +4,8 @@ Every SELECT, UPDATE and DELETE that the ORM runs during a request gets the
 policy's row criteria for each table (``with_loader_criteria``), so relation
 pickers, ajax look-ups, ``session.get`` and lazy loads are tenant-scoped even if
 a view forgets. Every flush is checked against ``access.can`` and stamped with
-who changed what. Outside a request (CLI, migrations) the code runs as the system.
+who changed what. Outside a request (CLI, migrations) the code runs as the system, which sees
+every row but those in the trash: no query restates the trash by hand.
 """
 
 from __future__ import annotations
@@ -15,18 +16,14 @@ from typing import Any
 
 from flask import Flask, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
-from . import access
+from . import access, workflow
 from .extensions import db
 from .models import Tracked
 
 SYSTEM = object()  # code acting for nobody in particular: CLI, migrations, login bookkeeping
-
-
-class AccessDenied(PermissionError):
-    """A write the policy refuses; views turn it into a message, the app into 403."""
 
 
 def current_principal() -> Any:
@@ -48,36 +45,34 @@ def as_system() -> Iterator[None]:
 
 
 def _scope_statement(state: ORMExecuteState) -> None:
-    if state.execution_options.get("skip_scope") or state.is_column_load:
-        return
-    if not (state.is_select or state.is_update or state.is_delete):
+    if state.is_column_load or not (state.is_select or state.is_update or state.is_delete):
         return
     principal = current_principal()
-    if principal is SYSTEM:
-        return
-    # Every mapped table, not only those the policy names: a table the policy
-    # does not know yet gets criteria false (deny by default). Rows in the trash
-    # are hidden too, except from the trash itself (include_deleted).
+    # skip_scope lifts the policy (sign-in looks up the account), never the trash;
+    # include_deleted lifts the trash (restore, purge, finding a name already taken).
+    skip_policy = principal is SYSTEM or state.execution_options.get("skip_scope", False)
     show_deleted = state.execution_options.get("include_deleted", False)
-    state.statement = state.statement.options(
-        *(
-            with_loader_criteria(
-                mapper.class_, _visible_rows(principal, mapper.class_, show_deleted), include_aliases=True
-            )
-            for mapper in db.Model.registry.mappers
-        )
-    )
-
-
-def _visible_rows(principal: Any, model: type, show_deleted: bool) -> Any:
-    rows = access.criteria(principal, model)
-    if issubclass(model, Tracked) and not show_deleted:
-        rows = rows & model.deleted_at.is_(None)
-    return rows
+    if skip_policy and show_deleted:
+        return
+    # Every mapped table, not only those the policy names: a table the policy does
+    # not know yet gets criteria false (deny by default).
+    options = []
+    for mapper in db.Model.registry.mappers:
+        model = mapper.class_
+        in_trash_hidden = issubclass(model, Tracked) and not show_deleted
+        if skip_policy and not in_trash_hidden:
+            continue
+        rows = true() if skip_policy else access.criteria(principal, model)
+        if in_trash_hidden:
+            rows = rows & model.deleted_at.is_(None)
+        options.append(with_loader_criteria(model, rows, include_aliases=True))
+    state.statement = state.statement.options(*options)
 
 
 def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
     principal = current_principal()
+    for obj in session.new:
+        workflow.start(None if principal is SYSTEM else principal, obj)
     if principal is SYSTEM:
         return
     user_id = getattr(principal, "id", None)
@@ -91,8 +86,7 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
             # a partner may submit a draft it then can no longer edit.
             transition = getattr(obj, "_coop_transition", None)
             if transition:
-                if not access.can(principal, transition["permission"], obj):
-                    raise AccessDenied(transition["permission"])
+                access.require(principal, transition["permission"], obj)
             else:
                 _require(principal, "edit", obj)
             if isinstance(obj, Tracked):
@@ -102,8 +96,7 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
 
 
 def _require(principal: Any, action: str, obj: Any) -> None:
-    if not access.can_on(principal, action, type(obj), obj):
-        raise AccessDenied(f"{type(obj).__name__}.{action}")
+    access.require_on(principal, action, type(obj), obj)
 
 
 def _set_principal() -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from . import passwords
 from .extensions import db
-from .lookup import UnknownName, find_partner, find_school
+from .lookup import UnknownName, find_partner, find_school, in_trash
 from .models import ROLES, Partner, School, User
 
 
@@ -20,6 +20,7 @@ def _school(name: str) -> School:
     try:
         return find_school(name)
     except UnknownName:
+        _refuse_if_in_trash(School, name)
         school = School(name=name.strip(), short_name=name.strip())
         db.session.add(school)
         return school
@@ -29,9 +30,16 @@ def _partner(name: str) -> Partner:
     try:
         return find_partner(name)
     except UnknownName:
+        _refuse_if_in_trash(Partner, name)
         partner = Partner(name=name.strip(), short_name=name.strip())
         db.session.add(partner)
         return partner
+
+
+def _refuse_if_in_trash(model: type[School | Partner], name: str) -> None:
+    # The name is taken by a row in the trash: a new row of that name would clash with it.
+    if in_trash(model, name):
+        raise UserError(gettext("«%(name)s» is in the trash: restore it first.", name=name.strip()))
 
 
 def create_user(

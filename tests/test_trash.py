@@ -10,6 +10,7 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from coop import models as m
+from coop import trash
 from coop.extensions import db
 
 from .conftest import csrf_token
@@ -31,7 +32,11 @@ def _event_with_executions(app: Flask, school_id: int) -> tuple[int, int]:
 def _trash_rows(app: Flask, model: type, **where: Any) -> int:
     with app.app_context():
         return db.session.execute(
-            select(func.count()).select_from(model).filter_by(**where).where(model.deleted_at.is_not(None))
+            select(func.count())
+            .select_from(model)
+            .filter_by(**where)
+            .where(model.deleted_at.is_not(None))
+            .execution_options(**trash.INCLUDE_DELETED)
         ).scalar_one()
 
 
@@ -51,7 +56,7 @@ def test_delete_moves_the_row_and_its_dependants_and_restore_puts_them_back(
     assert _trash_rows(app, m.EventExecution, event_id=event) == executions
     page = client.get("/admin/trash/").get_data(as_text=True)
     with app.app_context():
-        batch = db.session.get(m.Event, event).deleted_batch
+        batch = db.session.get(m.Event, event, execution_options=trash.INCLUDE_DELETED).deleted_batch
     assert batch in page
     response = client.post("/admin/trash/restore/", data={"csrf_token": csrf_token(page), "batch": batch})
     assert response.status_code == 302
@@ -73,16 +78,19 @@ def test_only_an_admin_empties_the_trash(app: Flask, client_as: Any, ids: dict[s
     event, _ = _event_with_executions(app, ids["school31"])
     _delete_event(school, event)
     with app.app_context():
-        batch = db.session.get(m.Event, event).deleted_batch
+        batch = db.session.get(m.Event, event, execution_options=trash.INCLUDE_DELETED).deleted_batch
     token = csrf_token(school.get("/admin/trash/").text)
     assert school.post("/admin/trash/purge/", data={"csrf_token": token, "batch": batch}).status_code == 403
     token = csrf_token(admin.get("/admin/trash/").text)
     assert admin.post("/admin/trash/purge/", data={"csrf_token": token, "batch": batch}).status_code == 302
     with app.app_context():
-        assert db.session.get(m.Event, event) is None
+        assert db.session.get(m.Event, event, execution_options=trash.INCLUDE_DELETED) is None
         assert (
             db.session.execute(
-                select(func.count()).select_from(m.EventExecution).filter_by(event_id=event)
+                select(func.count())
+                .select_from(m.EventExecution)
+                .filter_by(event_id=event)
+                .execution_options(**trash.INCLUDE_DELETED)
             ).scalar_one()
             == 0
         )
@@ -94,7 +102,7 @@ def test_another_school_cannot_see_or_restore_the_trash(
     event, _ = _event_with_executions(app, ids["school31"])
     _delete_event(client_as("school31"), event)
     with app.app_context():
-        batch = db.session.get(m.Event, event).deleted_batch
+        batch = db.session.get(m.Event, event, execution_options=trash.INCLUDE_DELETED).deleted_batch
     other = client_as("gymnasium17")
     page = other.get("/admin/trash/").get_data(as_text=True)
     assert batch not in page and "СОШ № 31" not in page

@@ -33,9 +33,10 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import models as m
+from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import normalise
-from ..tenancy import AccessDenied, as_system
+from ..tenancy import as_system
 from ..timing import Timing, academic_year_label, parse_timing
 from .imported import ImportedEvent, ImportedPartner, ImportedPlan, PlanFileError, RowIssue, collapse
 from .read_docx import read_docx
@@ -265,7 +266,6 @@ def find_programme(school: m.School, year: int) -> m.Programme:
                 m.Programme.school_id == school.id,
                 m.Programme.first_year <= year,
                 m.Programme.last_year >= year,
-                m.Programme.deleted_at.is_(None),
             )
             .order_by(m.Programme.first_year.desc(), m.Programme.id.desc())
         )
@@ -294,7 +294,7 @@ def prepare(
     """
     programme = find_programme(school, year)
     directory = _Directory(
-        db.session.execute(select(m.Partner).where(m.Partner.deleted_at.is_(None))).scalars().all()
+        db.session.execute(select(m.Partner)).scalars().all()
     )
     existing = (
         db.session.execute(
@@ -302,7 +302,6 @@ def prepare(
             .where(
                 m.Event.school_id == school.id,
                 m.Event.programme_id == programme.id,
-                m.Event.deleted_at.is_(None),
             )
             .options(
                 selectinload(m.Event.responsible),
@@ -665,7 +664,6 @@ def _write(preview: Preview) -> Result:
                     grades=imported.grades,
                     first_year=first,
                     last_year=last,
-                    state="approved",
                     responsible=responsible,
                 )
                 event.set_timing(imported.timing)

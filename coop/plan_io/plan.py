@@ -112,16 +112,15 @@ def year_bounds() -> tuple[ScalarSelect, ScalarSelect]:
     ORDER BY … LIMIT 1 reads one end of the year's index; MIN/MAX next to the
     trash filter would read every plan line of the region.
     """
-    alive = m.Event.deleted_at.is_(None)
     first = (
         select(m.Event.first_year)
-        .where(m.Event.first_year.is_not(None), alive)
+        .where(m.Event.first_year.is_not(None))
         .order_by(m.Event.first_year)
         .limit(1)
     )
     last = (
         select(m.Event.last_year)
-        .where(m.Event.last_year.is_not(None), alive)
+        .where(m.Event.last_year.is_not(None))
         .order_by(m.Event.last_year.desc())
         .limit(1)
     )
@@ -179,7 +178,7 @@ class PlanLines:
         school_ids = [school.id for school in schools]
         shown = (where or PlanFilter()).condition()
         lines, executions = _lines(school_ids, years, shown)
-        lines_shown = (m.Event.school_id.in_(school_ids), m.Event.deleted_at.is_(None), shown)
+        lines_shown = (m.Event.school_id.in_(school_ids), shown)
         return cls(
             lines=lines,
             executions=executions,
@@ -288,9 +287,9 @@ def _lines(
         .outerjoin(m.EventLevel, m.EventLevel.id == event.level_id)
         .outerjoin(
             execution,
-            (execution.event_id == event.id) & in_years & execution.deleted_at.is_(None),
+            (execution.event_id == event.id) & in_years,
         )
-        .where(event.school_id.in_(school_ids), event.deleted_at.is_(None))
+        .where(event.school_id.in_(school_ids))
         .order_by(event.id)
     )
     lines: dict[int, Row] = {}
@@ -326,7 +325,7 @@ def _programmes(school_ids: list[int], years: Sequence[int] | None) -> tuple[Row
     programme = m.Programme
     stmt = (
         select(programme.school_id, programme.first_year, programme.last_year, programme.title)
-        .where(programme.school_id.in_(school_ids), programme.deleted_at.is_(None))
+        .where(programme.school_id.in_(school_ids))
         .order_by(programme.id)
     )
     if years is not None:

@@ -109,7 +109,6 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.EventExecution).where(
                 m.EventExecution.school_id == school.id,
                 m.EventExecution.year == year,
-                m.EventExecution.deleted_at.is_(None),
             )
         ).scalars()
     }
@@ -134,7 +133,6 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.Agreement)
             .where(
                 m.Agreement.school_id == school.id,
-                m.Agreement.deleted_at.is_(None),
                 (m.Agreement.valid_from.is_(None)) | (m.Agreement.valid_from <= last),
                 (m.Agreement.valid_to.is_(None)) | (m.Agreement.valid_to >= first),
             )
@@ -147,7 +145,6 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.Seminar)
             .where(
                 m.Seminar.school_id == school.id,
-                m.Seminar.deleted_at.is_(None),
                 m.Seminar.held_on.between(first, last),
             )
             .options(selectinload(m.Seminar.partners))
@@ -157,7 +154,6 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.StoredFile)
             .where(
                 m.StoredFile.school_id == school.id,
-                m.StoredFile.deleted_at.is_(None),
                 m.StoredFile.created_at >= dt.datetime.combine(first, dt.time()),
                 m.StoredFile.created_at < _day_after(last),
             )
@@ -168,7 +164,6 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             .outerjoin(m.Seminar, m.Seminar.id == m.Limitation.seminar_id)
             .where(
                 m.Limitation.school_id == school.id,
-                m.Limitation.deleted_at.is_(None),
                 stats.limitations_found_by(last),  # as the dashboard counts them
             )
             .options(selectinload(m.Limitation.resource).selectinload(m.PartnerResource.partner))
@@ -179,7 +174,6 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.Remark)
             .where(
                 m.Remark.school_id == school.id,
-                m.Remark.deleted_at.is_(None),
                 # written within the period, or still waiting to be resolved
                 (m.Remark.created_at < _day_after(last)) | m.Remark.state.in_(stats.UNRESOLVED_REMARKS),
             )
