@@ -15,13 +15,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import Any, Protocol
 
 from flask import g, has_request_context
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Query
 
 from . import models as m
+from . import workflow
 from .extensions import db
 
 ADMIN, COORDINATOR, SCHOOL, PARTNER = "admin", "coordinator", "school", "partner"
@@ -30,33 +32,48 @@ ADMIN, COORDINATOR, SCHOOL, PARTNER = "admin", "coordinator", "school", "partner
 # --- who is asking -----------------------------------------------------------------
 
 
-def role_of(user: Any) -> str | None:
+class Principal(Protocol):
+    """Whom the policy answers for: a signed-in user (coop.models.User) or an
+    anonymous one (is_authenticated false, no role)."""
+
+    id: Any
+    role: str
+    school_id: int | None
+    partner_id: int | None
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
+
+class AccessDenied(PermissionError):
+    """A write or page the policy refuses; str() names the rule that failed."""
+
+
+def role_of(user: Principal | None) -> str | None:
     if user is None or not getattr(user, "is_authenticated", False):
         return None
     return user.role
 
 
-def agreed_school_ids(user: Any) -> frozenset[int]:
-    """Schools a partner user has an agreement with (cached for the request)."""
+def agreed_school_ids(user: Principal) -> frozenset[int]:
+    """Schools a partner user has an agreement (not in the trash) with; cached for the request."""
     if role_of(user) != PARTNER:
         return frozenset()
     cache = g.setdefault("_agreed_schools", {}) if has_request_context() else {}
     key = (user.id, user.partner_id)
     if key not in cache:
-        stmt = select(m.Agreement.school_id).where(
-            m.Agreement.partner_id == user.partner_id, m.Agreement.deleted_at.is_(None)
-        )
+        stmt = select(m.Agreement.school_id).where(m.Agreement.partner_id == user.partner_id)
         rows = db.session.execute(stmt, execution_options={"skip_scope": True}).scalars()
         cache[key] = frozenset(rows)
     return cache[key]
 
 
 def school_of(obj: Any) -> int | None:
-    return _ref_id(obj, "school")
+    return obj.id if isinstance(obj, m.School) else _ref_id(obj, "school")
 
 
 def partner_of(obj: Any) -> int | None:
-    return _ref_id(obj, "partner")
+    return obj.id if isinstance(obj, m.Partner) else _ref_id(obj, "partner")
 
 
 def _ref_id(obj: Any, name: str) -> int | None:
@@ -68,141 +85,144 @@ def _ref_id(obj: Any, name: str) -> int | None:
     return getattr(obj, f"{name}_id", None)
 
 
-# --- rows a user may see -------------------------------------------------------------
+# --- rows a user may see: one table of model × role → scope ----------------------------
 
 
-def _school_owned(user: Any, model: type) -> ColumnElement[bool]:
-    role = role_of(user)
-    if role in (ADMIN, COORDINATOR):
-        return true()
-    if role == SCHOOL:
-        return model.school_id == user.school_id
-    return false()
+@dataclass(frozen=True)
+class Scope:
+    """A named set of rows, in its SQL form and its per-row form side by side.
+
+    ``fields``: the columns the scope reveals, when it reveals only some of them.
+    """
+
+    name: str
+    sql: Callable[[Principal, Any], ColumnElement[bool]]
+    row: Callable[[Principal, Any], bool]
+    fields: tuple[str, ...] | None = None
 
 
-def _events(user: Any, model: type) -> ColumnElement[bool]:
-    if role_of(user) == PARTNER:
-        return (model.partner_id == user.partner_id) & model.school_id.in_(agreed_school_ids(user))
-    return _school_owned(user, model)
+def _tenant_column(model: Any, name: str) -> Any:
+    # The tenant's own card names itself by id; its rows by the tenant column.
+    card = m.School if name == "school" else m.Partner
+    return model.id if model is card else getattr(model, f"{name}_id")
 
 
-def _schools(user: Any, model: type) -> ColumnElement[bool]:
-    role = role_of(user)
-    if role in (ADMIN, COORDINATOR):
-        return true()
-    if role == SCHOOL:
-        return model.id == user.school_id
-    if role == PARTNER:  # names of the schools it works with
-        return model.id.in_(agreed_school_ids(user))
-    return false()
+ALL = Scope("all", lambda u, model: true(), lambda u, obj: True)
+OWN_SCHOOL = Scope(
+    "own school's rows",
+    lambda u, model: _tenant_column(model, "school") == u.school_id,
+    lambda u, obj: school_of(obj) == u.school_id,
+)
+AGREED_SCHOOL_NAMES = Scope(
+    "names of the schools it has an agreement with",
+    lambda u, model: model.id.in_(agreed_school_ids(u)),
+    lambda u, obj: obj.id in agreed_school_ids(u),
+    fields=("name", "short_name"),
+)
+OWN_PARTNER = Scope(
+    "own organisation's rows",
+    lambda u, model: _tenant_column(model, "partner") == u.partner_id,
+    lambda u, obj: partner_of(obj) == u.partner_id,
+)
+OWN_EVENTS_AT_AGREED_SCHOOLS = Scope(
+    "own organisation's events at schools it has an agreement with",
+    lambda u, model: (model.partner_id == u.partner_id) & model.school_id.in_(agreed_school_ids(u)),
+    lambda u, obj: partner_of(obj) == u.partner_id and school_of(obj) in agreed_school_ids(u),
+)
+SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 
 
-def _partner_directory(user: Any, model: type) -> ColumnElement[bool]:
-    role = role_of(user)
-    if role in (ADMIN, COORDINATOR, SCHOOL):  # the directory is shared
-        return true()
-    if role == PARTNER:
-        column = model.id if model is m.Partner else model.partner_id
-        return column == user.partner_id
-    return false()
-
-
-def _catalog(user: Any, model: type) -> ColumnElement[bool]:
-    return true() if role_of(user) else false()
-
-
-def _users(user: Any, model: type) -> ColumnElement[bool]:
-    role = role_of(user)
-    if role == ADMIN:
-        return true()
-    if role:
-        return model.id == user.id
-    return false()
-
-
-def _feeds(user: Any, model: type) -> ColumnElement[bool]:
-    role = role_of(user)
-    if role in (ADMIN, COORDINATOR):
-        return true()
-    if role == SCHOOL:
-        return model.school_id == user.school_id
-    if role == PARTNER:
-        return model.partner_id == user.partner_id
-    return false()
-
-
-def _history(user: Any, model: type) -> ColumnElement[bool]:
-    if role_of(user) == PARTNER:  # the history of its own events: a returned proposal's comment
-        return (model.table_name == m.Event.__tablename__) & model.row_id.in_(_partner_event_ids(user))
-    return _school_owned(user, model)
-
-
-def _partner_event_ids(user: Any) -> Any:
-    return select(m.Event.id).where(
-        m.Event.partner_id == user.partner_id, m.Event.school_id.in_(agreed_school_ids(user))
+@cache
+def _readable_tables(role: str) -> list[str]:
+    """The tables whose rows the role reads whole, within its tenant: their history is
+    the role's to read too (not the users', which a school or coordinator does not read)."""
+    whole = (ALL, OWN_SCHOOL)
+    return sorted(
+        model.__tablename__
+        for model, scopes in VISIBILITY.items()
+        if model is not m.History and scopes.get(role) in whole
     )
 
 
-ROW_FILTERS: dict[type, Callable[[Any, type], ColumnElement[bool]]] = {
-    m.School: _schools,
-    m.Partner: _partner_directory,
-    m.PartnerResource: _partner_directory,
-    m.Programme: _school_owned,
-    m.Agreement: _school_owned,
-    m.Event: _events,
-    m.EventExecution: _school_owned,
-    m.Seminar: _school_owned,
-    m.Limitation: _school_owned,
-    m.Remark: _school_owned,
-    m.User: _users,
-    m.CalendarFeed: _feeds,
-    m.History: _history,
-    m.StoredFile: _school_owned,
-    **{catalog: _catalog for catalog in m.CATALOGS},
+def _partner_event_ids(user: Principal) -> Any:
+    return select(m.Event.id).where(OWN_EVENTS_AT_AGREED_SCHOOLS.sql(user, m.Event))
+
+
+def _history_sql(user: Principal, model: Any) -> ColumnElement[bool]:
+    if role_of(user) == PARTNER:
+        return (model.table_name == m.Event.__tablename__) & model.row_id.in_(_partner_event_ids(user))
+    tables = model.table_name.in_(_readable_tables(user.role))
+    return tables if role_of(user) == COORDINATOR else tables & (model.school_id == user.school_id)
+
+
+def _history_row(user: Principal, obj: Any) -> bool:
+    if role_of(user) == PARTNER:
+        stmt = _partner_event_ids(user).where(m.Event.id == obj.row_id)
+        return obj.table_name == m.Event.__tablename__ and db.session.execute(stmt).first() is not None
+    in_tables = obj.table_name in _readable_tables(user.role)
+    return in_tables if role_of(user) == COORDINATOR else in_tables and obj.school_id == user.school_id
+
+
+HISTORY_OF_READABLE_TABLES = Scope(
+    "history of the tables it reads, within its tenant", _history_sql, _history_row
+)
+# A partner reads what happened to its events, not who among the staff did it nor from where.
+HISTORY_OF_OWN_EVENTS = Scope(
+    "history of its own events",
+    _history_sql,
+    _history_row,
+    fields=("at", "action", "table_name", "row_id", "summary", "changes", "comment"),
+)
+
+_SCHOOL_ROWS = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL}
+_DIRECTORY = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: OWN_PARTNER}
+_EVERYONE = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: ALL}
+
+# Which rows of each table each role sees. A missing model or role is a deny.
+VISIBILITY: dict[type, dict[str, Scope]] = {
+    m.School: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL, PARTNER: AGREED_SCHOOL_NAMES},
+    m.Partner: _DIRECTORY,
+    m.PartnerResource: _DIRECTORY,
+    m.Event: {**_SCHOOL_ROWS, PARTNER: OWN_EVENTS_AT_AGREED_SCHOOLS},
+    **{model: _SCHOOL_ROWS for model in m.SCHOOL_OWNED if model is not m.Event},
+    m.CalendarFeed: {**_SCHOOL_ROWS, PARTNER: OWN_PARTNER},
+    m.User: {ADMIN: ALL, COORDINATOR: SELF, SCHOOL: SELF, PARTNER: SELF},
+    m.History: {
+        ADMIN: ALL,
+        COORDINATOR: HISTORY_OF_READABLE_TABLES,
+        SCHOOL: HISTORY_OF_READABLE_TABLES,
+        PARTNER: HISTORY_OF_OWN_EVENTS,
+    },
+    **{catalog: _EVERYONE for catalog in m.CATALOGS},
 }
 
 
-def criteria(user: Any, model: type) -> ColumnElement[bool]:
+def scope_of(user: Principal | None, model: type) -> Scope | None:
+    """The scope of model's rows the user sees; None: none at all."""
+    role = role_of(user)
+    return VISIBILITY.get(model, {}).get(role) if role else None
+
+
+def criteria(user: Principal | None, model: type) -> ColumnElement[bool]:
     """SQL condition for the rows of model the user may see; false for unknown models."""
-    row_filter = ROW_FILTERS.get(model)
-    if row_filter is None:
-        return false()
-    return row_filter(user, model)
+    found = scope_of(user, model)
+    return false() if found is None else found.sql(user, model)
 
 
-def scope(query: Query, user: Any, model: type) -> Query:
+def scope(query: Query, user: Principal | None, model: type) -> Query:
     return query.filter(criteria(user, model))
 
 
-def visible(user: Any, obj: Any) -> bool:
-    """Whether a loaded row is one the user may see (the Python twin of criteria)."""
-    role = role_of(user)
-    model = type(obj)
-    if role is None or model not in ROW_FILTERS:
-        return False
-    if role == ADMIN or (role == COORDINATOR and model is not m.User):
-        return True
-    if model is m.User:
-        return obj.id == user.id
-    if model in m.CATALOGS:
-        return True
-    if model is m.School:
-        return obj.id == user.school_id if role == SCHOOL else obj.id in agreed_school_ids(user)
-    if model is m.History and role == PARTNER:
-        stmt = _partner_event_ids(user).where(m.Event.id == obj.row_id)
-        return obj.table_name == m.Event.__tablename__ and db.session.execute(stmt).first() is not None
-    if model is m.CalendarFeed:
-        return school_of(obj) == user.school_id if role == SCHOOL else partner_of(obj) == user.partner_id
-    if model in (m.Partner, m.PartnerResource):
-        if role == SCHOOL:
-            return True
-        partner_id = obj.id if model is m.Partner else partner_of(obj)
-        return partner_id == user.partner_id
-    if role == SCHOOL:
-        return school_of(obj) == user.school_id
-    if role == PARTNER and model is m.Event:
-        return partner_of(obj) == user.partner_id and school_of(obj) in agreed_school_ids(user)
-    return False
+def visible(user: Principal | None, obj: Any) -> bool:
+    """Whether a loaded row is one the user may see: the per-row form of criteria."""
+    found = scope_of(user, type(obj))
+    return found is not None and found.row(user, obj)
+
+
+def visible_fields(user: Principal | None, model: type) -> tuple[str, ...] | None:
+    """The columns of model's rows the user may read; None: all of them."""
+    found = scope_of(user, model)
+    return () if found is None else found.fields
 
 
 # --- actions -------------------------------------------------------------------------
@@ -247,7 +267,16 @@ own_partner_event = own_partner_row & Rule(
     "for a school it has an agreement with",
     lambda u, o: o is None or school_of(o) in agreed_school_ids(u),
 )
-event_in_draft = Rule("event is a draft", lambda u, o: o is None or o.state == "draft")
+
+
+def _state_lets_proposer(action: str) -> Rule:
+    """The row's state still lets the role that proposed it do action (coop/workflow.py)."""
+    return Rule(
+        f"state lets the proposer {action}",
+        lambda u, o: o is None or workflow.workflow_of(o).proposer_may(action, o.state),
+    )
+
+
 own_account = Rule("own account", lambda u, o: o is not None and o.id == u.id)
 
 _school_area = {
@@ -271,9 +300,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "coverage": {"view": is_admin | is_coordinator | is_school},
     "calendarfeed": {
         "view": is_signed_in & sees_row,
-        **dict.fromkeys(
-            ("create", "edit", "delete"), is_admin | is_coordinator | own_school_row | own_partner_row
-        ),
+        # A subscription is a school's or a partner's own: the coordinator writes none.
+        **dict.fromkeys(("create", "edit", "delete"), is_admin | own_school_row | own_partner_row),
     },
     "school": {
         "view": is_signed_in & sees_row,
@@ -301,8 +329,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "event": {
         "view": is_signed_in & sees_row,
         "create": is_admin | own_school_row | own_partner_event,
-        "edit": is_admin | own_school_row | (own_partner_event & event_in_draft),
-        "delete": is_admin | own_school_row | (own_partner_event & event_in_draft),
+        "edit": is_admin | own_school_row | (own_partner_event & _state_lets_proposer("edit")),
+        "delete": is_admin | own_school_row | (own_partner_event & _state_lets_proposer("delete")),
         # Workflow (coop/workflow.py): the partner proposes, the school decides.
         "submit": is_admin | own_partner_event,
         "review": is_admin | own_school_row,
@@ -322,7 +350,6 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "delete": is_admin | own_school_row,
     },
     "trash": {"view": is_admin | is_school, "restore": is_admin | is_school, "purge": is_admin},
-    "review": {"view": is_admin | is_school},
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,
@@ -337,15 +364,30 @@ def permission_name(model: type, action: str) -> str:
     return f"{model.__name__.lower()}.{action}"
 
 
-def can(user: Any, permission: str, obj: Any = None) -> bool:
-    """May user do permission ("event.edit") on obj, or on the model when obj is None?"""
+def _rule(permission: str) -> Rule | None:
     area, _, action = permission.partition(".")
-    rule = PERMISSIONS.get(area, {}).get(action)
+    return PERMISSIONS.get(area, {}).get(action)
+
+
+def can(user: Principal | None, permission: str, obj: Any = None) -> bool:
+    """May user do permission ("event.edit") on obj, or on the model when obj is None?"""
+    rule = _rule(permission)
     return rule is not None and rule(user, obj)
 
 
-def can_on(user: Any, action: str, model: type, obj: Any = None) -> bool:
+def require(user: Principal | None, permission: str, obj: Any = None) -> None:
+    """can(), or AccessDenied naming the permission and the rule that refused it."""
+    if not can(user, permission, obj):
+        rule = _rule(permission)
+        raise AccessDenied(f"{permission}: {rule.name if rule else 'no such permission'}")
+
+
+def can_on(user: Principal | None, action: str, model: type, obj: Any = None) -> bool:
     return can(user, permission_name(model, action), obj)
+
+
+def require_on(user: Principal | None, action: str, model: type, obj: Any = None) -> None:
+    require(user, permission_name(model, action), obj)
 
 
 # --- owner fields on create and edit ---------------------------------------------------

@@ -9,8 +9,8 @@ from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .access import AccessDenied
 from .extensions import db
-from .tenancy import AccessDenied
 
 
 def _page(code: int, title: str, message: str) -> tuple[str, int]:

@@ -245,7 +245,7 @@ class Programme(Tracked, db.Model):
     title: Mapped[str] = mapped_column(String(500))
     first_year: Mapped[int] = mapped_column(Integer, index=True)
     last_year: Mapped[int] = mapped_column(Integer, index=True)
-    state: Mapped[str] = mapped_column(String(32), default="draft")
+    state: Mapped[str] = mapped_column(String(32))  # workflow.start sets it
     innovation_status: Mapped[str] = mapped_column(String(255), default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
     goal: Mapped[str] = mapped_column(Text, default="")
@@ -298,7 +298,7 @@ class Agreement(Tracked, db.Model):
     valid_from: Mapped[dt.date | None] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     subject: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(32), default="draft")
+    state: Mapped[str] = mapped_column(String(32))  # workflow.start sets it
     document: Mapped[str] = mapped_column(String(500), default="")
     # Network form only (art. 15 of 273-ФЗ).
     programme_kind: Mapped[str] = mapped_column(String(255), default="")
@@ -362,7 +362,7 @@ class Event(Tracked, db.Model):
     timing_recognized: Mapped[bool] = mapped_column(Boolean, default=True)
     first_year: Mapped[int | None] = mapped_column(Integer, index=True)
     last_year: Mapped[int | None] = mapped_column(Integer, index=True)
-    state: Mapped[str] = mapped_column(String(32), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)  # workflow.start sets it
     description: Mapped[str] = mapped_column(Text, default="")
 
     school: Mapped[School] = relationship()
@@ -514,7 +514,7 @@ class Remark(Tracked, db.Model):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     text: Mapped[str] = mapped_column(Text)
     response: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(32), default="open")
+    state: Mapped[str] = mapped_column(String(32))  # workflow.start sets it
 
     school: Mapped[School] = relationship()
     programme: Mapped[Programme | None] = relationship()

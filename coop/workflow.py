@@ -1,17 +1,23 @@
-"""States and transitions of events, agreements, programmes and remarks, as tables.
+"""The whole lifecycle of events, agreements, programmes and remarks, as tables.
 
-Each transition names the permission (in coop.access) that guards it; whether a
-user may fire it on a row is the policy's answer. `fire()` is the one function
-that changes a state; coop.audit records who, when, and the comment.
+Per workflow: its states, the initial state by the creator's role (`start` is the
+only place one is chosen), the transitions with the permission (in coop.access)
+that guards each and any field a transition's comment also fills, what the
+creator may still do in each state, and the worklists (a saved query over
+states). `fire()` is the one function that changes a state; coop.audit records
+who, when, and the comment. coop.access reads the per-state rights when it
+judges an edit; this module asks coop.access who may fire a transition (each
+uses the other only at call time).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import ColumnElement
 
 from . import access
 from . import models as m
@@ -30,6 +36,21 @@ class Transition:
     permission: str
     comment_required: bool = False
     style: str = "primary"
+    # A field of the row the comment is written to as well (the remark's answer).
+    comment_field: str | None = None
+
+
+@dataclass(frozen=True)
+class Worklist:
+    """Rows waiting for someone: those in the given states, for whoever holds the permission."""
+
+    label: Any
+    states: frozenset[str]
+    permission: str
+
+    def holds(self, model: Any) -> ColumnElement[bool]:
+        """The SQL condition for the rows on the list."""
+        return model.state.in_(sorted(self.states))
 
 
 @dataclass(frozen=True)
@@ -38,9 +59,17 @@ class Workflow:
     # The state a new row starts in, by the creator's role (default: "*").
     initial: dict[str, str]
     transitions: tuple[Transition, ...]
+    # What the role that proposes rows (its own initial state is a draft) may still
+    # do with them, by state; in any state not named, nothing.
+    proposer: str | None = None
+    proposer_rights: dict[str, frozenset[str]] = field(default_factory=dict)
+    worklists: dict[str, Worklist] = field(default_factory=dict)
 
     def initial_for(self, role: str | None) -> str:
         return self.initial.get(role or "", self.initial["*"])
+
+    def proposer_may(self, action: str, state: str) -> bool:
+        return action in self.proposer_rights.get(state, frozenset())
 
 
 def _t(name: str, label: Any, source: set[str], target: str, permission: str, **options: Any) -> Transition:
@@ -51,6 +80,9 @@ EVENT = Workflow(
     states=m.EVENT_STATES,
     # A partner proposes; a school (or admin) may enter an approved line directly.
     initial={"*": "approved", "partner": "draft"},
+    proposer="partner",
+    proposer_rights={"draft": frozenset({"edit", "delete"})},
+    worklists={"review": Worklist(_l("Awaiting approval"), frozenset({"submitted"}), "event.review")},
     transitions=(
         _t("submit", _l("Submit for approval"), {"draft"}, "submitted", "event.submit"),
         _t("approve", _l("Approve"), {"draft", "submitted"}, "approved", "event.review", style="success"),
@@ -116,7 +148,15 @@ REMARK = Workflow(
     states=m.REMARK_STATES,
     initial={"*": "open"},
     transitions=(
-        _t("answer", _l("Answer"), {"open", "answered"}, "answered", "remark.answer", comment_required=True),
+        _t(
+            "answer",
+            _l("Answer"),
+            {"open", "answered"},
+            "answered",
+            "remark.answer",
+            comment_required=True,
+            comment_field="response",
+        ),
         _t(
             "resolve",
             _l("Mark as resolved"),
@@ -165,10 +205,16 @@ def find(obj: Any, name: str) -> Transition | None:
 
 
 def start(user: Any, obj: Any) -> None:
-    """Put a new row in its initial state for the creator's role."""
+    """Put a new row in its initial state for the creator's role, unless one is set.
+
+    coop.tenancy calls it for every new row at flush: views, imports and the CLI alike.
+    """
     flow = workflow_of(obj)
-    if flow is not None:
+    if flow is not None and obj.state is None:
         obj.state = flow.initial_for(access.role_of(user))
+
+
+REVIEW = EVENT.worklists["review"]  # the school's queue of partners' proposals
 
 
 def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
@@ -189,8 +235,8 @@ def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
     comment = comment.strip()
     if transition.comment_required and not comment:
         raise WorkflowError(gettext("«%(action)s» needs a comment.", action=transition.label))
-    if isinstance(obj, m.Remark) and name == "answer":
-        obj.response = comment
+    if transition.comment_field:
+        setattr(obj, transition.comment_field, comment)
     previous = obj.state
     obj.state = transition.target
     # Read by coop.audit when the change is flushed.

@@ -101,7 +101,7 @@ def test_python_and_sql_forms_of_visibility_agree(app: Flask, key: str) -> None:
     """visible(user, row) and criteria(user, Model) must pick the same rows."""
     with app.app_context():
         user = _user(key)
-        for model in access.ROW_FILTERS:
+        for model in access.VISIBILITY:
             everything = db.session.execute(select(model)).scalars().all()
             by_sql = set(
                 db.session.execute(
@@ -115,7 +115,7 @@ def test_python_and_sql_forms_of_visibility_agree(app: Flask, key: str) -> None:
 
 def test_anonymous_sees_nothing(app: Flask) -> None:
     with app.app_context():
-        for model in access.ROW_FILTERS:
+        for model in access.VISIBILITY:
             rows = db.session.execute(select(model.id).where(access.criteria(None, model))).all()
             assert rows == [], model.__name__
 

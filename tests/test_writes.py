@@ -10,8 +10,8 @@ from flask import Flask, g
 from sqlalchemy import func, select, update
 
 from coop import models as m
+from coop.access import AccessDenied
 from coop.extensions import db
-from coop.tenancy import AccessDenied
 
 from .conftest import ACCOUNTS, csrf_token
 

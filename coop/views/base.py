@@ -12,7 +12,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -28,11 +28,11 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
 from .. import access, audit, trash, uploads, workflow
+from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
 from ..models import History
 from ..plan_io.xlsx_out import safe_cell
-from ..tenancy import AccessDenied
 from .loading import (
     IdCheckingAjaxLoader,
     capped_count,
@@ -87,6 +87,24 @@ def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
 
+class _ReadableColumns:
+    """A column list Flask-Admin computes once at start-up, cut per request to the
+    fields the user may read (access.visible_fields: a partner reads schools' names)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_all{name}"
+
+    def __get__(self, view: Any, owner: type | None = None) -> Any:
+        if view is None:
+            return self
+        columns = view.__dict__.get(self.key, [])
+        fields = view.readable_fields()
+        return columns if fields is None else [c for c in columns if c[0] in fields]
+
+    def __set__(self, view: Any, value: Any) -> None:
+        view.__dict__[self.key] = value
+
+
 class SecuredModelView(SecuredMixin, ModelView):
     form_base_class = AdminForm
     can_view_details = True
@@ -103,8 +121,30 @@ class SecuredModelView(SecuredMixin, ModelView):
     details_template = "coop/details.html"
     edit_template = "coop/edit.html"
 
+    _list_columns = _ReadableColumns()
+    _details_columns = _ReadableColumns()
+    _export_columns = _ReadableColumns()
+
     def __init__(self, model: type, **kwargs: Any) -> None:
         super().__init__(model, db, **kwargs)
+
+    def readable_fields(self) -> tuple[str, ...] | None:
+        """The columns of this view's rows the user may read; None: all."""
+        if not has_request_context() or not current_user.is_authenticated:
+            return None
+        return access.visible_fields(current_user, self.model)
+
+    @property
+    def _search_supported(self) -> bool:  # type: ignore[override]
+        # Searching a column one may not read would tell its values.
+        fields = self.readable_fields()
+        searchable = set(self.column_searchable_list or ())
+        supported = self.__dict__.get("_all_search_supported", False)
+        return supported and (fields is None or searchable <= set(fields))
+
+    @_search_supported.setter
+    def _search_supported(self, value: bool) -> None:
+        self.__dict__["_all_search_supported"] = value
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         remote_model = getattr(self.model, name).property.mapper.class_
@@ -181,7 +221,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         query, joins = self.get_query(), {}
         if self._search_supported and search:
             query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
-        if filters and self._filters:
+        if filters and self._filters and self.readable_fields() is None:
             query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         page_size = self.page_size if page_size is None else page_size
         offset = (page or 0) * (page_size or 0)
@@ -221,7 +261,9 @@ class SecuredModelView(SecuredMixin, ModelView):
 
     def _get_filter_groups(self) -> Any:
         # Flask-Admin computes option lists once at start-up, for nobody; compute
-        # them for the user asking.
+        # them for the user asking. No filters for a reader of some fields only.
+        if self.readable_fields() is not None:
+            return {}
         for group in (self._filter_groups or {}).values():
             for item in group.filters:
                 item["options"] = self._filters[item["index"]].get_options(self) or None
@@ -314,14 +356,10 @@ class SecuredModelView(SecuredMixin, ModelView):
         # (and have the ORM guard judge it) before its owner is set.
         with db.session.no_autoflush:
             access.assign_owner(current_user, model)
-            if is_created:
-                workflow.start(current_user, model)
-            if not self._may("create" if is_created else "edit", model):
-                raise AccessDenied(self.model.__name__)
+            access.require_on(current_user, "create" if is_created else "edit", self.model, model)
 
     def on_model_delete(self, model: Any) -> None:
-        if not self._may("delete", model):
-            raise AccessDenied(self.model.__name__)
+        access.require_on(current_user, "delete", self.model, model)
 
     def delete_model(self, model: Any) -> bool:
         """Move the row (and its dependants) to the trash instead of deleting it."""
@@ -415,6 +453,14 @@ class SecuredModelView(SecuredMixin, ModelView):
             .limit(limit)
         )
         return list(db.session.execute(stmt).scalars())
+
+    def history_author(self, entry: History) -> tuple[str, str]:
+        """Who made a change and from which address, as far as the user may read them
+        (a partner reads what happened to its events, not which staff member did it)."""
+        fields = access.visible_fields(current_user, History)
+        if fields is None or "user_email" in fields:
+            return entry.user_email, entry.ip
+        return (entry.user_email if entry.user_id == current_user.id else gettext("Staff member")), ""
 
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, AccessDenied):

@@ -185,7 +185,7 @@ def awaiting_review() -> int:
     """Events awaiting approval that the user may see, counted up to REVIEW_COUNT_CAP + 1,
     once per request (the menu shows its label more than once)."""
     if "awaiting_review" not in g:
-        submitted = select(m.Event.id).where(m.Event.state == "submitted").limit(REVIEW_COUNT_CAP + 1)
+        submitted = select(m.Event.id).where(workflow.REVIEW.holds(m.Event)).limit(REVIEW_COUNT_CAP + 1)
         g.awaiting_review = db.session.execute(
             select(func.count()).select_from(submitted.subquery())
         ).scalar_one()
@@ -197,7 +197,7 @@ class ReviewMenuName:
 
     def __str__(self) -> str:
         count = 0
-        if current_user.is_authenticated and access.can(current_user, "review.view"):
+        if current_user.is_authenticated and access.can(current_user, workflow.REVIEW.permission):
             count = awaiting_review()
         if count > REVIEW_COUNT_CAP:
             return gettext("Awaiting approval (%(count)d+)", count=REVIEW_COUNT_CAP)
@@ -210,7 +210,7 @@ class ReviewMenuName:
 class ReviewView(SecuredView):
     """The school's queue: events partners submitted, to approve or return."""
 
-    permission = "review.view"
+    permission = workflow.REVIEW.permission
 
     @expose("/")
     def index(self) -> str:
@@ -219,7 +219,7 @@ class ReviewView(SecuredView):
         events = (
             db.session.execute(
                 select(m.Event)
-                .where(m.Event.state == "submitted")
+                .where(workflow.REVIEW.holds(m.Event))
                 .options(joinedload(m.Event.partner))
                 .order_by(m.Event.updated_at)
                 .limit(200)
