@@ -101,28 +101,31 @@ class Scope:
     fields: tuple[str, ...] | None = None
 
 
-def _tenant_column(model: Any, name: str) -> Any:
-    # The tenant's own card names itself by id; its rows by the tenant column.
-    card = m.School if name == "school" else m.Partner
-    return model.id if model is card else getattr(model, f"{name}_id")
+def _own(tenant: str) -> Scope:
+    """A tenant's own rows: its card (by id), or the rows whose tenant column names it."""
+    card, ref = (m.School, school_of) if tenant == "school" else (m.Partner, partner_of)
+
+    def tenant_id(user: Principal) -> int | None:
+        return user.school_id if tenant == "school" else user.partner_id
+
+    def column(model: Any) -> Any:
+        return model.id if model is card else getattr(model, f"{tenant}_id")
+
+    return Scope(
+        f"own {tenant}'s rows",
+        lambda u, model: column(model) == tenant_id(u),
+        lambda u, obj: ref(obj) == tenant_id(u),
+    )
 
 
 ALL = Scope("all", lambda u, model: true(), lambda u, obj: True)
-OWN_SCHOOL = Scope(
-    "own school's rows",
-    lambda u, model: _tenant_column(model, "school") == u.school_id,
-    lambda u, obj: school_of(obj) == u.school_id,
-)
+OWN_SCHOOL = _own("school")
+OWN_PARTNER = _own("partner")
 AGREED_SCHOOL_NAMES = Scope(
     "names of the schools it has an agreement with",
     lambda u, model: model.id.in_(agreed_school_ids(u)),
     lambda u, obj: obj.id in agreed_school_ids(u),
     fields=("name", "short_name"),
-)
-OWN_PARTNER = Scope(
-    "own organisation's rows",
-    lambda u, model: _tenant_column(model, "partner") == u.partner_id,
-    lambda u, obj: partner_of(obj) == u.partner_id,
 )
 OWN_EVENTS_AT_AGREED_SCHOOLS = Scope(
     "own organisation's events at schools it has an agreement with",

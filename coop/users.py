@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from . import passwords
 from .extensions import db
-from .lookup import UnknownName, find_partner, find_school, in_trash
+from .lookup import T, UnknownName, find, in_trash
 from .models import ROLES, Partner, School, User
 
 
@@ -16,30 +16,18 @@ class UserError(ValueError):
     """Bad input for an account; str() is the message for the user."""
 
 
-def _school(name: str) -> School:
+def _found_or_new(model: type[T], name: str) -> T:
+    """The school or partner the name means, or a new one of that name."""
     try:
-        return find_school(name)
+        return find(model, name)
     except UnknownName:
-        _refuse_if_in_trash(School, name)
-        school = School(name=name.strip(), short_name=name.strip())
-        db.session.add(school)
-        return school
-
-
-def _partner(name: str) -> Partner:
-    try:
-        return find_partner(name)
-    except UnknownName:
-        _refuse_if_in_trash(Partner, name)
-        partner = Partner(name=name.strip(), short_name=name.strip())
-        db.session.add(partner)
-        return partner
-
-
-def _refuse_if_in_trash(model: type[School | Partner], name: str) -> None:
-    # The name is taken by a row in the trash: a new row of that name would clash with it.
-    if in_trash(model, name):
-        raise UserError(gettext("«%(name)s» is in the trash: restore it first.", name=name.strip()))
+        # A name taken by a row in the trash: a new row of that name would clash with it.
+        if in_trash(model, name):
+            message = gettext("«%(name)s» is in the trash: restore it first.", name=name.strip())
+            raise UserError(message) from None
+        row = model(name=name.strip(), short_name=name.strip())
+        db.session.add(row)
+        return row
 
 
 def create_user(
@@ -66,8 +54,8 @@ def create_user(
     if role == "partner" and not (partner_name or "").strip():
         raise UserError(gettext("A partner user needs --partner."))
 
-    school = _school(school_name) if role == "school" else None
-    partner = _partner(partner_name) if role == "partner" else None
+    school = _found_or_new(School, school_name or "") if role == "school" else None
+    partner = _found_or_new(Partner, partner_name or "") if role == "partner" else None
     user = db.session.execute(
         select(User).where(func.lower(User.email) == email.lower())
     ).scalar_one_or_none()
