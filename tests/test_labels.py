@@ -3,6 +3,8 @@ the history and the exports read them there: a field is named once, a code never
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from typing import Any
@@ -203,3 +205,19 @@ def test_mapped_columns_keep_their_info_per_model() -> None:
         column = inspect(model).columns["created_at"]
         assert column.info["label"] is inspect(m.Remark).columns["created_at"].info["label"]
     assert labels.has_label(m.PartnerKind, "name") and labels.has_label(m.Audience, "code")
+
+
+@pytest.mark.parametrize(("model", "field"), CODED, ids=CODED_IDS)
+def test_the_list_export_shows_the_same_labels(app: Flask, client_as: Any, model: type, field: str) -> None:
+    view = _view_of(app, model)
+    if view is None or field not in {name for name, _label in view._export_columns}:
+        pytest.skip(f"no export of {model.__name__} shows {field}")
+    with app.test_request_context():
+        name = labels.label(model, field)
+        choices = {str(choice) for choice in labels.choices(model, field).values()}
+    response = client_as("admin").get(f"/admin/{view.endpoint}/export/csv/")
+    assert response.status_code == 200
+    header, *rows = csv.reader(io.StringIO(response.get_data(as_text=True)))
+    column = header.index(name)
+    values = {row[column] for row in rows}
+    assert values and values <= choices, values - choices
