@@ -104,8 +104,9 @@ class SecuredModelView(SecuredMixin, ModelView):
     edit_template = "coop/edit.html"
 
     def __init__(self, model: type, **kwargs: Any) -> None:
-        # Labels and choices come from the model's columns (coop/labels.py); a view
-        # declares its own only where it must word a field differently.
+        # Labels and choices come from the model's columns (coop/labels.py), for the
+        # list, details, filters, forms and export alike. A view's own would win, but
+        # none declares any (tests/test_labels.py): a field is worded once, on the model.
         coded = {field: list(choices.items()) for field, choices in labels.choices_of(model).items()}
         self.column_labels = {**labels.labels_of(model), **(self.column_labels or {})}
         self.column_choices = {**coded, **(self.column_choices or {})}
