@@ -16,13 +16,14 @@ from . import (
     errors,
     extensions,
     feeds,
+    labels,
     security,
     sqlcount,
     tenancy,
     uploads,
     views,
 )
-from .models import ROLES
+from .models import User
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -48,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     cli.init_app(app)
     views.init_app(app)
 
-    app.add_template_global(lambda role: ROLES.get(role, role), "role_label")
+    app.add_template_global(lambda role: labels.choice_label(User, "role", role), "role_label")
     app.add_url_rule("/", "root", lambda: redirect(url_for("admin.index")))
 
     if app.config["AUTO_MIGRATE"]:

@@ -10,23 +10,13 @@ from typing import Any
 
 from flask import Flask, has_request_context, request
 from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
-from . import models as m
+from . import labels
 from .models import History, Partner, School, Tracked
 from .tenancy import SYSTEM, current_principal
 from .timing import MONTH_NAMES, months_from_mask
-
-ACTIONS = {
-    "create": _l("Created"),
-    "update": _l("Changed"),
-    "delete": _l("Moved to the trash"),
-    "restore": _l("Restored from the trash"),
-    "transition": _l("State changed"),
-    "purge": _l("Deleted for good"),
-}
 
 # Bookkeeping columns: they change on every write and tell nothing new.
 QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
@@ -126,47 +116,31 @@ def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: s
     }
 
 
-# Coded values a person reads by their labels: the workflow state of each table, other choices by field.
-STATE_LABELS = {
-    "events": m.EVENT_STATES,
-    "agreements": m.AGREEMENT_STATES,
-    "programmes": m.PROGRAMME_STATES,
-    "remarks": m.REMARK_STATES,
-}
-CHOICE_LABELS = {
-    "status": m.EXECUTION_STATUSES,
-    "agreement_type": m.AGREEMENT_TYPES,
-    "cycle": m.SEMINAR_CYCLES,
-    "sphere": m.SPHERES,
-    "role": m.ROLES,
-}
 HIDDEN_FIELDS = {"id"}  # the row's own id: the history is already the row's
 
 
 def shown_changes(table: str, changes: dict[str, Any]) -> list[tuple[str, str, str]]:
-    """(name, before, after) of a history entry, as a person reads them. The name is
-    that of the column the views label: a reference (school_id) by its relation (school),
-    the months by their field."""
+    """(label, before, after) of a history entry, as a person reads them: each field by
+    the label its model gives it (a reference such as school_id by its relation's), each
+    code by its choice's label (coop/labels.py)."""
+    model = labels.model_of(table)
     return [
-        (_shown_name(field), shown_value(table, field, before), shown_value(table, field, after))
+        (
+            labels.label(model, field) if model else field,
+            shown_value(model, field, before),
+            shown_value(model, field, after),
+        )
         for field, (before, after) in changes.items()
         if field not in HIDDEN_FIELDS
     ]
 
 
-def _shown_name(field: str) -> str:
-    if field == "months_mask":
-        return "months"
-    return field.removesuffix("_id") if field.endswith("_id") else field
-
-
-def shown_value(table: str, field: str, value: Any) -> str:
-    """A recorded value with its label: state names, yes/no, month names; «—» for nothing."""
+def shown_value(model: type | None, field: str, value: Any) -> str:
+    """A recorded value with its label: choice labels, yes/no, month names; «—» for nothing."""
     if value is None or value == "":
         return "—"
-    labels = STATE_LABELS.get(table, {}) if field == "state" else CHOICE_LABELS.get(field, {})
-    if isinstance(value, str) and value in labels:
-        return str(labels[value])
+    if model is not None and isinstance(value, str) and value in labels.choices(model, field):
+        return labels.choice_label(model, field, value)
     if isinstance(value, list):  # a collection: the names of its members
         return ", ".join(str(item) for item in value) or "—"
     if isinstance(value, bool):
@@ -176,8 +150,12 @@ def shown_value(table: str, field: str, value: Any) -> str:
     return str(value)
 
 
+def action_label(action: str) -> str:
+    return labels.choice_label(History, "action", action)
+
+
 def init_app(app: Flask) -> None:
-    app.add_template_global(lambda action: ACTIONS.get(action, action), "history_action")
+    app.add_template_global(action_label, "history_action")
     app.add_template_global(shown_changes, "history_changes")
     if not event.contains(Session, "after_flush", _record):
         event.listen(Session, "after_flush", _record)

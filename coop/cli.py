@@ -12,10 +12,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, bench_data, demo, security, users
+from . import backup, bench_data, demo, labels, security, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
-from .models import ROLES, School
+from .models import ROLES, School, User
 from .plan_io import importer
 from .plan_io.export import FORMATS, export_filename
 from .plan_io.imported import PlanFileError
@@ -80,7 +80,8 @@ def create_user_command(
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     verb = "создан" if created else "обновлён"
-    click.echo(f"Пользователь {user.email} ({ROLES[user.role]}) {verb}.")
+    role = labels.choice_label(User, "role", user.role)
+    click.echo(f"Пользователь {user.email} ({role}) {verb}.")
 
 
 @coop_cli.command("export-plan")

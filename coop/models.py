@@ -36,6 +36,8 @@ def utcnow() -> dt.datetime:
 
 # --- choice sets that code depends on (states, roles, spheres) -------------------
 # Catalogs that users extend (kinds, levels, positions…) are tables further down.
+# Each set is a column's "choices" in its info, beside the column's "label": the
+# views, the history and the documents read both there (coop/labels.py).
 
 ROLES = {
     "admin": _l("Administrator"),
@@ -85,7 +87,18 @@ REMARK_STATES = {
     "resolved": _l("Resolved"),
     "closed": _l("Closed"),
 }
+# What a history entry records (coop/audit.py writes them).
+HISTORY_ACTIONS = {
+    "create": _l("Created"),
+    "update": _l("Changed"),
+    "delete": _l("Moved to the trash"),
+    "restore": _l("Restored from the trash"),
+    "transition": _l("State changed"),
+    "purge": _l("Deleted for good"),
+}
 
+
+# States have no column default: workflow.start sets the initial one at flush.
 
 # --- mixins ----------------------------------------------------------------------
 
@@ -97,17 +110,25 @@ class Tracked:
     people saving the same row cannot silently overwrite each other.
     """
 
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, info={"label": _l("Created at")}
+    )
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, onupdate=utcnow, info={"label": _l("Changed at")}
+    )
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, info={"label": _l("Version")})
     # In the trash when set; rows deleted together share a batch and are restored together.
-    deleted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
-    deleted_batch: Mapped[str | None] = mapped_column(String(32), index=True)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, index=True, info={"label": _l("In the trash since")}
+    )
+    deleted_batch: Mapped[str | None] = mapped_column(
+        String(32), index=True, info={"label": _l("Trash batch")}
+    )
 
     # Plain ids, not foreign keys: users and schools refer to each other, and the
     # trail must outlive a deleted user.
-    created_by_id: Mapped[int | None] = mapped_column(Integer)
-    updated_by_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_id: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Created by (user ID)")})
+    updated_by_id: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Changed by (user ID)")})
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:  # noqa: N805
@@ -118,9 +139,9 @@ class Catalog(Tracked):
     """An admin-editable choice list: a name, an order, and whether it is offered."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(255), unique=True)
-    sort_order: Mapped[int] = mapped_column(Integer, default=100)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True, info={"label": _l("Name")})
+    sort_order: Mapped[int] = mapped_column(Integer, default=100, info={"label": _l("Order")})
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Offered")})
 
     def __str__(self) -> str:
         return self.name
@@ -143,7 +164,7 @@ class EventLevel(Catalog, db.Model):
 
 class Audience(Catalog, db.Model):
     __tablename__ = "audiences"
-    code: Mapped[str] = mapped_column(String(32), unique=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, info={"label": _l("Code")})
 
 
 class Position(Catalog, db.Model):
@@ -156,8 +177,8 @@ class EducationLevel(Catalog, db.Model):
     """НОО 1–4, ООО 5–9, СОО 10–11."""
 
     __tablename__ = "education_levels"
-    code: Mapped[str] = mapped_column(String(8), unique=True)
-    grades: Mapped[str] = mapped_column(String(16), default="")
+    code: Mapped[str] = mapped_column(String(8), unique=True, info={"label": _l("Code")})
+    grades: Mapped[str] = mapped_column(String(16), default="", info={"label": _l("Grades")})
 
 
 class FgosResult(Tracked, db.Model):
@@ -165,12 +186,12 @@ class FgosResult(Tracked, db.Model):
 
     __tablename__ = "fgos_results"
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(32), unique=True)
-    group: Mapped[str] = mapped_column(String(64))
-    subgroup: Mapped[str] = mapped_column(String(64), default="")
-    title: Mapped[str] = mapped_column(String(500))
-    sort_order: Mapped[int] = mapped_column(Integer, default=100)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True, info={"label": _l("Code")})
+    group: Mapped[str] = mapped_column(String(64), info={"label": _l("Group")})
+    subgroup: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Subgroup")})
+    title: Mapped[str] = mapped_column(String(500), info={"label": _l("Result")})
+    sort_order: Mapped[int] = mapped_column(Integer, default=100, info={"label": _l("Order")})
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Offered")})
 
     def __str__(self) -> str:
         prefix = self.subgroup or self.group
@@ -183,13 +204,13 @@ class FgosResult(Tracked, db.Model):
 class School(Tracked, db.Model):
     __tablename__ = "schools"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500), unique=True)
-    short_name: Mapped[str] = mapped_column(String(255), unique=True)
-    city: Mapped[str] = mapped_column(String(255), default="")
-    address: Mapped[str] = mapped_column(String(500), default="")
-    director: Mapped[str] = mapped_column(String(255), default="")
-    email: Mapped[str] = mapped_column(String(255), default="")
-    phone: Mapped[str] = mapped_column(String(64), default="")
+    name: Mapped[str] = mapped_column(String(500), unique=True, info={"label": _l("Full name")})
+    short_name: Mapped[str] = mapped_column(String(255), unique=True, info={"label": _l("Short name")})
+    city: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("City")})
+    address: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Address")})
+    director: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Director")})
+    email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("E-mail")})
+    phone: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Phone")})
 
     def __str__(self) -> str:
         return self.short_name or self.name
@@ -198,21 +219,25 @@ class School(Tracked, db.Model):
 class Partner(Tracked, db.Model):
     __tablename__ = "partners"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(500), unique=True)
-    short_name: Mapped[str] = mapped_column(String(255), default="", index=True)
+    name: Mapped[str] = mapped_column(String(500), unique=True, info={"label": _l("Full name")})
+    short_name: Mapped[str] = mapped_column(
+        String(255), default="", index=True, info={"label": _l("Short name")}
+    )
     kind_id: Mapped[int | None] = mapped_column(ForeignKey("partner_kinds.id"), index=True)
-    sphere: Mapped[str] = mapped_column(String(32), default="educational")
-    city: Mapped[str] = mapped_column(String(255), default="")
-    address: Mapped[str] = mapped_column(String(500), default="")
-    contact_person: Mapped[str] = mapped_column(String(255), default="")
-    phone: Mapped[str] = mapped_column(String(64), default="")
-    email: Mapped[str] = mapped_column(String(255), default="")
-    website: Mapped[str] = mapped_column(String(255), default="")
-    description: Mapped[str] = mapped_column(Text, default="")
+    sphere: Mapped[str] = mapped_column(
+        String(32), default="educational", info={"label": _l("Sphere"), "choices": SPHERES}
+    )
+    city: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("City")})
+    address: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Address")})
+    contact_person: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Contact person")})
+    phone: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Phone")})
+    email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("E-mail")})
+    website: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Website")})
+    description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Description")})
 
-    kind: Mapped[PartnerKind | None] = relationship()
+    kind: Mapped[PartnerKind | None] = relationship(info={"label": _l("Kind")})
     resources: Mapped[list[PartnerResource]] = relationship(
-        back_populates="partner", cascade="all, delete-orphan"
+        back_populates="partner", cascade="all, delete-orphan", info={"label": _l("Resources offered")}
     )
 
     def __str__(self) -> str:
@@ -225,10 +250,10 @@ class PartnerResource(Tracked, db.Model):
     __tablename__ = "partner_resources"
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"), index=True)
-    title: Mapped[str] = mapped_column(String(500))
-    description: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(500), info={"label": _l("Resource")})
+    description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Description")})
 
-    partner: Mapped[Partner] = relationship(back_populates="resources")
+    partner: Mapped[Partner] = relationship(back_populates="resources", info={"label": _l("Partner")})
 
     def __str__(self) -> str:
         return f"{self.partner}: {self.title}" if self.partner else self.title
@@ -242,20 +267,30 @@ class Programme(Tracked, db.Model):
     __table_args__ = (CheckConstraint("last_year >= first_year", name="year_span"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    title: Mapped[str] = mapped_column(String(500))
-    first_year: Mapped[int] = mapped_column(Integer, index=True)
-    last_year: Mapped[int] = mapped_column(Integer, index=True)
-    state: Mapped[str] = mapped_column(String(32))  # workflow.start sets it
-    innovation_status: Mapped[str] = mapped_column(String(255), default="")
-    rationale: Mapped[str] = mapped_column(Text, default="")
-    goal: Mapped[str] = mapped_column(Text, default="")
-    tasks: Mapped[str] = mapped_column(Text, default="")
-    results_municipal: Mapped[str] = mapped_column(Text, default="")
-    results_students: Mapped[str] = mapped_column(Text, default="")
-    results_teachers: Mapped[str] = mapped_column(Text, default="")
-    results_parents: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(500), info={"label": _l("Title")})
+    first_year: Mapped[int] = mapped_column(Integer, index=True, info={"label": _l("First year")})
+    last_year: Mapped[int] = mapped_column(Integer, index=True, info={"label": _l("Last year")})
+    state: Mapped[str] = mapped_column(
+        String(32), info={"label": _l("State"), "choices": PROGRAMME_STATES}
+    )
+    innovation_status: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Status")})
+    rationale: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Explanatory note")})
+    goal: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Goal")})
+    tasks: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Tasks")})
+    results_municipal: Mapped[str] = mapped_column(
+        Text, default="", info={"label": _l("Expected results: municipal system")}
+    )
+    results_students: Mapped[str] = mapped_column(
+        Text, default="", info={"label": _l("Expected results: students")}
+    )
+    results_teachers: Mapped[str] = mapped_column(
+        Text, default="", info={"label": _l("Expected results: teachers")}
+    )
+    results_parents: Mapped[str] = mapped_column(
+        Text, default="", info={"label": _l("Expected results: parents")}
+    )
 
-    school: Mapped[School] = relationship()
+    school: Mapped[School] = relationship(info={"label": _l("School")})
 
     @property
     def period(self) -> str:
@@ -292,28 +327,44 @@ class Agreement(Tracked, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
-    agreement_type: Mapped[str] = mapped_column(String(32), default="cooperation")
-    number: Mapped[str] = mapped_column(String(64), default="")
-    signed_on: Mapped[dt.date | None] = mapped_column(Date)
-    valid_from: Mapped[dt.date | None] = mapped_column(Date)
-    valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    subject: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(32))  # workflow.start sets it
-    document: Mapped[str] = mapped_column(String(500), default="")
+    agreement_type: Mapped[str] = mapped_column(
+        String(32), default="cooperation", info={"label": _l("Type"), "choices": AGREEMENT_TYPES}
+    )
+    number: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Number")})
+    signed_on: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Signed on")})
+    valid_from: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Valid from")})
+    valid_to: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Valid to")})
+    subject: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Subject")})
+    state: Mapped[str] = mapped_column(
+        String(32), info={"label": _l("State"), "choices": AGREEMENT_STATES}
+    )
+    document: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Document")})
     # Network form only (art. 15 of 273-ФЗ).
-    programme_kind: Mapped[str] = mapped_column(String(255), default="")
-    programme_level: Mapped[str] = mapped_column(String(255), default="")
-    programme_focus: Mapped[str] = mapped_column(String(255), default="")
-    student_status: Mapped[str] = mapped_column(Text, default="")
-    responsibilities: Mapped[str] = mapped_column(Text, default="")
-    issued_documents: Mapped[str] = mapped_column(Text, default="")
-    term: Mapped[str] = mapped_column(String(255), default="")
+    programme_kind: Mapped[str] = mapped_column(
+        String(255), default="", info={"label": _l("Kind of educational programme")}
+    )
+    programme_level: Mapped[str] = mapped_column(
+        String(255), default="", info={"label": _l("Level of educational programme")}
+    )
+    programme_focus: Mapped[str] = mapped_column(
+        String(255), default="", info={"label": _l("Focus of educational programme")}
+    )
+    student_status: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Status of students")})
+    responsibilities: Mapped[str] = mapped_column(
+        Text, default="", info={"label": _l("Who does what with which resources")}
+    )
+    issued_documents: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Documents issued")})
+    term: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Term")})
 
-    school: Mapped[School] = relationship()
-    partner: Mapped[Partner] = relationship()
-    programme: Mapped[Programme | None] = relationship()
-    fgos_results: Mapped[list[FgosResult]] = relationship(secondary=agreement_fgos_results)
-    levels: Mapped[list[EducationLevel]] = relationship(secondary=agreement_levels)
+    school: Mapped[School] = relationship(info={"label": _l("School")})
+    partner: Mapped[Partner] = relationship(info={"label": _l("Partner")})
+    programme: Mapped[Programme | None] = relationship(info={"label": _l("Programme")})
+    fgos_results: Mapped[list[FgosResult]] = relationship(
+        secondary=agreement_fgos_results, info={"label": _l("Agreed FGOS results")}
+    )
+    levels: Mapped[list[EducationLevel]] = relationship(
+        secondary=agreement_levels, info={"label": _l("Education levels")}
+    )
 
     def __str__(self) -> str:
         number = f"№ {self.number} " if self.number else ""
@@ -347,34 +398,42 @@ class Event(Tracked, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
-    number: Mapped[int | None] = mapped_column(Integer)
-    title: Mapped[str] = mapped_column(Text)
-    section: Mapped[str] = mapped_column(String(255), default="")
+    number: Mapped[int | None] = mapped_column(Integer, info={"label": _l("No.")})
+    title: Mapped[str] = mapped_column(Text, info={"label": _l("Event")})
+    section: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Section")})
     kind_id: Mapped[int | None] = mapped_column(ForeignKey("event_kinds.id"), index=True)
     level_id: Mapped[int | None] = mapped_column(ForeignKey("event_levels.id"), index=True)
     audience_id: Mapped[int | None] = mapped_column(ForeignKey("audiences.id"), index=True)
-    grades: Mapped[str] = mapped_column(String(64), default="")
-    timing_text: Mapped[str] = mapped_column(String(255), default="")
-    months_mask: Mapped[int] = mapped_column(Integer, default=0)
-    all_year: Mapped[bool] = mapped_column(Boolean, default=False)
-    start_date: Mapped[dt.date | None] = mapped_column(Date)
-    end_date: Mapped[dt.date | None] = mapped_column(Date)
-    timing_recognized: Mapped[bool] = mapped_column(Boolean, default=True)
-    first_year: Mapped[int | None] = mapped_column(Integer, index=True)
-    last_year: Mapped[int | None] = mapped_column(Integer, index=True)
-    state: Mapped[str] = mapped_column(String(32), index=True)  # workflow.start sets it
-    description: Mapped[str] = mapped_column(Text, default="")
+    grades: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Grades")})
+    timing_text: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Timing")})
+    months_mask: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Months")})
+    all_year: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("All year")})
+    start_date: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Start date")})
+    end_date: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("End date")})
+    timing_recognized: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Timing read")})
+    first_year: Mapped[int | None] = mapped_column(
+        Integer, index=True, info={"label": _l("From academic year")}
+    )
+    last_year: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("To academic year")})
+    state: Mapped[str] = mapped_column(
+        String(32), index=True, info={"label": _l("State"), "choices": EVENT_STATES}
+    )
+    description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Description")})
 
-    school: Mapped[School] = relationship()
-    partner: Mapped[Partner] = relationship()
-    programme: Mapped[Programme | None] = relationship()
-    kind: Mapped[EventKind | None] = relationship()
-    level: Mapped[EventLevel | None] = relationship()
-    audience: Mapped[Audience | None] = relationship()
-    responsible: Mapped[list[Position]] = relationship(secondary=event_positions)
-    fgos_results: Mapped[list[FgosResult]] = relationship(secondary=event_fgos_results)
+    school: Mapped[School] = relationship(info={"label": _l("School")})
+    partner: Mapped[Partner] = relationship(info={"label": _l("Partner")})
+    programme: Mapped[Programme | None] = relationship(info={"label": _l("Programme")})
+    kind: Mapped[EventKind | None] = relationship(info={"label": _l("Kind")})
+    level: Mapped[EventLevel | None] = relationship(info={"label": _l("Level")})
+    audience: Mapped[Audience | None] = relationship(info={"label": _l("Audience")})
+    responsible: Mapped[list[Position]] = relationship(
+        secondary=event_positions, info={"label": _l("Responsible")}
+    )
+    fgos_results: Mapped[list[FgosResult]] = relationship(
+        secondary=event_fgos_results, info={"label": _l("FGOS results")}
+    )
     executions: Mapped[list[EventExecution]] = relationship(
-        back_populates="event", cascade="all, delete-orphan"
+        back_populates="event", cascade="all, delete-orphan", info={"label": _l("Execution by year")}
     )
 
     @property
@@ -425,20 +484,22 @@ class EventExecution(Tracked, db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     # Copied from the event so that the tenant filter needs no join.
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    year: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(32), default="planned")
-    held_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    held_until: Mapped[dt.date | None] = mapped_column(Date)
-    students_count: Mapped[int] = mapped_column(Integer, default=0)
-    students_grades: Mapped[str] = mapped_column(String(64), default="")
-    teachers_count: Mapped[int] = mapped_column(Integer, default=0)
-    parents_count: Mapped[int] = mapped_column(Integer, default=0)
-    results: Mapped[str] = mapped_column(Text, default="")
-    evidence_url: Mapped[str] = mapped_column(String(500), default="")
-    evidence_file: Mapped[str] = mapped_column(String(500), default="")
+    year: Mapped[int] = mapped_column(Integer, info={"label": _l("Academic year")})
+    status: Mapped[str] = mapped_column(
+        String(32), default="planned", info={"label": _l("Status"), "choices": EXECUTION_STATUSES}
+    )
+    held_on: Mapped[dt.date | None] = mapped_column(Date, index=True, info={"label": _l("Held on")})
+    held_until: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Held until")})
+    students_count: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Students")})
+    students_grades: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Grades")})
+    teachers_count: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Teachers")})
+    parents_count: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Parents")})
+    results: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Results")})
+    evidence_url: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Evidence (link)")})
+    evidence_file: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Evidence (file)")})
 
-    event: Mapped[Event] = relationship(back_populates="executions")
-    school: Mapped[School] = relationship()
+    event: Mapped[Event] = relationship(back_populates="executions", info={"label": _l("Event")})
+    school: Mapped[School] = relationship(info={"label": _l("School")})
 
     def __str__(self) -> str:
         return f"{self.event} — {self.year}/{self.year + 1}"
@@ -461,19 +522,25 @@ class Seminar(Tracked, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
-    cycle: Mapped[str] = mapped_column(String(32))
-    held_on: Mapped[dt.date | None] = mapped_column(Date, index=True)
-    topic: Mapped[str] = mapped_column(String(500))
-    participants: Mapped[str] = mapped_column(Text, default="")
-    participants_count: Mapped[int] = mapped_column(Integer, default=0)
-    minutes: Mapped[str] = mapped_column(Text, default="")
-    decisions: Mapped[str] = mapped_column(Text, default="")
-    documents: Mapped[str] = mapped_column(Text, default="")
+    cycle: Mapped[str] = mapped_column(String(32), info={"label": _l("Cycle"), "choices": SEMINAR_CYCLES})
+    held_on: Mapped[dt.date | None] = mapped_column(Date, index=True, info={"label": _l("Date")})
+    topic: Mapped[str] = mapped_column(String(500), info={"label": _l("Topic")})
+    participants: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Participants")})
+    participants_count: Mapped[int] = mapped_column(
+        Integer, default=0, info={"label": _l("Number of participants")}
+    )
+    minutes: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Minutes")})
+    decisions: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Decisions")})
+    documents: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Documents produced")})
 
-    school: Mapped[School] = relationship()
-    programme: Mapped[Programme | None] = relationship()
-    partners: Mapped[list[Partner]] = relationship(secondary=seminar_partners)
-    limitations: Mapped[list[Limitation]] = relationship(back_populates="seminar")
+    school: Mapped[School] = relationship(info={"label": _l("School")})
+    programme: Mapped[Programme | None] = relationship(info={"label": _l("Programme")})
+    partners: Mapped[list[Partner]] = relationship(
+        secondary=seminar_partners, info={"label": _l("Partners taking part")}
+    )
+    limitations: Mapped[list[Limitation]] = relationship(
+        back_populates="seminar", info={"label": _l("Limitations found")}
+    )
 
     def __str__(self) -> str:
         return self.topic
@@ -488,12 +555,16 @@ class Limitation(Tracked, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     seminar_id: Mapped[int | None] = mapped_column(ForeignKey("seminars.id"), index=True)
     resource_id: Mapped[int | None] = mapped_column(ForeignKey("partner_resources.id"), index=True)
-    title: Mapped[str] = mapped_column(String(500))
-    description: Mapped[str] = mapped_column(Text, default="")
+    title: Mapped[str] = mapped_column(String(500), info={"label": _l("Limitation")})
+    description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Description")})
 
-    school: Mapped[School] = relationship()
-    seminar: Mapped[Seminar | None] = relationship(back_populates="limitations")
-    resource: Mapped[PartnerResource | None] = relationship()
+    school: Mapped[School] = relationship(info={"label": _l("School")})
+    seminar: Mapped[Seminar | None] = relationship(
+        back_populates="limitations", info={"label": _l("Found at seminar")}
+    )
+    resource: Mapped[PartnerResource | None] = relationship(
+        info={"label": _l("Addressed by partner's resource")}
+    )
 
     @property
     def is_addressed(self) -> bool:
@@ -512,14 +583,16 @@ class Remark(Tracked, db.Model):
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
     agreement_id: Mapped[int | None] = mapped_column(ForeignKey("agreements.id"), index=True)
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
-    text: Mapped[str] = mapped_column(Text)
-    response: Mapped[str] = mapped_column(Text, default="")
-    state: Mapped[str] = mapped_column(String(32))  # workflow.start sets it
+    text: Mapped[str] = mapped_column(Text, info={"label": _l("Remark")})
+    response: Mapped[str] = mapped_column(Text, default="", info={"label": _l("School's answer")})
+    state: Mapped[str] = mapped_column(
+        String(32), info={"label": _l("State"), "choices": REMARK_STATES}
+    )
 
-    school: Mapped[School] = relationship()
-    programme: Mapped[Programme | None] = relationship()
-    agreement: Mapped[Agreement | None] = relationship()
-    event: Mapped[Event | None] = relationship()
+    school: Mapped[School] = relationship(info={"label": _l("School")})
+    programme: Mapped[Programme | None] = relationship(info={"label": _l("Programme")})
+    agreement: Mapped[Agreement | None] = relationship(info={"label": _l("Agreement")})
+    event: Mapped[Event | None] = relationship(info={"label": _l("Event")})
 
     def __str__(self) -> str:
         return self.text[:80]
@@ -539,15 +612,15 @@ class StoredFile(Tracked, db.Model):
     __table_args__ = (Index("ix_stored_files_owner", "owner_table", "owner_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    owner_table: Mapped[str] = mapped_column(String(64))
-    owner_id: Mapped[int] = mapped_column(Integer)
-    original_name: Mapped[str] = mapped_column(String(255))
-    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
-    content_type: Mapped[str] = mapped_column(String(128))
-    size: Mapped[int] = mapped_column(Integer)
-    sha256: Mapped[str] = mapped_column(String(64))
+    owner_table: Mapped[str] = mapped_column(String(64), info={"label": _l("Table")})
+    owner_id: Mapped[int] = mapped_column(Integer, info={"label": _l("Row")})
+    original_name: Mapped[str] = mapped_column(String(255), info={"label": _l("File name")})
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True, info={"label": _l("Stored as")})
+    content_type: Mapped[str] = mapped_column(String(128), info={"label": _l("Type of content")})
+    size: Mapped[int] = mapped_column(Integer, info={"label": _l("Size, bytes")})
+    sha256: Mapped[str] = mapped_column(String(64), info={"label": _l("Checksum (SHA-256)")})
 
-    school: Mapped[School] = relationship()
+    school: Mapped[School] = relationship(info={"label": _l("School")})
 
     def __str__(self) -> str:
         return self.original_name
@@ -562,18 +635,24 @@ class History(db.Model):
 
     __tablename__ = "history"
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
-    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    user_email: Mapped[str] = mapped_column(String(255), default="")
-    ip: Mapped[str] = mapped_column(String(64), default="")
-    action: Mapped[str] = mapped_column(String(32))  # create, update, delete, restore, transition
-    table_name: Mapped[str] = mapped_column(String(64))
-    row_id: Mapped[int] = mapped_column(Integer)
-    row_version: Mapped[int | None] = mapped_column(Integer)
-    school_id: Mapped[int | None] = mapped_column(Integer, index=True)  # for the tenant filter
-    summary: Mapped[str] = mapped_column(String(500), default="")
-    changes: Mapped[dict] = mapped_column(JSON, default=dict)  # field: [before, after]
-    comment: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True, info={"label": _l("When")})
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("Who (user ID)")})
+    user_email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Who")})
+    ip: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("IP address")})
+    action: Mapped[str] = mapped_column(
+        String(32), info={"label": _l("Action"), "choices": HISTORY_ACTIONS}
+    )  # create, update, delete, restore, transition
+    table_name: Mapped[str] = mapped_column(String(64), info={"label": _l("Table")})
+    row_id: Mapped[int] = mapped_column(Integer, info={"label": _l("Row")})
+    row_version: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Version")})
+    school_id: Mapped[int | None] = mapped_column(
+        Integer, index=True, info={"label": _l("School (ID)")}
+    )  # for the tenant filter
+    summary: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Record")})
+    changes: Mapped[dict] = mapped_column(
+        JSON, default=dict, info={"label": _l("Changes")}
+    )  # field: [before, after]
+    comment: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Comment")})
 
     __table_args__ = (Index("ix_history_row", "table_name", "row_id"),)
 
@@ -594,12 +673,12 @@ class CalendarFeed(Tracked, db.Model):
     __tablename__ = "calendar_feeds"
     __table_args__ = (CheckConstraint("(school_id IS NULL) != (partner_id IS NULL)", name="one_owner"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    token: Mapped[str] = mapped_column(String(64), unique=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, info={"label": _l("Access key")})
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), unique=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), unique=True)
 
-    school: Mapped[School | None] = relationship()
-    partner: Mapped[Partner | None] = relationship()
+    school: Mapped[School | None] = relationship(info={"label": _l("School")})
+    partner: Mapped[Partner | None] = relationship(info={"label": _l("Partner")})
 
     def __str__(self) -> str:
         return str(self.school or self.partner)
@@ -617,22 +696,24 @@ class User(UserMixin, Tracked, db.Model):
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(255), unique=True)
-    name: Mapped[str] = mapped_column(String(255), default="")
-    password_hash: Mapped[str] = mapped_column(String(255), default="")
-    role: Mapped[str] = mapped_column(String(32))
+    email: Mapped[str] = mapped_column(String(255), unique=True, info={"label": _l("E-mail")})
+    name: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Name")})
+    password_hash: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Password")})
+    role: Mapped[str] = mapped_column(String(32), info={"label": _l("Role"), "choices": ROLES})
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
-    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
     # Changing it (disable, password change) invalidates every existing session.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
-    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Session resets")})
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Last sign-in")})
     # A temporary password set by an administrator: the user must replace it
     # before anything else opens (coop/auth.py).
-    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false(), info={"label": _l("Temporary password")}
+    )
 
-    school: Mapped[School | None] = relationship(foreign_keys=[school_id])
-    partner: Mapped[Partner | None] = relationship(foreign_keys=[partner_id])
+    school: Mapped[School | None] = relationship(foreign_keys=[school_id], info={"label": _l("School")})
+    partner: Mapped[Partner | None] = relationship(foreign_keys=[partner_id], info={"label": _l("Partner")})
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users

@@ -1,4 +1,4 @@
-"""A history entry as a person reads it: labels for codes, yes/no, month names."""
+"""A history entry as a person reads it: fields by their labels, labels for codes, yes/no, month names."""
 
 from __future__ import annotations
 
@@ -20,20 +20,20 @@ def test_codes_show_by_their_names(app: Flask) -> None:
     with app.test_request_context():
         shown = shown_changes("events", changes)
     assert shown == [
-        ("state", "Согласовано", "Проведено"),
-        ("all_year", "—", "нет"),
-        ("months", "—", "ноябрь, декабрь, январь, февраль, март, апрель"),
-        ("school", "—", "1"),
-        ("responsible", "—", "Учителя-предметники"),
-        ("title", "—", "Лекция"),
+        ("Состояние", "Согласовано", "Проведено"),
+        ("В течение года", "—", "нет"),
+        ("Месяцы", "—", "ноябрь, декабрь, январь, февраль, март, апрель"),
+        ("Школа", "—", "1"),
+        ("Ответственные", "—", "Учителя-предметники"),
+        ("Мероприятие", "—", "Лекция"),
     ]
 
 
 def test_a_state_is_named_by_the_workflow_of_its_table(app: Flask) -> None:
     with app.test_request_context():
         assert shown_changes("agreements", {"state": ["signing", "active"]}) == [
-            ("state", "На подписании", "Действует")
+            ("Состояние", "На подписании", "Действует")
         ]
         assert shown_changes("event_executions", {"status": ["planned", "held"]}) == [
-            ("status", "Запланировано", "Проведено")
+            ("Статус", "Запланировано", "Проведено")
         ]

@@ -1,7 +1,8 @@
 """A network plan as plain JSON data: the stable contract for other programs.
 
-Also home of the Russian state labels and text cleaning the other writers
-share, because documents are written without a Flask app (no gettext there).
+Also home of the text cleaning and the state labels the other writers share.
+The labels are the models' own (coop/labels.py): Russian when a document is
+written outside the app, as the site is by default.
 """
 
 from __future__ import annotations
@@ -9,22 +10,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .. import labels
+from .. import models as m
 from .plan import Plan, PlanEvent, PlanPartner
-
-# Russian labels for models.EVENT_STATES and models.EXECUTION_STATUSES codes.
-STATE_LABELS: dict[str, str] = {
-    "draft": "Черновик",
-    "submitted": "На согласовании",
-    "approved": "Согласовано",
-    "held": "Проведено",
-    "cancelled": "Отменено",
-}
-EXECUTION_LABELS: dict[str, str] = {
-    "planned": "Запланировано",
-    "held": "Проведено",
-    "not_held": "Не проведено",
-    "cancelled": "Отменено",
-}
 
 # Control characters other than tab, LF and CR: text pasted from Word carries
 # \x0b (soft line break) and \x07, which XML and iCalendar do not allow.
@@ -37,11 +25,13 @@ def clean_text(text: str) -> str:
 
 
 def state_label(code: str) -> str:
-    return STATE_LABELS.get(code, code)
+    """A plan line's state (models.EVENT_STATES) by its label."""
+    return labels.choice_label(m.Event, "state", code)
 
 
 def execution_label(code: str | None) -> str:
-    return EXECUTION_LABELS.get(code, code) if code else ""
+    """A year's execution status (models.EXECUTION_STATUSES) by its label; "" when none is recorded."""
+    return labels.choice_label(m.EventExecution, "status", code) if code else ""
 
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:

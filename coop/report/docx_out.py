@@ -15,6 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt, RGBColor
 from flask_babel import gettext as _
 
+from .. import labels
 from .. import models as m
 from ..docx_layout import FONT, fill, keep_row_whole, setup_a4
 from ..plan_io.json_out import clean_text
@@ -85,7 +86,7 @@ def _programmes(doc: DocumentObject, report: AnnualReport) -> None:
     for programme in report.programmes:
         doc.add_paragraph().add_run(clean_text(programme.title)).bold = True
         _field(doc, _("Period"), programme.period)
-        _field(doc, _("State"), str(m.PROGRAMME_STATES.get(programme.state, programme.state)))
+        _field(doc, _("State"), labels.choice_label(m.Programme, "state", programme.state))
         _field(doc, _("Innovation status"), programme.innovation_status)
         _field(doc, _("Goal"), programme.goal)
         _field(doc, _("Tasks"), programme.tasks)
@@ -118,7 +119,7 @@ def _agreements(doc: DocumentObject, report: AnnualReport) -> None:
                 str(agreement.partner),
                 _agreement_name(agreement),
                 _span(agreement.valid_from, agreement.valid_to),
-                str(m.AGREEMENT_STATES.get(agreement.state, agreement.state)),
+                labels.choice_label(m.Agreement, "state", agreement.state),
                 str(len(agreement.fgos_results)),
             )
             for agreement in report.agreements
@@ -201,7 +202,7 @@ def _seminars(doc: DocumentObject, report: AnnualReport) -> None:
         ),
         (
             (
-                str(m.SEMINAR_CYCLES.get(seminar.cycle, seminar.cycle)),
+                labels.choice_label(m.Seminar, "cycle", seminar.cycle),
                 _date(seminar.held_on),
                 seminar.topic,
                 _seminar_participants(seminar),
@@ -258,7 +259,7 @@ def _remarks(doc: DocumentObject, report: AnnualReport) -> None:
                 _date(remark.created_at.date()),
                 remark.text,
                 remark.response,
-                str(m.REMARK_STATES.get(remark.state, remark.state)),
+                labels.choice_label(m.Remark, "state", remark.state),
             )
             for remark in report.remarks
         ),
@@ -347,7 +348,10 @@ def _by_partner(lines: Sequence[ReportLine]) -> list[tuple[str, list[ReportLine]
 
 
 def _execution(line: ReportLine) -> str:
-    status = str(m.EXECUTION_STATUSES[line.status]) if line.execution else _("no record")
+    if line.execution is None:
+        status = _("no record")
+    else:
+        status = labels.choice_label(m.EventExecution, "status", line.status)
     execution = line.execution
     if execution is not None and execution.held_on:
         return f"{status}, {_span(execution.held_on, execution.held_until)}"
@@ -386,7 +390,7 @@ def _gap(gap: str | None) -> str:
 
 
 def _agreement_name(agreement: m.Agreement) -> str:
-    kind = str(m.AGREEMENT_TYPES.get(agreement.agreement_type, agreement.agreement_type))
+    kind = labels.choice_label(m.Agreement, "agreement_type", agreement.agreement_type)
     number = f" № {agreement.number}" if agreement.number else ""
     signed = _(" of %(date)s", date=_date(agreement.signed_on)) if agreement.signed_on else ""
     return f"{kind}{number}{signed}"

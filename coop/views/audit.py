@@ -21,22 +21,11 @@ class RemarkView(SecuredModelView):
     column_select_related_list = [m.Remark.school, m.Remark.programme, m.Remark.agreement, m.Remark.event]
     # The agreement's number: its full name would load its school and partner row by row.
     column_formatters = {"agreement": lambda v, c, row, n: row.agreement.number if row.agreement else ""}
-    column_choices = {"state": list(m.REMARK_STATES.items())}
     form_ajax_refs = ajax_lookups("programme", "agreement", "event")
     # State and the school's answer change only through the workflow (coop/workflow.py).
     form_columns = ["school", "programme", "agreement", "event", "text"]
     form_args = {"school": {"validators": [LinksOfThisSchool("programme", "agreement", "event")]}}
     column_details_list = [*form_columns, "response", "state", "created_at"]
-    column_labels = {
-        "school": _l("School"),
-        "text": _l("Remark"),
-        "programme": _l("Programme"),
-        "agreement": _l("Agreement"),
-        "event": _l("Event"),
-        "response": _l("School's answer"),
-        "state": _l("State"),
-        "created_at": _l("Written at"),
-    }
 
 
 VIEWS = [(RemarkView, m.Remark, _l("Remarks"))]

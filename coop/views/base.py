@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
-from .. import access, audit, trash, uploads, workflow
+from .. import access, audit, labels, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
@@ -126,6 +126,13 @@ class SecuredModelView(SecuredMixin, ModelView):
     _export_columns = _ReadableColumns()
 
     def __init__(self, model: type, **kwargs: Any) -> None:
+        # Labels and choices come from the model's columns (coop/labels.py), for the
+        # list, details, filters, forms and export alike. A view's own would win, but
+        # none declares any (tests/test_labels.py): a field is worded once, on the model.
+        coded = {field: list(choices.items()) for field, choices in labels.choices_of(model).items()}
+        self.column_labels = {**labels.labels_of(model), **(self.column_labels or {})}
+        self.column_choices = {**coded, **(self.column_choices or {})}
+        self.form_choices = {**coded, **(self.form_choices or {})}
         super().__init__(model, db, **kwargs)
 
     def readable_fields(self) -> tuple[str, ...] | None:
@@ -344,12 +351,11 @@ class SecuredModelView(SecuredMixin, ModelView):
         fields: dict[str, Any] = {}
         for entry in reversed(self.history_for(model)):
             if (entry.row_version or 0) > since:
-                for field, _before, after in audit.shown_changes(entry.table_name, entry.changes):
-                    fields[field] = (entry.user_email, after)
-        return "; ".join(
-            f"{self.column_labels.get(field, field)}: «{after}» ({who})"
-            for field, (who, after) in fields.items()
-        ) or gettext("no field details")
+                for name, _before, after in audit.shown_changes(entry.table_name, entry.changes):
+                    fields[name] = (entry.user_email, after)
+        return "; ".join(f"{name}: «{after}» ({who})" for name, (who, after) in fields.items()) or gettext(
+            "no field details"
+        )
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
         # The new row is already in the session: an autoflush now would write it

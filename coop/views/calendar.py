@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import Select, select
 
-from .. import access
+from .. import access, labels
 from .. import models as m
 from ..extensions import db
 from ..plan_io.export import FORMATS, export_filename
@@ -87,8 +87,8 @@ class CalendarView(SecuredView):
             fgos_results=db.session.execute(select(m.FgosResult).order_by(m.FgosResult.sort_order))
             .scalars()
             .all(),
-            states=m.EVENT_STATES,
-            executions=m.EXECUTION_STATUSES,
+            states=labels.choices(m.Event, "state"),
+            executions=labels.choices(m.EventExecution, "status"),
             year_label=academic_year_label,
             # One url_for, not one per line: building a URL costs more than a row of the grid.
             event_url=url_for("event.details_view", id=""),

@@ -10,17 +10,6 @@ from .base import SecuredModelView
 
 AREA = _l("Catalogs")
 
-CATALOG_LABELS = {
-    "name": _l("Name"),
-    "code": _l("Code"),
-    "grades": _l("Grades"),
-    "sort_order": _l("Order"),
-    "is_active": _l("Offered"),
-    "group": _l("Group"),
-    "subgroup": _l("Subgroup"),
-    "title": _l("Result"),
-}
-
 
 class CatalogView(SecuredModelView):
     column_list = ["name", "sort_order", "is_active"]
@@ -29,7 +18,6 @@ class CatalogView(SecuredModelView):
     column_default_sort = "sort_order"
     form_columns = ["name", "sort_order", "is_active"]
     form_args = {"sort_order": {"validators": [InputRequired(), NumberRange(min=0, max=100_000)]}}
-    column_labels = CATALOG_LABELS
 
 
 class CodedCatalogView(CatalogView):

@@ -30,7 +30,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .. import access
+from .. import access, labels
 from .. import dashboard as stats
 from .. import models as m
 from ..plan_io.export import FORMATS
@@ -85,7 +85,10 @@ COLUMNS: tuple[Column, ...] = (
     ),
     *_columns(
         _l("Seminars by cycle"),
-        *((f"seminars_{cycle}", CYCLE_NUMERALS[cycle], label) for cycle, label in m.SEMINAR_CYCLES.items()),
+        *(
+            (f"seminars_{cycle}", CYCLE_NUMERALS[cycle], label)
+            for cycle, label in labels.choices(m.Seminar, "cycle").items()
+        ),
     ),
     *_columns(
         _l("Limitations"),
@@ -362,11 +365,11 @@ def dashboard_context() -> dict[str, Any]:
         "column_groups": column_groups(),
         "figure": lambda fig, key: stats.FIGURES[key](fig),
         "grouped": grouped,
-        "cycles": m.SEMINAR_CYCLES,
+        "cycles": labels.choices(m.Seminar, "cycle"),
         "cycle_numerals": CYCLE_NUMERALS,
-        "agreement_types": m.AGREEMENT_TYPES,
-        "agreement_states": m.AGREEMENT_STATES,
-        "remark_states": m.REMARK_STATES,
+        "agreement_types": labels.choices(m.Agreement, "agreement_type"),
+        "agreement_states": labels.choices(m.Agreement, "state"),
+        "remark_states": labels.choices(m.Remark, "state"),
         "charts": _charts(data.charts),
         "may_see_remarks": access.can(current_user, "remark.view"),
     }
@@ -474,7 +477,7 @@ class CoverageView(SecuredView):
             schools=schools,
             school=school,
             coverage=stats.coverage(school.id, year) if school else None,
-            executions=m.EXECUTION_STATUSES,
+            executions=labels.choices(m.EventExecution, "status"),
         )
 
 

@@ -18,15 +18,6 @@ class SchoolView(SecuredModelView):
     column_sortable_list = ["short_name", "city"]
     column_default_sort = "short_name"
     form_columns = ["name", "short_name", "city", "address", "director", "email", "phone"]
-    column_labels = {
-        "name": _l("Full name"),
-        "short_name": _l("Short name"),
-        "city": _l("City"),
-        "address": _l("Address"),
-        "director": _l("Director"),
-        "email": _l("E-mail"),
-        "phone": _l("Phone"),
-    }
 
 
 class PartnerView(SecuredModelView):
@@ -35,8 +26,6 @@ class PartnerView(SecuredModelView):
     column_filters = ["sphere", "city"]
     column_sortable_list = ["short_name", "sphere", "city"]
     column_default_sort = "short_name"
-    column_choices = {"sphere": list(m.SPHERES.items())}
-    form_choices = {"sphere": list(m.SPHERES.items())}
     form_columns = [
         "name",
         "short_name",
@@ -51,20 +40,6 @@ class PartnerView(SecuredModelView):
         "description",
     ]
     column_details_list = [*form_columns, "resources"]
-    column_labels = {
-        "name": _l("Full name"),
-        "short_name": _l("Short name"),
-        "kind": _l("Kind"),
-        "sphere": _l("Sphere"),
-        "city": _l("City"),
-        "address": _l("Address"),
-        "contact_person": _l("Contact person"),
-        "phone": _l("Phone"),
-        "email": _l("E-mail"),
-        "website": _l("Website"),
-        "description": _l("Description"),
-        "resources": _l("Resources offered"),
-    }
 
 
 class PartnerResourceView(SecuredModelView):
@@ -74,11 +49,6 @@ class PartnerResourceView(SecuredModelView):
     column_select_related_list = [m.PartnerResource.partner]
     form_ajax_refs = ajax_lookups("partner")
     form_columns = ["partner", "title", "description"]
-    column_labels = {
-        "partner": _l("Partner"),
-        "title": _l("Resource"),
-        "description": _l("Description"),
-    }
 
 
 VIEWS = [

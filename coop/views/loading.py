@@ -20,7 +20,7 @@ from flask_login import current_user
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 
-from .. import access
+from .. import access, labels
 from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
@@ -105,8 +105,9 @@ def school_options() -> list[tuple[int, str]]:
 
 
 def school_filter(column: Any) -> IntEqualFilter:
-    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
-    return IntEqualFilter(column, _l("School"), options=school_options)
+    """A list filter "School" picking one of the schools the user sees: the drill-down links use it.
+    Named as the model names the column (its relation's label)."""
+    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=school_options)
 
 
 def load_choices(models: list[type]) -> dict[type, list[Any]]:

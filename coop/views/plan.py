@@ -46,8 +46,7 @@ class EventView(SecuredModelView):
     column_sortable_list = ["number", "title", "state"]
     column_default_sort = ("id", False)  # the order of the plan as entered or imported
     column_select_related_list = [m.Event.school, m.Event.partner, m.Event.audience, m.Event.responsible]
-    column_choices = {"state": list(m.EVENT_STATES.items())}
-    column_formatters = {"responsible": _responsible, "months": _months}
+    column_formatters = {"responsible": _responsible, "months_mask": _months}
     column_formatters_export = {"responsible": lambda v, c, e, n: ", ".join(map(str, e.responsible))}
     # The school stays a plain select: a partner picks among the few it has agreements with.
     form_ajax_refs = ajax_lookups("partner", "programme")
@@ -56,7 +55,8 @@ class EventView(SecuredModelView):
         *("grades", "responsible", "fgos_results", "timing_text", "manual_months"),
         *("first_year", "last_year", "description"),
     ]
-    column_details_list = [name if name != "manual_months" else "months" for name in form_columns]
+    # The months by name (see _months), under the label of the column that keeps them.
+    column_details_list = [name if name != "manual_months" else "months_mask" for name in form_columns]
     form_extra_fields = {
         "manual_months": SelectMultipleField(
             _l("Months, when the timing cannot be read"),
@@ -70,27 +70,6 @@ class EventView(SecuredModelView):
         "number": {"validators": [Optional(), NumberRange(min=1, max=10_000)]},
         "first_year": OPTIONAL_YEAR,
         "last_year": {"validators": [*OPTIONAL_YEAR["validators"], NotBefore("first_year")]},
-    }
-    column_labels = {
-        "school": _l("School"),
-        "partner": _l("Partner"),
-        "programme": _l("Programme"),
-        "number": _l("No."),
-        "title": _l("Event"),
-        "section": _l("Section"),
-        "kind": _l("Kind"),
-        "level": _l("Level"),
-        "audience": _l("Audience"),
-        "grades": _l("Grades"),
-        "responsible": _l("Responsible"),
-        "fgos_results": _l("FGOS results"),
-        "timing_text": _l("Timing"),
-        "timing_recognized": _l("Timing read"),
-        "months": _l("Months"),
-        "first_year": _l("From academic year"),
-        "last_year": _l("To academic year"),
-        "state": _l("State"),
-        "description": _l("Description"),
     }
     column_descriptions = {
         "timing_text": _l("As written in the plan: «ноябрь - апрель», «октябрь, март», «в течение года»"),
@@ -140,8 +119,6 @@ class EventExecutionView(SecuredModelView):
     column_filters = ["year", "status", "held_on", school_filter(m.EventExecution.school_id)]
     column_sortable_list = ["year", "status", "held_on"]
     column_select_related_list = [m.EventExecution.school, m.EventExecution.event]
-    column_choices = {"status": list(m.EXECUTION_STATUSES.items())}
-    form_choices = {"status": list(m.EXECUTION_STATUSES.items())}
     form_ajax_refs = ajax_lookups("event")
     form_columns = [
         "event",
@@ -156,20 +133,6 @@ class EventExecutionView(SecuredModelView):
         "results",
         "evidence_url",
     ]
-    column_labels = {
-        "school": _l("School"),
-        "event": _l("Event"),
-        "year": _l("Academic year"),
-        "status": _l("Status"),
-        "held_on": _l("Held on"),
-        "held_until": _l("Held until"),
-        "students_count": _l("Students"),
-        "students_grades": _l("Grades"),
-        "teachers_count": _l("Teachers"),
-        "parents_count": _l("Parents"),
-        "results": _l("Results"),
-        "evidence_url": _l("Evidence (link)"),
-    }
     column_descriptions = {"year": _l("First calendar year: 2019 is 2019/2020")}
     form_args = {
         "year": REQUIRED_YEAR,

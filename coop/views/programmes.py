@@ -72,7 +72,6 @@ class ProgrammeView(SecuredModelView):
     column_filters = ["first_year", "last_year", "state"]
     column_sortable_list = ["title", "first_year", "state"]
     column_select_related_list = [m.Programme.school]
-    column_choices = {"state": list(m.PROGRAMME_STATES.items())}
     form_columns = [
         "school",
         "title",
@@ -92,21 +91,6 @@ class ProgrammeView(SecuredModelView):
         "first_year": REQUIRED_YEAR,
         "last_year": {"validators": [*REQUIRED_YEAR["validators"], NotBefore("first_year")]},
     }
-    column_labels = {
-        "school": _l("School"),
-        "title": _l("Title"),
-        "first_year": _l("First year"),
-        "last_year": _l("Last year"),
-        "state": _l("State"),
-        "innovation_status": _l("Status"),
-        "rationale": _l("Explanatory note"),
-        "goal": _l("Goal"),
-        "tasks": _l("Tasks"),
-        "results_municipal": _l("Expected results: municipal system"),
-        "results_students": _l("Expected results: students"),
-        "results_teachers": _l("Expected results: teachers"),
-        "results_parents": _l("Expected results: parents"),
-    }
 
 
 class AgreementView(SecuredModelView):
@@ -122,11 +106,6 @@ class AgreementView(SecuredModelView):
     ]
     column_sortable_list = ["number", "signed_on", "valid_to", "state"]
     column_select_related_list = [m.Agreement.school, m.Agreement.partner]
-    column_choices = {
-        "agreement_type": list(m.AGREEMENT_TYPES.items()),
-        "state": list(m.AGREEMENT_STATES.items()),
-    }
-    form_choices = {"agreement_type": list(m.AGREEMENT_TYPES.items())}
     form_ajax_refs = ajax_lookups("partner", "programme")
     form_columns = [
         "school",
@@ -146,27 +125,6 @@ class AgreementView(SecuredModelView):
     form_args = {
         "school": {"validators": [LinksOfThisSchool("programme")]},
         "valid_to": {"validators": [NotBefore("valid_from")]},
-    }
-    column_labels = {
-        "school": _l("School"),
-        "partner": _l("Partner"),
-        "programme": _l("Programme"),
-        "agreement_type": _l("Type"),
-        "number": _l("Number"),
-        "signed_on": _l("Signed on"),
-        "valid_from": _l("Valid from"),
-        "valid_to": _l("Valid to"),
-        "subject": _l("Subject"),
-        "state": _l("State"),
-        "levels": _l("Education levels"),
-        "fgos_results": _l("Agreed FGOS results"),
-        "programme_kind": _l("Kind of educational programme"),
-        "programme_level": _l("Level of educational programme"),
-        "programme_focus": _l("Focus of educational programme"),
-        "student_status": _l("Status of students"),
-        "responsibilities": _l("Who does what with which resources"),
-        "issued_documents": _l("Documents issued"),
-        "term": _l("Term"),
     }
     column_descriptions = {
         "programme_kind": _l("Network form only (art. 15 of 273-FZ)"),

@@ -12,7 +12,6 @@ from flask_login import current_user
 
 from .. import access, trash
 from .. import models as m
-from ..audit import ACTIONS
 from ..extensions import db
 from .base import SecuredModelView, SecuredView
 
@@ -28,20 +27,7 @@ class HistoryView(SecuredModelView):
     column_searchable_list = ["summary", "user_email", "comment"]
     column_sortable_list = ["at", "action", "table_name"]
     column_default_sort = ("id", True)
-    column_choices = {"action": list(ACTIONS.items())}
     column_details_list = [*column_list, "changes", "row_version"]
-    column_labels = {
-        "at": _l("When"),
-        "user_email": _l("Who"),
-        "ip": _l("IP address"),
-        "action": _l("Action"),
-        "table_name": _l("Table"),
-        "row_id": _l("Row"),
-        "row_version": _l("Version"),
-        "summary": _l("Record"),
-        "comment": _l("Comment"),
-        "changes": _l("Changes"),
-    }
 
 
 class TrashView(SecuredView):

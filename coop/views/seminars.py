@@ -20,8 +20,6 @@ class SeminarView(SecuredModelView):
     column_sortable_list = ["cycle", "held_on", "topic"]
     column_default_sort = ("held_on", True)
     column_select_related_list = [m.Seminar.school]
-    column_choices = {"cycle": list(m.SEMINAR_CYCLES.items())}
-    form_choices = {"cycle": list(m.SEMINAR_CYCLES.items())}
     form_ajax_refs = ajax_lookups("programme", "partners")
     form_columns = [
         "school",
@@ -41,20 +39,6 @@ class SeminarView(SecuredModelView):
         "school": {"validators": [LinksOfThisSchool("programme")]},
         "participants_count": REQUIRED_COUNT,
     }
-    column_labels = {
-        "school": _l("School"),
-        "programme": _l("Programme"),
-        "cycle": _l("Cycle"),
-        "held_on": _l("Date"),
-        "topic": _l("Topic"),
-        "partners": _l("Partners taking part"),
-        "participants": _l("Participants"),
-        "participants_count": _l("Number of participants"),
-        "minutes": _l("Minutes"),
-        "decisions": _l("Decisions"),
-        "documents": _l("Documents produced"),
-        "limitations": _l("Limitations found"),
-    }
 
 
 class LimitationView(SecuredModelView):
@@ -67,13 +51,6 @@ class LimitationView(SecuredModelView):
     form_columns = ["school", "title", "description", "seminar", "resource"]
     form_ajax_refs = ajax_lookups("seminar", "resource")
     form_args = {"school": {"validators": [LinksOfThisSchool("seminar")]}}
-    column_labels = {
-        "school": _l("School"),
-        "title": _l("Limitation"),
-        "description": _l("Description"),
-        "seminar": _l("Found at seminar"),
-        "resource": _l("Addressed by partner's resource"),
-    }
 
 
 VIEWS = [

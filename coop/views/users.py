@@ -23,8 +23,6 @@ class UserView(SecuredModelView):
     column_filters = ["role", "active"]
     column_sortable_list = ["email", "role", "last_login_at"]
     column_select_related_list = [m.User.school, m.User.partner]
-    column_choices = {"role": list(m.ROLES.items())}
-    form_choices = {"role": list(m.ROLES.items())}
     form_ajax_refs = ajax_lookups("partner")
     form_columns = [
         "email",
@@ -51,16 +49,6 @@ class UserView(SecuredModelView):
     }
     column_details_exclude_list = ["password_hash"]
     column_export_exclude_list = ["password_hash"]
-    column_labels = {
-        "email": _l("E-mail"),
-        "name": _l("Name"),
-        "role": _l("Role"),
-        "school": _l("School"),
-        "partner": _l("Partner"),
-        "active": _l("Active"),
-        "last_login_at": _l("Last sign-in"),
-        "must_change_password": _l("Temporary password"),
-    }
 
     def on_model_change(self, form: Any, user: m.User, is_created: bool) -> None:
         if user.role == "school" and user.school is None:

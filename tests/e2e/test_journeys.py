@@ -20,7 +20,6 @@ from playwright.sync_api import Locator, Page, expect
 
 from coop import models as m
 from coop import workflow
-from coop.audit import ACTIONS
 from coop.demo_data import DEMO_USERS
 from coop.timing import MONTH_NAMES, academic_year_of
 
@@ -191,7 +190,7 @@ def test_partner_event_from_proposal_to_plan(
     expect(school.locator(".state-label")).to_have_text(shown(app, m.EVENT_STATES["held"]))
     steps = school.locator("table.history-table tbody tr")  # newest first
     expect(steps).to_have_count(4)
-    changed = shown(app, ACTIONS["transition"])
+    changed = shown(app, m.HISTORY_ACTIONS["transition"])
     for row, who, before, after in (
         (0, "school31", "approved", "held"),
         (1, "school31", "submitted", "approved"),
@@ -201,6 +200,6 @@ def test_partner_event_from_proposal_to_plan(
         expect(steps.nth(row)).to_contain_text(f"{who}@coop.example")
         states = (shown(app, m.EVENT_STATES[before]), shown(app, m.EVENT_STATES[after]))
         expect(steps.nth(row)).to_contain_text("{} → {}".format(*states))  # by name, not by code
-    expect(steps.nth(3)).to_contain_text(shown(app, ACTIONS["create"]))
+    expect(steps.nth(3)).to_contain_text(shown(app, m.HISTORY_ACTIONS["create"]))
     expect(steps.nth(3)).to_contain_text("kemsu@coop.example")
     shot(school, "school-held-history")
