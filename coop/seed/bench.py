@@ -6,7 +6,7 @@ seminars, limitations, remarks and users of every role. The same arguments
 (seed and ``today`` included) give the same rows on SQLite and PostgreSQL.
 
 Names, plan lines and timings are built from the demo catalogs
-(``coop.demo_data``) and read with ``coop.timing`` exactly as an imported plan
+(``coop.seed.demo_data``) and read with ``coop.timing`` exactly as an imported plan
 would be, so the benchmark pages render the same kinds of text as real use.
 Rows go in with SQLAlchemy Core ``insert()`` executemany, a few thousand rows
 and one commit per chunk, with ids assigned here (the parents' ids are needed
@@ -29,11 +29,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
 
+from .. import models as m
+from ..extensions import db
+from ..timing import academic_year_of, months_from_mask
 from . import demo_data as data
-from . import models as m
 from .demo import seed_catalogs
-from .extensions import db
-from .timing import academic_year_of, months_from_mask
 
 BENCH_DOMAIN = "bench.coop.example"
 BENCH_PASSWORD = "bench-password"

@@ -12,9 +12,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from .. import models as m
+from ..extensions import db
 from . import demo_data as data
-from . import models as m
-from .extensions import db
 
 T = TypeVar("T")
 
