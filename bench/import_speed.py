@@ -27,9 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coop import create_app
 from coop import models as m
-from coop.demo import load_demo
 from coop.extensions import db
 from coop.plan_io import importer
+from coop.seed.demo import load_demo
 
 HEADER = ("№ п/п", "Наименование мероприятия", "Сроки", "Ответственные")
 TIMINGS = (

@@ -38,8 +38,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from run import RESULTS, Client, csrf, free_port, gunicorn, machine, p95, sqlalchemy_url
 from sqlalchemy import create_engine, func, select
 
-from coop import bench_data
 from coop import models as m
+from coop.seed import bench as bench_data
 from coop.timing import academic_year_of
 
 # Of 50 people at work: a few administrators and coordinators, mostly schools and partners.

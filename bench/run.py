@@ -53,10 +53,11 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the app is impor
 from sqlalchemy import Connection, Select, func, or_, select  # noqa: E402
 from sqlalchemy.orm import RelationshipProperty  # noqa: E402
 
-from coop import access, bench_data, create_app  # noqa: E402
+from coop import access, create_app  # noqa: E402
 from coop import models as m  # noqa: E402
 from coop.extensions import db  # noqa: E402
 from coop.plan_io.plan import runs_in_year  # noqa: E402
+from coop.seed import bench as bench_data  # noqa: E402
 from coop.timing import academic_year_of  # noqa: E402
 from coop.views.base import SecuredModelView  # noqa: E402
 

@@ -33,9 +33,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from . import demo_data, passwords, security
+from . import passwords, security
 from .extensions import db, limiter, login_manager
 from .models import User, utcnow
+from .seed import demo_data
 from .tenancy import as_system
 
 bp = Blueprint("auth", __name__)

@@ -33,6 +33,7 @@ from sqlalchemy import Connection, MetaData, create_engine, func, inspect, selec
 from sqlalchemy.engine import URL
 
 from .extensions import db
+from .seed.catalogs import untouched_defaults
 
 FORMAT = "coop-backup"
 VERSION = 1
@@ -252,7 +253,8 @@ def _check_target(manifest: dict[str, Any], force: bool) -> None:
     if revision is not None and revision not in {script.revision for script in scripts.walk_revisions()}:
         raise BackupError(f"Копия сделана более новой версией Coop (миграция {revision}): обновите код.")
     with db.engine.connect() as connection:
-        rows = sum(row_counts(connection).values())
+        # A fresh install holds the default catalogs: nothing a restore would lose.
+        rows = sum(row_counts(connection).values()) - sum(untouched_defaults(connection).values())
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
     files = sum(1 for _ in _files(uploads)) if uploads.is_dir() else 0
     if (rows or files) and not force:

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, bench_data, demo, labels, security, users
+from . import backup, labels, security, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
 from .models import ROLES, School, User
@@ -22,6 +22,7 @@ from .plan_io.imported import PlanFileError
 from .plan_io.plan import build_plan
 from .report.data import build_report
 from .report.docx_out import report_to_docx
+from .seed import bench, demo
 
 coop_cli = AppGroup("coop", help="Coop: demo data, users, plans, reports.")
 
@@ -167,7 +168,7 @@ def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) 
 
 def _bench_size(name: str, low: int, high: int | None = None) -> Callable[[Any], Any]:
     return click.option(
-        f"--{name}", type=click.IntRange(low, high), default=bench_data.DEFAULTS[name], show_default=True
+        f"--{name}", type=click.IntRange(low, high), default=bench.DEFAULTS[name], show_default=True
     )
 
 
@@ -178,21 +179,21 @@ def _bench_size(name: str, low: int, high: int | None = None) -> Callable[[Any],
 @_bench_size("events", 0)
 @_bench_size("years", 1, 10)
 @_bench_size("users", 0)
-@click.option("--seed", type=int, default=bench_data.DEFAULTS["seed"], show_default=True)
+@click.option("--seed", type=int, default=bench.DEFAULTS["seed"], show_default=True)
 def bench_data_command(**sizes: int) -> None:
     """Generate the regional benchmark data (deterministic for a seed)."""
-    main = bench_data.main_rows(**{k: v for k, v in sizes.items() if k not in ("years", "seed")})
+    main = bench.main_rows(**{k: v for k, v in sizes.items() if k not in ("years", "seed")})
     try:
         with click.progressbar(length=main, label="Генерация", show_pos=True) as bar:
-            stats = bench_data.generate(**sizes, progress=bar.update)
-    except bench_data.BenchDataError as error:
+            stats = bench.generate(**sizes, progress=bar.update)
+    except bench.BenchDataError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from error
     for table, rows in sorted(stats.rows.items()):
         click.echo(f"  {table:<24} {rows:>10}")
     click.echo(
         f"Записано {stats.total} строк за {stats.seconds:.0f} с ({stats.rows_per_second:.0f} строк/с). "
-        f"Пароль всех пользователей: {bench_data.BENCH_PASSWORD}"
+        f"Пароль всех пользователей: {bench.BENCH_PASSWORD}"
     )
 
 

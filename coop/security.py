@@ -23,9 +23,9 @@ from flask_login import current_user, logout_user
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import demo_data
 from .extensions import db
 from .models import User
+from .seed import demo_data
 
 SIGNED_IN_AT = "signed_in_at"
 SEEN_AT = "seen_at"

@@ -4,7 +4,10 @@ import logging
 from logging.config import fileConfig
 
 from alembic import context
+from alembic.script import ScriptDirectory
 from flask import current_app
+
+from coop.seed.catalogs import fill_empty_catalogs
 
 config = context.config
 # Keep the app's own loggers when Alembic configures logging on upgrade at start.
@@ -38,6 +41,25 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
         with context.begin_transaction():
             context.run_migrations()
+            if _fills_catalogs():
+                filled = fill_empty_catalogs(connection)
+                if filled:
+                    logger.info("Filled the empty catalogs with their defaults: %s.", filled)
+        if connection.in_transaction():
+            # SQLite has no transactional DDL: Alembic committed each migration by
+            # itself, and the catalogs' rows are in a transaction of their own.
+            connection.commit()
+
+
+def _fills_catalogs() -> bool:
+    """After an upgrade (or stamp) that leaves the database at the newest revision.
+
+    Commands that name no destination (current, check, autogenerate) write nothing.
+    """
+    migration = context.get_context()
+    if "destination_rev" not in migration.opts:
+        return False
+    return set(migration.get_current_heads()) == set(ScriptDirectory.from_config(config).get_heads())
 
 
 if context.is_offline_mode():

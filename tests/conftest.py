@@ -18,8 +18,8 @@ from sqlalchemy import create_engine, select, text
 
 from coop import create_app
 from coop import models as m
-from coop.demo import load_demo
 from coop.extensions import db
+from coop.seed.demo import load_demo
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from coop import bench_data
 from coop import models as m
 from coop.extensions import db
+from coop.seed import bench as bench_data
 from coop.timing import parse_timing
 
 TODAY = dt.date(2026, 11, 22)  # academic year 2026/27; 2024 and 2025 are over

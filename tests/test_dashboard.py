@@ -20,8 +20,8 @@ from sqlalchemy import event, func, select
 from coop import dashboard as stats
 from coop import models as m
 from coop import tenancy
-from coop.demo import load_demo
 from coop.extensions import db
+from coop.seed.demo import load_demo
 
 from .conftest import ACCOUNTS
 

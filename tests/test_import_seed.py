@@ -6,7 +6,7 @@ each partner's name in the paragraphs before its table (with the seed's blank
 paragraphs and non-breaking spaces), cells of several paragraphs («октябрь,»,
 «», «март»), «педагог - психолог», section rows «учителя-предметники» and
 «учащиеся» with numbering restarting under each, the техникум's missing № 4.
-The expected months and audiences come from coop/demo_data.py, the seed's
+The expected months and audiences come from coop/seed/demo_data.py, the seed's
 transcription, so the two readings check each other.
 """
 
@@ -23,12 +23,12 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from sqlalchemy import func, select
 
-from coop import demo_data
 from coop import models as m
 from coop.extensions import db
 from coop.plan_io import importer
 from coop.plan_io.export import FORMATS
 from coop.plan_io.plan import build_plan
+from coop.seed import demo_data
 from coop.timing import parse_timing
 
 PROSE_BEFORE = (

@@ -23,9 +23,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, insert, select
 
-from coop import bench_data, create_app, sqlcount
+from coop import create_app, sqlcount
 from coop import models as m
 from coop.extensions import db
+from coop.seed import bench as bench_data
 from coop.views import AREAS
 from coop.views.base import SecuredModelView
 

@@ -20,7 +20,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from coop import models as m
 from coop import workflow
-from coop.demo_data import DEMO_USERS
+from coop.seed.demo_data import DEMO_USERS
 from coop.timing import MONTH_NAMES, academic_year_of
 
 from .conftest import PageAs, Shot

@@ -1,4 +1,4 @@
-"""Demo data and seeded catalogs, as plain Python data.
+"""Demo data as plain Python data.
 
 ``SCHOOL_31`` is the network plan of МБОУ «СОШ № 31» (Новокузнецк, 2019–2023)
 transcribed from ``shared/seeds/004_7c29a7336e48ba2a.txt``: five partners and
@@ -10,9 +10,8 @@ to show tenant isolation: it shares СибГИУ with school 31 (same ``name``) 
 has a partner of its own. Every one of its event titles contains
 ``SCHOOL_2_MARKER``, which never occurs in school 31's data.
 
-The catalogs (kinds, levels, audiences, positions, seminar cycles, ФГОС
-results) are the defaults the database is seeded with; an admin edits them
-later through the web.
+Kinds, levels, audiences and responsible positions are named as in the
+default catalogs (``coop.seed.catalogs``); ``coop.seed.demo`` checks that they are.
 
 This module is data only: no Flask, no SQLAlchemy.
 """
@@ -32,10 +31,10 @@ class DemoEvent:
     title: str
     timing_text: str  # as written: «октябрь, март», «ноябрь - апрель», «2019-2023гг.»
     responsible: tuple[str, ...]
-    audience: str  # a code of AUDIENCES
+    audience: str  # a code of catalogs.AUDIENCES
     grades: str = ""  # «4», «5-9», «9-11» …; "" when the title names none
-    kind: str = ""  # one of EVENT_KINDS
-    level: str = ""  # one of EVENT_LEVELS, only when the title says it
+    kind: str = ""  # one of catalogs.EVENT_KINDS
+    level: str = ""  # one of catalogs.EVENT_LEVELS, only when the title says it
 
 
 @dataclass(frozen=True)
@@ -44,7 +43,7 @@ class DemoPartner:
 
     name: str
     short_name: str
-    kind: str  # one of PARTNER_KINDS
+    kind: str  # one of catalogs.PARTNER_KINDS
     sphere: str  # a code of SPHERES
     city: str
     resources: tuple[str, ...]
@@ -73,24 +72,8 @@ class DemoProgramme:
 
 
 # ---------------------------------------------------------------------------
-# Catalogs
+# Choice sets of the demo's own (the models hold the labels)
 # ---------------------------------------------------------------------------
-
-PARTNER_KINDS: tuple[str, ...] = (
-    "Вуз",
-    "Колледж / техникум",
-    "Общеобразовательная организация",
-    "Организация дополнительного образования",
-    "Организация ДПО",
-    "Предприятие",
-    "Музей / учреждение культуры",
-    "Библиотека",
-    "Учреждение спорта",
-    "Учреждение здравоохранения",
-    "Орган власти / государственное учреждение",
-    "НКО",
-    "Другое",
-)
 
 SPHERES: tuple[tuple[str, str], ...] = (
     ("educational", "Образовательная"),
@@ -98,49 +81,6 @@ SPHERES: tuple[tuple[str, str], ...] = (
     ("social", "Социальная"),
 )
 
-EVENT_KINDS: tuple[str, ...] = (
-    "Профориентация",
-    "Анкетирование",
-    "Выставка",
-    "День открытых дверей",
-    "Родительское собрание",
-    "Олимпиада",
-    "Конкурс",
-    "Интеллектуальная игра",
-    "Конференция",
-    "Форум",
-    "Фестиваль",
-    "Соревнования",
-    "Мастер-класс",
-    "Публикация",
-    "Профессиональные пробы",
-    "Методическое мероприятие",
-    "Курсовая подготовка",
-    "Музейный урок",
-    "Квест",
-    "Экскурсия",
-    "Другое",
-)
-
-EVENT_LEVELS: tuple[str, ...] = (
-    "Школьный",
-    "Муниципальный",
-    "Региональный",
-    "Всероссийский",
-    "Международный",
-)
-
-AUDIENCES: tuple[tuple[str, str], ...] = (
-    ("students", "Обучающиеся"),
-    ("teachers", "Педагоги"),
-    ("parents", "Родители (законные представители)"),
-)
-
-FGOS_LEVELS: tuple[tuple[str, str, str], ...] = (
-    ("NOO", "НОО", "1–4"),
-    ("OOO", "ООО", "5–9"),
-    ("SOO", "СОО", "10–11"),
-)
 
 # (code, short label, full title) — the four cycles of seminars of the
 # innovation project (shared/seeds/000_8ac0c678f6cce7b8.txt, «Мероприятия»).
@@ -183,142 +123,6 @@ SEMINAR_CYCLES: tuple[tuple[str, str, str], ...] = (
             "образовательного сотрудничества общеобразовательной организации с "
             "организациями производственной и социальной сферы"
         ),
-    ),
-)
-
-# (code, group, subgroup, title). Личностные and Предметные have no subgroup.
-FGOS_RESULTS: tuple[tuple[str, str, str, str], ...] = (
-    ("L-1", "Личностные", "", "Готовность к саморазвитию и самообразованию"),
-    (
-        "L-2",
-        "Личностные",
-        "",
-        (
-            "Осознанный выбор и построение дальнейшей индивидуальной траектории "
-            "образования на базе ориентировки в мире профессий"
-        ),
-    ),
-    (
-        "L-3",
-        "Личностные",
-        "",
-        (
-            "Коммуникативная компетентность в общении и сотрудничестве со "
-            "сверстниками, детьми старшего и младшего возраста, взрослыми"
-        ),
-    ),
-    (
-        "L-4",
-        "Личностные",
-        "",
-        (
-            "Российская гражданская идентичность: патриотизм, уважение к "
-            "Отечеству, знание истории и культуры своего края"
-        ),
-    ),
-    (
-        "M-P-1",
-        "Метапредметные",
-        "Познавательные УУД",
-        ("Умение определять понятия, создавать обобщения, устанавливать аналогии, классифицировать"),
-    ),
-    (
-        "M-P-2",
-        "Метапредметные",
-        "Познавательные УУД",
-        (
-            "Умение устанавливать причинно-следственные связи, строить логическое "
-            "рассуждение, умозаключение и делать выводы"
-        ),
-    ),
-    ("M-P-3", "Метапредметные", "Познавательные УУД", "Смысловое чтение"),
-    (
-        "M-P-4",
-        "Метапредметные",
-        "Познавательные УУД",
-        (
-            "Формирование и развитие компетентности в области использования "
-            "информационно-коммуникационных технологий (ИКТ-компетенции)"
-        ),
-    ),
-    (
-        "M-R-1",
-        "Метапредметные",
-        "Регулятивные УУД",
-        (
-            "Умение самостоятельно определять цели своего обучения, ставить и "
-            "формулировать для себя новые задачи"
-        ),
-    ),
-    (
-        "M-R-2",
-        "Метапредметные",
-        "Регулятивные УУД",
-        "Умение планировать пути достижения целей",
-    ),
-    (
-        "M-R-3",
-        "Метапредметные",
-        "Регулятивные УУД",
-        (
-            "Умение соотносить свои действия с планируемыми результатами, "
-            "осуществлять контроль своей деятельности"
-        ),
-    ),
-    (
-        "M-R-4",
-        "Метапредметные",
-        "Регулятивные УУД",
-        ("Владение основами самоконтроля, самооценки, принятия решений и осуществления осознанного выбора"),
-    ),
-    (
-        "M-K-1",
-        "Метапредметные",
-        "Коммуникативные УУД",
-        "Готовность к речевому взаимодействию и взаимопониманию",
-    ),
-    (
-        "M-K-2",
-        "Метапредметные",
-        "Коммуникативные УУД",
-        "Умение организовывать учебное сотрудничество и совместную деятельность",
-    ),
-    (
-        "M-K-3",
-        "Метапредметные",
-        "Коммуникативные УУД",
-        ("Умение осознанно использовать речевые средства в соответствии с задачей коммуникации"),
-    ),
-    (
-        "M-K-4",
-        "Метапредметные",
-        "Коммуникативные УУД",
-        "Способность пользоваться языком в различных сферах и ситуациях общения",
-    ),
-    (
-        "P-1",
-        "Предметные",
-        "",
-        (
-            "Освоение умений, специфических для предметной области, видов "
-            "деятельности по получению нового знания, его преобразованию и "
-            "применению в учебных, учебно-проектных и социально-проектных ситуациях"
-        ),
-    ),
-    (
-        "P-2",
-        "Предметные",
-        "",
-        (
-            "Формирование научного типа мышления, научных представлений о "
-            "ключевых теориях, типах и видах отношений"
-        ),
-    ),
-    (
-        "P-3",
-        "Предметные",
-        "",
-        "Владение научной терминологией, ключевыми понятиями, методами и приёмами",
     ),
 )
 
@@ -1044,18 +848,6 @@ SCHOOL_2 = DemoProgramme(
 
 PROGRAMMES: tuple[DemoProgramme, ...] = (SCHOOL_31, SCHOOL_2)
 
-POSITIONS: tuple[str, ...] = tuple(
-    sorted(
-        {
-            position
-            for programme in PROGRAMMES
-            for partner in programme.partners
-            for event in partner.events
-            for position in event.responsible
-        }
-    )
-)
-
 # What a network-form agreement (art. 15 of 273-ФЗ) must name, for the demo
 # agreement with the additional-education centre.
 NETWORK_AGREEMENT_TERMS: dict[str, str] = {
@@ -1131,14 +923,4 @@ assert [len(p.events) for p in SCHOOL_31.partners] == [11, 6, 18, 7, 6]
 assert SIBGIU_FOR_GYMNASIUM.name == SIBGIU.name
 assert all(SCHOOL_2_MARKER in e.title for p in SCHOOL_2.partners for e in p.events)
 assert not any(SCHOOL_2_MARKER.lower() in e.title.lower() for p in SCHOOL_31.partners for e in p.events)
-assert all(
-    e.kind in EVENT_KINDS and e.level in (*EVENT_LEVELS, "") and e.audience in dict(AUDIENCES)
-    for programme in PROGRAMMES
-    for p in programme.partners
-    for e in p.events
-)
-assert all(
-    p.kind in PARTNER_KINDS and p.sphere in dict(SPHERES)
-    for programme in PROGRAMMES
-    for p in programme.partners
-)
+assert all(p.sphere in dict(SPHERES) for programme in PROGRAMMES for p in programme.partners)

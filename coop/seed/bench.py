@@ -6,7 +6,7 @@ seminars, limitations, remarks and users of every role. The same arguments
 (seed and ``today`` included) give the same rows on SQLite and PostgreSQL.
 
 Names, plan lines and timings are built from the demo catalogs
-(``coop.demo_data``) and read with ``coop.timing`` exactly as an imported plan
+(``coop.seed.demo_data``) and read with ``coop.timing`` exactly as an imported plan
 would be, so the benchmark pages render the same kinds of text as real use.
 Rows go in with SQLAlchemy Core ``insert()`` executemany, a few thousand rows
 and one commit per chunk, with ids assigned here (the parents' ids are needed
@@ -23,17 +23,17 @@ import datetime as dt
 import random
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import Connection, Table, func, insert, select, text
 
+from .. import models as m
+from ..extensions import db
+from ..timing import academic_year_of, months_from_mask
+from . import catalogs
 from . import demo_data as data
-from . import models as m
-from .demo import seed_catalogs
-from .extensions import db
-from .timing import academic_year_of, months_from_mask
 
 BENCH_DOMAIN = "bench.coop.example"
 BENCH_PASSWORD = "bench-password"
@@ -380,7 +380,8 @@ PLAN_LINES: dict[str, tuple[data.DemoEvent, ...]] = {
     **_read_lines(_OTHER_LINES),
     **{kind: _demo_lines(partner) for kind, partner in _DEMO_PARTNERS.items()},
 }
-assert set(PLAN_LINES) == set(data.PARTNER_KINDS) == set(PARTNER_KINDS)
+assert set(PLAN_LINES) == set(catalogs.PARTNER_KINDS) == set(PARTNER_KINDS)
+assert set(_POSITIONS.values()) <= set(catalogs.POSITIONS)
 
 # Timings as people also write them; some dated, and one that is never read.
 OTHER_TIMINGS = ("I полугодие", "II полугодие", "2 четверть", "сентябрь - октябрь", "по согласованию")
@@ -447,7 +448,7 @@ def generate(
     if db.session.execute(select(m.User.id).where(m.User.email.like(f"%@{BENCH_DOMAIN}")).limit(1)).first():
         raise BenchDataError("Данные для нагрузочного теста уже загружены в эту базу данных.")
     started = time.monotonic()
-    seed_catalogs()
+    catalogs.fill_empty_catalogs(db.session.connection())
     db.session.commit()
     generator = _Generator(seed, today or dt.date.today(), years)
     db.session.commit()  # end the session's read: the writer below has its own connection
@@ -1093,9 +1094,3 @@ def _person(rng: random.Random) -> str:
 def _phone(rng: random.Random, code: str) -> str:
     digits = f"{rng.randrange(10**7):07d}"[: 10 - len(code)]
     return f"+7 ({code}) {digits}"
-
-
-def table_counts() -> Iterator[tuple[str, int]]:
-    """Rows in every table, for a report."""
-    for table in db.metadata.sorted_tables:
-        yield table.name, db.session.execute(select(func.count()).select_from(table)).scalar_one()

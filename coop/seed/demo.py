@@ -1,7 +1,8 @@
-"""Loading the seeded catalogs and the demo data into the database, idempotently.
+"""Loading the demo data into the database, idempotently.
 
-Every row is found by its natural key first and created only when missing, so
-running `flask coop demo` twice leaves one copy of everything.
+The catalogs are filled first where they are empty (``coop.seed.catalogs``);
+every demo row is found by its natural key first and created only when missing,
+so running `flask coop demo` twice leaves one copy of everything.
 """
 
 from __future__ import annotations
@@ -12,42 +13,24 @@ from typing import Any, TypeVar
 
 from sqlalchemy import select
 
+from .. import models as m
+from ..extensions import db
+from . import catalogs
 from . import demo_data as data
-from . import models as m
-from .extensions import db
 
 T = TypeVar("T")
 
 
 def get_or_create(model: type[T], defaults: dict[str, Any] | None = None, **key: Any) -> T:
-    row = db.session.execute(select(model).filter_by(**key)).scalar_one_or_none()
+    """The row with this key, in the trash or not (a trashed demo row stays there:
+    a second copy would clash with it), or a new one."""
+    stmt = select(model).filter_by(**key).execution_options(include_deleted=True)
+    row = db.session.execute(stmt).scalar_one_or_none()
     if row is None:
         row = model(**key, **(defaults or {}))
         db.session.add(row)
         db.session.flush()
     return row
-
-
-def seed_catalogs() -> None:
-    """The default choice lists and the ФГОС results catalog."""
-    for order, name in enumerate(data.PARTNER_KINDS):
-        get_or_create(m.PartnerKind, {"sort_order": order}, name=name)
-    for order, name in enumerate(data.EVENT_KINDS):
-        get_or_create(m.EventKind, {"sort_order": order}, name=name)
-    for order, name in enumerate(data.EVENT_LEVELS):
-        get_or_create(m.EventLevel, {"sort_order": order}, name=name)
-    for order, (code, name) in enumerate(data.AUDIENCES):
-        get_or_create(m.Audience, {"name": name, "sort_order": order}, code=code)
-    for order, name in enumerate(data.POSITIONS):
-        get_or_create(m.Position, {"sort_order": order}, name=name)
-    for order, (code, name, grades) in enumerate(data.FGOS_LEVELS):
-        get_or_create(m.EducationLevel, {"name": name, "grades": grades, "sort_order": order}, code=code)
-    for order, (code, group, subgroup, title) in enumerate(data.FGOS_RESULTS):
-        get_or_create(
-            m.FgosResult,
-            {"group": group, "subgroup": subgroup, "title": title, "sort_order": order},
-            code=code,
-        )
 
 
 def _by_name(model: type[T]) -> dict[str, T]:
@@ -75,6 +58,9 @@ def _load_events(
     school: m.School, programme: m.Programme, partner: m.Partner, demo: data.DemoPartner
 ) -> list[m.Event]:
     kinds, levels, positions = _by_name(m.EventKind), _by_name(m.EventLevel), _by_name(m.Position)
+    # An admin may have removed a position the demo plan names: the plan adds it, as an import would.
+    for name in sorted({p for line in demo.events for p in line.responsible} - set(positions)):
+        positions[name] = get_or_create(m.Position, name=name)
     audiences = {a.code: a for a in db.session.execute(select(m.Audience)).scalars()}
     sections = {"teachers": "учителя-предметники", "students": "учащиеся"}
     has_sections = len({e.audience for e in demo.events} - {"parents"}) > 1
@@ -296,7 +282,7 @@ def _find_by_short_name(model: type[T], short_name: str | None) -> T | None:
 def load_demo(today: dt.date | None = None) -> None:
     """Catalogs, both demo schools with their plans, and a user for every role."""
     today = today or dt.date.today()
-    seed_catalogs()
+    catalogs.fill_empty_catalogs(db.session.connection())
     school31 = _load_programme(data.SCHOOL_31, today)
     _load_programme(data.SCHOOL_2, today)
     programme = db.session.execute(select(m.Programme).filter_by(school_id=school31.id)).scalar_one()
@@ -308,3 +294,16 @@ def load_demo(today: dt.date | None = None) -> None:
     )
     _load_users()
     db.session.commit()
+
+
+# The demo names its kinds, levels, audiences and positions as the default catalogs do.
+assert all(
+    e.kind in catalogs.EVENT_KINDS
+    and e.level in (*catalogs.EVENT_LEVELS, "")
+    and e.audience in dict(catalogs.AUDIENCES)
+    and set(e.responsible) <= set(catalogs.POSITIONS)
+    for programme in data.PROGRAMMES
+    for p in programme.partners
+    for e in p.events
+)
+assert all(p.kind in catalogs.PARTNER_KINDS for programme in data.PROGRAMMES for p in programme.partners)
