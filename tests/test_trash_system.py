@@ -100,3 +100,14 @@ def test_create_user_for_a_school_in_the_trash_says_so(app: Flask, ids: dict[str
     assert "в корзине" in result.output and "Traceback" not in result.output
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(m.User)).scalar_one() == users_before
+
+
+def test_the_demo_loads_again_with_a_demo_row_in_the_trash(app: Flask, ids: dict[str, int]) -> None:
+    _discard(app, m.Partner, id=ids["museum"])
+    result = app.test_cli_runner().invoke(args=["coop", "demo"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        museum = db.session.get(m.Partner, ids["museum"], execution_options={"include_deleted": True})
+        assert museum.deleted_at is not None  # left where its admin put it, and not copied
+        same_name = select(func.count()).select_from(m.Partner).filter_by(name=museum.name)
+        assert db.session.execute(same_name.execution_options(include_deleted=True)).scalar_one() == 1
