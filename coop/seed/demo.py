@@ -276,7 +276,8 @@ def _load_users() -> None:
 def _find_by_short_name(model: type[T], short_name: str | None) -> T | None:
     if short_name is None:
         return None
-    return db.session.execute(select(model).filter_by(short_name=short_name)).scalar_one()
+    stmt = select(model).filter_by(short_name=short_name).execution_options(include_deleted=True)
+    return db.session.execute(stmt).scalar_one()
 
 
 def load_demo(today: dt.date | None = None) -> None:
