@@ -182,7 +182,7 @@ _DIRECTORY = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: OWN_PARTNER}
 _EVERYONE = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: ALL}
 
 # Which rows of each table each role sees. A missing model or role is a deny.
-VISIBILITY: dict[type, dict[str, Scope]] = {
+VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.School: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL, PARTNER: AGREED_SCHOOL_NAMES},
     m.Partner: _DIRECTORY,
     m.PartnerResource: _DIRECTORY,
@@ -209,7 +209,7 @@ def scope_of(user: Principal | None, model: type) -> Scope | None:
 def criteria(user: Principal | None, model: type) -> ColumnElement[bool]:
     """SQL condition for the rows of model the user may see; false for unknown models."""
     found = scope_of(user, model)
-    return false() if found is None else found.sql(user, model)
+    return false() if found is None or user is None else found.sql(user, model)
 
 
 def scope(query: Query, user: Principal | None, model: type) -> Query:
@@ -219,7 +219,7 @@ def scope(query: Query, user: Principal | None, model: type) -> Query:
 def visible(user: Principal | None, obj: Any) -> bool:
     """Whether a loaded row is one the user may see: the per-row form of criteria."""
     found = scope_of(user, type(obj))
-    return found is not None and found.row(user, obj)
+    return found is not None and user is not None and found.row(user, obj)
 
 
 def visible_fields(user: Principal | None, model: type) -> tuple[str, ...] | None:
@@ -276,8 +276,13 @@ def _state_lets_proposer(action: str) -> Rule:
     """The row's state still lets the role that proposed it do action (coop/workflow.py)."""
     return Rule(
         f"state lets the proposer {action}",
-        lambda u, o: o is None or workflow.workflow_of(o).proposer_may(action, o.state),
+        lambda u, o: o is None or _proposer_may(action, o),
     )
+
+
+def _proposer_may(action: str, obj: Any) -> bool:
+    flow = workflow.workflow_of(obj)
+    return flow is not None and flow.proposer_may(action, obj.state)
 
 
 own_account = Rule("own account", lambda u, o: o is not None and o.id == u.id)

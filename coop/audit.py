@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, has_request_context, request
 from flask_babel import gettext
-from sqlalchemy import event, insert, inspect
+from sqlalchemy import Table, event, insert, inspect
 from sqlalchemy.orm import Session
 
 from . import labels
@@ -98,7 +98,7 @@ def _record(session: Session, flush_context: Any) -> None:
             rows.append(_row(actor, obj, action, changes, transition["comment"] if transition else ""))
     rows += [_row(actor, obj, "purge", {}, "") for obj in session.deleted if isinstance(obj, Tracked)]
     if rows:
-        session.connection().execute(insert(History.__table__), rows)
+        session.connection().execute(insert(cast(Table, History.__table__)), rows)
 
 
 def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: str) -> dict[str, Any]:

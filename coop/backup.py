@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -120,7 +120,7 @@ def _run(args: list[str], env: dict[str, str]) -> None:
 def _sqlite_copy(target: Path) -> None:
     """A consistent copy of the live SQLite database (online backup API)."""
     with db.engine.connect() as connection:
-        source = connection.connection.driver_connection
+        source = cast(sqlite3.Connection, connection.connection.driver_connection)
         destination = sqlite3.connect(target)
         try:
             source.backup(destination)

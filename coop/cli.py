@@ -180,7 +180,7 @@ def _bench_size(name: str, low: int, high: int | None = None) -> Callable[[Any],
 @_bench_size("years", 1, 10)
 @_bench_size("users", 0)
 @click.option("--seed", type=int, default=bench.DEFAULTS["seed"], show_default=True)
-def bench_data_command(**sizes: int) -> None:
+def bench_data_command(**sizes: Any) -> None:
     """Generate the regional benchmark data (deterministic for a seed)."""
     main = bench.main_rows(**{k: v for k, v in sizes.items() if k not in ("years", "seed")})
     try:

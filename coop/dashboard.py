@@ -107,6 +107,10 @@ class SchoolFigures:
         return self.seminars.get(cycle, 0)
 
 
+# A statement of any columns (Select is generic over its row's types).
+AnySelect = Select[*tuple[Any, ...]]
+
+
 def _agreements_in_year(year: int) -> ColumnElement[bool]:
     first, last = academic_year_bounds(year)
     return and_(
@@ -162,7 +166,7 @@ TEXTS, NUMBERS = 2, 7
 COUNTED_STATUSES = ("held", "not_held", "cancelled")  # any other status, or none, is planned
 
 
-def _tagged(figure: str, stmt: Select[Any], texts: int = 0) -> Select[Any]:
+def _tagged(figure: str, stmt: AnySelect, texts: int = 0) -> AnySelect:
     """stmt selecting (key, *texts, *numbers), in the common layout and tagged with figure."""
     key, *values = stmt.selected_columns
     text_values, numbers = values[:texts], values[texts:]
@@ -217,13 +221,13 @@ def _counted(condition: ColumnElement[bool]) -> Any:
     return func.sum(case((condition, 1), else_=0))
 
 
-def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> list[Select[Any]]:
+def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> list[AnySelect]:
     """The GROUP BYs of SchoolFigures, one per figure, and the partners of all the schools."""
     agreement, agreed = m.Agreement, m.agreement_fgos_results.c
     in_year = _agreements_in_year(year)
     first, last = academic_year_bounds(year)
 
-    def by_school(figure: str, stmt: Select[Any], column: Any, texts: int = 0) -> Select[Any]:
+    def by_school(figure: str, stmt: AnySelect, column: Any, texts: int = 0) -> AnySelect:
         return _tagged(figure, _only(stmt, column, school_ids), texts)
 
     return [
@@ -303,7 +307,7 @@ def limitations_found_by(last: dt.date) -> ColumnElement[bool]:
     )
 
 
-def _limitations(last: dt.date) -> Select[Any]:
+def _limitations(last: dt.date) -> AnySelect:
     """Limitations found by the end of the year, and those a partner's resource addresses."""
     limitation = m.Limitation
     return (
@@ -314,7 +318,7 @@ def _limitations(last: dt.date) -> Select[Any]:
     )
 
 
-def _covered(year: int, school_ids: Sequence[int] | None, line: CTE) -> Select[Any]:
+def _covered(year: int, school_ids: Sequence[int] | None, line: CTE) -> AnySelect:
     """Per school, the (school, result) pairs both agreed and served by a line held that year."""
     agreement, agreed, served = m.Agreement, m.agreement_fgos_results.c, m.event_fgos_results.c
     agreed_pairs = _only(
@@ -333,7 +337,7 @@ def _covered(year: int, school_ids: Sequence[int] | None, line: CTE) -> Select[A
     return select(covered.c.school_id, func.count()).group_by(covered.c.school_id)
 
 
-def _chart_branches(line: CTE) -> list[Select[Any]]:
+def _chart_branches(line: CTE) -> list[AnySelect]:
     """Lines of the year and those held by (partner kind, level, timing), with the names.
 
     A plan has few partner kinds, levels and distinct timings, so the groups are
@@ -378,7 +382,7 @@ def _chart_branches(line: CTE) -> list[Select[Any]]:
     ]
 
 
-def _tagged_rows(branches: Sequence[Select[Any]]) -> dict[str, list[Any]]:
+def _tagged_rows(branches: Sequence[AnySelect]) -> dict[str, list[Any]]:
     """Run the branches as one statement; their rows by figure."""
     by_figure: dict[str, list[Any]] = {}
     for figure, *row in _rows(union_all(*branches)):
@@ -460,10 +464,10 @@ def totals(
             "remarks_open",
         ):
             setattr(total, name, getattr(total, name) + getattr(row, name))
-        for key, count in row.agreements.items():
-            total.agreements[key] = total.agreements.get(key, 0) + count
-        for key, count in row.seminars.items():
-            total.seminars[key] = total.seminars.get(key, 0) + count
+        for pair, count in row.agreements.items():
+            total.agreements[pair] = total.agreements.get(pair, 0) + count
+        for cycle, count in row.seminars.items():
+            total.seminars[cycle] = total.seminars.get(cycle, 0) + count
     if partners is None:
         stmt = select(func.count(distinct(m.Agreement.partner_id))).where(_agreements_in_year(year))
         partners = db.session.execute(_only(stmt, m.Agreement.school_id, school_ids)).scalar_one()

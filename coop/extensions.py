@@ -12,6 +12,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase
 
 # Named constraints keep Alembic's batch mode on SQLite able to alter them.
 NAMING_CONVENTION = {
@@ -22,7 +23,14 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION))
+
+class Model(DeclarativeBase):
+    """The declarative base every table derives from (through db.Model), typed for the checker."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Model)
 migrate = Migrate(render_as_batch=True, compare_type=True)
 login_manager = LoginManager()
 babel = Babel()

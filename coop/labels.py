@@ -18,7 +18,7 @@ from flask_babel import Babel
 from sqlalchemy import inspect
 from sqlalchemy.orm import ColumnProperty, Mapper, RelationshipProperty
 
-from .extensions import db
+from .extensions import Model
 
 # Documents written outside any app (tests, scripts) are Russian, as the site is by default.
 DOCUMENT_LOCALE = "ru"
@@ -87,7 +87,7 @@ def choices_of(model: type) -> dict[str, dict[str, Any]]:
 
 def model_of(table: str) -> type | None:
     """The model of a table name (as the history records it)."""
-    for mapper in db.Model.registry.mappers:
+    for mapper in Model.registry.mappers:
         if getattr(mapper.class_, "__tablename__", None) == table:
             return mapper.class_
     return None

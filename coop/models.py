@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
@@ -27,6 +27,11 @@ from sqlalchemy.orm import Mapped, declared_attr, joinedload, mapped_column, rel
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
+
+if TYPE_CHECKING:
+    from .extensions import Model as Base  # what db.Model is made from, as the checker sees it
+else:
+    Base = db.Model
 from .timing import Timing, months_from_mask, parse_timing
 
 
@@ -150,30 +155,30 @@ class Catalog(Tracked):
 # --- catalogs --------------------------------------------------------------------
 
 
-class PartnerKind(Catalog, db.Model):
+class PartnerKind(Catalog, Base):
     __tablename__ = "partner_kinds"
 
 
-class EventKind(Catalog, db.Model):
+class EventKind(Catalog, Base):
     __tablename__ = "event_kinds"
 
 
-class EventLevel(Catalog, db.Model):
+class EventLevel(Catalog, Base):
     __tablename__ = "event_levels"
 
 
-class Audience(Catalog, db.Model):
+class Audience(Catalog, Base):
     __tablename__ = "audiences"
     code: Mapped[str] = mapped_column(String(32), unique=True, info={"label": _l("Code")})
 
 
-class Position(Catalog, db.Model):
+class Position(Catalog, Base):
     """A responsible position in a school («Заместитель директора по УВР»)."""
 
     __tablename__ = "positions"
 
 
-class EducationLevel(Catalog, db.Model):
+class EducationLevel(Catalog, Base):
     """НОО 1–4, ООО 5–9, СОО 10–11."""
 
     __tablename__ = "education_levels"
@@ -181,7 +186,7 @@ class EducationLevel(Catalog, db.Model):
     grades: Mapped[str] = mapped_column(String(16), default="", info={"label": _l("Grades")})
 
 
-class FgosResult(Tracked, db.Model):
+class FgosResult(Tracked, Base):
     """An educational result of the ФГОС: personal, meta-subject (УУД) or subject."""
 
     __tablename__ = "fgos_results"
@@ -201,7 +206,7 @@ class FgosResult(Tracked, db.Model):
 # --- tenants and directory -------------------------------------------------------
 
 
-class School(Tracked, db.Model):
+class School(Tracked, Base):
     __tablename__ = "schools"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(500), unique=True, info={"label": _l("Full name")})
@@ -216,7 +221,7 @@ class School(Tracked, db.Model):
         return self.short_name or self.name
 
 
-class Partner(Tracked, db.Model):
+class Partner(Tracked, Base):
     __tablename__ = "partners"
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(500), unique=True, info={"label": _l("Full name")})
@@ -244,7 +249,7 @@ class Partner(Tracked, db.Model):
         return self.short_name or self.name
 
 
-class PartnerResource(Tracked, db.Model):
+class PartnerResource(Tracked, Base):
     """What a partner offers for reaching ФГОС results: labs, experts, venues…"""
 
     __tablename__ = "partner_resources"
@@ -262,7 +267,7 @@ class PartnerResource(Tracked, db.Model):
 # --- programme and agreements ----------------------------------------------------
 
 
-class Programme(Tracked, db.Model):
+class Programme(Tracked, Base):
     __tablename__ = "programmes"
     __table_args__ = (CheckConstraint("last_year >= first_year", name="year_span"),)
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,9 +275,7 @@ class Programme(Tracked, db.Model):
     title: Mapped[str] = mapped_column(String(500), info={"label": _l("Title")})
     first_year: Mapped[int] = mapped_column(Integer, index=True, info={"label": _l("First year")})
     last_year: Mapped[int] = mapped_column(Integer, index=True, info={"label": _l("Last year")})
-    state: Mapped[str] = mapped_column(
-        String(32), info={"label": _l("State"), "choices": PROGRAMME_STATES}
-    )
+    state: Mapped[str] = mapped_column(String(32), info={"label": _l("State"), "choices": PROGRAMME_STATES})
     innovation_status: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Status")})
     rationale: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Explanatory note")})
     goal: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Goal")})
@@ -314,7 +317,7 @@ agreement_levels = Table(
 )
 
 
-class Agreement(Tracked, db.Model):
+class Agreement(Tracked, Base):
     """An agreement of a school with a partner within a programme.
 
     The network form (art. 15 of 273-ФЗ) must name the programme's kind, level and
@@ -335,9 +338,7 @@ class Agreement(Tracked, db.Model):
     valid_from: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Valid from")})
     valid_to: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Valid to")})
     subject: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Subject")})
-    state: Mapped[str] = mapped_column(
-        String(32), info={"label": _l("State"), "choices": AGREEMENT_STATES}
-    )
+    state: Mapped[str] = mapped_column(String(32), info={"label": _l("State"), "choices": AGREEMENT_STATES})
     document: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Document")})
     # Network form only (art. 15 of 273-ФЗ).
     programme_kind: Mapped[str] = mapped_column(
@@ -387,7 +388,7 @@ event_fgos_results = Table(
 )
 
 
-class Event(Tracked, db.Model):
+class Event(Tracked, Base):
     """A line of the network plan, entered once and repeated every academic year
     from first_year to last_year; each year's execution is an EventExecution."""
 
@@ -461,7 +462,7 @@ class Event(Tracked, db.Model):
         return f"{number}{self.title}"
 
 
-class EventExecution(Tracked, db.Model):
+class EventExecution(Tracked, Base):
     """What happened with a plan line in one academic year."""
 
     __tablename__ = "event_executions"
@@ -515,7 +516,7 @@ seminar_partners = Table(
 )
 
 
-class Seminar(Tracked, db.Model):
+class Seminar(Tracked, Base):
     """A seminar of one of the four cycles of the innovation project."""
 
     __tablename__ = "seminars"
@@ -546,7 +547,7 @@ class Seminar(Tracked, db.Model):
         return self.topic
 
 
-class Limitation(Tracked, db.Model):
+class Limitation(Tracked, Base):
     """Something a school cannot do alone, found at a seminar, and the partner
     resource that addresses it."""
 
@@ -574,7 +575,7 @@ class Limitation(Tracked, db.Model):
         return self.title
 
 
-class Remark(Tracked, db.Model):
+class Remark(Tracked, Base):
     """An audit remark of the coordinator on a programme, agreement or event."""
 
     __tablename__ = "remarks"
@@ -585,9 +586,7 @@ class Remark(Tracked, db.Model):
     event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"), index=True)
     text: Mapped[str] = mapped_column(Text, info={"label": _l("Remark")})
     response: Mapped[str] = mapped_column(Text, default="", info={"label": _l("School's answer")})
-    state: Mapped[str] = mapped_column(
-        String(32), info={"label": _l("State"), "choices": REMARK_STATES}
-    )
+    state: Mapped[str] = mapped_column(String(32), info={"label": _l("State"), "choices": REMARK_STATES})
 
     school: Mapped[School] = relationship(info={"label": _l("School")})
     programme: Mapped[Programme | None] = relationship(info={"label": _l("Programme")})
@@ -601,7 +600,7 @@ class Remark(Tracked, db.Model):
 # --- files ----------------------------------------------------------------------
 
 
-class StoredFile(Tracked, db.Model):
+class StoredFile(Tracked, Base):
     """A file attached to a school's row (agreement document, evidence, minutes).
 
     Kept under instance/uploads by a random name; served only through coop.uploads,
@@ -629,7 +628,7 @@ class StoredFile(Tracked, db.Model):
 # --- history ---------------------------------------------------------------------
 
 
-class History(db.Model):
+class History(Base):
     """An append-only record of every change: written by coop.audit from session
     events, never through a view."""
 
@@ -663,7 +662,7 @@ class History(db.Model):
 # --- calendar subscriptions --------------------------------------------------------
 
 
-class CalendarFeed(Tracked, db.Model):
+class CalendarFeed(Tracked, Base):
     """A secret-token iCalendar URL for one school's or one partner's plan.
 
     Regenerating the token revokes the old URL; the feed is read with the
@@ -687,7 +686,7 @@ class CalendarFeed(Tracked, db.Model):
 # --- users -----------------------------------------------------------------------
 
 
-class User(UserMixin, Tracked, db.Model):
+class User(UserMixin, Tracked, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint(

@@ -20,7 +20,7 @@ from sqlalchemy import event, true
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from . import access, workflow
-from .extensions import db
+from .extensions import Model
 from .models import Tracked
 
 SYSTEM = object()  # code acting for nobody in particular: CLI, migrations, login bookkeeping
@@ -57,7 +57,7 @@ def _scope_statement(state: ORMExecuteState) -> None:
     # Every mapped table, not only those the policy names: a table the policy does
     # not know yet gets criteria false (deny by default).
     options = []
-    for mapper in db.Model.registry.mappers:
+    for mapper in Model.registry.mappers:
         model = mapper.class_
         in_trash_hidden = issubclass(model, Tracked) and not show_deleted
         if skip_policy and not in_trash_hidden:

@@ -9,22 +9,22 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, desc, literal, select, true, union_all
+from sqlalchemy import ColumnElement, Select, desc, literal, select, true, union_all
 
 from . import models as m
-from .extensions import db
+from .extensions import Model, db
 
 # Rows that go to the trash with their parent, by relationship name.
-DEPENDANTS: dict[type, tuple[str, ...]] = {
+DEPENDANTS: dict[type[Any], tuple[str, ...]] = {
     m.Event: ("executions",),
     m.Partner: ("resources",),
     m.Seminar: ("limitations",),
 }
-TRASHABLE: tuple[type, ...] = tuple(
-    mapper.class_ for mapper in db.Model.registry.mappers if issubclass(mapper.class_, m.Tracked)
+TRASHABLE: tuple[type[Any], ...] = tuple(
+    mapper.class_ for mapper in Model.registry.mappers if issubclass(mapper.class_, m.Tracked)
 )
 INCLUDE_DELETED = {"include_deleted": True}
-BY_TABLE: dict[str, type] = {model.__tablename__: model for model in TRASHABLE}
+BY_TABLE: dict[str, type[Any]] = {model.__tablename__: model for model in TRASHABLE}
 ROW_LIMIT = 1000  # rows the trash page shows at most, newest first
 
 
@@ -56,7 +56,9 @@ def discard(obj: Any) -> str:
     return batch
 
 
-def _locate(where: Callable[[type], ColumnElement[bool]], limit: int | None = None) -> dict[type, list[int]]:
+def _locate(
+    where: Callable[[type[Any]], ColumnElement[bool]], limit: int | None = None
+) -> dict[type[Any], list[int]]:
     """Ids of the rows in the trash that match, by model, newest first: one statement
     over every trashable table (the ORM applies the policy to each)."""
     stmt = union_all(
@@ -69,17 +71,17 @@ def _locate(where: Callable[[type], ColumnElement[bool]], limit: int | None = No
     ).order_by(desc("deleted_at"))
     if limit is not None:
         stmt = stmt.limit(limit)
-    found: dict[type, list[int]] = {}
+    found: dict[type[Any], list[int]] = {}
     for table_name, row_id, _deleted_at in db.session.execute(stmt.execution_options(**INCLUDE_DELETED)):
         found.setdefault(BY_TABLE[table_name], []).append(row_id)
     return found
 
 
-def _load(found: dict[type, list[int]]) -> list[Any]:
+def _load(found: dict[type[Any], list[int]]) -> list[Any]:
     """The rows located, one statement for each model among them."""
     rows: list[Any] = []
     for model, row_ids in found.items():
-        stmt = select(model).where(model.id.in_(row_ids)).options(*m.label_loads(model))
+        stmt: Select[Any] = select(model).where(model.id.in_(row_ids)).options(*m.label_loads(model))
         rows += db.session.execute(stmt.execution_options(**INCLUDE_DELETED)).scalars().unique().all()
     return rows
 

@@ -60,7 +60,7 @@ def create_user(
         select(User).where(func.lower(User.email) == email.lower())
     ).scalar_one_or_none()
     created = user is None
-    if created:
+    if user is None:
         user = User(email=email, session_epoch=0)
         db.session.add(user)
     else:

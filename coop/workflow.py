@@ -191,6 +191,11 @@ def workflow_of(obj_or_model: Any) -> Workflow | None:
     return WORKFLOWS.get(model)
 
 
+def flow_states(obj: Any) -> dict[str, Any]:
+    flow = workflow_of(obj)
+    return flow.states if flow else {}
+
+
 def available(user: Any, obj: Any) -> list[Transition]:
     """Transitions the user may fire on the row in its current state."""
     flow = workflow_of(obj)
@@ -227,7 +232,7 @@ def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
             gettext(
                 "«%(action)s» is not possible in the state «%(state)s».",
                 action=transition.label,
-                state=workflow_of(obj).states.get(obj.state, obj.state),
+                state=flow_states(obj).get(obj.state, obj.state),
             )
         )
     if not access.can(user, transition.permission, obj):

@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 
 from docx import Document
+from docx.document import Document as DocumentObject
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
@@ -43,7 +44,7 @@ def plan_to_docx(plan: Plan) -> bytes:
     return out.getvalue()
 
 
-def _setup(doc: Document, plan: Plan) -> None:
+def _setup(doc: DocumentObject, plan: Plan) -> None:
     setup_a4(doc, _title_text(plan))
 
 
@@ -52,7 +53,7 @@ def _title_text(plan: Plan) -> str:
     return f"{TITLE} {school} {YEAR_LINE.format(year_label=plan.year_label)}"
 
 
-def _title(doc: Document, plan: Plan) -> None:
+def _title(doc: DocumentObject, plan: Plan) -> None:
     para = doc.add_paragraph()
     para.alignment = WD_ALIGN_PARAGRAPH.CENTER
     run = para.add_run(clean_text(_title_text(plan)))
@@ -64,7 +65,7 @@ def _title(doc: Document, plan: Plan) -> None:
         para.add_run(clean_text(plan.programme_title)).italic = True
 
 
-def _partner(doc: Document, partner: PlanPartner) -> None:
+def _partner(doc: DocumentObject, partner: PlanPartner) -> None:
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     heading.paragraph_format.space_before = Pt(12)

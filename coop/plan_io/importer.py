@@ -293,9 +293,7 @@ def prepare(
     "new"; partners without an exact match take the user's choice from there.
     """
     programme = find_programme(school, year)
-    directory = _Directory(
-        db.session.execute(select(m.Partner)).scalars().all()
-    )
+    directory = _Directory(db.session.execute(select(m.Partner)).scalars().all())
     existing = (
         db.session.execute(
             select(m.Event)

@@ -112,7 +112,8 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             )
         ).scalars()
     }
-    lines, later = [], []
+    lines: list[ReportLine] = []
+    later: list[ReportLine] = []
     for partner in build_plan(school, year).partners:
         for event in partner.events:
             line = ReportLine(partner.short_name or partner.name, event, executions.get(event.id))

@@ -407,7 +407,8 @@ def _span(first: object, last: object) -> str:
 
 
 def _heading(doc: DocumentObject, text: str) -> None:
-    number = sum(1 for para in doc.paragraphs if para.style.name == "Heading 1") + 1
+    headings = [para for para in doc.paragraphs if para.style is not None and para.style.name == "Heading 1"]
+    number = len(headings) + 1
     para = doc.add_paragraph(style="Heading 1")
     para.paragraph_format.keep_with_next = True
     run = para.add_run(clean_text(f"{number}. {text}"))

@@ -496,7 +496,7 @@ class _Writer:
             # With WAL, NORMAL is still safe from corruption; it saves an fsync per chunk.
             conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
 
-    def new_id(self, model: type) -> int:
+    def new_id(self, model: type[Any]) -> int:
         table = model.__table__
         self.next_ids[table] += 1
         return self.next_ids[table] - 1
@@ -594,7 +594,7 @@ class _Generator:
 
     @staticmethod
     def _catalog_ids() -> dict[str, dict[str, int]]:
-        def by(model: type, key: str = "name") -> dict[str, int]:
+        def by(model: type[Any], key: str = "name") -> dict[str, int]:
             column = getattr(model, key)
             return dict(db.session.execute(select(column, model.id).order_by(model.id)).all())
 

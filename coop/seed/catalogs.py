@@ -18,9 +18,9 @@ The data is plain Python; the filler reads the tables from ``coop.models``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Connection, insert, inspect, select
+from sqlalchemy import Connection, Table, insert, inspect, select
 
 from .. import models as m
 
@@ -293,7 +293,7 @@ def fill_empty_catalogs(connection: Connection, now: dt.datetime | None = None) 
     present = set(inspect(connection).get_table_names())
     filled: dict[str, int] = {}
     for model in m.CATALOGS:
-        table = model.__table__
+        table = cast(Table, model.__table__)
         if table.name not in present or connection.execute(select(table.c.id).limit(1)).first():
             continue
         rows = default_rows(model, now)
@@ -311,7 +311,7 @@ def untouched_defaults(connection: Connection) -> dict[str, int]:
     present = set(inspect(connection).get_table_names())
     untouched: dict[str, int] = {}
     for model in m.CATALOGS:
-        table = model.__table__
+        table = cast(Table, model.__table__)
         if table.name not in present:
             continue
         expected = default_rows(model, m.utcnow())

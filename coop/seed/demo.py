@@ -33,7 +33,7 @@ def get_or_create(model: type[T], defaults: dict[str, Any] | None = None, **key:
     return row
 
 
-def _by_name(model: type[T]) -> dict[str, T]:
+def _by_name(model: type[Any]) -> dict[str, Any]:
     return {row.name: row for row in db.session.execute(select(model)).scalars()}
 
 
@@ -99,18 +99,19 @@ def _load_executions(events: list[m.Event], programme: m.Programme, today: dt.da
             if dt.date(year + 1, 8, 31) >= today:
                 break
             held = rng.random() < 0.85
+            audience = event.audience.code if event.audience else ""
             get_or_create(
                 m.EventExecution,
                 {
                     "school_id": event.school_id,
                     "status": "held" if held else "not_held",
-                    "students_count": rng.randint(8, 60) if held and event.audience.code == "students" else 0,
+                    "students_count": rng.randint(8, 60) if held and audience == "students" else 0,
                     "teachers_count": rng.randint(2, 12)
-                    if held and event.audience.code == "teachers"
+                    if held and audience == "teachers"
                     else rng.randint(0, 3)
                     if held
                     else 0,
-                    "parents_count": rng.randint(15, 80) if held and event.audience.code == "parents" else 0,
+                    "parents_count": rng.randint(15, 80) if held and audience == "parents" else 0,
                     "results": "Участники и победители отмечены грамотами"
                     if held and rng.random() < 0.3
                     else "",

@@ -146,11 +146,14 @@ class DrillDown:
         key = (endpoint, _column_key(column), kind)
         if key not in self._args:
             view = self._views.get(endpoint)
+            filters = enumerate((view._filters or ()) if view is not None else ())
             self._args[key] = next(
                 (
                     view.get_filter_arg(index, flt)
-                    for index, flt in enumerate(view._filters if view else ())
-                    if type(flt) is kind and _column_key(flt.column) == key[1]
+                    for index, flt in filters
+                    if view is not None
+                    and type(flt) is kind
+                    and _column_key(getattr(flt, "column", None)) == key[1]
                 ),
                 None,
             )
@@ -378,7 +381,8 @@ def dashboard_context() -> dict[str, Any]:
         links: Any = drill.links(school.id)
         context.update(fig=data.school, links=links, remarks=stats.remarks(school.id))
     else:
-        links = {row.school_id: drill.links(row.school_id) for row in data.page.rows}
+        rows = data.page.rows if data.page else []
+        links = {row.school_id: drill.links(row.school_id) for row in rows if row.school_id is not None}
         context.update(page=data.page, links=links)
     return context
 

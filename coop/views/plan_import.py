@@ -152,9 +152,7 @@ def _int(value: str | None) -> int | None:
 
 def _programme_years() -> list[int]:
     """Academic years of the programmes the user sees: a plan is imported into one."""
-    spans = db.session.execute(
-        select(m.Programme.first_year, m.Programme.last_year)
-    ).all()
+    spans = db.session.execute(select(m.Programme.first_year, m.Programme.last_year)).all()
     return sorted({year for first, last in spans for year in range(first, last + 1)})
 
 
