@@ -17,9 +17,8 @@ from flask import Flask, g
 from openpyxl import load_workbook
 from sqlalchemy import event, func, select
 
-from coop import dashboard as stats
+from coop import figures, tenancy
 from coop import models as m
-from coop import tenancy
 from coop.extensions import db
 from coop.seed.demo import load_demo
 
@@ -108,7 +107,7 @@ def test_school31_figures_for_2019_equal_the_demo_data_counted_row_by_row(
 ) -> None:
     with app.app_context():
         want = _expected(ids["school31"], YEAR)
-        (got,) = stats.school_figures(YEAR, [ids["school31"]])
+        (got,) = figures.school_figures(YEAR, [ids["school31"]])
     assert want["lines"] == 48 and want["held"] > 0 and want["not_held"] > 0  # the demo is what we think
     for key in (
         "lines",
@@ -140,29 +139,29 @@ def test_the_pages_show_the_same_figures(app: Flask, client_as: Any, ids: dict[s
     shown = [_figures_on(client.get(f"/admin/dashboard/?year=2019&school={ids['school31']}").text)]
     if key == "coordinator":  # and the school's row in the table of all schools
         shown.append(_figures_on(client.get("/admin/dashboard/?year=2019").text, ids["school31"]))
-    for figures in shown:
+    for on_page in shown:
         for name in ("lines", "held", "not_held", "cancelled", "planned", "students", "teachers", "parents"):
-            assert figures[name] == str(want[name]), name
-        assert figures["partners"] == str(want["partners"])
-        assert figures["fgos_agreed"] == str(want["fgos_agreed"])
-        assert figures["fgos_covered"] == str(want["fgos_covered"])
-        assert figures["limitations"] == str(want["limitations"])
+            assert on_page[name] == str(want[name]), name
+        assert on_page["partners"] == str(want["partners"])
+        assert on_page["fgos_agreed"] == str(want["fgos_agreed"])
+        assert on_page["fgos_covered"] == str(want["fgos_covered"])
+        assert on_page["limitations"] == str(want["limitations"])
         for cycle in m.SEMINAR_CYCLES:
-            assert figures[f"seminars_{cycle}"] == str(want["seminars"][cycle])
+            assert on_page[f"seminars_{cycle}"] == str(want["seminars"][cycle])
 
 
 def test_a_line_without_a_record_for_the_year_counts_as_planned(
     app: Flask, ids: dict[str, int], fresh_db: None
 ) -> None:
     with app.app_context():
-        before = stats.school_figures(YEAR, [ids["school31"]])[0]
+        before = figures.school_figures(YEAR, [ids["school31"]])[0]
         record = db.session.execute(
             select(m.EventExecution).filter_by(school_id=ids["school31"], year=YEAR, status="held").limit(1)
         ).scalar_one()
         students = record.students_count
         db.session.delete(record)
         db.session.commit()
-        after = stats.school_figures(YEAR, [ids["school31"]])[0]
+        after = figures.school_figures(YEAR, [ids["school31"]])[0]
     assert after.lines == before.lines
     assert (after.planned, after.held) == (before.planned + 1, before.held - 1)
     assert after.students == before.students - students
@@ -170,19 +169,19 @@ def test_a_line_without_a_record_for_the_year_counts_as_planned(
 
 def test_the_figures_are_those_of_the_schools_the_user_sees(app: Flask, ids: dict[str, int]) -> None:
     with app.app_context():
-        everyone = {fig.school_id: fig for fig in stats.school_figures(2021)}
+        everyone = {fig.school_id: fig for fig in figures.school_figures(2021)}
     with app.test_request_context():
         with tenancy.as_system():
             user = db.session.execute(
                 select(m.User).filter_by(email=ACCOUNTS["gymnasium17"].email)
             ).scalar_one()
         g.principal = user
-        (own,) = stats.school_figures(2021)  # asked for all schools: gets its own
+        (own,) = figures.school_figures(2021)  # asked for all schools: gets its own
         assert own == everyone[ids["gymnasium17"]]
-        assert sum(bar.lines for bar in stats.charts(2021).months) == sum(
-            bar.lines for bar in stats.charts(2021, ids["gymnasium17"]).months
+        assert sum(bar.lines for bar in figures.charts(2021).months) == sum(
+            bar.lines for bar in figures.charts(2021, ids["gymnasium17"]).months
         )
-        assert stats.totals(2021, [own]).partners == own.partners
+        assert figures.totals(2021, [own]).partners == own.partners
 
 
 def test_the_whole_dashboard_is_one_statement_with_the_same_figures(app: Flask, ids: dict[str, int]) -> None:
@@ -196,18 +195,18 @@ def test_the_whole_dashboard_is_one_statement_with_the_same_figures(app: Flask, 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", count)
         try:
-            whole = stats.dashboard(YEAR, sort="held", desc=True)
-            one = stats.dashboard(YEAR, school)
+            whole = figures.dashboard(YEAR, sort="held", desc=True)
+            one = figures.dashboard(YEAR, school)
         finally:
             event.remove(db.engine, "before_cursor_execute", count)
         assert len(statements) == 2
-        page = stats.figures_page(YEAR, sort="held", desc=True)
+        page = figures.figures_page(YEAR, sort="held", desc=True)
         assert whole.page == page and whole.school is None
-        assert whole.charts == stats.charts(YEAR)
+        assert whole.charts == figures.charts(YEAR)
         assert whole.page.rows[0].school_id == school  # the only school that held anything in 2019
-        assert whole.page.totals.partners == stats.totals(YEAR, stats.school_figures(YEAR)).partners
-        assert one.school == stats.school_figures(YEAR, [school])[0] and one.page is None
-        assert one.charts == stats.charts(YEAR, school)
+        assert whole.page.totals.partners == figures.totals(YEAR, figures.school_figures(YEAR)).partners
+        assert one.school == figures.school_figures(YEAR, [school])[0] and one.page is None
+        assert one.charts == figures.charts(YEAR, school)
         assert sum(bar.held for bar in one.charts.months) > 0
 
 
@@ -349,10 +348,10 @@ def test_the_table_is_paged_sorted_and_totalled(
     client = client_as("coordinator")
     first = client.get("/admin/dashboard/?year=2019&sort=held&desc=1").text
     rows = re.findall(r'<tr data-school="(\d+)">', first)
-    assert len(rows) == stats.PAGE_SIZE
+    assert len(rows) == figures.PAGE_SIZE
     assert rows[0] == str(ids["school31"])  # the only school that held anything in 2019
     second = client.get("/admin/dashboard/?year=2019&sort=held&desc=1&page=2").text
-    assert len(re.findall(r'<tr data-school="(\d+)">', second)) == 63 - stats.PAGE_SIZE
+    assert len(re.findall(r'<tr data-school="(\d+)">', second)) == 63 - figures.PAGE_SIZE
     # The totals are those of every school, on every page.
     assert _figures_on(first, "total") == _figures_on(second, "total")
     assert _figures_on(second, "total")["held"] == _figures_on(first, ids["school31"])["held"]
@@ -413,7 +412,7 @@ def test_the_coverage_matrix_lists_agreed_results_against_the_lines_serving_them
             for result in event.fgos_results:
                 if result.code in serving:
                     serving[result.code].add(records.get(event.id, "planned"))
-        matrix = stats.coverage(school_id, YEAR)
+        matrix = figures.coverage(school_id, YEAR)
     want_gaps = {
         code: "no_line" if not statuses else None if "held" in statuses else "not_held"
         for code, statuses in serving.items()

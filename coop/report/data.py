@@ -3,7 +3,7 @@
 The reporting year ends on 31 May: the report covers 1 September – 31 May of the
 academic year. Plan lines whose months all fall in June–August (and that were not
 held by 31 May) are listed apart, as after the period. Everything else is read
-within the asking user's scope, as the dashboard reads it (coop.dashboard).
+within the asking user's scope, as the dashboard reads it (coop.figures).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import dashboard as stats
+from .. import figures
 from .. import models as m
 from ..extensions import db
 from ..plan_io.plan import PlanEvent, build_plan
@@ -49,7 +49,7 @@ class AnnualReport:
     seminars: list[m.Seminar]
     stored_files: list[m.StoredFile]
     limitations: list[m.Limitation]
-    coverage: stats.Coverage
+    coverage: figures.Coverage
     remarks: list[m.Remark]
 
     @property
@@ -92,7 +92,7 @@ class AnnualReport:
 
     @property
     def open_remarks(self) -> list[m.Remark]:
-        return [remark for remark in self.remarks if remark.state in stats.UNRESOLVED_REMARKS]
+        return [remark for remark in self.remarks if remark.state in figures.UNRESOLVED_REMARKS]
 
 
 def period_of(year: int) -> tuple[dt.date, dt.date]:
@@ -165,18 +165,18 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             .outerjoin(m.Seminar, m.Seminar.id == m.Limitation.seminar_id)
             .where(
                 m.Limitation.school_id == school.id,
-                stats.limitations_found_by(last),  # as the dashboard counts them
+                figures.limitations_found_by(last),  # as the dashboard counts them
             )
             .options(selectinload(m.Limitation.resource).selectinload(m.PartnerResource.partner))
             .order_by(m.Limitation.id)
         ),
-        coverage=stats.coverage(school.id, year),
+        coverage=figures.coverage(school.id, year),
         remarks=_all(
             select(m.Remark)
             .where(
                 m.Remark.school_id == school.id,
                 # written within the period, or still waiting to be resolved
-                (m.Remark.created_at < _day_after(last)) | m.Remark.state.in_(stats.UNRESOLVED_REMARKS),
+                (m.Remark.created_at < _day_after(last)) | m.Remark.state.in_(figures.UNRESOLVED_REMARKS),
             )
             .order_by(m.Remark.created_at, m.Remark.id)
         ),

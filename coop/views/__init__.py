@@ -9,33 +9,30 @@ from flask_babel import lazy_gettext as _l
 
 from ..security import csp_nonce
 from . import (
-    audit,
     calendar,
     catalogs,
     dashboard,
     directory,
+    history,
     plan,
     plan_import,
     programmes,
-    records,
+    remarks,
     seminars,
+    trash,
     users,
 )
 from .home import HomeView
 
-# In menu order.
-AREAS = (
-    programmes,
-    plan,
-    calendar,
-    plan_import,
-    seminars,
-    audit,
-    records,
-    directory,
-    catalogs,
-    users,
-    dashboard,
+# The menu: each area and the modules whose views (VIEWS, PAGES) it holds, in order.
+MENU = (
+    (_l("Programme"), (programmes,)),
+    (_l("Network plan"), (plan, calendar, plan_import)),
+    (_l("Seminars"), (seminars,)),
+    (_l("Audit"), (remarks, history, trash, dashboard)),
+    (_l("Directory"), (directory,)),
+    (_l("Catalogs"), (catalogs,)),
+    (_l("Administration"), (users,)),
 )
 
 
@@ -49,9 +46,10 @@ def init_app(app: Flask) -> Admin:
         translations_path=None,
         csp_nonce_generator=csp_nonce,
     )
-    for area in AREAS:
-        for view_class, model, name in area.VIEWS:
-            admin.add_view(view_class(model, name=name, category=area.AREA, endpoint=model.__name__.lower()))
-        for view_class, endpoint, name in getattr(area, "PAGES", ()):
-            admin.add_view(view_class(name=name, category=area.AREA, endpoint=endpoint))
+    for area, modules in MENU:
+        for module in modules:
+            for view_class, model, name in getattr(module, "VIEWS", ()):
+                admin.add_view(view_class(model, name=name, category=area, endpoint=model.__name__.lower()))
+            for view_class, endpoint, name in getattr(module, "PAGES", ()):
+                admin.add_view(view_class(name=name, category=area, endpoint=endpoint))
     return admin

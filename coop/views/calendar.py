@@ -21,7 +21,6 @@ from ..plan_io.plan import Plan, PlanFilter, PlanLines, build_plan, year_bounds,
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
 
-AREA = _l("Network plan")
 YEAR_RANGE = range(2000, 2100)
 
 

@@ -8,8 +8,6 @@ from wtforms.validators import InputRequired, NumberRange
 from .. import models as m
 from .base import SecuredModelView
 
-AREA = _l("Catalogs")
-
 
 class CatalogView(SecuredModelView):
     column_list = ["name", "sort_order", "is_active"]

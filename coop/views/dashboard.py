@@ -1,6 +1,6 @@
 """The coordinator's dashboard (and a school's own), and a school's ФГОС coverage matrix.
 
-The figures come from coop.dashboard; this module picks the school and the
+The figures come from coop.figures; this module picks the school and the
 academic year from the URL, links every figure to the admin list of its rows,
 lays out the bar charts (inline SVG, drawn on the server: no script) and writes
 the table to XLSX.
@@ -30,8 +30,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .. import access, labels
-from .. import dashboard as stats
+from .. import access, figures, labels
 from .. import models as m
 from ..plan_io.export import FORMATS
 from ..plan_io.plan import plan_years
@@ -43,7 +42,6 @@ from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label, aca
 from .base import SecuredView
 from .calendar import YEAR_RANGE, int_arg, school_for, visible_schools
 
-AREA = _l("Audit")
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 
 
@@ -51,7 +49,7 @@ CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=Tru
 class Column:
     """A figure column of the table: a short heading under its group's, the full label in XLSX."""
 
-    key: str  # of coop.dashboard.FIGURES
+    key: str  # of coop.figures.FIGURES
     group: Any
     heading: Any
     label: Any
@@ -270,7 +268,7 @@ class BarChart:
         return max(1, len(self.rows)) * self.row_height + 4
 
 
-def bar_chart(title: str, bars: Sequence[stats.Bar]) -> BarChart:
+def bar_chart(title: str, bars: Sequence[figures.Bar]) -> BarChart:
     chart = BarChart(title, ())
     most = max((bar.lines for bar in bars), default=0)
     if not most:  # no lines at all: the template says so instead of drawing empty bars
@@ -292,8 +290,8 @@ def bar_chart(title: str, bars: Sequence[stats.Bar]) -> BarChart:
     return BarChart(title, tuple(rows))
 
 
-def _charts(data: stats.Charts) -> list[BarChart]:
-    months = [stats.Bar(MONTH_NAMES[int(bar.label)], bar.lines, bar.held) for bar in data.months]
+def _charts(data: figures.Charts) -> list[BarChart]:
+    months = [figures.Bar(MONTH_NAMES[int(bar.label)], bar.lines, bar.held) for bar in data.months]
     return [
         bar_chart(gettext("Plan lines by month"), months),
         bar_chart(gettext("Plan lines by kind of partner"), data.partner_kinds),
@@ -351,7 +349,7 @@ def dashboard_context() -> dict[str, Any]:
     year = _year(strict=False)
     schools = visible_schools()
     school = _school(schools, default_first=False)
-    data = stats.dashboard(  # the figures and the charts in one statement
+    data = figures.dashboard(  # the figures and the charts in one statement
         year,
         school.id if school else None,
         sort=request.args.get("sort", "school"),
@@ -366,7 +364,7 @@ def dashboard_context() -> dict[str, Any]:
         "school": school,
         "columns": COLUMNS,
         "column_groups": column_groups(),
-        "figure": lambda fig, key: stats.FIGURES[key](fig),
+        "figure": lambda fig, key: figures.FIGURES[key](fig),
         "grouped": grouped,
         "cycles": labels.choices(m.Seminar, "cycle"),
         "cycle_numerals": CYCLE_NUMERALS,
@@ -379,7 +377,7 @@ def dashboard_context() -> dict[str, Any]:
     drill = DrillDown(year)
     if school is not None:
         links: Any = drill.links(school.id)
-        context.update(fig=data.school, links=links, remarks=stats.remarks(school.id))
+        context.update(fig=data.school, links=links, remarks=figures.remarks(school.id))
     else:
         rows = data.page.rows if data.page else []
         links = {row.school_id: drill.links(row.school_id) for row in rows if row.school_id is not None}
@@ -399,10 +397,10 @@ class DashboardView(SecuredView):
         year = _year(strict=True)
         school = _school(visible_schools(), default_first=False)
         if school is not None:
-            rows, total = stats.school_figures(year, [school.id]), None
+            rows, total = figures.school_figures(year, [school.id]), None
         else:
-            rows = stats.sorted_figures(year, request.args.get("sort", ""), request.args.get("desc") == "1")
-            total = stats.totals(year, rows)
+            rows = figures.sorted_figures(year, request.args.get("sort", ""), request.args.get("desc") == "1")
+            total = figures.totals(year, rows)
         name = f"dashboard-{year}-{year + 1}.xlsx"
         return Response(
             figures_to_xlsx(rows, total, year, school),
@@ -426,8 +424,8 @@ class DashboardView(SecuredView):
 
 
 def figures_to_xlsx(
-    rows: Sequence[stats.SchoolFigures],
-    total: stats.SchoolFigures | None,
+    rows: Sequence[figures.SchoolFigures],
+    total: figures.SchoolFigures | None,
     year: int,
     school: m.School | None,
 ) -> bytes:
@@ -450,12 +448,12 @@ def figures_to_xlsx(
         line += 1
         ws.cell(line, 1, safe_cell(fig.school))
         for col, column in enumerate(COLUMNS, start=2):
-            ws.cell(line, col, stats.FIGURES[column.key](fig))
+            ws.cell(line, col, figures.FIGURES[column.key](fig))
     if total is not None:
         line += 1
         ws.cell(line, 1, gettext("Total")).font = Font(bold=True)
         for col, column in enumerate(COLUMNS, start=2):
-            ws.cell(line, col, stats.FIGURES[column.key](total)).font = Font(bold=True)
+            ws.cell(line, col, figures.FIGURES[column.key](total)).font = Font(bold=True)
     ws.column_dimensions["A"].width = 40
     for col in range(2, len(header) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 12
@@ -480,7 +478,7 @@ class CoverageView(SecuredView):
             year_label=academic_year_label,
             schools=schools,
             school=school,
-            coverage=stats.coverage(school.id, year) if school else None,
+            coverage=figures.coverage(school.id, year) if school else None,
             executions=labels.choices(m.EventExecution, "status"),
         )
 

@@ -8,8 +8,6 @@ from .. import models as m
 from .base import SecuredModelView
 from .loading import ajax_lookups
 
-AREA = _l("Directory")
-
 
 class SchoolView(SecuredModelView):
     column_list = ["short_name", "name", "city", "director", "email", "phone"]

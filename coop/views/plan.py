@@ -23,8 +23,6 @@ from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, school_filter
 from .programmes import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
-AREA = _l("Network plan")
-
 
 def _months(view: Any, context: Any, event: m.Event, name: str) -> str:
     if event.all_year:

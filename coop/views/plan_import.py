@@ -32,7 +32,6 @@ from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic
 from .base import SecuredView
 from .calendar import school_for, visible_schools
 
-AREA = _l("Network plan")
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 KEEP_UPLOADS = dt.timedelta(days=1)
 

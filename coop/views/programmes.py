@@ -12,8 +12,6 @@ from .. import models as m
 from .base import SecuredModelView
 from .loading import ajax_lookups, school_filter
 
-AREA = _l("Programme")
-
 # Integer fields within what the columns hold and what makes sense: PostgreSQL
 # refuses a value beyond 32 bits with an error instead of a message.
 YEAR = NumberRange(min=2000, max=2100)

@@ -9,8 +9,6 @@ from .base import SecuredModelView
 from .loading import ajax_lookups, school_filter
 from .programmes import REQUIRED_COUNT, LinksOfThisSchool
 
-AREA = _l("Seminars")
-
 
 class SeminarView(SecuredModelView):
     attachments = True  # the signed document, evidence, minutes: see coop/uploads.py

@@ -14,8 +14,6 @@ from ..passwords import PasswordPolicy
 from .base import SecuredModelView
 from .loading import ajax_lookups
 
-AREA = _l("Administration")
-
 
 class UserView(SecuredModelView):
     column_list = ["email", "name", "role", "school", "partner", "active", "last_login_at"]

@@ -1,4 +1,4 @@
-"""History of changes and the trash."""
+"""The trash: what was deleted, restored by its owner, emptied only by an admin."""
 
 from __future__ import annotations
 
@@ -11,23 +11,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from .. import access, trash
-from .. import models as m
 from ..extensions import db
-from .base import SecuredModelView, SecuredView
-
-AREA = _l("Audit")
-
-
-class HistoryView(SecuredModelView):
-    """Read-only: the policy grants no create, edit or delete on history."""
-
-    can_export = True
-    column_list = ["at", "user_email", "ip", "action", "table_name", "row_id", "summary", "comment"]
-    column_filters = ["action", "table_name", "user_email", "at"]
-    column_searchable_list = ["summary", "user_email", "comment"]
-    column_sortable_list = ["at", "action", "table_name"]
-    column_default_sort = ("id", True)
-    column_details_list = [*column_list, "changes", "row_version"]
+from .base import SecuredView
 
 
 class TrashView(SecuredView):
@@ -71,5 +56,4 @@ def _batch_arg() -> str:
     return batch
 
 
-VIEWS = [(HistoryView, m.History, _l("History of changes"))]
 PAGES = [(TrashView, "trash", _l("Trash"))]

@@ -9,8 +9,6 @@ from .base import SecuredModelView
 from .loading import ajax_lookups, school_filter
 from .programmes import LinksOfThisSchool
 
-AREA = _l("Audit")
-
 
 class RemarkView(SecuredModelView):
     column_list = ["school", "text", "programme", "agreement", "event", "state", "created_at"]
