@@ -23,6 +23,7 @@ from .plan_io.plan import build_plan
 from .report.data import build_report
 from .report.docx_out import report_to_docx
 from .seed import bench, demo
+from .timing import ACADEMIC_YEARS
 
 coop_cli = AppGroup("coop", help="Coop: demo data, users, plans, reports.")
 
@@ -32,7 +33,10 @@ school_option = click.option(
     "--school", "school_name", required=True, help="School's full or short name, or a unique part."
 )
 year_option = click.option(
-    "--year", required=True, type=click.IntRange(2000, 2099), help="Academic year: 2019 is 2019/2020."
+    "--year",
+    required=True,
+    type=click.IntRange(ACADEMIC_YEARS.start, ACADEMIC_YEARS.stop - 1),
+    help="Academic year: 2019 is 2019/2020.",
 )
 
 

@@ -11,7 +11,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from docx.table import _Cell, _Row
 
-from .plan_io.json_out import clean_text
+from .text import clean_text
 
 FONT = "Times New Roman"
 

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 ACADEMIC_MONTHS: tuple[int, ...] = (9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8)
+# The academic years Coop accepts anywhere (forms, URLs, the CLI), by their first calendar year.
+ACADEMIC_YEARS = range(2000, 2100)
 # Position of a calendar month within the academic year (September = 0).
 _POS: dict[int, int] = {m: i for i, m in enumerate(ACADEMIC_MONTHS)}
 

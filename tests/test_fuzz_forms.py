@@ -32,7 +32,7 @@ from sqlalchemy.orm import RelationshipDirection
 from coop import access
 from coop import models as m
 from coop.extensions import db
-from coop.views import AREAS
+from coop.views import MENU
 from coop.views.base import SecuredModelView
 
 from .conftest import ACCOUNTS, csrf_token, login
@@ -50,7 +50,12 @@ from .fuzz_helpers import (
 
 # Endpoints as coop/views/__init__.py registers them; test_the_fuzzer_knows_every_model_view
 # keeps this list equal to the admin's.
-ENDPOINTS = [model.__name__.lower() for area in AREAS for _view, model, _name in area.VIEWS]
+ENDPOINTS = [
+    model.__name__.lower()
+    for _area, modules in MENU
+    for module in modules
+    for _view, model, _name in getattr(module, "VIEWS", ())
+]
 POSTERS = ("admin", "coordinator", "school31", "kemsu")
 # Whose rows each poster must never touch (for admin and coordinator: the school
 # whose programme a crossed link names).

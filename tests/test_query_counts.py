@@ -27,12 +27,17 @@ from coop import create_app, sqlcount
 from coop import models as m
 from coop.extensions import db
 from coop.seed import bench as bench_data
-from coop.views import AREAS
+from coop.views import MENU
 from coop.views.base import SecuredModelView
 
 from .conftest import _restore
 
-MODEL_VIEWS = {model.__name__.lower(): model for area in AREAS for _view, model, _name in area.VIEWS}
+MODEL_VIEWS = {
+    model.__name__.lower(): model
+    for _area, modules in MENU
+    for module in modules
+    for _view, model, _name in getattr(module, "VIEWS", ())
+}
 LARGE_PAGE = 100
 SQL_BUDGET = 8  # statements per page, the sign-in's user load included
 

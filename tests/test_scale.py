@@ -20,12 +20,17 @@ from sqlalchemy import event, func, select
 from coop import access
 from coop import models as m
 from coop.extensions import db
-from coop.views import AREAS, loading
+from coop.views import MENU, loading
 from coop.views.base import SecuredModelView
 
 from .conftest import ACCOUNTS, csrf_token
 
-MODEL_VIEWS = {model.__name__.lower(): model for area in AREAS for _view, model, _name in area.VIEWS}
+MODEL_VIEWS = {
+    model.__name__.lower(): model
+    for _area, modules in MENU
+    for module in modules
+    for _view, model, _name in getattr(module, "VIEWS", ())
+}
 SMALL_TABLES = {m.School, *m.CATALOGS}
 
 

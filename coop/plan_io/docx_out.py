@@ -18,7 +18,7 @@ from docx.shared import Cm, Pt
 from docx.table import Table
 
 from ..docx_layout import fill, keep_row_whole, setup_a4
-from .json_out import clean_text
+from ..text import clean_text
 from .plan import Plan, PlanEvent, PlanPartner
 
 TITLE = "Сетевой план"

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Iterator
 
 from icalendar import Calendar, Event
 
+from ..text import clean_text
 from ..timing import ACADEMIC_MONTHS, academic_year_bounds, month_date_in_year
-from .json_out import clean_text
 from .plan import Plan, PlanEvent, PlanPartner
 
 PRODID = "-//Coop//Сетевой план//RU"

@@ -7,23 +7,15 @@ written outside the app, as the site is by default.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from .. import labels
 from .. import models as m
 from .plan import Plan, PlanEvent, PlanPartner
 
+
 # Control characters other than tab, LF and CR: text pasted from Word carries
 # \x0b (soft line break) and \x07, which XML and iCalendar do not allow.
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def clean_text(text: str) -> str:
-    """`text` without control characters; Word's soft line break becomes a newline."""
-    return _CONTROL_RE.sub("", text.replace("\x0b", "\n"))
-
-
 def state_label(code: str) -> str:
     """A plan line's state (models.EVENT_STATES) by its label."""
     return labels.choice_label(m.Event, "state", code)

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from .. import labels
 from .. import models as m
 from ..docx_layout import FONT, fill, keep_row_whole, setup_a4
-from ..plan_io.json_out import clean_text
+from ..text import clean_text
 from ..timing import academic_year_label
 from .data import AnnualReport, ReportLine
 

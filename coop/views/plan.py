@@ -21,7 +21,7 @@ from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, school_filter
-from .programmes import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
+from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 
 def _months(view: Any, context: Any, event: m.Event, name: str) -> str:

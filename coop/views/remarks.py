@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 from .. import models as m
 from .base import SecuredModelView
 from .loading import ajax_lookups, school_filter
-from .programmes import LinksOfThisSchool
+from .validators import LinksOfThisSchool
 
 
 class RemarkView(SecuredModelView):
