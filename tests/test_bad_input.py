@@ -3,11 +3,24 @@ URLs, hostile archives to the importer, and what a stored file is served as."""
 
 from __future__ import annotations
 
+import io
+import struct
+import time
+import tracemalloc
+import zipfile
 from typing import Any
 
 import pytest
+from docx import Document
 from flask import Flask
 from flask_admin.contrib.sqla import filters as sqla_filters
+from openpyxl import Workbook
+
+from coop.plan_io import importer
+from coop.plan_io.imported import PlanFileError
+
+from .test_import_seed import seed_docx, seed_xlsx
+from .test_import_web import _uploads, upload
 
 # --- numbers in URLs ------------------------------------------------------------------
 
@@ -124,3 +137,204 @@ def test_integer_filters_with_numbers_out_of_range_are_refused_not_500(
             response = client.get(url)
             response.close()
             _answer_is_not_an_error(response, url)
+
+
+# --- hostile files to the importer --------------------------------------------------------
+
+SPREADSHEET_NS = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+WORD_NS = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+COLUMNS = (b"A", b"B", b"C", b"D", b"E")
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _deflated(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return out.getvalue()
+
+
+def _workbook_members() -> dict[str, bytes]:
+    """A workbook's parts, with a shared strings part (openpyxl writes none of its own)."""
+    wb = Workbook()
+    wb.active.append(["Партнёр", "№", "Мероприятие", "Сроки", "Ответственные"])
+    out = io.BytesIO()
+    wb.save(out)
+    members = _members(out.getvalue())
+    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    members["xl/_rels/workbook.xml.rels"] = members["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rIdStrings" Target="sharedStrings.xml" Type="http://schemas.openxmlformats.org/'
+        b'officeDocument/2006/relationships/sharedStrings"/></Relationships>',
+    )
+    members["xl/sharedStrings.xml"] = b'<sst xmlns="' + SPREADSHEET_NS + b'"/>'
+    return members
+
+
+def shared_string_bomb(megabytes: float, rows: int) -> bytes:
+    """One long shared string, and every cell of `rows` rows showing it."""
+    members = _workbook_members()
+    header = b"".join(b"<si><t>" + text.encode() + b"</t></si>" for text in ("Мероприятие", "Сроки"))
+    members["xl/sharedStrings.xml"] = (
+        b'<sst xmlns="'
+        + SPREADSHEET_NS
+        + b'"><si><t>'
+        + b"A" * int(megabytes * 2**20)
+        + b"</t></si>"
+        + header
+        + b"</sst>"
+    )
+    sheet = [b'<worksheet xmlns="' + SPREADSHEET_NS + b'"><sheetData>']
+    sheet.append(b'<row r="1"><c r="A1" t="s"><v>1</v></c><c r="B1" t="s"><v>2</v></c></row>')
+    for r in range(2, rows + 2):
+        cells = b"".join(b'<c r="%s%d" t="s"><v>0</v></c>' % (column, r) for column in COLUMNS[:2])
+        sheet.append(b'<row r="%d">%s</row>' % (r, cells))
+    members["xl/worksheets/sheet1.xml"] = b"".join(sheet) + b"</sheetData></worksheet>"
+    return _deflated(members)
+
+
+def many_cells_workbook(cells: int) -> bytes:
+    """A sheet of `cells` tiny number cells (no coordinates: 20 bytes each)."""
+    members = _workbook_members()
+    row = b"<row>" + b"<c><v>1</v></c>" * 40 + b"</row>"
+    members["xl/worksheets/sheet1.xml"] = (
+        b'<worksheet xmlns="'
+        + SPREADSHEET_NS
+        + b'"><sheetData>'
+        + row * (cells // 40)
+        + b"</sheetData></worksheet>"
+    )
+    return _deflated(members)
+
+
+def _document_members() -> dict[str, bytes]:
+    out = io.BytesIO()
+    Document().save(out)
+    return _members(out.getvalue())
+
+
+def _cell(text: bytes = b"", merge: bool = False) -> bytes:
+    properties = b'<w:tcPr><w:vMerge w:val="continue"/></w:tcPr>' if merge else b""
+    return b"<w:tc>" + properties + b"<w:p><w:r><w:t>" + text + b"</w:t></w:r></w:p></w:tc>"
+
+
+def merged_text_document(megabytes: float, rows: int) -> bytes:
+    """A plan table whose first event's long title is merged down over `rows` rows."""
+    members = _document_members()
+    header = b"<w:tr>" + b"".join(_cell(t.encode()) for t in ("№", "Мероприятие", "Сроки")) + b"</w:tr>"
+    first = b"<w:tr>" + _cell(b"1") + _cell(b"A" * int(megabytes * 2**20)) + _cell(b"x") + b"</w:tr>"
+    merged = b"<w:tr>" + _cell(b"2") + _cell(merge=True) + _cell(merge=True) + b"</w:tr>"
+    members["word/document.xml"] = (
+        b'<w:document xmlns:w="'
+        + WORD_NS
+        + b'"><w:body><w:tbl>'
+        + header
+        + first
+        + merged * rows
+        + b"</w:tbl></w:body></w:document>"
+    )
+    return _deflated(members)
+
+
+def paragraphs_document(count: int) -> bytes:
+    members = _document_members()
+    members["word/document.xml"] = (
+        b'<w:document xmlns:w="' + WORD_NS + b'"><w:body>' + b"<w:p/>" * count + b"</w:body></w:document>"
+    )
+    return _deflated(members)
+
+
+def lying_sizes(data: bytes, member: str) -> bytes:
+    """The archive with `member`'s declared size (in both headers) set to 100 bytes."""
+    out = bytearray(data)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        info = archive.getinfo(member)
+    encoded = info.filename.encode()
+    # The local header: sizes at offsets 18 (compressed) and 22 (uncompressed).
+    struct.pack_into("<I", out, info.header_offset + 22, 100)
+    # The central directory entry: find it by its name, sizes at 20 and 24.
+    central = out.rfind(b"PK\x01\x02", 0, out.rfind(encoded))
+    struct.pack_into("<I", out, central + 24, 100)
+    return bytes(out)
+
+
+def hostile_files() -> list[tuple[str, bytes, str]]:
+    return [
+        # 64 MB of shared string in a 70 KB file: refused by what the archive declares.
+        ("shared-strings-64mb.xlsx", shared_string_bomb(64, 100), "распаковывается"),
+        # 7 MB shared string (a part under the limit) in every cell of 3000 rows: 42 GB of text.
+        ("shared-strings-in-every-cell.xlsx", shared_string_bomb(7, 3000), "знаков текста"),
+        ("million-cells.xlsx", many_cells_workbook(380_000), "ячеек"),
+        ("merged-title.docx", merged_text_document(7, 4000), "знаков текста"),
+        ("paragraphs.docx", paragraphs_document(1_000_000), "элементов"),
+        ("wide.csv", b"a;" * (2 * 2**20), "ячеек"),
+    ]
+
+
+@pytest.fixture(scope="module")
+def hostile() -> list[tuple[str, bytes, str]]:
+    return hostile_files()
+
+
+def test_hostile_files_are_small_on_disk(hostile: list[tuple[str, bytes, str]]) -> None:
+    for name, data, _message in hostile:
+        assert len(data) < importer.MAX_BYTES, name
+
+
+def test_hostile_files_are_refused_before_they_are_unpacked(
+    app: Flask, hostile: list[tuple[str, bytes, str]]
+) -> None:
+    """Each is refused with its reason in Russian, before the expansion: memory stays
+    within a sanity bound far below what parsing the file would take."""
+    with app.test_request_context():
+        for name, data, message in hostile:
+            tracemalloc.start()
+            try:
+                with pytest.raises(PlanFileError) as caught:
+                    importer.read_plan(data, name)
+                peak = tracemalloc.get_traced_memory()[1]
+            finally:
+                tracemalloc.stop()
+            assert caught.value.code == "too_big", name
+            assert message in str(caught.value), (name, str(caught.value))
+            assert peak < 64 * 2**20, (name, peak // 2**20)
+
+
+def test_a_member_that_unpacks_to_more_than_it_declares_is_refused(app: Flask) -> None:
+    """zipfile trusts the directory; the importer reads every member in chunks and
+    refuses one that gives more than it said (here: 100 bytes declared, 2 MB inside)."""
+    members = _workbook_members()
+    members["xl/styles.xml"] = members["xl/styles.xml"] + b" " * (2 * 2**20)
+    data = lying_sizes(_deflated(members), "xl/styles.xml")
+    with app.test_request_context(), pytest.raises(PlanFileError) as caught:
+        importer.read_plan(data, "plan.xlsx")
+    assert caught.value.code in ("too_big", "corrupt")
+
+
+def test_the_web_import_refuses_hostile_files_on_its_form(
+    app: Flask, client_as: Any, hostile: list[tuple[str, bytes, str]]
+) -> None:
+    client = client_as("school31")
+    for name, data, message in hostile:
+        started = time.monotonic()
+        reply = upload(client, data, name)
+        text = reply.get_data(as_text=True)
+        assert reply.status_code == 400, name
+        assert 'class="alert alert-danger"' in text and message in text, name
+        assert time.monotonic() - started < 30, name  # a sanity bound, not a benchmark
+    assert _uploads(app) == []
+
+
+def test_a_real_plan_still_reads(app: Flask) -> None:
+    with app.test_request_context():
+        assert importer.read_plan(seed_docx(), "plan.docx").events
+        assert importer.read_plan(seed_xlsx(), "plan.xlsx").events
