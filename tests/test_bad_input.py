@@ -8,17 +8,24 @@ import struct
 import time
 import tracemalloc
 import zipfile
+from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from docx import Document
 from flask import Flask
 from flask_admin.contrib.sqla import filters as sqla_filters
 from openpyxl import Workbook
+from sqlalchemy import select
 
+from coop import models as m
+from coop import uploads
+from coop.extensions import db
 from coop.plan_io import importer
 from coop.plan_io.imported import PlanFileError
 
+from .conftest import csrf_token
 from .test_import_seed import seed_docx, seed_xlsx
 from .test_import_web import _uploads, upload
 
@@ -338,3 +345,125 @@ def test_a_real_plan_still_reads(app: Flask) -> None:
     with app.test_request_context():
         assert importer.read_plan(seed_docx(), "plan.docx").events
         assert importer.read_plan(seed_xlsx(), "plan.xlsx").events
+
+
+# --- what a stored file is served as -----------------------------------------------------------
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF" + bytes(64)
+
+
+def _office(part: str) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types/>")
+        archive.writestr(part, b"<x/>")
+    return out.getvalue()
+
+
+# (content, the name it came with, the name it is stored and offered under)
+NAMED_FILES = [
+    (PDF, "Отчёт.hta", "Отчёт.pdf"),
+    (PDF, "Отчёт.pdf", "Отчёт.pdf"),
+    (PDF, "Отчёт", "Отчёт.pdf"),
+    (PDF, "Отчёт.PDF", "Отчёт.PDF"),
+    (PNG, "фото.html", "фото.png"),
+    (JPEG, "фото.jpeg", "фото.jpeg"),
+    (JPEG, "фото.svg", "фото.jpg"),
+    (_office("word/document.xml"), "Договор.exe", "Договор.docx"),
+    (_office("xl/workbook.xml"), "Смета.xlsx.js", "Смета.xlsx.xlsx"),
+]
+
+
+def _check_download_csp(response: Any) -> None:
+    csp = response.headers["Content-Security-Policy"]
+    assert "sandbox" in csp and "default-src 'none'" in csp, csp
+    assert "'self'" not in csp and "nonce-" not in csp, csp  # not the site's policy
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_a_stored_file_is_offered_under_the_extension_of_its_checked_type(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    client = client_as("school31")
+    with app.app_context():
+        agreement = (
+            db.session.execute(select(m.Agreement.id).filter_by(school_id=ids["school31"])).scalars().first()
+        )
+    for data, given, offered in NAMED_FILES:
+        page = client.get(f"/admin/agreement/details/?id={agreement}")
+        reply = client.post(
+            f"/admin/agreement/attach/?id={agreement}",
+            data={"csrf_token": csrf_token(page.text), "file": (io.BytesIO(data), given)},
+            content_type="multipart/form-data",
+        )
+        assert reply.status_code == 302, given
+        with app.app_context():
+            stored = (
+                db.session.execute(select(m.StoredFile).order_by(m.StoredFile.id.desc())).scalars().first()
+            )
+            file_id, original_name, content_type = stored.id, stored.original_name, stored.content_type
+        assert original_name == offered, given
+        assert original_name.lower().endswith(uploads.EXTENSIONS[content_type]) or content_type == uploads.JPEG
+        download = client.get(f"/files/{file_id}")
+        download.close()
+        assert download.status_code == 200
+        disposition = download.headers["Content-Disposition"]
+        assert disposition.startswith("attachment;"), disposition
+        assert quote(offered) in disposition, (disposition, offered)
+        assert ".hta" not in disposition and ".exe" not in disposition and ".html" not in disposition
+        _check_download_csp(download)
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_a_file_stored_before_under_a_foreign_extension_is_served_under_its_types(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """Rows stored before this rule keep their name in the table; the download fixes it."""
+    with app.app_context():
+        agreement = (
+            db.session.execute(select(m.Agreement).filter_by(school_id=ids["school31"])).scalars().first()
+        )
+        folder = Path(app.config["UPLOAD_FOLDER"]) / "files"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "0123456789abcdef0123456789abcdef.pdf").write_bytes(PDF)
+        row = m.StoredFile(
+            school_id=agreement.school_id,
+            owner_table=agreement.__tablename__,
+            owner_id=agreement.id,
+            original_name="Отчёт.hta",
+            stored_name="0123456789abcdef0123456789abcdef.pdf",
+            content_type=uploads.PDF,
+            size=len(PDF),
+            sha256="0" * 64,
+        )
+        db.session.add(row)
+        db.session.commit()
+        file_id = row.id
+    download = client_as("school31").get(f"/files/{file_id}")
+    download.close()
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert quote("Отчёт.pdf") in download.headers["Content-Disposition"]
+    _check_download_csp(download)
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx", "docx", "ics"])
+def test_plan_exports_are_sandboxed_attachments(client_as: Any, ids: dict[str, int], fmt: str) -> None:
+    response = client_as("school31").get(f"/admin/calendar/export/{fmt}/?school={ids['school31']}&year=2019")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    _check_download_csp(response)
+
+
+def test_list_exports_are_sandboxed_attachments(client_as: Any) -> None:
+    response = client_as("school31").get("/admin/event/export/csv/")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    _check_download_csp(response)
+
+
+def test_pages_keep_the_sites_policy(client_as: Any) -> None:
+    csp = client_as("school31").get("/admin/event/").headers["Content-Security-Policy"]
+    assert "nonce-" in csp and "sandbox" not in csp
