@@ -32,7 +32,7 @@ def plan_json() -> Any:
     school_id, year = request.args.get("school", ""), request.args.get("year", "")
     if parse_id(school_id) is None:
         return _error(400, gettext("Give the school's id: ?school=ID."))
-    if not (year.isascii() and year.isdigit() and 2000 <= int(year) < 2100):
+    if not (year.isascii() and year.isdigit() and len(year) == 4 and 2000 <= int(year) < 2100):
         return _error(400, gettext("Give the academic year by its first calendar year: ?year=2019."))
     # The ORM applies the policy: a school the user may not see is simply absent.
     school = db.session.execute(select(m.School).where(m.School.id == int(school_id))).scalar_one_or_none()

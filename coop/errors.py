@@ -1,12 +1,14 @@
-"""Error pages in Russian; an access refusal from the ORM becomes a 403."""
+"""Error pages in Russian; an access refusal from the ORM becomes a 403, and a number
+from the request that no column, offset or limit can hold becomes a 400."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, render_template, request
+from flask import Flask, abort, current_app, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from .access import AccessDenied
@@ -42,6 +44,27 @@ def _access_denied(error: AccessDenied) -> Any:
     return _page(403, gettext("Access denied"), gettext("You are not allowed to do this with this record."))
 
 
+def _out_of_range(error: Exception) -> Any:
+    """A value the database cannot take: a number past any integer column, offset or
+    limit (SQLite: OverflowError from its driver; PostgreSQL: a data exception, class 22).
+
+    This is the one place where numbers out of range in a request end, whichever door
+    (a list's page or filter, a look-up's offset, an id in a path, a custom page) passed
+    them on: Python's int has no bound, so only the database finds them too large."""
+    db.session.rollback()
+    current_app.logger.warning(
+        "Refused a value out of range: %s %s: %s",
+        request.method,
+        request.full_path[:200],
+        str(error).splitlines()[0][:200],
+    )
+    return _page(
+        400,
+        gettext("Bad request"),
+        gettext("A value in the request is out of range: check the address or the form."),
+    )
+
+
 def _refuse_nul() -> None:
     """A NUL character is never real input, and PostgreSQL refuses it in text."""
     values = [*request.args.values(), *request.form.values(), request.path]
@@ -54,3 +77,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(AccessDenied, _access_denied)
+    app.register_error_handler(OverflowError, _out_of_range)
+    app.register_error_handler(DataError, _out_of_range)

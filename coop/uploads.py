@@ -1,6 +1,8 @@
 """Files attached to a school's rows: checked by content, stored by random names
 outside the static folder, served only through the access policy and only as
-downloads, never rendered inline."""
+downloads, never rendered inline: under the extension of the type the content was
+checked as (whatever name it came with), with a sandboxing Content-Security-Policy
+of its own."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from werkzeug.datastructures import FileStorage
 
 from . import models as m
 from .extensions import db
+from .security import DOWNLOAD_CSP
 
 bp = Blueprint("files", __name__, url_prefix="/files")
 
@@ -32,6 +35,8 @@ PDF, DOCX, XLSX, PNG, JPEG = (
     "image/jpeg",
 )
 EXTENSIONS = {PDF: ".pdf", DOCX: ".docx", XLSX: ".xlsx", PNG: ".png", JPEG: ".jpg"}
+# Other spellings of the same type, kept as the user wrote them.
+ALSO = {JPEG: (".jpeg", ".jpe")}
 
 
 class UploadError(ValueError):
@@ -60,6 +65,18 @@ def detect_type(data: bytes) -> str:
     raise UploadError(gettext("Accepted files: PDF, Word (.docx), Excel (.xlsx), PNG and JPEG images."))
 
 
+def download_name(name: str, content_type: str) -> str:
+    """The name a file is offered under: its extension is the one of the type its
+    content was checked as. A name given another extension (or none) gets it in
+    place of its own: «Отчёт.hta» holding a PDF is offered as «Отчёт.pdf»."""
+    extension = EXTENSIONS[content_type]
+    path = Path(name)
+    if path.suffix.lower() in (extension, *ALSO.get(content_type, ())):
+        return name
+    stem = path.stem if path.suffix else name
+    return f"{stem or 'file'}{extension}"
+
+
 def _folder() -> Path:
     folder = Path(current_app.config["UPLOAD_FOLDER"]) / "files"
     folder.mkdir(parents=True, exist_ok=True)
@@ -79,6 +96,7 @@ def store(upload: FileStorage, owner: Any) -> m.StoredFile:
     # The name is only shown and offered on download; control characters and
     # path separators go.
     name = "".join(c for c in Path(upload.filename or "").name if c.isprintable())[:200] or "file"
+    name = download_name(name, content_type)
     row = m.StoredFile(
         school_id=owner.school_id,
         owner_table=owner.__tablename__,
@@ -113,9 +131,14 @@ def download(file_id: int) -> Any:
     path = _folder() / row.stored_name
     if not path.is_file():
         abort(404)
-    response = send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.original_name)
+    response = send_file(
+        path,
+        mimetype=row.content_type,
+        as_attachment=True,  # images and PDF too: nothing of a user's opens inside the site
+        download_name=download_name(row.original_name, row.content_type),  # rows stored before too
+    )
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = DOWNLOAD_CSP
     return response
 
 

@@ -73,6 +73,12 @@ _NUMBER_RE = re.compile(r"^№?\s*(\d{1,4})\s*[.)]?$")
 # Partner names are not sentences; the prose around a plan is.
 _SENTENCE_END = (".", "!", "?", ":", ";")
 _PLAN_TITLE_RE = re.compile(r"сетев\w* план|мероприяти|учебн\w* год|^программа", re.IGNORECASE)
+# How much a plan file may hold, whatever its format: a real plan has some hundreds
+# of rows of a few columns and tens of thousands of characters. More is refused
+# before any cell is looked at (shared strings and merged cells let a small file
+# repeat one long text in every cell).
+MAX_CELLS = 100_000  # openpyxl loads these in about a second
+MAX_TEXT = 2_000_000  # characters in all cells together
 MAX_NAME = 500  # Partner.name
 MAX_FIELD = 255  # Event.timing_text and .section, Position.name
 MAX_GRADES = 64  # Event.grades
@@ -244,9 +250,12 @@ class PlanBuilder:
         self.other_tables: list[str] = []  # first rows of tables that are not plans, for the message
         self._last_columns: dict[str, int] | None = None
         self._last_partner: ImportedPartner | None = None
+        self._cells = 0
+        self._text = 0
 
     def table(self, rows: Sequence[Row], label: str, partner_name: str = "") -> None:
         """Read one table; partner_name is the name written before it, if any."""
+        self._count(rows)
         rows = [row for row in rows if any(cell.strip() for cell in row.cells)]
         if not rows:
             return
@@ -281,6 +290,22 @@ class PlanBuilder:
         self.plan_tables += 1
         self._read_rows(rows[start:], columns, partner_name, above, label)
         self._last_columns = columns
+
+    def _count(self, rows: Sequence[Row]) -> None:
+        """Refuse a file past MAX_CELLS or MAX_TEXT, counting before reading a cell."""
+        for row in rows:
+            self._cells += len(row.cells)
+            self._text += sum(map(len, row.cells))
+            if self._cells > MAX_CELLS or self._text > MAX_TEXT:
+                raise PlanFileError(
+                    "too_big",
+                    gettext(
+                        "The file has more than %(cells)s cells or %(chars)s characters of text: "
+                        "this is not a network plan.",
+                        cells=f"{MAX_CELLS:,}".replace(",", " "),
+                        chars=f"{MAX_TEXT:,}".replace(",", " "),
+                    ),
+                )
 
     def _read_rows(
         self, rows: Sequence[Row], columns: dict[str, int], named: str, above: str, label: str

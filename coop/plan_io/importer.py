@@ -43,8 +43,14 @@ from .read_docx import read_docx
 from .read_table import read_csv, read_xlsx
 
 MAX_BYTES = 5 * 1024 * 1024
-MAX_UNPACKED = 60 * 1024 * 1024  # a zip that unpacks to more is not a plan (or is a zip bomb)
+# A .docx or .xlsx is a zip. Limits on what it unpacks to, checked before any part
+# is parsed (a zip bomb of a few hundred kilobytes would otherwise take seconds of
+# CPU and hundreds of megabytes per request):
+MAX_UNPACKED = 60 * 1024 * 1024  # all members together; pictures make most of a real file
+MAX_XML_PART = 8 * 1024 * 1024  # one XML part (document, sheet, shared strings): a plan's are < 1 MB
 MAX_MEMBERS = 5000
+_XML_PART = (".xml", ".rels", ".vml")
+_CHUNK = 256 * 1024
 READERS = {"docx": read_docx, "xlsx": read_xlsx, "csv": read_csv}
 KIND_LABELS = {"docx": "Word (.docx)", "xlsx": "Excel (.xlsx)", "csv": "CSV"}
 SIMILAR_AT = 0.6  # how alike two names must be to offer one for the other
@@ -144,10 +150,11 @@ def _zip_kind(data: bytes) -> str:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
-            if len(members) > MAX_MEMBERS or sum(member.file_size for member in members) > MAX_UNPACKED:
-                raise corrupt
+            _check_unpacked_sizes(archive, members)
             names = {member.filename for member in members}
             types = archive.read("[Content_Types].xml") if "[Content_Types].xml" in names else b""
+    except PlanFileError:
+        raise
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -156,6 +163,7 @@ def _zip_kind(data: bytes) -> str:
         EOFError,
         ValueError,
         NotImplementedError,
+        RuntimeError,  # an encrypted member
     ) as error:
         raise corrupt from error
     if b"macroEnabled" in types or any(name.lower().endswith("vbaproject.bin") for name in names):
@@ -175,6 +183,37 @@ def _zip_kind(data: bytes) -> str:
     raise PlanFileError(
         "unknown_format", gettext("The file is a ZIP archive, not a Word document or an Excel workbook.")
     )
+
+
+def _check_unpacked_sizes(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive that unpacks to more than a plan can be, by the sizes its
+    directory declares and then by the bytes each member really unpacks to (read in
+    chunks and thrown away, never held whole: a declared size may lie)."""
+    too_big = PlanFileError(
+        "too_big",
+        gettext(
+            "The file unpacks to more than %(mb)s MB, or one of its parts to more than %(part)s MB: "
+            "this is not a network plan.",
+            mb=MAX_UNPACKED // 2**20,
+            part=MAX_XML_PART // 2**20,
+        ),
+    )
+    if len(members) > MAX_MEMBERS:
+        raise too_big
+    if sum(member.file_size for member in members) > MAX_UNPACKED:
+        raise too_big
+    if any(m.file_size > MAX_XML_PART for m in members if m.filename.lower().endswith(_XML_PART)):
+        raise too_big
+    total = 0
+    for member in members:
+        limit = MAX_XML_PART if member.filename.lower().endswith(_XML_PART) else MAX_UNPACKED
+        size = 0
+        with archive.open(member) as stream:
+            while chunk := stream.read(_CHUNK):
+                size += len(chunk)
+                total += len(chunk)
+                if size > min(member.file_size, limit) or total > MAX_UNPACKED:
+                    raise too_big
 
 
 # --- 2. the preview ----------------------------------------------------------------------

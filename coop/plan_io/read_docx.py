@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+import zlib
 from collections.abc import Iterator
 
 from docx import Document
@@ -18,10 +20,26 @@ from docx.oxml.ns import qn
 from flask_babel import gettext
 from lxml.etree import _Element
 
-from .imported import ImportedPlan, PlanBuilder, PlanFileError, Row, brief_error, collapse, looks_like_prose
+from .imported import (
+    MAX_CELLS,
+    ImportedPlan,
+    PlanBuilder,
+    PlanFileError,
+    Row,
+    brief_error,
+    collapse,
+    looks_like_prose,
+)
 
 MAX_NAME_PARAGRAPHS = 8
 MAX_SPAN = 64
+# Counted in the document's XML before python-docx parses it (lxml keeps every
+# element: memory grows with their number, not with the file's size).
+MAX_ELEMENTS = 500_000  # a hundred formatted pages have a few hundred thousand
+MAX_TABLE_ROWS = 5000  # in all tables; a plan has tens to hundreds
+_ELEMENT = re.compile(rb"<[A-Za-z]")
+_TABLE_ROW = re.compile(rb"<w:tr[\s/>]")
+_TABLE_CELL = re.compile(rb"<w:tc[\s/>]")
 # Where an organisation's name begins: its legal form, written out or abbreviated
 # («Государственное …», «Муниципальное …», «МБОУ …», «ГПОУ …»).
 _LEGAL_FORM = re.compile(
@@ -36,6 +54,7 @@ _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT = (
 
 def read_docx(data: bytes) -> ImportedPlan:
     """The plan in a .docx file; PlanFileError when it cannot be read as one."""
+    _check_document(data)
     try:
         body = Document(io.BytesIO(data)).element.body
     except Exception as error:  # python-docx raises anything a broken package makes lxml or zipfile raise
@@ -57,6 +76,31 @@ def read_docx(data: bytes) -> ImportedPlan:
         builder.table(_rows(element, label), label, partner_name(paragraphs))
         paragraphs = []
     return builder.result()
+
+
+def _check_document(data: bytes) -> None:
+    """Refuse a document too big for a plan before it is parsed. (The sizes the
+    archive unpacks to are checked before, in importer.)"""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read("word/document.xml")
+    except (KeyError, zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, RuntimeError):
+        return  # python-docx says what is wrong with it
+    counts = (
+        (_ELEMENT, MAX_ELEMENTS, gettext("elements")),
+        (_TABLE_ROW, MAX_TABLE_ROWS, gettext("table rows")),
+        (_TABLE_CELL, MAX_CELLS, gettext("table cells")),
+    )
+    for pattern, limit, what in counts:
+        if sum(1 for _match in pattern.finditer(xml)) > limit:
+            raise PlanFileError(
+                "too_big",
+                gettext(
+                    "The Word document has more than %(n)s %(what)s: this is not a network plan.",
+                    n=f"{limit:,}".replace(",", " "),
+                    what=what,
+                ),
+            )
 
 
 def partner_name(paragraphs: list[str]) -> str:

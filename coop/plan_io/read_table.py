@@ -24,12 +24,13 @@ from openpyxl.utils import column_index_from_string
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 from openpyxl.worksheet.worksheet import Worksheet
 
-from .imported import ImportedPlan, PlanBuilder, PlanFileError, Row, brief_error, is_header
+from .imported import MAX_CELLS, ImportedPlan, PlanBuilder, PlanFileError, Row, brief_error, is_header
 
 MAX_ROWS = 5000  # filled rows of a sheet; a plan has tens to hundreds
 MAX_COLUMNS = 40
 MAX_SHEET_XML = 8 * 2**20  # unpacked; a plan's sheet is a few hundred kilobytes
 MAX_MERGED_CELLS = 10_000  # openpyxl takes about a second for these
+_CELL = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _MERGE_REF = re.compile(
     rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"', re.IGNORECASE
 )
@@ -67,8 +68,10 @@ def read_xlsx(data: bytes) -> ImportedPlan:
 
 def _check_sheets(data: bytes) -> None:
     """Refuse sheets too big to load before openpyxl tries: it makes an object for
-    every cell of a merged range, so a few bytes merging A1:XFD1048576 would
-    keep a worker busy for hours."""
+    every cell the sheets hold and every cell of a merged range, so a few bytes
+    merging A1:XFD1048576 would keep a worker busy for hours. (The sizes the
+    archive unpacks to are checked before, in importer.)"""
+    cells = 0
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
@@ -78,7 +81,17 @@ def _check_sheets(data: bytes) -> None:
                     raise PlanFileError(
                         "too_big", gettext("A sheet of the workbook is too large for a network plan.")
                     )
-                merged = sum(_area(match) for match in _MERGE_REF.finditer(archive.read(info)))
+                xml = archive.read(info)
+                cells += sum(1 for _cell in _CELL.finditer(xml))
+                if cells > MAX_CELLS:
+                    raise PlanFileError(
+                        "too_big",
+                        gettext(
+                            "The workbook has more than %(n)s cells: this is not a network plan.",
+                            n=f"{MAX_CELLS:,}".replace(",", " "),
+                        ),
+                    )
+                merged = sum(_area(match) for match in _MERGE_REF.finditer(xml))
                 if merged > MAX_MERGED_CELLS:
                     raise PlanFileError(
                         "too_big",
@@ -201,6 +214,7 @@ def decode_text(data: bytes) -> str:
 def _csv_rows(text: str, delimiter: str) -> list[Row]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows = []
+    cells_read = 0
     try:
         while True:
             line = reader.line_num + 1
@@ -208,6 +222,15 @@ def _csv_rows(text: str, delimiter: str) -> list[Row]:
                 cells = next(reader)
             except StopIteration:
                 break
+            cells_read += len(cells)
+            if cells_read > MAX_CELLS:
+                raise PlanFileError(
+                    "too_big",
+                    gettext(
+                        "The file has more than %(n)s cells: this is not a network plan.",
+                        n=f"{MAX_CELLS:,}".replace(",", " "),
+                    ),
+                )
             if any(cell.strip() for cell in cells):
                 rows.append(Row([_text(cell) for cell in cells], gettext("row %(row)s", row=line)))
                 if len(rows) > MAX_ROWS:
@@ -240,7 +263,7 @@ def _delimiter(text: str) -> str:
             rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
         except csv.Error:
             continue
-        if any(is_header(row) for row in rows[:12]):
+        if any(is_header(row[:MAX_COLUMNS]) for row in rows[:12]):
             return delimiter
         width = max((len(row) for row in rows), default=0)
         if width > best_width:
