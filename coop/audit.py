@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from . import models as m
 from .models import History, Partner, School, Tracked
-from .tenancy import SYSTEM, current_principal
+from .tenancy import SYSTEM, current_principal, started_by
 from .timing import MONTH_NAMES, months_from_mask
 
 ACTIONS = {
@@ -90,6 +90,8 @@ def _school_id(obj: Any) -> int | None:
 
 def _record(session: Session, flush_context: Any) -> None:
     principal = current_principal()
+    if principal is SYSTEM:  # the system acting for a signed-in user is recorded as that user
+        principal = started_by() or SYSTEM
     actor = {
         "user_id": None if principal is SYSTEM else getattr(principal, "id", None),
         "user_email": "system" if principal is SYSTEM else getattr(principal, "email", "") or "",
