@@ -137,6 +137,10 @@ def _history(user: Any, model: type) -> ColumnElement[bool]:
     return _school_owned(user, model)
 
 
+def _admin_only(user: Any, model: type) -> ColumnElement[bool]:
+    return true() if role_of(user) == ADMIN else false()
+
+
 def _partner_event_ids(user: Any) -> Any:
     return select(m.Event.id).where(
         m.Event.partner_id == user.partner_id, m.Event.school_id.in_(agreed_school_ids(user))
@@ -157,6 +161,7 @@ ROW_FILTERS: dict[type, Callable[[Any, type], ColumnElement[bool]]] = {
     m.User: _users,
     m.CalendarFeed: _feeds,
     m.History: _history,
+    m.SignIn: _admin_only,
     m.StoredFile: _school_owned,
     **{catalog: _catalog for catalog in m.CATALOGS},
 }
@@ -180,8 +185,10 @@ def visible(user: Any, obj: Any) -> bool:
     model = type(obj)
     if role is None or model not in ROW_FILTERS:
         return False
-    if role == ADMIN or (role == COORDINATOR and model is not m.User):
+    if role == ADMIN or (role == COORDINATOR and model not in (m.User, m.SignIn)):
         return True
+    if model is m.SignIn:
+        return False
     if model is m.User:
         return obj.id == user.id
     if model in m.CATALOGS:
@@ -316,6 +323,7 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "close": is_admin | is_coordinator,
     },
     "history": {"view": (is_admin | is_coordinator | is_school) & sees_row},
+    "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
     "storedfile": {
         "view": (is_admin | is_coordinator | is_school) & sees_row,
         "create": is_admin | own_school_row,

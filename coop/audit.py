@@ -30,6 +30,8 @@ ACTIONS = {
 
 # Bookkeeping columns: they change on every write and tell nothing new.
 QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
+# Sign-ins go to their own log (models.SignIn), not to the history.
+QUIET_FIELDS |= {"last_login_at"}
 SECRET_FIELDS = {"password_hash", "token"}
 
 

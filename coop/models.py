@@ -651,6 +651,34 @@ class User(UserMixin, Tracked, db.Model):
         return self.name or self.email
 
 
+class SignIn(db.Model):
+    """An attempt to sign in, successful or not: the sign-in log (admin only),
+    kept apart from the history of changes. Written by coop.auth, never through a view."""
+
+    __tablename__ = "sign_ins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    # A plain id, as in the history: the log outlives the account; None for an unknown e-mail.
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    email: Mapped[str] = mapped_column(String(255), default="")  # as typed
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str] = mapped_column(String(32), default="")  # a code of SIGN_IN_REASONS
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.at:%d.%m.%Y %H:%M}" if self.at else self.email
+
+
+SIGN_IN_REASONS = {
+    "ok": _l("Signed in"),
+    "bad_password": _l("Wrong password"),
+    "unknown_account": _l("No such account"),
+    "inactive": _l("Account disabled"),
+    "throttled": _l("Too many failed attempts"),
+}
+
+
 # The tables each tenant owns rows of, by the column that names the tenant.
 SCHOOL_OWNED = (Programme, Agreement, Event, EventExecution, Seminar, Limitation, Remark, StoredFile)
 CATALOGS = (PartnerKind, EventKind, EventLevel, Audience, Position, EducationLevel, FgosResult)
