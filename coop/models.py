@@ -364,6 +364,9 @@ class Event(Tracked, db.Model):
     last_year: Mapped[int | None] = mapped_column(Integer, index=True)
     state: Mapped[str] = mapped_column(String(32), default="draft", index=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # Responsible positions that are not in the catalog, as written (a school's import
+    # keeps them here: only an admin adds to the catalog).
+    responsible_other: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     school: Mapped[School] = relationship()
     partner: Mapped[Partner] = relationship()

@@ -1,4 +1,4 @@
-"""the sign-in log
+"""the sign-in log; responsible positions kept as text when not in the catalog
 
 Revision ID: 0008
 Revises: 0007
@@ -33,8 +33,16 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_sign_ins_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sign_ins_user_id'), ['user_id'], unique=False)
 
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column('responsible_other', sa.Text(), server_default='', nullable=False)
+        )
+
 
 def downgrade():
+    with op.batch_alter_table('events', schema=None) as batch_op:
+        batch_op.drop_column('responsible_other')
+
     with op.batch_alter_table('sign_ins', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sign_ins_user_id'))
         batch_op.drop_index(batch_op.f('ix_sign_ins_at'))
