@@ -190,6 +190,7 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     **{model: _SCHOOL_ROWS for model in m.SCHOOL_OWNED if model is not m.Event},
     m.CalendarFeed: {**_SCHOOL_ROWS, PARTNER: OWN_PARTNER},
     m.User: {ADMIN: ALL, COORDINATOR: SELF, SCHOOL: SELF, PARTNER: SELF},
+    m.SignIn: {ADMIN: ALL},
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -358,6 +359,7 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "delete": is_admin | own_school_row,
     },
     "trash": {"view": is_admin | is_school, "restore": is_admin | is_school, "purge": is_admin},
+    "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

@@ -15,11 +15,13 @@ from sqlalchemy.orm import Session
 
 from . import labels
 from .models import History, Partner, School, Tracked
-from .tenancy import SYSTEM, current_principal
+from .tenancy import SYSTEM, current_principal, started_by
 from .timing import MONTH_NAMES, months_from_mask
 
 # Bookkeeping columns: they change on every write and tell nothing new.
 QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
+# Sign-ins go to their own log (models.SignIn), not to the history.
+QUIET_FIELDS |= {"last_login_at"}
 SECRET_FIELDS = {"password_hash", "token"}
 
 
@@ -80,6 +82,8 @@ def _school_id(obj: Any) -> int | None:
 
 def _record(session: Session, flush_context: Any) -> None:
     principal = current_principal()
+    if principal is SYSTEM:  # the system acting for a signed-in user is recorded as that user
+        principal = started_by() or SYSTEM
     actor = {
         "user_id": None if principal is SYSTEM else getattr(principal, "id", None),
         "user_email": "system" if principal is SYSTEM else getattr(principal, "email", "") or "",

@@ -420,6 +420,11 @@ class Event(Tracked, Base):
         String(32), index=True, info={"label": _l("State"), "choices": EVENT_STATES}
     )
     description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Description")})
+    # Responsible positions that are not in the catalog, as written (a school's import
+    # keeps them here: only an admin adds to the catalog).
+    responsible_other: Mapped[str] = mapped_column(
+        Text, default="", server_default="", info={"label": _l("Other responsible (not in the catalog)")}
+    )
 
     school: Mapped[School] = relationship(info={"label": _l("School")})
     partner: Mapped[Partner] = relationship(info={"label": _l("Partner")})
@@ -729,6 +734,36 @@ class User(UserMixin, Tracked, Base):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+
+SIGN_IN_REASONS = {
+    "ok": _l("Signed in"),
+    "bad_password": _l("Wrong password"),
+    "unknown_account": _l("No such account"),
+    "inactive": _l("Account disabled"),
+    "throttled": _l("Too many failed attempts"),
+}
+
+
+class SignIn(Base):
+    """An attempt to sign in, successful or not: the sign-in log (admin only),
+    kept apart from the history of changes. Written by coop.auth, never through a view."""
+
+    __tablename__ = "sign_ins"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True, info={"label": _l("When")})
+    # A plain id, as in the history: the log outlives the account; None for an unknown e-mail.
+    user_id: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("Account no.")})
+    email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("E-mail as typed")})
+    ip: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("IP address")})
+    user_agent: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Browser")})
+    success: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Success")})
+    reason: Mapped[str] = mapped_column(
+        String(32), default="", info={"label": _l("Result"), "choices": SIGN_IN_REASONS}
+    )
+
+    def __str__(self) -> str:
+        return f"{self.email} {self.at:%d.%m.%Y %H:%M}" if self.at else self.email
 
 
 # The tables each tenant owns rows of, by the column that names the tenant.

@@ -36,12 +36,20 @@ def current_principal() -> Any:
 @contextmanager
 def as_system() -> Iterator[None]:
     """Run a block unscoped inside a request (e.g. recording a login)."""
-    previous = g.get("principal")
+    previous, outer = g.get("principal"), g.get("system_started_by")
     g.principal = SYSTEM
+    if previous is not SYSTEM:  # the outermost block: the user who started it
+        g.system_started_by = previous
     try:
         yield
     finally:
-        g.principal = previous
+        g.principal, g.system_started_by = previous, outer
+
+
+def started_by() -> Any:
+    """The signed-in user on whose behalf the system acts inside as_system (the
+    history records them); None outside a request or for an anonymous one."""
+    return g.get("system_started_by") if has_request_context() else None
 
 
 def _scope_statement(state: ORMExecuteState) -> None:

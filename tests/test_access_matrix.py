@@ -18,7 +18,7 @@ from sqlalchemy import select
 from coop import models as m
 from coop.extensions import db
 
-from .conftest import ACCOUNTS
+from .conftest import ACCOUNTS, login
 
 ROLE_KEYS = list(ACCOUNTS)
 ROLES = ("admin", "coordinator", "school", "partner")
@@ -40,6 +40,7 @@ VISIBILITY: dict[str, tuple[str | None, ...]] = {
     "remark": ("all", "all", "own", None),
     "user": ("all", None, None, None),
     "history": ("all", "all", "own", None),
+    "signin": ("all", None, None, None),  # the sign-in log: the admin's only
     **{
         catalog: ("all", "all", "all", "all")
         for catalog in (
@@ -71,6 +72,7 @@ WRITERS: dict[str, dict[str, set[str]]] = {
         "delete": {"admin"},
     },
     "history": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.audit
+    "signin": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.auth
     **{
         area: {action: {"admin", "school"} for action in ("create", "edit", "delete")}
         for area in ("programme", "agreement", "eventexecution", "seminar", "limitation")
@@ -110,6 +112,10 @@ class Probe:
 @pytest.fixture(scope="module")
 def world(app: Flask) -> dict[str, Any]:
     """Principals and, for every model endpoint, rows of both schools and both partners."""
+    # A sign-in of each role, so that the sign-in log has rows to point at.
+    for account in ACCOUNTS.values():
+        if account.role:
+            login(app.test_client(), account.email, account.password)
     with app.app_context():
         principals = {}
         for key, account in ACCOUNTS.items():
@@ -143,6 +149,7 @@ def world(app: Flask) -> dict[str, Any]:
             m.Remark,
             m.User,
             m.History,
+            m.SignIn,
             *m.CATALOGS,
         ):
             probes[model.__name__.lower()] = _probes(model)

@@ -32,11 +32,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
+from .. import access
 from .. import models as m
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import normalise
-from ..tenancy import as_system
+from ..tenancy import SYSTEM, current_principal
 from ..timing import Timing, academic_year_label, parse_timing
 from .imported import ImportedEvent, ImportedPartner, ImportedPlan, PlanFileError, RowIssue, collapse
 from .read_docx import read_docx
@@ -226,6 +227,8 @@ class Line:
     imported: ImportedEvent
     timing: Timing
     responsible: tuple[str, ...]  # positions, commas inside a known one's name kept together
+    # Those of them not in the catalog that the importing user may not add: kept as text.
+    unlisted: tuple[str, ...] = ()
     existing: m.Event | None = None
     changes: tuple[str, ...] = ()  # labels of the fields an update changes
     repeated: bool = False  # the file has this line twice; the later one is skipped
@@ -269,8 +272,9 @@ class Preview:
     plan: ImportedPlan
     partners: list[PartnerMatch]
     missing: list[m.Event]  # lines of the plan that the file does not have
-    new_positions: list[str]
+    new_positions: list[str]  # to be added to the catalog (an admin's or the CLI's import)
     issues: list[RowIssue]
+    unlisted_positions: list[str] = field(default_factory=list)  # not in the catalog: kept as text
 
     @property
     def lines(self) -> list[Line]:
@@ -294,6 +298,14 @@ class Preview:
     @property
     def undecided(self) -> list[PartnerMatch]:
         return [partner for partner in self.partners if not partner.decided]
+
+
+def may_add_positions() -> bool:
+    """Whether this import may add the positions it names to the catalog, which only
+    an admin edits: an admin's import may, and the CLI's (it runs as the system, started
+    by someone with the shell); a school's keeps an unknown position as text on its line."""
+    principal = current_principal()
+    return principal is SYSTEM or access.can(principal, "position.create")
 
 
 def find_programme(school: m.School, year: int) -> m.Programme:
@@ -358,13 +370,20 @@ def prepare(
         by_key.setdefault(_line_key(event.partner_id, event.section, event.number, event.title), event)
         sectionless.setdefault(_line_key(event.partner_id, "", event.number, event.title), []).append(event)
     positions = _positions()
+    add_positions = may_add_positions()
     issues = list(plan.issues)
-    partners, seen, new_positions = [], {}, {}
+    partners, seen, new_positions, unlisted = [], {}, {}, {}
     for index, imported in enumerate(plan.partners):
         match = directory.match(index, imported, (choices or {}).get(partner_field(index), ""))
         partners.append(match)
         for event in imported.events:
             line = Line(event, parse_timing(event.timing), _resolve_positions(event.responsible, positions))
+            for name in line.responsible:
+                if _position_key(name) not in positions:
+                    found = new_positions if add_positions else unlisted
+                    found.setdefault(_position_key(name), _position_name(name))
+            if not add_positions:
+                line.unlisted = tuple(n for n in line.responsible if _position_key(n) not in positions)
             key = _line_key(
                 match.chosen.id if match.chosen else None, event.section, event.number, event.title
             )
@@ -385,15 +404,14 @@ def prepare(
                     line.existing = alike[0]
                 if line.existing is not None:
                     line.changes = _changes(line.existing, line)
-            for name in line.responsible:
-                if _position_key(name) not in positions:
-                    new_positions.setdefault(_position_key(name), _position_name(name))
             match.lines.append(line)
     # Lines of the plan the file does not have; not yet for partners still to be chosen.
     matched = {id(line.existing) for line in seen.values() if line.existing is not None}
     pending = {partner.id for match in partners if not match.decided for partner in match.similar}
     missing = [event for event in existing if id(event) not in matched and event.partner_id not in pending]
-    return Preview(school, programme, year, plan, partners, missing, list(new_positions.values()), issues)
+    preview = Preview(school, programme, year, plan, partners, missing, list(new_positions.values()), issues)
+    preview.unlisted_positions = list(unlisted.values())
+    return preview
 
 
 @dataclass(frozen=True)
@@ -511,8 +529,11 @@ def _changes(event: m.Event, line: Line) -> tuple[str, ...]:
     changes = []
     if event.timing_text != imported.timing:
         changes.append(gettext("timing"))
-    wanted = {_position_key(name) for name in line.responsible}
-    if wanted and wanted != {_position_key(p.name) for p in event.responsible}:
+    wanted = {_position_key(name) for name in line.responsible if name not in line.unlisted}
+    if line.responsible and (
+        wanted != {_position_key(p.name) for p in event.responsible}
+        or _other_text(line) != event.responsible_other
+    ):
         changes.append(gettext("responsible"))
     if imported.audience and (event.audience is None or event.audience.code != imported.audience):
         changes.append(gettext("audience"))
@@ -568,6 +589,15 @@ def summary(preview: Preview) -> list[str]:
                 "New responsible positions — %(n)s: %(names)s.",
                 n=len(preview.new_positions),
                 names=", ".join(preview.new_positions),
+            )
+        )
+    if preview.unlisted_positions:
+        lines.append(
+            gettext(
+                "Responsible positions not in the catalog — %(n)s: %(names)s. They will be kept as text "
+                "on their lines; an administrator may add them to the catalog.",
+                n=len(preview.unlisted_positions),
+                names=", ".join(preview.unlisted_positions),
             )
         )
     lines.append(
@@ -665,14 +695,13 @@ def apply(preview: Preview) -> Result:
 
 def _write(preview: Preview) -> Result:
     positions = _positions()
+    # Positions are a catalog only an admin edits: only an admin's (or the CLI's)
+    # preview has new ones (may_add_positions); the ORM guard checks it once more.
     created_positions = [
         m.Position(name=name) for name in preview.new_positions if _position_key(name) not in positions
     ]
-    # Positions are a catalog only an admin edits; an import by a school may add
-    # the ones its plan names (the view has checked plan.import).
-    with as_system():
-        db.session.add_all(created_positions)
-        db.session.flush()
+    db.session.add_all(created_positions)
+    db.session.flush()
     positions.update({_position_key(p.name): p for p in created_positions})
     audiences = {a.code: a for a in db.session.execute(select(m.Audience)).scalars()}
     programme = preview.programme
@@ -702,12 +731,13 @@ def _write(preview: Preview) -> Result:
                     first_year=first,
                     last_year=last,
                     responsible=responsible,
+                    responsible_other=_other_text(line),
                 )
                 event.set_timing(imported.timing)
                 db.session.add(event)
                 created += 1
             elif line.changes:
-                _update(line.existing, imported, responsible, audiences)
+                _update(line.existing, line, responsible, audiences)
                 updated += 1
             else:
                 unchanged += 1
@@ -716,17 +746,26 @@ def _write(preview: Preview) -> Result:
 
 
 def _responsible(line: Line, positions: dict[str, m.Position]) -> list[m.Position]:
-    chosen = {id(positions[_position_key(name)]): positions[_position_key(name)] for name in line.responsible}
-    return list(chosen.values())
+    known = [positions[_position_key(name)] for name in line.responsible if name not in line.unlisted]
+    return list({id(position): position for position in known}.values())
+
+
+def _other_text(line: Line) -> str:
+    """The line's responsible positions kept as text (not in the catalog)."""
+    return ", ".join(line.unlisted)
 
 
 def _update(
-    event: m.Event, imported: ImportedEvent, responsible: list[m.Position], audiences: dict[str, m.Audience]
+    event: m.Event, line: Line, responsible: list[m.Position], audiences: dict[str, m.Audience]
 ) -> None:
+    imported = line.imported
     if event.timing_text != imported.timing:
         event.set_timing(imported.timing)
-    if responsible and {p.id for p in responsible} != {p.id for p in event.responsible}:
-        event.responsible = responsible
+    if line.responsible:
+        if {p.id for p in responsible} != {p.id for p in event.responsible}:
+            event.responsible = responsible
+        if _other_text(line) != event.responsible_other:
+            event.responsible_other = _other_text(line)
     if imported.audience and imported.audience in audiences:
         event.audience = audiences[imported.audience]
     if imported.grades:

@@ -32,7 +32,7 @@ class PlanEvent:
     section: str
     audience: str
     grades: str
-    responsible: tuple[str, ...]
+    responsible: tuple[str, ...]  # the catalog's positions, then Event.responsible_other if any
     kind: str
     level: str
     fgos_results: tuple[str, ...]
@@ -243,7 +243,7 @@ class PlanLines:
             section=line.section,
             audience=line.audience or "",
             grades=line.grades,
-            responsible=self.responsible.get(line.id, ()),
+            responsible=self.responsible.get(line.id, ()) + _other_responsible(line),
             kind=line.kind or "",
             level=line.level or "",
             fgos_results=self.fgos_results.get(line.id, ()),
@@ -258,7 +258,7 @@ class PlanLines:
 _LINE_COLUMNS = (
     *("id", "school_id", "partner_id", "number", "title", "timing_text", "months_mask", "all_year"),
     *("timing_recognized", "start_date", "end_date", "section", "grades", "state", "first_year"),
-    "last_year",
+    *("last_year", "responsible_other"),
 )
 
 
@@ -299,6 +299,11 @@ def _lines(
         if row.execution_year is not None:
             executions[(row.id, row.execution_year)] = row.execution
     return tuple(lines.values()), executions
+
+
+def _other_responsible(line: Row) -> tuple[str, ...]:
+    """The line's responsible positions kept as text (not in the catalog), after the catalog's."""
+    return (line.responsible_other,) if line.responsible_other else ()
 
 
 def _partner_names(line: Row) -> tuple[str, str]:

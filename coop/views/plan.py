@@ -31,7 +31,12 @@ def _months(view: Any, context: Any, event: m.Event, name: str) -> str:
 
 
 def _responsible(view: Any, context: Any, event: m.Event, name: str) -> Markup:
-    return Markup("<br>").join(escape(str(p)) for p in event.responsible)
+    return Markup("<br>").join(escape(name) for name in _responsible_names(event))
+
+
+def _responsible_names(event: m.Event) -> list[str]:
+    """The catalog's positions, then those kept as text (not in the catalog)."""
+    return [*map(str, event.responsible), *([event.responsible_other] if event.responsible_other else [])]
 
 
 class EventView(SecuredModelView):
@@ -45,12 +50,12 @@ class EventView(SecuredModelView):
     column_default_sort = ("id", False)  # the order of the plan as entered or imported
     column_select_related_list = [m.Event.school, m.Event.partner, m.Event.audience, m.Event.responsible]
     column_formatters = {"responsible": _responsible, "months_mask": _months}
-    column_formatters_export = {"responsible": lambda v, c, e, n: ", ".join(map(str, e.responsible))}
+    column_formatters_export = {"responsible": lambda v, c, e, n: ", ".join(_responsible_names(e))}
     # The school stays a plain select: a partner picks among the few it has agreements with.
     form_ajax_refs = ajax_lookups("partner", "programme")
     form_columns = [
         *("school", "partner", "programme", "number", "title", "section", "kind", "level", "audience"),
-        *("grades", "responsible", "fgos_results", "timing_text", "manual_months"),
+        *("grades", "responsible", "responsible_other", "fgos_results", "timing_text", "manual_months"),
         *("first_year", "last_year", "description"),
     ]
     # The months by name (see _months), under the label of the column that keeps them.

@@ -63,4 +63,15 @@ class UserView(SecuredModelView):
         super().on_model_change(form, user, is_created)
 
 
-VIEWS = [(UserView, m.User, _l("Users"))]
+class SignInView(SecuredModelView):
+    """The sign-in log, read-only: the policy grants no create, edit or delete on it."""
+
+    column_list = ["at", "email", "success", "reason", "ip", "user_agent"]
+    column_filters = ["success", "reason", "email", "ip", "at"]
+    column_searchable_list = ["email", "ip"]
+    column_sortable_list = ["at", "email", "success", "reason"]
+    column_default_sort = ("id", True)
+    column_details_list = [*column_list, "user_id"]
+
+
+VIEWS = [(UserView, m.User, _l("Users")), (SignInView, m.SignIn, _l("Sign-in log"))]
