@@ -9,13 +9,13 @@ from flask import Flask, redirect, url_for
 
 from . import (
     api,
-    audit,
     auth,
     cli,
     config,
     errors,
     extensions,
     feeds,
+    history,
     labels,
     security,
     sqlcount,
@@ -39,7 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     sqlcount.init_app(app)
     tenancy.init_app(app)
-    audit.init_app(app)
+    history.init_app(app)
     security.init_app(app)  # before auth: an expired session ends before anything else
     auth.init_app(app)
     api.init_app(app)

@@ -162,7 +162,7 @@ def log_sign_in(email: str, user: User | None, reason: str) -> None:
             )
         )
         if reason == "ok" and user is not None:
-            user.last_login_at = utcnow()  # a quiet field: no history row (coop.audit)
+            user.last_login_at = utcnow()  # a quiet field: no history row (coop.history)
         db.session.commit()
 
 
@@ -201,7 +201,7 @@ def login() -> Any:
     next_url = request.values.get("next", "")
     if form.validate_on_submit():
         user = find_user(form.email.data)
-        if not _check_password(user, form.password.data):
+        if not _check_password(user, form.password.data) or user is None:
             g.auth_failed = True
             log_sign_in(form.email.data, user, "bad_password" if user is not None else "unknown_account")
             flash(gettext("Wrong e-mail or password."), "error")

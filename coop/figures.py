@@ -95,10 +95,6 @@ class SchoolFigures:
         return sum(count for (_type, state), count in self.agreements.items() if state == "active")
 
     @property
-    def seminars_total(self) -> int:
-        return sum(self.seminars.values())
-
-    @property
     def percent_held(self) -> float | None:
         """Share of this year's plan lines that were held; None without lines."""
         return round(100 * self.held / self.lines, 1) if self.lines else None

@@ -92,7 +92,7 @@ REMARK_STATES = {
     "resolved": _l("Resolved"),
     "closed": _l("Closed"),
 }
-# What a history entry records (coop/audit.py writes them).
+# What a history entry records (coop/history.py writes them).
 HISTORY_ACTIONS = {
     "create": _l("Created"),
     "update": _l("Changed"),
@@ -339,7 +339,6 @@ class Agreement(Tracked, Base):
     valid_to: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("Valid to")})
     subject: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Subject")})
     state: Mapped[str] = mapped_column(String(32), info={"label": _l("State"), "choices": AGREEMENT_STATES})
-    document: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Document")})
     # Network form only (art. 15 of 273-ФЗ).
     programme_kind: Mapped[str] = mapped_column(
         String(255), default="", info={"label": _l("Kind of educational programme")}
@@ -502,7 +501,6 @@ class EventExecution(Tracked, Base):
     parents_count: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Parents")})
     results: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Results")})
     evidence_url: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Evidence (link)")})
-    evidence_file: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Evidence (file)")})
 
     event: Mapped[Event] = relationship(back_populates="executions", info={"label": _l("Event")})
     school: Mapped[School] = relationship(info={"label": _l("School")})
@@ -634,7 +632,7 @@ class StoredFile(Tracked, Base):
 
 
 class History(Base):
-    """An append-only record of every change: written by coop.audit from session
+    """An append-only record of every change: written by coop.history from session
     events, never through a view."""
 
     __tablename__ = "history"

@@ -220,7 +220,9 @@ def check_demo_accounts() -> list[Finding]:
 def init_app(app: Flask) -> None:
     if app.config["PROXY_COUNT"]:
         count = app.config["PROXY_COUNT"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count
+        )
     app.add_template_global(csp_nonce)
     app.before_request(_check_session)
     app.after_request(_set_headers)

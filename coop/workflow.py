@@ -4,7 +4,7 @@ Per workflow: its states, the initial state by the creator's role (`start` is th
 only place one is chosen), the transitions with the permission (in coop.access)
 that guards each and any field a transition's comment also fills, what the
 creator may still do in each state, and the worklists (a saved query over
-states). `fire()` is the one function that changes a state; coop.audit records
+states). `fire()` is the one function that changes a state; coop.history records
 who, when, and the comment. coop.access reads the per-state rights when it
 judges an edit; this module asks coop.access who may fire a transition (each
 uses the other only at call time).
@@ -223,7 +223,7 @@ REVIEW = EVENT.worklists["review"]  # the school's queue of partners' proposals
 
 
 def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
-    """Apply the named transition; coop.audit writes it to the history at flush."""
+    """Apply the named transition; coop.history writes it to the history at flush."""
     transition = find(obj, name)
     if transition is None:
         raise WorkflowError(gettext("There is no such action."))
@@ -244,7 +244,7 @@ def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
         setattr(obj, transition.comment_field, comment)
     previous = obj.state
     obj.state = transition.target
-    # Read by coop.audit when the change is flushed.
+    # Read by coop.history when the change is flushed.
     obj._coop_transition = {
         "name": name,
         "permission": transition.permission,

@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/pytest "$@"

@@ -71,7 +71,7 @@ WRITERS: dict[str, dict[str, set[str]]] = {
         "edit": {"admin", "coordinator"},
         "delete": {"admin"},
     },
-    "history": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.audit
+    "history": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.history
     "signin": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.auth
     **{
         area: {action: {"admin", "school"} for action in ("create", "edit", "delete")}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from coop.audit import shown_changes
+from coop.history import shown_changes
 
 
 def test_codes_show_by_their_names(app: Flask) -> None:

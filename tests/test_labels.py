@@ -17,7 +17,7 @@ from sqlalchemy import inspect, select
 
 from coop import labels, tenancy
 from coop import models as m
-from coop.audit import shown_changes
+from coop.history import shown_changes
 from coop.extensions import db
 from coop.views.base import SecuredModelView
 

@@ -22,7 +22,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -366,13 +366,16 @@ def prepare(
     # A file without sections (a spreadsheet, our own export) finds a line by the
     # rest of its identity, when that names one line.
     sectionless: dict[tuple, list[m.Event]] = {}
-    for event in existing:
-        by_key.setdefault(_line_key(event.partner_id, event.section, event.number, event.title), event)
-        sectionless.setdefault(_line_key(event.partner_id, "", event.number, event.title), []).append(event)
+    for row in existing:
+        by_key.setdefault(_line_key(row.partner_id, row.section, row.number, row.title), row)
+        sectionless.setdefault(_line_key(row.partner_id, "", row.number, row.title), []).append(row)
     positions = _positions()
     add_positions = may_add_positions()
     issues = list(plan.issues)
-    partners, seen, new_positions, unlisted = [], {}, {}, {}
+    partners: list[PartnerMatch] = []
+    seen: dict[tuple, Line] = {}
+    new_positions: dict[str, str] = {}
+    unlisted: dict[str, str] = {}
     for index, imported in enumerate(plan.partners):
         match = directory.match(index, imported, (choices or {}).get(partner_field(index), ""))
         partners.append(match)
@@ -448,7 +451,7 @@ class _Name:
 class _Directory:
     """The partner directory, read once, with its names prepared for matching."""
 
-    def __init__(self, partners: list[m.Partner]) -> None:
+    def __init__(self, partners: Sequence[m.Partner]) -> None:
         self.names = [
             (partner, [_Name.of(text) for text in (partner.name, partner.short_name or "") if text.strip()])
             for partner in partners

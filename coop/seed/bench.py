@@ -624,7 +624,7 @@ class _Generator:
         action: str = "create",
         **extra: Any,
     ) -> None:
-        """A row of the change history, as coop.audit writes it for a change made by the system."""
+        """A row of the change history, as coop.history writes it for a change made by the system."""
         writer.add(
             m.History,
             {
@@ -929,7 +929,6 @@ class _Generator:
                     if held and rng.random() < 0.3
                     else "",
                     "evidence_url": "",
-                    "evidence_file": "",
                     **self.stamp(year, rng),
                 },
             )

@@ -10,7 +10,7 @@ loads, look-ups) is in ``loading.py``.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
@@ -27,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import HiddenField
 
-from .. import access, audit, labels, trash, uploads, workflow
+from .. import access, history, labels, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
@@ -130,9 +130,10 @@ class SecuredModelView(SecuredMixin, ModelView):
         # list, details, filters, forms and export alike. A view's own would win, but
         # none declares any (tests/test_labels.py): a field is worded once, on the model.
         coded = {field: list(choices.items()) for field, choices in labels.choices_of(model).items()}
-        self.column_labels = {**labels.labels_of(model), **(self.column_labels or {})}
-        self.column_choices = {**coded, **(self.column_choices or {})}
-        self.form_choices = {**coded, **(self.form_choices or {})}
+        own: Any = self  # Flask-Admin declares these class attributes without types
+        self.column_labels = {**labels.labels_of(model), **(own.column_labels or {})}
+        self.column_choices = {**coded, **(own.column_choices or {})}
+        self.form_choices = {**coded, **(own.form_choices or {})}
         super().__init__(model, db, **kwargs)
 
     def readable_fields(self) -> tuple[str, ...] | None:
@@ -142,7 +143,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         return access.visible_fields(current_user, self.model)
 
     @property
-    def _search_supported(self) -> bool:  # type: ignore[override]
+    def _search_supported(self) -> bool:
         # Searching a column one may not read would tell its values.
         fields = self.readable_fields()
         searchable = set(self.column_searchable_list or ())
@@ -187,15 +188,15 @@ class SecuredModelView(SecuredMixin, ModelView):
         return current_user.is_authenticated and access.can_on(current_user, action, self.model, obj)
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return self._may("create")
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return self._may("edit")
 
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return self._may("delete")
 
     def row_action_allowed(self, action: Any, row: Any) -> bool:
@@ -213,7 +214,7 @@ class SecuredModelView(SecuredMixin, ModelView):
     def get_count_query(self) -> Any:
         return access.scope(super().get_count_query(), current_user, self.model)
 
-    def get_list(  # type: ignore[override]
+    def get_list(
         self,
         page: int | None,
         sort_column: Any,
@@ -225,7 +226,7 @@ class SecuredModelView(SecuredMixin, ModelView):
     ) -> tuple[int | None, Any]:
         """Flask-Admin's list query, with a capped count and relations loaded without
         multiplying the page (see eager_load)."""
-        query, joins = self.get_query(), {}
+        query, joins = self.get_query(), cast(dict[str, Any], {})
         if self._search_supported and search:
             query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
         if filters and self._filters and self.readable_fields() is None:
@@ -279,7 +280,7 @@ class SecuredModelView(SecuredMixin, ModelView):
     # --- writing --------------------------------------------------------------------
 
     def _remove_owner_fields(self, form: Any) -> Any:
-        for name in OWNER_FIELDS.get(access.role_of(current_user), ()):
+        for name in OWNER_FIELDS.get(access.role_of(current_user) or "", ()):
             if hasattr(form, name):
                 delattr(form, name)
         return form
@@ -351,7 +352,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         fields: dict[str, Any] = {}
         for entry in reversed(self.history_for(model)):
             if (entry.row_version or 0) > since:
-                for name, _before, after in audit.shown_changes(entry.table_name, entry.changes):
+                for name, _before, after in history.shown_changes(entry.table_name, entry.changes):
                     fields[name] = (entry.user_email, after)
         return "; ".join(f"{name}: «{after}» ({who})" for name, (who, after) in fields.items()) or gettext(
             "no field details"

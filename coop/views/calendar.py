@@ -76,7 +76,7 @@ class CalendarView(SecuredView):
             school=school,
             year=year,
             years=years,
-            plan=lines.plan(school, year) if lines else None,
+            plan=lines.plan(school, year) if lines and school else None,
             where=where,
             view=request.args.get("view", "year"),
             months=[(month, MONTH_NAMES[month]) for month in ACADEMIC_MONTHS],

@@ -42,7 +42,7 @@ class CappedCount(int):
         return str(self)
 
 
-def capped_count(query: Any, model: type, offset: int) -> int:
+def capped_count(query: Any, model: type[Any], offset: int) -> int:
     """The rows of a list query, counted up to COUNT_CAP past the page shown: an exact
     number for any list a person reads to its end, a lower bound for the rest."""
     limit = offset + COUNT_CAP + 1
@@ -51,7 +51,7 @@ def capped_count(query: Any, model: type, offset: int) -> int:
     return CappedCount(count) if count >= limit else count
 
 
-def relationship_of(model: type, name: str) -> RelationshipProperty | None:
+def relationship_of(model: type[Any], name: str) -> RelationshipProperty | None:
     prop = getattr(getattr(model, name, None), "property", None)
     return prop if isinstance(prop, RelationshipProperty) else None
 
@@ -110,7 +110,7 @@ def school_filter(column: Any) -> IntEqualFilter:
     return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=school_options)
 
 
-def load_choices(models: list[type]) -> dict[type, list[Any]]:
+def load_choices(models: list[type[Any]]) -> dict[type[Any], list[Any]]:
     """Every row the user may see of each model, for the plain selects of a form, in one
     statement: the ids of all the tables tagged and unioned, each table joined back."""
     parts = [
@@ -118,10 +118,10 @@ def load_choices(models: list[type]) -> dict[type, list[Any]]:
         for tag, model in enumerate(models)
     ]
     tagged = union_all(*parts).subquery()
-    stmt = select(*models).select_from(tagged)
+    stmt: Any = select(*models).select_from(tagged)
     for tag, model in enumerate(models):
         stmt = stmt.outerjoin(model, (tagged.c.tag == tag) & (model.id == tagged.c.id))
-    found: dict[type, list[Any]] = {model: [] for model in models}
+    found: dict[type[Any], list[Any]] = {model: [] for model in models}
     for row in db.session.execute(stmt):
         for model, obj in zip(models, row, strict=True):
             if obj is not None:
@@ -137,10 +137,11 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
     with nothing (PostgreSQL would refuse to compare it with an integer column), at most
     a page of rows per request in a stable order, each with what its label needs."""
 
-    def __init__(self, name: str, session: Any, model: type, **options: Any) -> None:
+    def __init__(self, name: str, session: Any, model: type[Any], **options: Any) -> None:
         super().__init__(name, session, model, **options)
         # By id: the scan stops at the first matches, where an order by name sorts them all.
-        self.order_by = self.order_by if self.order_by is not None else model.id
+        order_by = options.get("order_by")
+        self.order_by = order_by if order_by is not None else model.id
         self.page_size = max(int(options.get("page_size", DEFAULT_PAGE_SIZE)), DEFAULT_PAGE_SIZE)
 
     def get_query(self) -> Any:
