@@ -15,6 +15,7 @@ from .extensions import csrf, db
 from .lookup import parse_id
 from .plan_io.json_out import plan_to_json
 from .plan_io.plan import build_plan
+from .timing import ACADEMIC_YEARS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -32,7 +33,7 @@ def plan_json() -> Any:
     school_id, year = request.args.get("school", ""), request.args.get("year", "")
     if parse_id(school_id) is None:
         return _error(400, gettext("Give the school's id: ?school=ID."))
-    if not (year.isascii() and year.isdigit() and len(year) == 4 and 2000 <= int(year) < 2100):
+    if not (year.isascii() and year.isdigit() and len(year) == 4 and int(year) in ACADEMIC_YEARS):
         return _error(400, gettext("Give the academic year by its first calendar year: ?year=2019."))
     # The ORM applies the policy: a school the user may not see is simply absent.
     school = db.session.execute(select(m.School).where(m.School.id == int(school_id))).scalar_one_or_none()

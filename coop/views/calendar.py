@@ -20,28 +20,7 @@ from ..plan_io.export import FORMATS, export_filename
 from ..plan_io.plan import Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
-
-YEAR_RANGE = range(2000, 2100)
-
-
-def int_arg(name: str, allowed: range | None = None) -> int | None:
-    """An integer query argument, or None when absent or not a number in range."""
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if allowed is None or value in allowed else None
-
-
-def visible_schools() -> list[m.School]:
-    """Schools whose plans the user may open (the ORM applies the policy)."""
-    return list(db.session.execute(select(m.School).order_by(m.School.short_name)).scalars())
-
-
-def school_for(school_id: int | None, schools: list[m.School]) -> m.School | None:
-    if school_id is None:
-        return schools[0] if schools else None
-    return next((s for s in schools if s.id == school_id), None)
+from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
 
 
 class CalendarView(SecuredView):

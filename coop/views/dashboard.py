@@ -40,7 +40,7 @@ from ..report.docx_out import filename as report_filename
 from ..report.docx_out import report_to_docx
 from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label, academic_year_of
 from .base import SecuredView
-from .calendar import YEAR_RANGE, int_arg, school_for, visible_schools
+from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
 
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 

@@ -30,7 +30,7 @@ from ..plan_io import importer
 from ..plan_io.imported import PlanFileError
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
-from .calendar import school_for, visible_schools
+from .pickers import school_for, visible_schools
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 KEEP_UPLOADS = dt.timedelta(days=1)
