@@ -206,13 +206,34 @@ def create_backup(output: Path) -> dict[str, Any]:
 # --- restore --------------------------------------------------------------------------
 
 
+def extract_safely(archive: tarfile.TarFile, folder: Path) -> None:
+    """Unpack archive into folder: no absolute paths, no "..", no links, no devices.
+
+    Python's "data" filter says so where the running Python has it (3.11.4 and
+    later, 3.12.0 …); on an older one (Debian 12's 3.11.2) every member is checked
+    the same way by hand first, and unpacked with plain permissions and no owner.
+    """
+    if hasattr(tarfile, "data_filter"):
+        archive.extractall(folder, filter="data")
+        return
+    root = folder.resolve()
+    members = archive.getmembers()
+    for member in members:
+        target = (root / member.name).resolve()
+        inside = target == root or target.is_relative_to(root)
+        if os.path.isabs(member.name) or not inside or not (member.isfile() or member.isdir()):
+            raise tarfile.TarError(f"unsafe member: {member.name}")
+        member.mode &= 0o755  # no setuid, setgid, sticky or group/other write bits
+        member.uid, member.gid, member.uname, member.gname = os.getuid(), os.getgid(), "", ""
+    archive.extractall(folder, members=members)
+
+
 def _unpack(archive_path: Path, folder: Path) -> dict[str, Any]:
     """Unpack a Coop backup into folder and check it whole; its manifest."""
     damaged = f"Файл {archive_path} — не архив .tar.gz или он повреждён."
     try:
         with tarfile.open(archive_path, "r:gz") as archive:
-            # "data": no absolute paths, no "..", no links out, no devices.
-            archive.extractall(folder, filter="data")
+            extract_safely(archive, folder)
     except (tarfile.TarError, EOFError, zlib.error) as error:
         raise BackupError(damaged) from error
     except OSError as error:

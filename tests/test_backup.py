@@ -16,7 +16,7 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from coop import create_app
+from coop import backup, create_app
 from coop import models as m
 from coop.backup import DATABASE_FILES, MANIFEST, row_counts
 from coop.extensions import db
@@ -254,3 +254,65 @@ def test_backup_to_an_unwritable_place_is_a_clear_error(app: Flask, tmp_path: Pa
     )
     assert result.exit_code != 0
     assert "Не удалось записать" in result.output and "Traceback" not in result.output
+
+
+def _hostile(path: Path, kind: str) -> Path:
+    """A one-member archive that would write outside its folder, or what is not a file."""
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo(
+            {"absolute": "/tmp/coop-absolute.txt", "dotdot": "../coop-escaped.txt"}.get(kind, "x")
+        )
+        if kind == "symlink":
+            info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        elif kind == "hardlink":
+            info.type, info.linkname = tarfile.LNKTYPE, "../../etc/passwd"
+        elif kind == "device":
+            info.type, info.devmajor, info.devminor = tarfile.CHRTYPE, 1, 3
+        info.size = 0 if info.type != tarfile.REGTYPE else 1
+        tar.addfile(info, io.BytesIO(b"x") if info.type == tarfile.REGTYPE else None)
+    return path
+
+
+@pytest.mark.parametrize("with_filter", [True, False], ids=["data filter", "checked by hand"])
+@pytest.mark.parametrize("kind", ["absolute", "dotdot", "symlink", "hardlink", "device"])
+def test_hostile_members_are_refused_with_or_without_the_tar_filter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str, with_filter: bool
+) -> None:
+    if not with_filter:  # as on Python before 3.11.4 (Debian 12's 3.11.2)
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tar filter")
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    with tarfile.open(_hostile(tmp_path / "hostile.tar.gz", kind)) as archive:
+        try:
+            backup.extract_safely(archive, folder)
+        except tarfile.TarError:
+            assert list(folder.iterdir()) == []  # refused before anything is written
+    # Refused, or (the filter strips a leading "/") kept inside as a plain file.
+    for path in folder.rglob("*"):
+        assert path.resolve().is_relative_to(folder.resolve())
+        assert not path.is_symlink() and (path.is_file() or path.is_dir()), path
+    assert not (tmp_path / "coop-escaped.txt").exists() and not Path("/tmp/coop-absolute.txt").exists()
+
+
+@pytest.mark.parametrize("with_filter", [True, False], ids=["data filter", "checked by hand"])
+def test_unpacked_files_lose_setuid_and_write_bits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_filter: bool
+) -> None:
+    if not with_filter:
+        monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    elif not hasattr(tarfile, "data_filter"):
+        pytest.skip("this Python has no tar filter")
+    path = tmp_path / "modes.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        info = tarfile.TarInfo("sub/tool.sh")
+        info.size, info.mode = 1, 0o4777
+        tar.addfile(info, io.BytesIO(b"x"))
+    folder = tmp_path / "unpacked"
+    folder.mkdir()
+    with tarfile.open(path) as archive:
+        backup.extract_safely(archive, folder)
+    mode = (folder / "sub" / "tool.sh").stat().st_mode
+    assert (folder / "sub" / "tool.sh").read_bytes() == b"x"
+    assert not mode & 0o4000 and not mode & 0o022
