@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
@@ -28,24 +29,21 @@ class TrashView(SecuredView):
 
     @expose("/restore/", methods=("POST",))
     def restore(self) -> Any:
-        if not access.can(current_user, "trash.restore"):
-            abort(403)
-        count = trash.restore(_batch_arg())
-        if not count:
-            abort(404)
-        db.session.commit()
-        flash(gettext("Restored: %(count)d.", count=count), "success")
-        return redirect(url_for(".index"))
+        return self._on_batch("restore", trash.restore, gettext("Restored: %(count)d."))
 
     @expose("/purge/", methods=("POST",))
     def purge(self) -> Any:
-        if not access.can(current_user, "trash.purge"):
+        return self._on_batch("purge", trash.purge, gettext("Deleted for good: %(count)d."))
+
+    def _on_batch(self, action: str, apply: Callable[[str], int], done: str) -> Any:
+        """Restore or purge the posted batch, if the policy lets the user (trash.<action>)."""
+        if not access.can(current_user, f"trash.{action}"):
             abort(403)
-        count = trash.purge(_batch_arg())
+        count = apply(_batch_arg())
         if not count:
             abort(404)
         db.session.commit()
-        flash(gettext("Deleted for good: %(count)d.", count=count), "success")
+        flash(done % {"count": count}, "success")
         return redirect(url_for(".index"))
 
 
