@@ -135,7 +135,8 @@ def test_a_partner_reads_its_events_history_without_staff_addresses(
     page = client_as("kemsu").get(f"/admin/event/details/?id={event_id}").text
     assert "Уточните сроки" in page  # what happened, and why
     assert "school31@coop.example" not in page and "127.0.0.1" not in page
-    assert "Сотрудник" in page
+    assert "Сотрудник" in page  # the school user who returned it, unnamed
+    assert "Система" in page  # the demo loaded from the command line
     assert "school31@coop.example" in school.get(f"/admin/event/details/?id={event_id}").text
 
 

@@ -467,6 +467,8 @@ class SecuredModelView(SecuredMixin, ModelView):
         fields = access.visible_fields(current_user, History)
         if fields is None or "user_email" in fields:
             return entry.user_email, entry.ip
+        if entry.user_id is None:  # the system: the demo, an import from the command line
+            return gettext("System"), ""
         return (entry.user_email if entry.user_id == current_user.id else gettext("Staff member")), ""
 
     def handle_view_exception(self, exc: Exception) -> bool:
