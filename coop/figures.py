@@ -107,7 +107,8 @@ class SchoolFigures:
 AnySelect = Select[*tuple[Any, ...]]
 
 
-def _agreements_in_year(year: int) -> ColumnElement[bool]:
+def agreements_in_year(year: int) -> ColumnElement[bool]:
+    """Agreements whose validity overlaps the academic year (no dates: always)."""
     first, last = academic_year_bounds(year)
     return and_(
         or_(m.Agreement.valid_from.is_(None), m.Agreement.valid_from <= last),
@@ -220,7 +221,7 @@ def _counted(condition: ColumnElement[bool]) -> Any:
 def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> list[AnySelect]:
     """The GROUP BYs of SchoolFigures, one per figure, and the partners of all the schools."""
     agreement, agreed = m.Agreement, m.agreement_fgos_results.c
-    in_year = _agreements_in_year(year)
+    in_year = agreements_in_year(year)
     first, last = academic_year_bounds(year)
 
     def by_school(figure: str, stmt: AnySelect, column: Any, texts: int = 0) -> AnySelect:
@@ -320,7 +321,7 @@ def _covered(year: int, school_ids: Sequence[int] | None, line: CTE) -> AnySelec
     agreed_pairs = _only(
         select(agreement.school_id, agreed.fgos_result_id)
         .join(m.agreement_fgos_results, agreed.agreement_id == agreement.id)
-        .where(_agreements_in_year(year)),
+        .where(agreements_in_year(year)),
         agreement.school_id,
         school_ids,
     )
@@ -465,7 +466,7 @@ def totals(
         for cycle, count in row.seminars.items():
             total.seminars[cycle] = total.seminars.get(cycle, 0) + count
     if partners is None:
-        stmt = select(func.count(distinct(m.Agreement.partner_id))).where(_agreements_in_year(year))
+        stmt = select(func.count(distinct(m.Agreement.partner_id))).where(agreements_in_year(year))
         partners = db.session.execute(_only(stmt, m.Agreement.school_id, school_ids)).scalar_one()
     total.partners = partners
     return total
@@ -748,7 +749,7 @@ def coverage(school_id: int, year: int) -> Coverage:
         .join(m.agreement_fgos_results, agreed.fgos_result_id == m.FgosResult.id)
         .join(m.Agreement, m.Agreement.id == agreed.agreement_id)
         .join(m.Partner, m.Partner.id == m.Agreement.partner_id)
-        .where(m.Agreement.school_id == school_id, _agreements_in_year(year))
+        .where(m.Agreement.school_id == school_id, agreements_in_year(year))
         .order_by(m.FgosResult.sort_order, m.FgosResult.id, m.Agreement.id)
     )
     results: dict[int, m.FgosResult] = {}

@@ -134,8 +134,7 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.Agreement)
             .where(
                 m.Agreement.school_id == school.id,
-                (m.Agreement.valid_from.is_(None)) | (m.Agreement.valid_from <= last),
-                (m.Agreement.valid_to.is_(None)) | (m.Agreement.valid_to >= first),
+                figures.agreements_in_year(year),  # as the dashboard counts them
             )
             .options(selectinload(m.Agreement.partner), selectinload(m.Agreement.fgos_results))
             .order_by(m.Agreement.signed_on, m.Agreement.id)
