@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import event as sa_event
 from sqlalchemy import select
 
 from coop import models as m
@@ -190,3 +191,34 @@ def test_a_foreign_partner_still_gets_404(app: Flask, client_as: Any, ids: dict[
     assert fired.status_code == 404
     assert COMMENT not in _text(foreign.get("/admin/event/"))
     assert _state(app, event) == "returned"
+
+
+def test_the_reasons_in_the_list_are_one_statement_for_the_page(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner, school = client_as("kemsu"), client_as("school31")
+
+    def statements(url: str) -> int:
+        counted: list[str] = []
+
+        def count(*args: Any) -> None:
+            counted.append(args[2])
+
+        with app.app_context():
+            sa_event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                assert partner.get(url).status_code == 200
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", count)
+        return len(counted)
+
+    events = [_propose(app, partner, ids, f"Возвращаемая строка {i}") for i in range(4)]
+    for number, returned in enumerate(events):
+        _fire_from(partner, f"/admin/event/details/?id={returned}", "submit")
+        _fire_from(school, f"/admin/event/details/?id={returned}", "return", f"{COMMENT} {number}")
+        if number == 0:
+            one = statements("/admin/event/?search=Возвращаемая")
+    four = statements("/admin/event/?search=Возвращаемая")
+    assert four == one
+    listing = _text(partner.get("/admin/event/?search=Возвращаемая"))
+    assert all(f"{COMMENT} {number}" in listing for number in range(4))
