@@ -10,10 +10,11 @@ from typing import Any, cast
 
 from flask import Flask, has_request_context, request
 from flask_babel import gettext
-from sqlalchemy import Table, event, insert, inspect
+from sqlalchemy import Table, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from . import labels
+from .extensions import db
 from .models import History, Partner, School, Tracked
 from .tenancy import SYSTEM, current_principal, started_by
 from .timing import MONTH_NAMES, months_from_mask
@@ -117,6 +118,33 @@ def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: s
         "summary": label[:500],
         "changes": changes,
         "comment": comment,
+    }
+
+
+def reasons(rows: list[Any], states: frozenset[str]) -> dict[int, History]:
+    """For each row in one of states, the transition that led it there (who, when, and
+    its comment: why a school returned an event), by row id. One statement for all the
+    rows, none when no row is in those states."""
+    wanted = [row for row in rows if row.state in states]
+    if not wanted:
+        return {}
+    table = wanted[0].__tablename__
+    latest = (
+        select(func.max(History.id))
+        .where(
+            History.table_name == table,
+            History.action == "transition",
+            History.row_id.in_(sorted({row.id for row in wanted})),
+        )
+        .group_by(History.row_id)
+    )
+    entries = db.session.execute(select(History).where(History.id.in_(latest))).scalars()
+    found = {entry.row_id: entry for entry in entries}
+    # The row's last transition led to its present state (not, say, a state set by an import).
+    return {
+        row.id: found[row.id]
+        for row in wanted
+        if row.id in found and (found[row.id].changes or {}).get("state", [None, None])[1] == row.state
     }
 
 

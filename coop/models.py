@@ -75,6 +75,7 @@ AGREEMENT_STATES = {
 }
 EVENT_STATES = {
     "draft": _l("Draft"),
+    "returned": _l("Returned for revision"),
     "submitted": _l("Awaiting approval"),
     "approved": _l("Approved"),
     "held": _l("Held"),

@@ -64,6 +64,11 @@ class Workflow:
     proposer: str | None = None
     proposer_rights: dict[str, frozenset[str]] = field(default_factory=dict)
     worklists: dict[str, Worklist] = field(default_factory=dict)
+    # What one row is called («Мероприятие»): the message after a transition names it.
+    noun: Any = None
+    # States whose reason is shown with the row (on its pages and in its list): the
+    # comment of the transition that led to it (a returned event: the school's why).
+    noticed: frozenset[str] = frozenset()
 
     def initial_for(self, role: str | None) -> str:
         return self.initial.get(role or "", self.initial["*"])
@@ -81,16 +86,26 @@ EVENT = Workflow(
     # A partner proposes; a school (or admin) may enter an approved line directly.
     initial={"*": "approved", "partner": "draft"},
     proposer="partner",
-    proposer_rights={"draft": frozenset({"edit", "delete"})},
+    # A returned event is the partner's again, as a draft is, until it submits it anew.
+    proposer_rights={state: frozenset({"edit", "delete"}) for state in ("draft", "returned")},
     worklists={"review": Worklist(_l("Awaiting approval"), frozenset({"submitted"}), "event.review")},
+    noun=_l("Event"),
+    noticed=frozenset({"returned"}),
     transitions=(
-        _t("submit", _l("Submit for approval"), {"draft"}, "submitted", "event.submit"),
-        _t("approve", _l("Approve"), {"draft", "submitted"}, "approved", "event.review", style="success"),
+        _t("submit", _l("Submit for approval"), {"draft", "returned"}, "submitted", "event.submit"),
+        _t(
+            "approve",
+            _l("Approve"),
+            {"draft", "returned", "submitted"},
+            "approved",
+            "event.review",
+            style="success",
+        ),
         _t(
             "return",
             _l("Return for revision"),
             {"submitted", "approved"},
-            "draft",
+            "returned",
             "event.review",
             comment_required=True,
             style="warning",
@@ -99,7 +114,7 @@ EVENT = Workflow(
         _t(
             "cancel",
             _l("Cancel"),
-            {"draft", "submitted", "approved"},
+            {"draft", "returned", "submitted", "approved"},
             "cancelled",
             "event.review",
             style="danger",
@@ -118,6 +133,7 @@ EVENT = Workflow(
 AGREEMENT = Workflow(
     states=m.AGREEMENT_STATES,
     initial={"*": "draft"},
+    noun=_l("Agreement"),
     transitions=(
         _t("to_signing", _l("Send for signing"), {"draft"}, "signing", "agreement.edit"),
         _t("sign", _l("Signed: in force"), {"signing"}, "active", "agreement.edit", style="success"),
@@ -138,6 +154,7 @@ AGREEMENT = Workflow(
 PROGRAMME = Workflow(
     states=m.PROGRAMME_STATES,
     initial={"*": "draft"},
+    noun=_l("Programme"),
     transitions=(
         _t("start", _l("Start implementing"), {"draft"}, "active", "programme.edit", style="success"),
         _t("finish", _l("Complete"), {"active"}, "completed", "programme.edit", style="secondary"),
@@ -147,6 +164,7 @@ PROGRAMME = Workflow(
 REMARK = Workflow(
     states=m.REMARK_STATES,
     initial={"*": "open"},
+    noun=_l("Remark"),
     transitions=(
         _t(
             "answer",

@@ -68,8 +68,9 @@ def test_partner_proposes_school_approves(app: Flask, client_as: Any, ids: dict[
     # The partner may not approve its own proposal.
     _fire(partner, "event", event, "approve")
     assert _state(app, m.Event, event) == "submitted"
-    _fire(school, "event", event, "approve")
+    approved = _fire(school, "event", event, "approve")
     assert _state(app, m.Event, event) == "approved"
+    assert "Согласовано" in school.get(approved.headers["Location"]).text  # where it lands says so
     assert "Летняя профильная школа КемГУ" not in school.get("/admin/review/").get_data(as_text=True)
     assert "Летняя профильная школа КемГУ" in school.get("/admin/calendar/?year=2026").get_data(as_text=True)
 
@@ -84,7 +85,7 @@ def test_return_for_revision_needs_a_comment_and_records_it(
     assert "комментарий" in school.get(refused.headers["Location"]).get_data(as_text=True)
     assert _state(app, m.Event, event) == "submitted"
     _fire(school, "event", event, "return", "Уточните сроки и классы")
-    assert _state(app, m.Event, event) == "draft"
+    assert _state(app, m.Event, event) == "returned"
     with app.app_context():
         entry = (
             db.session.execute(
@@ -97,7 +98,7 @@ def test_return_for_revision_needs_a_comment_and_records_it(
         )
         assert entry.comment == "Уточните сроки и классы"
         assert entry.user_email == ACCOUNTS["school31"].email
-        assert entry.changes["state"] == ["submitted", "draft"]
+        assert entry.changes["state"] == ["submitted", "returned"]
     details = partner.get(f"/admin/event/details/?id={event}").get_data(as_text=True)
     assert "Уточните сроки и классы" in details  # the history tab
 

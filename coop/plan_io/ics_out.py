@@ -90,7 +90,7 @@ def _next_month(day: dt.date) -> dt.date:
 def _status(event: PlanEvent) -> str:
     if event.state == "cancelled" or event.execution == "cancelled":
         return "CANCELLED"
-    if event.state in ("draft", "submitted"):
+    if event.state in ("draft", "returned", "submitted"):
         return "TENTATIVE"
     return "CONFIRMED"
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Any, cast
+from urllib.parse import parse_qs, urlsplit
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.fields import QuerySelectField
@@ -22,9 +23,11 @@ from flask_admin.model.template import DeleteRowAction, EditRowAction
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 
 from .. import access, history, labels, trash, uploads, workflow
@@ -44,6 +47,8 @@ from .loading import (
 # Columns that name the tenant (forced from the user) or that the role cannot
 # see, hidden from that user's forms.
 OWNER_FIELDS = {access.SCHOOL: ("school",), access.PARTNER: ("partner", "programme")}
+# After a transition on a selection, the rows named one by one up to this many.
+OUTCOMES_SHOWN = 10
 
 
 class SecuredMixin:
@@ -81,6 +86,18 @@ class AdminForm(FlaskForm):
     def __init__(self, formdata: Any = None, obj: Any = None, prefix: str = "", **kwargs: Any) -> None:
         self._obj = obj
         super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
+def _state_with_reason(view: Any, context: Any, row: Any, name: str) -> Any:
+    """The state in a list, and under it the reason of a noticed one (a return's comment)."""
+    label = view.state_label(row)
+    reason = view.reason_for(row)
+    if reason is None or not reason.comment:
+        return label
+    comment = reason.comment if len(reason.comment) <= 160 else reason.comment[:159] + "…"
+    return Markup('{}<div class="state-reason small text-muted" title="{}">«{}»</div>').format(
+        escape(label), reason.comment, comment
+    )
 
 
 def _without_nul(value: Any) -> Any:
@@ -134,6 +151,13 @@ class SecuredModelView(SecuredMixin, ModelView):
         self.column_labels = {**labels.labels_of(model), **(own.column_labels or {})}
         self.column_choices = {**coded, **(own.column_choices or {})}
         self.form_choices = {**coded, **(own.form_choices or {})}
+        flow = workflow.workflow_of(model)
+        if flow is not None and flow.noticed and "state" not in (own.column_formatters or {}):
+            # The list says why a row is in a noticed state (see workflow.Workflow.noticed);
+            # its details page says it in a box above (coop/_record.html).
+            if own.column_formatters_detail is None:
+                self.column_formatters_detail = dict(own.column_formatters or {})
+            self.column_formatters = {**(own.column_formatters or {}), "state": _state_with_reason}
         super().__init__(model, db, **kwargs)
 
     def readable_fields(self) -> tuple[str, ...] | None:
@@ -240,6 +264,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         if not execute:
             return capped_count(matching, self.model, offset), query
         rows = query.all()
+        self.reasons_for(rows)  # one statement for the page's rows, if any needs it
         if page_size and len(rows) < page_size and (rows or not offset):
             return offset + len(rows), rows  # the last page: its rows are the count
         return capped_count(matching, self.model, offset), rows
@@ -391,34 +416,97 @@ class SecuredModelView(SecuredMixin, ModelView):
         flow = workflow.workflow_of(row)
         return str(flow.states.get(row.state, row.state)) if flow else ""
 
+    def outcome(self, row: Any) -> str:
+        """What a row has become, as its person reads it: «Мероприятие «…»: На согласовании»."""
+        flow = workflow.workflow_of(row)
+        if flow is not None and flow.noun is not None:
+            return gettext(
+                "%(record)s «%(name)s»: %(state)s", record=flow.noun, name=row, state=self.state_label(row)
+            )
+        return gettext("«%(name)s»: %(state)s", name=row, state=self.state_label(row))
+
+    def landing(self, row: Any, wanted: str | None) -> str:
+        """Where an action on row (None: on a selection) ends: the page it was started
+        from if the user may still open it, else the row's details if the user still
+        sees the row, else the list. Never a page the action has just closed to its
+        author (a partner's submitted event is no longer the partner's to edit)."""
+        if wanted and self._may_open(wanted, row):
+            return wanted
+        if row is not None and self._may("view", row):
+            return self.get_url(".details_view", id=row.id)
+        return self.get_url(".index_view")
+
+    def _may_open(self, url: str, row: Any) -> bool:
+        """Whether the user may open url now, as far as this view's row pages go: its edit
+        page asks coop.access whether the user may edit the row, its details page whether
+        the user may view it; any other page (a list, the review queue) judges itself."""
+        parts = urlsplit(url)
+        path = parts.path
+        root = request.script_root
+        if root and path.startswith(root):
+            path = path[len(root) :]
+        try:
+            endpoint, _args = current_app.create_url_adapter(request).match(path, method="GET")  # type: ignore[union-attr]
+        except HTTPException:
+            return False
+        action = {f"{self.endpoint}.edit_view": "edit", f"{self.endpoint}.details_view": "view"}.get(endpoint)
+        if action is None:
+            return True
+        named = parse_qs(parts.query).get("id", [""])[0]
+        return row is not None and named == str(row.id) and self._may(action, row)
+
     @expose("/transition/", methods=("POST",))
     def transition_view(self) -> Any:
         row = self.get_one(request.args.get("id", ""))
         try:
-            transition = workflow.fire(
+            workflow.fire(
                 current_user, row, request.form.get("transition", ""), request.form.get("comment", "")
             )
+            message = self.outcome(row)
             db.session.commit()
         except workflow.WorkflowError as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(gettext("Done: %(action)s.", action=transition.label), "success")
-        return redirect(get_redirect_target() or self.get_url(".details_view", id=row.id))
+            flash(message, "success")
+        return redirect(self.landing(row, get_redirect_target()))
 
     def _fire_on_rows(self, name: str, ids: list[int]) -> None:
-        done, refused = 0, 0
+        done: list[str] = []
+        refused = 0
         for row in self.get_query().filter(self.model.id.in_(ids)).all():
             try:
                 workflow.fire(current_user, row, name)
-                done += 1
+                done.append(self.outcome(row))
             except workflow.WorkflowError:
                 refused += 1
         db.session.commit()
-        flash(
-            gettext("Done for %(done)d of %(total)d selected.", done=done, total=done + refused),
-            "success" if not refused else "warning",
-        )
+        for message in done[:OUTCOMES_SHOWN]:
+            flash(message, "success")
+        if refused or len(done) > OUTCOMES_SHOWN:
+            flash(
+                gettext(
+                    "Done for %(done)d of %(total)d selected.", done=len(done), total=len(done) + refused
+                ),
+                "success" if not refused else "warning",
+            )
+
+    def reasons_for(self, rows: list[Any]) -> dict[int, History]:
+        """Why each of rows is in its state, where its workflow shows it (workflow.Workflow.
+        noticed): the transition that led there, by row id. Read once per request for a
+        list page's rows (get_list), then from the request's cache."""
+        flow = workflow.workflow_of(self.model)
+        if flow is None or not flow.noticed or not has_request_context():
+            return {}
+        cache = g.setdefault("_coop_reasons", {})
+        missing = [row for row in rows if (self.model, row.id) not in cache]
+        if missing:
+            found = history.reasons(missing, flow.noticed)
+            cache.update({(self.model, row.id): found.get(row.id) for row in missing})
+        return {row.id: entry for row in rows if (entry := cache[(self.model, row.id)]) is not None}
+
+    def reason_for(self, row: Any) -> History | None:
+        return self.reasons_for([row]).get(row.id)
 
     # --- attachments ----------------------------------------------------------------
 
@@ -527,7 +615,7 @@ class SecuredModelView(SecuredMixin, ModelView):
                         return response
         else:
             flash(gettext("The action was not performed: the form has expired, reload the page."), "error")
-        return redirect(get_redirect_target() or self.get_url(".index_view"))
+        return redirect(self.landing(None, get_redirect_target()))
 
     # --- export ---------------------------------------------------------------------
 

@@ -1,0 +1,224 @@
+"""Issue 11, items 1 and 2: every workflow action ends on a page its author may open,
+saying what the row has become; a returned event is visibly returned (its own state,
+the school's comment on its pages and in the partner's list) until it is resubmitted."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+
+from coop import models as m
+from coop.extensions import db
+
+from .conftest import csrf_token
+
+pytestmark = pytest.mark.usefixtures("fresh_db")
+
+COMMENT = "Уточните классы и месяц проведения"
+
+
+def _event_id(app: Flask, title: str) -> int:
+    with app.app_context():
+        return db.session.execute(select(m.Event.id).filter_by(title=title)).scalar_one()
+
+
+def _state(app: Flask, event: int) -> str:
+    with app.app_context():
+        return db.session.execute(select(m.Event.state).filter_by(id=event)).scalar_one()
+
+
+def _propose(app: Flask, client: Any, ids: dict[str, int], title: str) -> int:
+    page = client.get("/admin/event/new/")
+    response = client.post(
+        "/admin/event/new/",
+        data={
+            "csrf_token": csrf_token(page.text),
+            "school": ids["school31"],
+            "title": title,
+            "timing_text": "май",
+        },
+    )
+    assert response.status_code == 302
+    return _event_id(app, title)
+
+
+def _transition_form(page: str, transition: str) -> str:
+    """The action of the page's form that fires the named transition."""
+    for action, body in re.findall(r'<form method="post"[^>]*action="([^"]+)">(.*?)</form>', page, re.S):
+        if f'name="transition" value="{transition}"' in body:
+            return html.unescape(action)
+    raise AssertionError(f"no «{transition}» button on the page")
+
+
+def _fire_from(client: Any, page_url: str, transition: str, comment: str = "") -> Any:
+    """Press the transition's button on the page, as a person would, and follow where it leads."""
+    page = client.get(page_url)
+    assert page.status_code == 200
+    return client.post(
+        _transition_form(page.text, transition),
+        data={"csrf_token": csrf_token(page.text), "transition": transition, "comment": comment},
+        follow_redirects=True,
+    )
+
+
+def _text(response: Any) -> str:
+    return html.unescape(response.get_data(as_text=True))
+
+
+def test_partner_submits_from_the_edit_page_and_sees_the_outcome(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner = client_as("kemsu")
+    event = _propose(app, partner, ids, "Неделя науки в школе")
+    landed = _fire_from(partner, f"/admin/event/edit/?id={event}", "submit")
+    assert _state(app, event) == "submitted"
+    # Not the edit page it can no longer open: the event's page, saying what happened.
+    assert landed.status_code == 200
+    assert landed.request.path == "/admin/event/details/"
+    assert "Мероприятие «Неделя науки в школе»: На согласовании" in _text(landed)
+
+
+def test_a_school_returning_from_the_edit_page_stays_there(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner, school = client_as("kemsu"), client_as("school31")
+    event = _propose(app, partner, ids, "День открытых дверей")
+    _fire_from(partner, f"/admin/event/details/?id={event}", "submit")
+    landed = _fire_from(school, f"/admin/event/edit/?id={event}", "return", COMMENT)
+    assert landed.status_code == 200 and landed.request.path == "/admin/event/edit/"
+    assert "Мероприятие «День открытых дверей»: Возвращено на доработку" in _text(landed)
+
+
+def test_bulk_submit_names_each_event_and_its_new_state(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner = client_as("kemsu")
+    first = _propose(app, partner, ids, "Олимпиада по химии")
+    second = _propose(app, partner, ids, "Олимпиада по физике")
+    token = csrf_token(partner.get("/admin/event/").text)
+    landed = partner.post(
+        "/admin/event/action/",
+        data={
+            "csrf_token": token,
+            "action": "workflow_submit",
+            "rowid": [str(first), str(second)],
+            "url": "/admin/event/",
+        },
+        follow_redirects=True,
+    )
+    assert {_state(app, first), _state(app, second)} == {"submitted"}
+    assert landed.status_code == 200
+    text = _text(landed)
+    assert "Мероприятие «Олимпиада по химии»: На согласовании" in text
+    assert "Мероприятие «Олимпиада по физике»: На согласовании" in text
+
+
+def test_a_returned_event_is_visibly_returned_until_resubmitted(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner, school = client_as("kemsu"), client_as("school31")
+    returned = _propose(app, partner, ids, "Экскурсия в лабораторию")
+    waiting = _propose(app, partner, ids, "Лекция о профессиях")
+    for event in (returned, waiting):
+        _fire_from(partner, f"/admin/event/details/?id={event}", "submit")
+    _fire_from(school, f"/admin/event/details/?id={returned}", "return", COMMENT)
+    assert _state(app, returned) == "returned"
+
+    # On its page and its edit page, above the form: the state, who returned it, the comment.
+    for url in (f"/admin/event/details/?id={returned}", f"/admin/event/edit/?id={returned}"):
+        page = partner.get(url)
+        assert page.status_code == 200
+        notice = re.search(
+            r'<div class="alert alert-warning state-reason-notice".*?</div>\s*</div>', _text(page), re.S
+        )
+        assert notice is not None, url
+        assert "Возвращено на доработку" in notice.group(0) and COMMENT in notice.group(0)
+        assert "СОШ № 31" in notice.group(0)
+        assert _text(page).index("state-reason-notice") < _text(page).index('name="transition"')
+    # In the partner's list: the state and the comment on the event's row.
+    listing = _text(partner.get("/admin/event/"))
+    row = next(r for r in re.findall(r"<tr.*?</tr>", listing, re.S) if "Экскурсия в лабораторию" in r)
+    assert "Возвращено на доработку" in row and COMMENT in row
+    other = next(r for r in re.findall(r"<tr.*?</tr>", listing, re.S) if "Лекция о профессиях" in r)
+    assert COMMENT not in other and "На согласовании" in other
+
+    # The school's queue holds what awaits it, not what it sent back.
+    queue = _text(school.get("/admin/review/"))
+    assert "Лекция о профессиях" in queue and "Экскурсия в лабораторию" not in queue
+
+    # The partner edits it as its own again and submits it anew.
+    edit = partner.get(f"/admin/event/edit/?id={returned}")
+    version = re.search(r'name="loaded_version"[^>]*value="(\d+)"', edit.text) or re.search(
+        r'value="(\d+)"[^>]*name="loaded_version"', edit.text
+    )
+    saved = partner.post(
+        f"/admin/event/edit/?id={returned}",
+        data={
+            "csrf_token": csrf_token(edit.text),
+            "loaded_version": version.group(1) if version else "",
+            "school": ids["school31"],
+            "title": "Экскурсия в лабораторию для 9-х классов",
+            "timing_text": "апрель",
+        },
+    )
+    assert saved.status_code == 302
+    assert _event_id(app, "Экскурсия в лабораторию для 9-х классов") == returned
+    landed = _fire_from(partner, f"/admin/event/edit/?id={returned}", "submit")
+    assert landed.status_code == 200
+    assert _state(app, returned) == "submitted"
+    assert "Экскурсия в лабораторию для 9-х классов»: На согласовании" in _text(landed)
+    assert "state-reason-notice" not in _text(landed)  # no longer returned
+    assert "Экскурсия в лабораторию для 9-х классов" in _text(school.get("/admin/review/"))
+
+
+def test_a_foreign_partner_still_gets_404(app: Flask, client_as: Any, ids: dict[str, int]) -> None:
+    partner, school, foreign = client_as("kemsu"), client_as("school31"), client_as("museum")
+    event = _propose(app, partner, ids, "Встреча с выпускниками")
+    _fire_from(partner, f"/admin/event/details/?id={event}", "submit")
+    _fire_from(school, f"/admin/event/details/?id={event}", "return", COMMENT)
+    assert foreign.get(f"/admin/event/details/?id={event}").status_code == 404
+    assert foreign.get(f"/admin/event/edit/?id={event}").status_code in (403, 404)
+    token = csrf_token(foreign.get("/admin/event/").text)
+    fired = foreign.post(
+        f"/admin/event/transition/?id={event}", data={"csrf_token": token, "transition": "submit"}
+    )
+    assert fired.status_code == 404
+    assert COMMENT not in _text(foreign.get("/admin/event/"))
+    assert _state(app, event) == "returned"
+
+
+def test_the_reasons_in_the_list_are_one_statement_for_the_page(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner, school = client_as("kemsu"), client_as("school31")
+
+    def statements(url: str) -> int:
+        counted: list[str] = []
+
+        def count(*args: Any) -> None:
+            counted.append(args[2])
+
+        with app.app_context():
+            sa_event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                assert partner.get(url).status_code == 200
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", count)
+        return len(counted)
+
+    events = [_propose(app, partner, ids, f"Возвращаемая строка {i}") for i in range(4)]
+    for number, returned in enumerate(events):
+        _fire_from(partner, f"/admin/event/details/?id={returned}", "submit")
+        _fire_from(school, f"/admin/event/details/?id={returned}", "return", f"{COMMENT} {number}")
+        if number == 0:
+            one = statements("/admin/event/?search=Возвращаемая")
+    four = statements("/admin/event/?search=Возвращаемая")
+    assert four == one
+    listing = _text(partner.get("/admin/event/?search=Возвращаемая"))
+    assert all(f"{COMMENT} {number}" in listing for number in range(4))
