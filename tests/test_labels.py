@@ -17,8 +17,8 @@ from sqlalchemy import inspect, select
 
 from coop import labels, tenancy
 from coop import models as m
-from coop.history import shown_changes
 from coop.extensions import db
+from coop.history import shown_changes
 from coop.views.base import SecuredModelView
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
