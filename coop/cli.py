@@ -137,7 +137,8 @@ def report_command(school_name: str, year: int, output: Path) -> None:
 @year_option
 @click.option("--dry-run", is_flag=True, help="Show what the import would do; write nothing.")
 def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) -> None:
-    """Import a network plan from .docx, .xlsx or .csv into the school's programme for YEAR.
+    """Import a network plan from .docx, .xlsx or .csv into the school's programme for YEAR
+    (a school with none gets a draft programme covering the plan's years).
 
     Partners only similar to ones in the directory are added as new organisations
     (the web import lets a person choose); run with --dry-run first to see them.

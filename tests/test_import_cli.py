@@ -67,7 +67,6 @@ def test_similar_partners_become_new_ones_and_are_named(app: Flask, tmp_path: Pa
         ("№;Мероприятие;Сроки\n1;;октябрь\n".encode(), ("--school", "СОШ № 31", "--year", "2019")),
         (None, ("--school", "Лицей № 1", "--year", "2019")),
         (None, ("--school", "МБОУ", "--year", "2019")),
-        (None, ("--school", "СОШ № 31", "--year", "2030")),
         (None, ("--school", "СОШ № 31", "--year", "19")),
     ],
     ids=[
@@ -78,7 +77,6 @@ def test_similar_partners_become_new_ones_and_are_named(app: Flask, tmp_path: Pa
         "row-error",
         "unknown-school",
         "ambiguous",
-        "no-programme",
         "bad-year",
     ],
 )
@@ -98,3 +96,53 @@ def test_bad_input_exits_non_zero_and_writes_nothing(
     assert output.strip()
     with app.app_context():
         assert _events() == before
+
+
+def _programmes(school: str) -> list[m.Programme]:
+    stmt = select(m.Programme).join(m.School).where(m.School.name == school)
+    return list(db.session.execute(stmt).scalars())
+
+
+def test_a_school_just_created_gets_a_draft_programme_with_its_plan(app: Flask, tmp_path: Path) -> None:
+    """DESIGN.md: import-plan works on a school that create-user has just made."""
+    school = "МБОУ «СОШ № 77» г. Новокузнецка"
+    made = app.test_cli_runner().invoke(
+        args=[
+            "coop",
+            "create-user",
+            *("--email", "deputy@school77.example", "--password", "s3cret-pass-77"),
+            *("--role", "school", "--school", school),
+        ]
+    )
+    assert made.exit_code == 0, made.output
+    plan = tmp_path / "план.docx"
+    plan.write_bytes(seed_docx())
+    with app.app_context():
+        before = _events()
+
+    code, output = _run(app, str(plan), "--school", "СОШ № 77", "--year", "2019", "--dry-run")
+    assert code == 0, output
+    assert "будет создана программа-черновик" in output and "на 2019–2023" in output  # the plan's years
+    with app.app_context():
+        assert _programmes(school) == [] and _events() == before  # a dry run writes nothing
+
+    code, output = _run(app, str(plan), "--school", "СОШ № 77", "--year", "2019")
+    assert code == 0, output
+    assert "будет создана программа-черновик" in output
+    assert "Создана программа-черновик" in output
+    with app.app_context():
+        [programme] = _programmes(school)
+        assert programme.state == "draft"
+        assert (programme.first_year, programme.last_year) == (2019, 2023)
+        assert "Программа сотрудничества" in programme.title
+        assert _events() == before + 48
+        assert {
+            e.programme_id
+            for e in db.session.execute(select(m.Event).filter_by(school_id=programme.school_id)).scalars()
+        } == {programme.id}
+
+    code, output = _run(app, str(plan), "--school", "СОШ № 77", "--year", "2019")  # again: the same programme
+    assert code == 0, output
+    assert "программа-черновик" not in output
+    with app.app_context():
+        assert len(_programmes(school)) == 1 and _events() == before + 48

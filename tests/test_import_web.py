@@ -18,9 +18,11 @@ from docx import Document
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from coop import models as m
 from coop.extensions import db
+from coop.plan_io import importer
 
 from .conftest import ACCOUNTS, csrf_token
 from .test_import_seed import seed_docx
@@ -288,7 +290,52 @@ def test_bad_files_are_answered_on_the_form(app: Flask, client_as: Any, data: by
     assert _uploads(app) == []
 
 
-def test_a_school_without_a_programme_for_the_year_is_told_to_create_one(app: Flask, client_as: Any) -> None:
-    reply = upload(client_as("school31"), seed_docx(), year=2030)
-    assert reply.status_code == 400
-    assert "2030/2031" in reply.get_data(as_text=True)
+def _programmes(school_id: int) -> list[tuple[int, int, str]]:
+    stmt = select(m.Programme.first_year, m.Programme.last_year, m.Programme.state).where(
+        m.Programme.school_id == school_id
+    )
+    return sorted(tuple(row) for row in db.session.execute(stmt))
+
+
+def test_a_school_without_a_programme_for_the_year_gets_a_draft_one(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    """The preview says so; the import writes the draft programme with the plan."""
+    client = client_as("school31")
+    with app.app_context():
+        before = _programmes(ids["school31"])
+        events = _counts()["Event"]
+    response = upload(client, seed_docx(), year=2030)
+    token = _token(response)
+    body = response.get_data(as_text=True)
+    assert "будет создана программа-черновик" in body and "на 2019–2031" in body
+    with app.app_context():
+        assert _programmes(ids["school31"]) == before  # the preview writes nothing
+    response = client.post(f"/admin/plan_import/confirm/{token}/", data={"csrf_token": csrf_token(body)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        assert _programmes(ids["school31"]) == sorted([*before, (2019, 2031, "draft")])
+        assert _counts()["Event"] == events + 48
+
+
+def test_a_failed_write_leaves_no_draft_programme(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = client_as("school31")
+    with app.app_context():
+        before = _programmes(ids["school31"])
+        counts = _counts()
+    response = upload(client, seed_docx(), year=2030)
+    token = _token(response)
+    body = response.get_data(as_text=True)
+
+    def refused(*args: Any) -> Any:  # the database refuses a line after the programme was written
+        raise IntegrityError("INSERT", {}, Exception("refused"))
+
+    monkeypatch.setattr(importer, "_responsible", refused)
+    response = client.post(f"/admin/plan_import/confirm/{token}/", data={"csrf_token": csrf_token(body)})
+    assert response.status_code == 400
+    assert "Ничего не импортировано" in response.get_data(as_text=True)
+    with app.app_context():
+        assert _programmes(ids["school31"]) == before
+        assert _counts() == counts

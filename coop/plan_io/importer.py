@@ -82,7 +82,7 @@ _COMMON_STEMS = (
 
 
 class ImportRefused(ValueError):
-    """The import cannot go on (no programme, errors in the file, a choice missing,
+    """The import cannot go on (errors in the file, a choice missing,
     the database refused); str() is the message for the user."""
 
 
@@ -275,6 +275,8 @@ class Preview:
     new_positions: list[str]  # to be added to the catalog (an admin's or the CLI's import)
     issues: list[RowIssue]
     unlisted_positions: list[str] = field(default_factory=list)  # not in the catalog: kept as text
+    # The school had no programme for the year: programme is a new draft, written with the plan.
+    creates_programme: bool = False
 
     @property
     def lines(self) -> list[Line]:
@@ -308,9 +310,9 @@ def may_add_positions() -> bool:
     return principal is SYSTEM or access.can(principal, "position.create")
 
 
-def find_programme(school: m.School, year: int) -> m.Programme:
-    """The school's programme that runs in the academic year."""
-    programme = (
+def find_programme(school: m.School, year: int) -> m.Programme | None:
+    """The school's programme that runs in the academic year, if it has one."""
+    return (
         db.session.execute(
             select(m.Programme)
             .where(
@@ -323,16 +325,22 @@ def find_programme(school: m.School, year: int) -> m.Programme:
         .scalars()
         .first()
     )
-    if programme is None:
-        raise ImportRefused(
-            gettext(
-                "%(school)s has no cooperation programme for the academic year %(year)s: "
-                "create the programme first, then import its plan.",
-                school=school.short_name or school.name,
-                year=academic_year_label(year),
-            )
-        )
-    return programme
+
+
+def draft_programme(school: m.School, year: int, timings: Sequence[Timing]) -> m.Programme:
+    """A draft programme for a school that has none for the year, not yet in the session
+    (apply() adds it with the plan): it covers the academic years the plan's timings name
+    and the year chosen. Its last_year is the calendar year it ends in, as a programme's
+    «2019–2023» runs to the 2022/23 academic year."""
+    named = [y for t in timings for y in (t.first_year, t.last_year) if y is not None]
+    first, last = min([year, *named]), max([year, *named]) + 1
+    return m.Programme(
+        school_id=school.id,
+        title=gettext("Cooperation programme of %(school)s", school=school.short_name or school.name),
+        first_year=first,
+        last_year=last,
+        state="draft",
+    )
 
 
 def prepare(
@@ -345,22 +353,26 @@ def prepare(
     """
     programme = find_programme(school, year)
     directory = _Directory(db.session.execute(select(m.Partner)).scalars().all())
-    existing = (
-        db.session.execute(
-            select(m.Event)
-            .where(
-                m.Event.school_id == school.id,
-                m.Event.programme_id == programme.id,
+    existing: Sequence[m.Event] = (
+        []
+        if programme is None
+        else (
+            db.session.execute(
+                select(m.Event)
+                .where(
+                    m.Event.school_id == school.id,
+                    m.Event.programme_id == programme.id,
+                )
+                .options(
+                    selectinload(m.Event.responsible),
+                    selectinload(m.Event.audience),
+                    selectinload(m.Event.partner),
+                )
+                .order_by(m.Event.id)
             )
-            .options(
-                selectinload(m.Event.responsible),
-                selectinload(m.Event.audience),
-                selectinload(m.Event.partner),
-            )
-            .order_by(m.Event.id)
+            .scalars()
+            .all()
         )
-        .scalars()
-        .all()
     )
     by_key: dict[tuple, m.Event] = {}
     # A file without sections (a spreadsheet, our own export) finds a line by the
@@ -412,8 +424,12 @@ def prepare(
     matched = {id(line.existing) for line in seen.values() if line.existing is not None}
     pending = {partner.id for match in partners if not match.decided for partner in match.similar}
     missing = [event for event in existing if id(event) not in matched and event.partner_id not in pending]
+    creates_programme = programme is None
+    if programme is None:
+        programme = draft_programme(school, year, [line.timing for match in partners for line in match.lines])
     preview = Preview(school, programme, year, plan, partners, missing, list(new_positions.values()), issues)
     preview.unlisted_positions = list(unlisted.values())
+    preview.creates_programme = creates_programme
     return preview
 
 
@@ -555,6 +571,7 @@ def summary(preview: Preview) -> list[str]:
             programme=str(preview.programme),
             year=academic_year_label(preview.year),
         ),
+        *_programme_notice(preview),
         gettext(
             "File: %(kind)s; partners: %(partners)s; events: %(events)s.",
             kind=KIND_LABELS[preview.plan.kind],
@@ -613,6 +630,20 @@ def summary(preview: Preview) -> list[str]:
     return lines
 
 
+def _programme_notice(preview: Preview) -> list[str]:
+    if not preview.creates_programme:
+        return []
+    return [
+        gettext(
+            "The school has no programme for this year: a draft programme «%(title)s» will be created "
+            "for %(first)s–%(last)s.",
+            title=preview.programme.title,
+            first=preview.programme.first_year,
+            last=preview.programme.last_year,
+        )
+    ]
+
+
 def details(preview: Preview) -> list[str]:
     """The summary, then each partner's match, the timings not read, the problems
     and the lines not in the file: what the CLI prints."""
@@ -658,9 +689,10 @@ class Result:
     unchanged: int
     partners_created: int
     positions_created: int
+    programme_created: m.Programme | None = None  # the draft made for a school that had none
 
     def __str__(self) -> str:
-        return gettext(
+        done = gettext(
             "Plan imported: events added — %(created)s, updated — %(updated)s, unchanged — %(unchanged)s; "
             "new partners — %(partners)s, new positions — %(positions)s.",
             created=self.created,
@@ -668,6 +700,13 @@ class Result:
             unchanged=self.unchanged,
             partners=self.partners_created,
             positions=self.positions_created,
+        )
+        if self.programme_created is None:
+            return done
+        return (
+            done
+            + " "
+            + gettext("A draft programme was created: %(programme)s.", programme=str(self.programme_created))
         )
 
 
@@ -708,6 +747,9 @@ def _write(preview: Preview) -> Result:
     positions.update({_position_key(p.name): p for p in created_positions})
     audiences = {a.code: a for a in db.session.execute(select(m.Audience)).scalars()}
     programme = preview.programme
+    if preview.creates_programme:
+        db.session.add(programme)
+        db.session.flush()
     first, last = programme.first_year, max(programme.first_year, programme.last_year - 1)
     created = updated = unchanged = partners_created = 0
     for match in preview.partners:
@@ -745,7 +787,14 @@ def _write(preview: Preview) -> Result:
             else:
                 unchanged += 1
     db.session.flush()
-    return Result(created, updated, unchanged, partners_created, len(created_positions))
+    return Result(
+        created,
+        updated,
+        unchanged,
+        partners_created,
+        len(created_positions),
+        programme if preview.creates_programme else None,
+    )
 
 
 def _responsible(line: Line, positions: dict[str, m.Position]) -> list[m.Position]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -43,7 +45,8 @@ def init_app(app: Flask) -> Admin:
         url="/admin",
         index_view=HomeView(name=_l("Home"), url="/admin", template="coop/home.html"),
         theme=Bootstrap4Theme(base_template="coop/master.html", swatch="default", fluid=True),
-        translations_path=None,
+        # Flask-Admin's messages its own Russian catalog lacks (ru/LC_MESSAGES/admin.po).
+        translations_path=str(Path(__file__).resolve().parent.parent / "translations"),
         csp_nonce_generator=csp_nonce,
     )
     for area, modules in MENU:

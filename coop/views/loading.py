@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import has_request_context
+from flask import has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import IntEqualFilter
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
@@ -86,9 +86,17 @@ AJAX_LOOKUPS: dict[str, dict[str, Any]] = {
 LOOKUP_PLACEHOLDER = _l("Choose, or type to search")
 
 
-def ajax_lookups(*names: str) -> dict[str, dict[str, Any]]:
-    """form_ajax_refs for these relation fields."""
-    return {name: {"placeholder": LOOKUP_PLACEHOLDER, **AJAX_LOOKUPS[name]} for name in names}
+def ajax_lookups(*names: str, narrow_by: str | None = None) -> dict[str, dict[str, Any]]:
+    """form_ajax_refs for these relation fields. narrow_by names the form's field
+    ("school") whose choice the look-ups keep to: coop/static/narrow-lookups.js sends
+    it along (?school=ID), and the loader offers only that school's rows."""
+    extra = {"narrow_by": narrow_by} if narrow_by else {}
+    return {name: {"placeholder": LOOKUP_PLACEHOLDER, **AJAX_LOOKUPS[name], **extra} for name in names}
+
+
+def narrowing_widget_args(*names: str, by: str) -> dict[str, dict[str, str]]:
+    """form_widget_args marking these look-ups for coop/static/narrow-lookups.js."""
+    return {name: {"data-narrow-by": by} for name in names}
 
 
 def school_options() -> list[tuple[int, str]]:
@@ -138,6 +146,10 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
     a page of rows per request in a stable order, each with what its label needs."""
 
     def __init__(self, name: str, session: Any, model: type[Any], **options: Any) -> None:
+        # A look-up narrowed to the row's school (ajax_lookups(narrow_by="school")).
+        narrow_by = options.pop("narrow_by", None)
+        self.narrow_column = getattr(model, f"{narrow_by}_id", None) if narrow_by else None
+        self.narrow_by = narrow_by
         super().__init__(name, session, model, **options)
         # By id: the scan stops at the first matches, where an order by name sorts them all.
         order_by = options.get("order_by")
@@ -146,7 +158,7 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
 
     def get_query(self) -> Any:
         query = access.scope(db.session.query(self.model), current_user, self.model)
-        return query.options(*m.label_loads(self.model))
+        return self._narrowed(query).options(*m.label_loads(self.model))
 
     def get_one(self, pk: Any) -> Any:
         row_id = parse_id(pk)
@@ -158,3 +170,13 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
     def get_list(self, term: str | None, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
         limit = min(limit or self.page_size, self.page_size)
         return super().get_list(term or "", max(offset or 0, 0), max(limit, 1))
+
+    def _narrowed(self, query: Any) -> Any:
+        """Only the chosen school's rows, when the look-up asks with ?school=ID (a
+        search; a posted id is checked by the form's validators instead)."""
+        if self.narrow_column is None or not has_request_context():
+            return query
+        if not (request.endpoint or "").endswith(".ajax_lookup") or self.narrow_by not in request.args:
+            return query
+        chosen = parse_id(request.args.get(self.narrow_by, ""))
+        return query.filter(self.narrow_column == chosen) if chosen is not None else query

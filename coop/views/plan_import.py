@@ -28,7 +28,7 @@ from .. import models as m
 from ..extensions import db
 from ..plan_io import importer
 from ..plan_io.imported import PlanFileError
-from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
+from ..timing import ACADEMIC_MONTHS, ACADEMIC_YEARS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
 from .pickers import school_for, visible_schools
 
@@ -73,7 +73,6 @@ class ImportView(SecuredView):
         data = file.stream.read(importer.MAX_BYTES + 1)
         try:
             importer.read_plan(data, file.filename)  # a file that is no plan is answered here
-            importer.find_programme(school, year)
         except (PlanFileError, importer.ImportRefused) as error:
             return self._upload_form(str(error), school=school, year=year), 400
         upload = _store(data, school.id, year, file.filename)
@@ -150,9 +149,13 @@ def _int(value: str | None) -> int | None:
 
 
 def _programme_years() -> list[int]:
-    """Academic years of the programmes the user sees: a plan is imported into one."""
+    """Academic years of the programmes the user sees, and the years around this one:
+    a school with no programme for the year gets a draft one with its plan."""
     spans = db.session.execute(select(m.Programme.first_year, m.Programme.last_year)).all()
-    return sorted({year for first, last in spans for year in range(first, last + 1)})
+    today = academic_year_of(dt.date.today())
+    years = {year for first, last in spans for year in range(first, last + 1)}
+    years.update(range(today - 5, today + 2))
+    return sorted(year for year in years if year in ACADEMIC_YEARS)
 
 
 # --- the uploaded file between preview and confirmation ----------------------------------

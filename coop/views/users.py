@@ -7,7 +7,7 @@ from typing import Any
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField
-from wtforms.validators import Email, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
 from .. import models as m
 from ..passwords import PasswordPolicy
@@ -41,12 +41,21 @@ class UserView(SecuredModelView):
     }
     form_args = {
         "email": {"validators": [Email()]},
+        "role": {"validators": [DataRequired(message=_l("Choose a role."))]},
         "must_change_password": {
             "description": _l("The user will have to replace it with their own at the next sign-in")
         },
     }
     column_details_exclude_list = ["password_hash"]
     column_export_exclude_list = ["password_hash"]
+
+    def create_form(self, obj: Any = None) -> Any:
+        # A new account's role is a choice the admin makes: the select starts on a prompt,
+        # not on the first role (which was «Администратор»).
+        form = super().create_form(obj)
+        form.role.allow_blank = True
+        form.role.blank_text = gettext("Choose a role")
+        return form
 
     def on_model_change(self, form: Any, user: m.User, is_created: bool) -> None:
         if user.role == "school" and user.school is None:
