@@ -17,35 +17,16 @@ from coop import models as m
 from coop.extensions import db
 
 from .conftest import csrf_token
+from .test_workflow import _event_id, _propose
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
 
 COMMENT = "Уточните классы и месяц проведения"
 
 
-def _event_id(app: Flask, title: str) -> int:
-    with app.app_context():
-        return db.session.execute(select(m.Event.id).filter_by(title=title)).scalar_one()
-
-
 def _state(app: Flask, event: int) -> str:
     with app.app_context():
         return db.session.execute(select(m.Event.state).filter_by(id=event)).scalar_one()
-
-
-def _propose(app: Flask, client: Any, ids: dict[str, int], title: str) -> int:
-    page = client.get("/admin/event/new/")
-    response = client.post(
-        "/admin/event/new/",
-        data={
-            "csrf_token": csrf_token(page.text),
-            "school": ids["school31"],
-            "title": title,
-            "timing_text": "май",
-        },
-    )
-    assert response.status_code == 302
-    return _event_id(app, title)
 
 
 def _transition_form(page: str, transition: str) -> str:
