@@ -14,7 +14,7 @@ once more, so a door forgotten in a view is still shut.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Protocol
 
@@ -133,6 +133,19 @@ OWN_EVENTS_AT_AGREED_SCHOOLS = Scope(
     lambda u, obj: partner_of(obj) == u.partner_id and school_of(obj) in agreed_school_ids(u),
 )
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
+# A partner reads its own agreements as signed: not which school programme they fall
+# under (the school's), nor the files attached (StoredFile stays the school's).
+OWN_AGREEMENTS = replace(
+    OWN_PARTNER,
+    name="own organisation's agreements, as signed",
+    fields=(
+        *("school", "partner", "agreement_type", "number", "signed_on", "valid_from", "valid_to"),
+        *("subject", "state", "levels", "fgos_results"),
+        # The network form (art. 15 of 273-ФЗ).
+        *("programme_kind", "programme_level", "programme_focus", "student_status"),
+        *("responsibilities", "issued_documents", "term"),
+    ),
+)
 
 
 @cache
@@ -151,20 +164,40 @@ def _partner_event_ids(user: Principal) -> Any:
     return select(m.Event.id).where(OWN_EVENTS_AT_AGREED_SCHOOLS.sql(user, m.Event))
 
 
+def _history_tables(user: Principal) -> list[str]:
+    """The tables whose history a coordinator, a school or a partner reads (within its tenant)."""
+    role = role_of(user)
+    if role == PARTNER:
+        return [m.Event.__tablename__]
+    return _readable_tables(role) if role else []
+
+
 def _history_sql(user: Principal, model: Any) -> ColumnElement[bool]:
+    tables = model.table_name.in_(_history_tables(user))
     if role_of(user) == PARTNER:
-        return (model.table_name == m.Event.__tablename__) & model.row_id.in_(_partner_event_ids(user))
-    tables = model.table_name.in_(_readable_tables(user.role))
+        return tables & model.row_id.in_(_partner_event_ids(user))
     return tables if role_of(user) == COORDINATOR else tables & (model.school_id == user.school_id)
 
 
 def _history_row(user: Principal, obj: Any) -> bool:
+    in_tables = obj.table_name in _history_tables(user)
     if role_of(user) == PARTNER:
         stmt = _partner_event_ids(user).where(m.Event.id == obj.row_id)
-        return obj.table_name == m.Event.__tablename__ and db.session.execute(stmt).first() is not None
-    in_tables = obj.table_name in _readable_tables(user.role)
+        return in_tables and db.session.execute(stmt).first() is not None
     return in_tables if role_of(user) == COORDINATOR else in_tables and obj.school_id == user.school_id
 
+
+# What became of a partner's events each year: held or not, when, who took part and
+# with what results; not the school's evidence.
+RECORDS_OF_OWN_EVENTS = Scope(
+    "yearly records of its own events at schools it has an agreement with",
+    lambda u, model: model.event_id.in_(_partner_event_ids(u)),
+    lambda u, obj: obj.event is not None and OWN_EVENTS_AT_AGREED_SCHOOLS.row(u, obj.event),
+    fields=(
+        *("school", "event", "year", "status", "held_on", "held_until"),
+        *("students_count", "students_grades", "teachers_count", "parents_count", "results"),
+    ),
+)
 
 HISTORY_OF_READABLE_TABLES = Scope(
     "history of the tables it reads, within its tenant", _history_sql, _history_row
@@ -186,8 +219,11 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.School: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL, PARTNER: AGREED_SCHOOL_NAMES},
     m.Partner: _DIRECTORY,
     m.PartnerResource: _DIRECTORY,
+    **{model: _SCHOOL_ROWS for model in m.SCHOOL_OWNED},
+    # What a partner reads of a school's rows: its own side of the work.
     m.Event: {**_SCHOOL_ROWS, PARTNER: OWN_EVENTS_AT_AGREED_SCHOOLS},
-    **{model: _SCHOOL_ROWS for model in m.SCHOOL_OWNED if model is not m.Event},
+    m.Agreement: {**_SCHOOL_ROWS, PARTNER: OWN_AGREEMENTS},
+    m.EventExecution: {**_SCHOOL_ROWS, PARTNER: RECORDS_OF_OWN_EVENTS},
     m.CalendarFeed: {**_SCHOOL_ROWS, PARTNER: OWN_PARTNER},
     m.User: {ADMIN: ALL, COORDINATOR: SELF, SCHOOL: SELF, PARTNER: SELF},
     m.SignIn: {ADMIN: ALL},
@@ -227,6 +263,14 @@ def visible_fields(user: Principal | None, model: type) -> tuple[str, ...] | Non
     """The columns of model's rows the user may read; None: all of them."""
     found = scope_of(user, model)
     return () if found is None else found.fields
+
+
+def reads_history_of(user: Principal | None, model: type) -> bool:
+    """Whether the user reads the history of model's rows at all (a row's page shows it)."""
+    found = scope_of(user, m.History)
+    if found is None or user is None:
+        return False
+    return found is ALL or getattr(model, "__tablename__", None) in _history_tables(user)
 
 
 # --- actions -------------------------------------------------------------------------
@@ -331,10 +375,11 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "delete": is_admin | own_partner_row,
     },
     "programme": _school_area,
-    "agreement": _school_area,
+    # A partner reads its agreements and its events' yearly records; the school writes them.
+    "agreement": {**_school_area, "view": is_signed_in & sees_row},
     "seminar": _school_area,
     "limitation": _school_area,
-    "eventexecution": _school_area,
+    "eventexecution": {**_school_area, "view": is_signed_in & sees_row},
     "event": {
         "view": is_signed_in & sees_row,
         "create": is_admin | own_school_row | own_partner_event,

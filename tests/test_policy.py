@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from coop import access
+from coop import access, workflow
 from coop import models as m
 from coop.extensions import db
 
@@ -59,6 +61,70 @@ def test_event_rules(app: Flask, key: str, permission: str, row: tuple | None, e
         db.session.rollback()
 
 
+def _agreement(school: str, partner: str) -> m.Agreement:
+    return db.session.execute(
+        select(m.Agreement)
+        .join(m.School, m.Agreement.school)
+        .join(m.Partner, m.Agreement.partner)
+        .where(m.School.short_name.contains(school), m.Partner.short_name.contains(partner))
+    ).scalar_one()
+
+
+def _record(school: str, partner: str) -> m.EventExecution:
+    event = _event(school, partner)
+    return db.session.execute(
+        select(m.EventExecution).filter_by(event_id=event.id).order_by(m.EventExecution.year).limit(1)
+    ).scalar_one()
+
+
+# (account, permission, row: (school, partner) of an agreement / of an event's record, expected)
+PARTNER_SIDE_RULES = [
+    ("kemsu", "agreement.view", _agreement, ("СОШ № 31", "КемГУ"), True),
+    ("kemsu", "agreement.view", _agreement, ("СОШ № 31", "СибГИУ"), False),  # its neighbour's
+    ("kemsu", "agreement.edit", _agreement, ("СОШ № 31", "КемГУ"), False),
+    ("kemsu", "agreement.delete", _agreement, ("СОШ № 31", "КемГУ"), False),
+    ("museum", "agreement.view", _agreement, ("Гимназия", "музей"), True),
+    ("museum", "agreement.view", _agreement, ("Гимназия", "СибГИУ"), False),
+    ("school31", "agreement.edit", _agreement, ("СОШ № 31", "КемГУ"), True),
+    ("kemsu", "eventexecution.view", _record, ("СОШ № 31", "КемГУ"), True),
+    ("kemsu", "eventexecution.view", _record, ("СОШ № 31", "СибГИУ"), False),
+    ("kemsu", "eventexecution.edit", _record, ("СОШ № 31", "КемГУ"), False),
+    ("museum", "eventexecution.view", _record, ("Гимназия", "музей"), True),
+    ("museum", "eventexecution.view", _record, ("СОШ № 31", "КемГУ"), False),
+]
+
+
+@pytest.mark.parametrize(("key", "permission", "find", "row", "expected"), PARTNER_SIDE_RULES)
+def test_a_partners_side_of_the_work(
+    app: Flask, key: str, permission: str, find: Any, row: tuple[str, str], expected: bool
+) -> None:
+    with app.app_context():
+        assert access.can(_user(key), permission, find(*row)) is expected
+        db.session.rollback()
+
+
+def test_a_partner_fires_no_transition_of_its_agreement(app: Flask) -> None:
+    with app.app_context():
+        agreement = _agreement("СОШ № 31", "КемГУ")
+        assert workflow.available(_user("kemsu"), agreement) == []
+        assert workflow.available(_user("school31"), agreement) != []
+        with pytest.raises(workflow.WorkflowError):
+            workflow.fire(_user("kemsu"), agreement, "complete")
+        assert agreement.state == "active"
+
+
+def test_a_partner_reads_its_agreements_and_records_as_signed_only(app: Flask) -> None:
+    """What the partner's scopes reveal: not the school's programme, nor its evidence."""
+    with app.app_context():
+        agreement_fields = access.visible_fields(_user("kemsu"), m.Agreement) or ()
+        record_fields = access.visible_fields(_user("kemsu"), m.EventExecution) or ()
+        assert {"number", "subject", "valid_to", "fgos_results", "term"} <= set(agreement_fields)
+        assert "programme" not in agreement_fields and "created_by_id" not in agreement_fields
+        assert {"status", "held_on", "students_grades", "parents_count", "results"} <= set(record_fields)
+        assert "evidence_url" not in record_fields
+        assert access.visible_fields(_user("school31"), m.Agreement) is None
+
+
 MODEL_RULES = [
     ("admin", "user.create", True),
     ("coordinator", "user.view", False),
@@ -77,7 +143,17 @@ MODEL_RULES = [
     ("school31", "history.edit", False),
     ("admin", "history.delete", False),
     ("kemsu", "programme.view", False),
-    ("kemsu", "agreement.view", False),
+    ("kemsu", "agreement.view", True),
+    # A partner reads its agreements and its events' yearly records; the school writes them.
+    ("kemsu", "agreement.create", False),
+    ("kemsu", "agreement.edit", False),
+    ("kemsu", "agreement.delete", False),
+    ("kemsu", "eventexecution.view", True),
+    ("kemsu", "eventexecution.create", False),
+    ("kemsu", "eventexecution.edit", False),
+    ("kemsu", "eventexecution.delete", False),
+    ("kemsu", "storedfile.view", False),
+    ("kemsu", "remark.view", False),
     ("kemsu", "partner.create", False),
     ("school31", "partner.create", True),
     ("school31", "partner.edit", False),

@@ -512,8 +512,13 @@ class SecuredModelView(SecuredMixin, ModelView):
 
     attachments = False  # a view that keeps files (documents, evidence) sets True
 
+    def shows_files(self) -> bool:
+        """Whether the row's page lists its files: a partner reading a school's agreement
+        does not read the school's files, so the page says nothing of them."""
+        return self.attachments and access.can(current_user, "storedfile.view")
+
     def files_for(self, row: Any) -> list[Any]:
-        return uploads.attached_to(row) if self.attachments else []
+        return uploads.attached_to(row) if self.shows_files() else []
 
     def may_attach(self, row: Any) -> bool:
         return (
@@ -539,6 +544,11 @@ class SecuredModelView(SecuredMixin, ModelView):
         return redirect(self.get_url(".details_view", id=row.id))
 
     # --- history --------------------------------------------------------------------
+
+    def shows_history(self) -> bool:
+        """Whether the row's page has a history section: the user reads this table's history
+        (a partner reads its events' history, not that of the school's agreement with it)."""
+        return access.reads_history_of(current_user, self.model)
 
     def history_for(self, row: Any, limit: int = 50) -> list[Any]:
         stmt = (

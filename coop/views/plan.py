@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, g, request
+from flask import flash, g, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -15,10 +16,10 @@ from sqlalchemy.orm import joinedload
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from .. import access, workflow
+from .. import access, labels, workflow
 from .. import models as m
 from ..extensions import db
-from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
+from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, school_filter
 from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
@@ -39,7 +40,19 @@ def _responsible_names(event: m.Event) -> list[str]:
     return [*map(str, event.responsible), *([event.responsible_other] if event.responsible_other else [])]
 
 
+@dataclass(frozen=True)
+class YearOutcome:
+    """One academic year of a plan line on its page: the year's record, if one is kept."""
+
+    year: int
+    label: str  # «2019/2020»
+    record: m.EventExecution | None
+    status: str  # the record's status by its label; "" without a record
+    url: str | None  # the record's page
+
+
 class EventView(SecuredModelView):
+    details_template = "coop/event_details.html"
     column_list = ["school", "partner", "number", "title", "timing_text", "audience", "responsible", "state"]
     column_searchable_list = ["title", "timing_text"]
     column_filters = [
@@ -77,6 +90,29 @@ class EventView(SecuredModelView):
     column_descriptions = {
         "timing_text": _l("As written in the plan: «ноябрь - апрель», «октябрь, март», «в течение года»"),
     }
+
+    def yearly_records(self, event: m.Event) -> list[YearOutcome]:
+        """Every academic year of the line (and any other with a record), each with the
+        record the user may read: held or not, when, who took part, with what results.
+        For whoever reads yearly records; the partner of the line included."""
+        if not access.can(current_user, "eventexecution.view"):
+            return []
+        stmt = select(m.EventExecution).where(m.EventExecution.event_id == event.id)
+        records = {record.year: record for record in db.session.execute(stmt).scalars()}
+        years = set(records)
+        if event.first_year is not None and event.last_year is not None:
+            years.update(range(event.first_year, event.last_year + 1))
+        return [
+            YearOutcome(
+                year,
+                academic_year_label(year),
+                record,
+                labels.choice_label(m.EventExecution, "status", record.status) if record else "",
+                url_for("eventexecution.details_view", id=record.id) if record else None,
+            )
+            for year in sorted(years)
+            for record in [records.get(year)]
+        ]
 
     def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
