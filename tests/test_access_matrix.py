@@ -32,9 +32,9 @@ VISIBILITY: dict[str, tuple[str | None, ...]] = {
     "partner": ("all", "all", "all", "own"),
     "partnerresource": ("all", "all", "all", "own"),
     "programme": ("all", "all", "own", None),
-    "agreement": ("all", "all", "own", None),
+    "agreement": ("all", "all", "own", "agreed"),  # a partner: its own, read-only
     "event": ("all", "all", "own", "agreed"),
-    "eventexecution": ("all", "all", "own", None),
+    "eventexecution": ("all", "all", "own", "agreed"),  # a partner: its events' records, read-only
     "seminar": ("all", "all", "own", None),
     "limitation": ("all", "all", "own", None),
     "remark": ("all", "all", "own", None),
@@ -159,6 +159,8 @@ def world(app: Flask) -> dict[str, Any]:
 def _probe(row: Any) -> Probe:
     school_id = row.id if isinstance(row, m.School) else getattr(row, "school_id", None)
     partner_id = row.id if isinstance(row, m.Partner) else getattr(row, "partner_id", None)
+    if isinstance(row, m.EventExecution):  # a yearly record is its event's partner's to read
+        partner_id = row.event.partner_id
     return Probe(row.id, school_id, partner_id, getattr(row, "state", None))
 
 
@@ -213,7 +215,13 @@ def expected_status(p: Principal, area: str, view: str, row: Probe | None) -> in
 
 MODEL_GET_VIEWS = ("index_view", "create_view", "details_view", "edit_view", "export", "ajax_lookup")
 MODEL_POST_VIEWS = (
-    "create_view", "edit_view", "delete_view", "action_view", "ajax_update", "transition_view", "attach_view",
+    "create_view",
+    "edit_view",
+    "delete_view",
+    "action_view",
+    "ajax_update",
+    "transition_view",
+    "attach_view",
 )
 OTHER_ENDPOINTS = {"static", "admin.static", "auth.login", "auth.logout", "root", "admin.index"}
 

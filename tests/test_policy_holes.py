@@ -161,15 +161,28 @@ def test_an_agreement_in_the_trash_grants_a_partner_nothing(
     app: Flask, client_as: Any, ids: dict[str, int]
 ) -> None:
     with app.app_context():
-        event_id = _event_of(ids["kemsu"], ids["school31"]).id
-        for agreement in db.session.execute(
-            select(m.Agreement).filter_by(partner_id=ids["kemsu"], school_id=ids["school31"])
-        ).scalars():
+        event = _event_of(ids["kemsu"], ids["school31"])
+        event_id, record_id = event.id, event.executions[0].id
+        agreements = (
+            db.session.execute(
+                select(m.Agreement).filter_by(partner_id=ids["kemsu"], school_id=ids["school31"])
+            )
+            .scalars()
+            .all()
+        )
+        for agreement in agreements:
             trash.discard(agreement)
+        agreement_ids = [agreement.id for agreement in agreements]
+        numbers = [agreement.number for agreement in agreements]
         db.session.commit()
     client = client_as("kemsu")
     assert client.get(f"/admin/event/details/?id={event_id}").status_code == 404
+    assert client.get(f"/admin/eventexecution/details/?id={record_id}").status_code == 404
     assert client.get(f"/admin/school/details/?id={ids['school31']}").status_code == 404
+    for agreement_id in agreement_ids:
+        assert client.get(f"/admin/agreement/details/?id={agreement_id}").status_code == 404
+    listing = client.get("/admin/agreement/").text
+    assert numbers and not any(number in listing for number in numbers)
 
 
 # --- the refusal names its rule -------------------------------------------------------
