@@ -125,6 +125,13 @@ def test_an_agreement_in_the_trash_is_not_the_partners_to_read(
     assert client.get(f"/admin/agreement/details/?id={agreement_id}").status_code == 404
 
 
+def test_a_partners_lists_offer_no_filters_it_cannot_use(client_as: Any) -> None:
+    """A reader of some fields only gets no filters, so no button opening an empty menu."""
+    for url in ("/admin/agreement/", "/admin/eventexecution/", "/admin/school/"):
+        assert "Добавить Фильтр" not in client_as("kemsu").get(url).text, url
+        assert "Добавить Фильтр" in client_as("school31").get(url).text, url
+
+
 def test_the_other_partner_reads_its_own_agreement_only(client_as: Any, ids: dict[str, int]) -> None:
     listing = _text(client_as("museum").get("/admin/agreement/").text)
     assert "Гимназия № 17" in listing and "СОШ № 31" not in listing

@@ -178,6 +178,16 @@ class SecuredModelView(SecuredMixin, ModelView):
     def _search_supported(self, value: bool) -> None:
         self.__dict__["_all_search_supported"] = value
 
+    @property
+    def _filters(self) -> Any:
+        # No filters for a reader of some fields only (see _get_filter_groups), and so
+        # no "Add filter" button opening an empty menu either.
+        return self.__dict__.get("_all_filters") if self.readable_fields() is None else None
+
+    @_filters.setter
+    def _filters(self, value: Any) -> None:
+        self.__dict__["_all_filters"] = value
+
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         remote_model = getattr(self.model, name).property.mapper.class_
         return IdCheckingAjaxLoader(name, self.session, remote_model, **options)
