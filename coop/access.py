@@ -139,7 +139,7 @@ OWN_AGREEMENTS = replace(
     OWN_PARTNER,
     name="own organisation's agreements, as signed",
     fields=(
-        *("school", "partner", "agreement_type", "number", "signed_on", "valid_from", "valid_to"),
+        *("school", "agreement_type", "number", "signed_on", "valid_from", "valid_to"),
         *("subject", "state", "levels", "fgos_results"),
         # The network form (art. 15 of 273-ФЗ).
         *("programme_kind", "programme_level", "programme_focus", "student_status"),
