@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from sqlalchemy import func, select
 
-from coop import access, trash, workflow
+from coop import access, tenancy, trash, workflow
 from coop import models as m
 from coop.extensions import db
 
@@ -183,6 +183,45 @@ def test_an_agreement_in_the_trash_grants_a_partner_nothing(
         assert client.get(f"/admin/agreement/details/?id={agreement_id}").status_code == 404
     listing = client.get("/admin/agreement/").text
     assert numbers and not any(number in listing for number in numbers)
+
+
+def test_the_orm_guard_gives_a_partner_its_side_to_read_and_nothing_to_write(
+    app: Flask, ids: dict[str, int]
+) -> None:
+    """Under every view (coop/tenancy.py): a partner's agreements and its events' records
+    are read-only, and every other row of a school stays shut."""
+    with app.test_request_context():
+        with tenancy.as_system():
+            neighbours = (
+                db.session.execute(select(m.Agreement.id).where(m.Agreement.partner_id != ids["kemsu"]))
+                .scalars()
+                .all()
+            )
+            partner = _user("kemsu")
+        g.principal = partner
+        agreements = db.session.execute(select(m.Agreement)).scalars().all()
+        assert [a.partner_id for a in agreements] == [ids["kemsu"]]
+        assert all(db.session.get(m.Agreement, other) is None for other in neighbours)
+        records = db.session.execute(select(m.EventExecution)).scalars().all()
+        assert records and {r.event.partner_id for r in records} == {ids["kemsu"]}
+        for model in (m.Programme, m.Seminar, m.Limitation, m.Remark, m.StoredFile):
+            assert db.session.execute(select(model)).first() is None, model.__name__
+        writes = (
+            lambda: setattr(agreements[0], "subject", "Подделка"),
+            lambda: setattr(agreements[0], "state", "terminated"),
+            lambda: setattr(records[0], "results", "Подделка"),
+            lambda: db.session.add(
+                m.EventExecution(event=records[0].event, school_id=ids["school31"], year=2030)
+            ),
+            lambda: db.session.delete(records[0]),
+        )
+        for write in writes:
+            write()
+            with pytest.raises(access.AccessDenied):
+                db.session.flush()
+            db.session.rollback()
+            agreements = db.session.execute(select(m.Agreement)).scalars().all()
+            records = db.session.execute(select(m.EventExecution)).scalars().all()
 
 
 # --- the refusal names its rule -------------------------------------------------------
