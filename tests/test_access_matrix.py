@@ -213,7 +213,13 @@ def expected_status(p: Principal, area: str, view: str, row: Probe | None) -> in
 
 MODEL_GET_VIEWS = ("index_view", "create_view", "details_view", "edit_view", "export", "ajax_lookup")
 MODEL_POST_VIEWS = (
-    "create_view", "edit_view", "delete_view", "action_view", "ajax_update", "transition_view", "attach_view",
+    "create_view",
+    "edit_view",
+    "delete_view",
+    "action_view",
+    "ajax_update",
+    "transition_view",
+    "attach_view",
 )
 OTHER_ENDPOINTS = {"static", "admin.static", "auth.login", "auth.logout", "root", "admin.index"}
 
@@ -245,6 +251,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
         (f"plan_import.{view}" for view in ("index", "upload", "preview", "confirm", "cancel")),
         "tests/test_import_web.py",
     ),
+    "plan_import.template": "tests/test_import_template.py",
 }
 
 

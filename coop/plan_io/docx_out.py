@@ -31,11 +31,15 @@ COLUMN_WIDTHS = (Cm(1.5), Cm(8.5), Cm(3.5), Cm(4.0))
 FONT_SIZE = Pt(12)  # the Normal style's
 
 
-def plan_to_docx(plan: Plan) -> bytes:
-    """The plan as a .docx file."""
+def plan_to_docx(plan: Plan, note: Sequence[str] = ()) -> bytes:
+    """The plan as a .docx file; `note`: paragraphs under the title (the import template's)."""
     doc = Document()
     _setup(doc, plan)
     _title(doc, plan)
+    for text in note:
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(6)
+        para.add_run(clean_text(text)).italic = True
     if not plan.partners:
         doc.add_paragraph(NO_EVENTS)
     for partner in plan.partners:
