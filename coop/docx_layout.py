@@ -3,15 +3,18 @@ Russian typography on A4, table cells, rows that never split across pages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from docx.document import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
-from docx.table import _Cell, _Row
+from docx.shared import Cm, Emu, Length, Pt
+from docx.table import Table, _Cell, _Row
 
 from .text import clean_text
+from .text_width import longest_word_width
 
 FONT = "Times New Roman"
 
@@ -41,12 +44,22 @@ def setup_a4(doc: Document, title: str, landscape: bool = False) -> None:
     doc.core_properties.language = "ru-RU"
 
 
-def fill(cell: _Cell, text: str, bold: bool = False, centred: bool = False) -> None:
+def page_text_width(doc: Document) -> Length:
+    """The width between the margins: what a table may take."""
+    section = doc.sections[0]
+    width, left, right = section.page_width, section.left_margin, section.right_margin
+    assert width is not None and left is not None and right is not None  # setup_a4 set them
+    return Emu(width - left - right)
+
+
+def fill(cell: _Cell, text: str, bold: bool = False, centred: bool = False, size: Pt | None = None) -> None:
     """Write text into a new cell (line breaks in the text become <w:br/>)."""
     para = cell.paragraphs[0]  # a new cell holds one empty paragraph
     run = para.add_run(clean_text(text))
     if bold:  # else inherit from the style rather than write an explicit «not bold»
         run.bold = True
+    if size is not None:
+        run.font.size = size
     if centred:
         para.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
@@ -59,3 +72,66 @@ def keep_row_whole(row: _Row, header: bool = False) -> None:
         marker = OxmlElement(tag)
         marker.set(qn("w:val"), "true")
         trpr.append(marker)
+
+
+# The «Table Grid» style's cell padding, 108 twips each side, and a point for the borders.
+CELL_PADDING = Emu(2 * 108 * 635 + 12700)
+
+
+def fitted_widths(
+    preferred: Sequence[Length],
+    header: Sequence[str],
+    rows: Iterable[Sequence[str]],
+    size: Pt,
+    total: Length,
+) -> list[Length]:
+    """Column widths adding up to `total` in which no word of a cell has to break.
+
+    Each column is at least as wide as its longest word (the header's in bold);
+    the room left goes to the columns by their `preferred` widths. When even the
+    longest words do not fit in `total`, the table keeps to the page and the
+    columns share it by those minimums.
+    """
+    # Plain numbers of EMU: sums of Lengths are ints.
+    minimum: list[int] = [longest_word_width(text, size, bold=True) + CELL_PADDING for text in header]
+    for row in rows:
+        for index, text in enumerate(row):
+            minimum[index] = max(minimum[index], longest_word_width(text, size) + CELL_PADDING)
+    widths: list[int] = [max(want, least) for want, least in zip(preferred, minimum, strict=True)]
+    weights: list[int]
+    excess = sum(widths) - total
+    if excess <= 0:  # room to spare: widen by the preferred widths
+        share, weights = excess, list(preferred)
+    elif sum(widths) - sum(minimum) >= excess:  # narrow the columns that have room, by that room
+        share, weights = excess, [width - least for width, least in zip(widths, minimum, strict=True)]
+    else:
+        widths, share, weights = [0 for _ in minimum], -total, list(minimum)
+    return [
+        Emu(round(width - share * weight / sum(weights)))
+        for width, weight in zip(widths, weights, strict=True)
+    ]
+
+
+def set_column_widths(table: Table, widths: Sequence[Length]) -> None:
+    """Fix the table's column widths where both Word and LibreOffice read them.
+
+    LibreOffice lays a table out by its grid (w:tblGrid), Word by each cell's
+    w:tcW; the fixed layout and the table's own width keep either from
+    re-fitting the columns to the text.
+    """
+    table.autofit = False  # w:tblLayout fixed
+    tbl_pr = table._tbl.tblPr
+    tbl_w = tbl_pr.find(qn("w:tblW"))
+    if tbl_w is None:
+        tbl_w = OxmlElement("w:tblW")
+        tbl_pr.append(tbl_w)
+    tbl_w.set(qn("w:type"), "dxa")
+    tbl_w.set(qn("w:w"), str(sum(width.twips for width in widths)))
+    for column, width in zip(table.columns, widths, strict=True):
+        column.width = width
+    for tr in table._tbl.tr_lst:
+        column = 0
+        for tc in tr.tc_lst:
+            span = tc.grid_span  # a merged cell is as wide as the columns it covers
+            tc.width = Emu(sum(widths[column : column + span]))
+            column += span

@@ -253,6 +253,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
         (f"plan_import.{view}" for view in ("index", "upload", "preview", "confirm", "cancel")),
         "tests/test_import_web.py",
     ),
+    "plan_import.template": "tests/test_import_template.py",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import io
 import json
 import re
@@ -12,7 +13,10 @@ import docx
 import icalendar
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
+from coop import models as m
+from coop.extensions import db
 from coop.lookup import find_school
 from coop.plan_io.plan import build_plan
 
@@ -184,6 +188,57 @@ def test_partner_feed_has_only_its_own_events(app: Flask, client_as: Any, ids: d
     assert "Выставка-ярмарка учебных мест, организованных ВУЗом" in summaries
     assert "Фестиваль робототехники" not in summaries  # СибГИУ's line
     assert not any("Гимназ" in summary for summary in summaries)
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_the_feed_uses_the_date_a_yearly_record_gives(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """A line held on a recorded day is that day in the feed; a line with no date keeps its months."""
+    with app.app_context():
+        held, planned = (
+            db.session.execute(
+                select(m.Event)
+                .where(m.Event.school_id == ids["school31"], m.Event.title == title)
+                .order_by(m.Event.id)
+            )
+            .scalars()
+            .first()
+            for title in ("Анкетирование и тестирование старшеклассников", "Дни открытых дверей")
+        )
+        record = db.session.execute(
+            select(m.EventExecution).where(
+                m.EventExecution.event_id == held.id, m.EventExecution.year == 2019
+            )
+        ).scalar_one_or_none() or m.EventExecution(event_id=held.id, year=2019, status="held")
+        record.held_on, record.held_until = dt.date(2019, 10, 15), dt.date(2019, 10, 16)
+        db.session.add(record)
+        db.session.commit()
+        held_id, planned_id = held.id, planned.id
+    token = _create_feed(client_as("school31"), ids["school31"])
+    calendar = icalendar.Calendar.from_ical(client_as("anonymous").get(f"/feeds/{token}.ics").data)
+    spans: dict[int, list[tuple[dt.date, dt.date]]] = {}
+    for vevent in calendar.walk("VEVENT"):
+        event_id, year = (int(part) for part in str(vevent["UID"]).split("-")[1:3])
+        if year == 2019:
+            spans.setdefault(event_id, []).append((vevent["DTSTART"].dt, vevent["DTEND"].dt))
+    # «октябрь, март» was two month-long bars; the record says 15–16 October.
+    assert spans[held_id] == [(dt.date(2019, 10, 15), dt.date(2019, 10, 17))]
+    assert (dt.date(2020, 4, 1), dt.date(2020, 5, 1)) in spans[planned_id]  # «апрель», no date
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_a_new_subscription_link_keeps_the_chosen_school_and_year(
+    client_as: Any, ids: dict[str, int]
+) -> None:
+    client = client_as("school31")
+    page = client.get(f"/admin/calendar/?school={ids['school31']}&year=2020").get_data(as_text=True)
+    assert f"/admin/calendar/feed/?school={ids['school31']}&amp;year=2020" in page
+    response = client.post(
+        f"/admin/calendar/feed/?school={ids['school31']}&year=2020", data={"csrf_token": csrf_token(page)}
+    )
+    assert response.status_code == 302
+    assert response.location.endswith(f"/admin/calendar/?school={ids['school31']}&year=2020")
 
 
 def test_unknown_feed_token_is_404(client_as: Any) -> None:

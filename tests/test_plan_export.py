@@ -482,3 +482,24 @@ def test_ics_is_rfc5545_text() -> None:
     assert max(len(line) for line in lines) <= 75
     assert any(line.startswith(b" ") for line in lines)  # long lines were folded, not left long
     raw.decode("utf-8")
+
+
+def test_ics_a_recorded_date_replaces_the_planned_months() -> None:
+    from coop.plan_io.ics_out import occurrences
+
+    planned = event(2, "Анкетирование", "октябрь, март")
+    assert occurrences(planned, YEAR) == [
+        (dt.date(2019, 10, 1), dt.date(2019, 11, 1)),
+        (dt.date(2020, 3, 1), dt.date(2020, 4, 1)),
+    ]
+    one_day = event(2, "Анкетирование", "октябрь, март", execution="held", held_on=dt.date(2019, 10, 15))
+    assert occurrences(one_day, YEAR) == [(dt.date(2019, 10, 15), dt.date(2019, 10, 16))]
+    span = event(
+        2,
+        "Анкетирование",
+        "октябрь, март",
+        execution="held",
+        held_on=dt.date(2020, 3, 2),
+        held_until=dt.date(2020, 3, 4),
+    )
+    assert occurrences(span, YEAR) == [(dt.date(2020, 3, 2), dt.date(2020, 3, 5))]

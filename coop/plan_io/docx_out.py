@@ -17,7 +17,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from docx.table import Table
 
-from ..docx_layout import fill, keep_row_whole, setup_a4
+from ..docx_layout import fill, fitted_widths, keep_row_whole, page_text_width, set_column_widths, setup_a4
 from ..text import clean_text
 from .plan import Plan, PlanEvent, PlanPartner
 
@@ -26,15 +26,20 @@ YEAR_LINE = "на {year_label} учебный год"
 HEADER = ("№ п/п", "Наименование мероприятия", "сроки", "ответственные")
 NO_EVENTS = "Мероприятий нет."
 
-# A4 portrait with 2 cm / 1.5 cm margins leaves 17.5 cm for the table.
+# The columns' shares of the 17.5 cm of text; each is widened to hold its longest word.
 COLUMN_WIDTHS = (Cm(1.5), Cm(8.5), Cm(3.5), Cm(4.0))
+FONT_SIZE = Pt(12)  # the Normal style's
 
 
-def plan_to_docx(plan: Plan) -> bytes:
-    """The plan as a .docx file."""
+def plan_to_docx(plan: Plan, note: Sequence[str] = ()) -> bytes:
+    """The plan as a .docx file; `note`: paragraphs under the title (the import template's)."""
     doc = Document()
     _setup(doc, plan)
     _title(doc, plan)
+    for text in note:
+        para = doc.add_paragraph()
+        para.paragraph_format.space_after = Pt(6)
+        para.add_run(clean_text(text)).italic = True
     if not plan.partners:
         doc.add_paragraph(NO_EVENTS)
     for partner in plan.partners:
@@ -76,9 +81,6 @@ def _partner(doc: DocumentObject, partner: PlanPartner) -> None:
     table = doc.add_table(rows=1, cols=len(HEADER))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    for column, width in zip(table.columns, COLUMN_WIDTHS, strict=True):
-        column.width = width  # the grid, which LibreOffice reads
     header = table.rows[0]
     keep_row_whole(header, header=True)
     for cell, text in zip(header.cells, HEADER, strict=True):
@@ -86,19 +88,19 @@ def _partner(doc: DocumentObject, partner: PlanPartner) -> None:
 
     groups = _sections(partner.events)
     show_sections = sum(1 for name, _ in groups if name) > 1
+    lines: list[tuple[str, ...]] = []
     for name, events in groups:
         if show_sections and name:
             _section_row(table, name)
         for index, event in enumerate(events, start=1):
             number = event.number if event.number is not None else index
             values = (f"{number}.", event.title, event.timing_text, ", ".join(event.responsible))
+            lines.append(values)
             row = table.add_row()
             keep_row_whole(row)
             for cell, text in zip(row.cells, values, strict=True):
                 fill(cell, text)
-    for row in table.rows:
-        for cell, width in zip(row.cells, COLUMN_WIDTHS, strict=False):
-            cell.width = width  # the cells, which Word reads
+    set_column_widths(table, fitted_widths(COLUMN_WIDTHS, HEADER, lines, FONT_SIZE, page_text_width(doc)))
 
 
 def _sections(events: Sequence[PlanEvent]) -> list[tuple[str, list[PlanEvent]]]:

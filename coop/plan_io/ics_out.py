@@ -2,7 +2,8 @@
 
 Plans name months, not days, so an event becomes one all-day VEVENT per run
 of consecutive months («ноябрь - апрель» is 1 November to 1 May), or its exact
-dates when it has them. UIDs are stable so a calendar that imports the feed
+dates when it has them; once the year's record says on which day (or days) it
+was held, that day or span is the event. UIDs are stable so a calendar that imports the feed
 again updates its events instead of doubling them.
 """
 
@@ -58,6 +59,9 @@ def plan_to_ics(
 
 def occurrences(event: PlanEvent, year: int) -> list[Span]:
     """When `event` takes place in academic year `year`; empty when its months are unknown."""
+    if event.held_on:  # what the year's record says beats what the plan expected
+        last = event.held_until if event.held_until and event.held_until >= event.held_on else event.held_on
+        return [(event.held_on, last + dt.timedelta(days=1))]
     first_day, last_day = academic_year_bounds(year)
     start, end = event.start, event.end or event.start
     if start and end and first_day <= start <= end <= last_day:

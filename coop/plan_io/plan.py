@@ -40,6 +40,9 @@ class PlanEvent:
     execution: str | None  # code of models.EXECUTION_STATUSES for this year, if recorded
     first_year: int | None
     last_year: int | None
+    # The dates this year's record gives, when the line was held (held_until: a span's last day).
+    held_on: dt.date | None = None
+    held_until: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,7 @@ class PlanLines:
 
     lines: tuple[Row, ...]  # in plan order (event id); `shown`: passes the filter
     executions: dict[tuple[int, int], str]  # (event id, year) -> status
+    held_dates: dict[tuple[int, int], tuple[dt.date, dt.date | None]]  # (event id, year) -> dates
     responsible: dict[int, tuple[str, ...]]
     fgos_results: dict[int, tuple[str, ...]]
     programmes: tuple[Row, ...]  # school_id, first_year, last_year, title; by id
@@ -177,11 +181,12 @@ class PlanLines:
         """The lines of `schools`, with their executions in `years` (None: every year)."""
         school_ids = [school.id for school in schools]
         shown = (where or PlanFilter()).condition()
-        lines, executions = _lines(school_ids, years, shown)
+        lines, executions, held_dates = _lines(school_ids, years, shown)
         lines_shown = (m.Event.school_id.in_(school_ids), shown)
         return cls(
             lines=lines,
             executions=executions,
+            held_dates=held_dates,
             responsible=_names(m.Event.responsible, m.Position.name, lines_shown),
             fgos_results=_names(m.Event.fgos_results, m.FgosResult.title, lines_shown) if details else {},
             programmes=_programmes(school_ids, years) if details else (),
@@ -230,6 +235,7 @@ class PlanLines:
         )
 
     def _plan_event(self, line: Row, year: int) -> PlanEvent:
+        held_on, held_until = self.held_dates.get((line.id, year), (None, None))
         return PlanEvent(
             id=line.id,
             number=line.number,
@@ -251,6 +257,8 @@ class PlanLines:
             execution=self.executions.get((line.id, year)),
             first_year=line.first_year,
             last_year=line.last_year,
+            held_on=held_on,
+            held_until=held_until,
         )
 
 
@@ -264,9 +272,12 @@ _LINE_COLUMNS = (
 
 def _lines(
     school_ids: list[int], years: Sequence[int] | None, shown: ColumnElement[bool]
-) -> tuple[tuple[Row, ...], dict[tuple[int, int], str]]:
+) -> tuple[
+    tuple[Row, ...], dict[tuple[int, int], str], dict[tuple[int, int], tuple[dt.date, dt.date | None]]
+]:
     """One statement: the lines, their partner and catalog names, and their
-    executions in `years` (a line comes once per year it has an execution for)."""
+    executions in `years` with their dates (a line comes once per year it has
+    an execution for)."""
     event, execution = m.Event, m.EventExecution
     in_years = execution.year.in_(years) if years is not None else true()
     stmt = (
@@ -279,6 +290,8 @@ def _lines(
             m.EventLevel.name.label("level"),
             execution.year.label("execution_year"),
             execution.status.label("execution"),
+            execution.held_on,
+            execution.held_until,
             shown.label("shown"),
         )
         .outerjoin(m.Partner, m.Partner.id == event.partner_id)
@@ -294,11 +307,14 @@ def _lines(
     )
     lines: dict[int, Row] = {}
     executions: dict[tuple[int, int], str] = {}
+    held_dates: dict[tuple[int, int], tuple[dt.date, dt.date | None]] = {}
     for row in db.session.execute(stmt):
         lines.setdefault(row.id, row)
         if row.execution_year is not None:
             executions[(row.id, row.execution_year)] = row.execution
-    return tuple(lines.values()), executions
+            if row.held_on is not None:
+                held_dates[(row.id, row.execution_year)] = (row.held_on, row.held_until)
+    return tuple(lines.values()), executions, held_dates
 
 
 def _other_responsible(line: Row) -> tuple[str, ...]:

@@ -17,10 +17,22 @@ from flask_babel import gettext as _
 
 from .. import labels
 from .. import models as m
-from ..docx_layout import FONT, fill, keep_row_whole, setup_a4
+from ..docx_layout import (
+    FONT,
+    fill,
+    fitted_widths,
+    keep_row_whole,
+    page_text_width,
+    set_column_widths,
+    setup_a4,
+)
 from ..text import clean_text
 from ..timing import academic_year_label
 from .data import AnnualReport, ReportLine
+
+# Tables of up to six columns on a portrait page: a size smaller than the text's
+# leaves their words («обучающиеся», dates) whole.
+TABLE_FONT_SIZE = Pt(10)
 
 
 def report_to_docx(report: AnnualReport) -> bytes:
@@ -112,7 +124,7 @@ def _agreements(doc: DocumentObject, report: AnnualReport) -> None:
             (_("Agreement"), 5.5),
             (_("Valid"), 3),
             (_("State"), 2.5),
-            (_("FGOS results"), 2.5),
+            (_("FGOS results, count"), 2.5),
         ),
         (
             (
@@ -402,7 +414,7 @@ def _date(day: object) -> str:
 
 def _span(first: object, last: object) -> str:
     if first and last and first != last:
-        return f"{_date(first)} – {_date(last)}"
+        return f"{_date(first)}\u00a0– {_date(last)}"  # the dash stays with the first date
     return _date(first or last) or "—"
 
 
@@ -441,23 +453,21 @@ def _bullets(doc: DocumentObject, items: Iterable[str]) -> None:
 
 
 def _table(doc: DocumentObject, columns: Sequence[tuple[str, float]], rows: Iterable[Sequence[str]]) -> None:
-    """A table of (heading, width in cm) columns; the widths add up to the 17.5 cm of text."""
+    """A table of (heading, preferred width in cm) columns over the 17.5 cm of text,
+    each column widened to hold its longest word."""
     table = doc.add_table(rows=1, cols=len(columns))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    table.autofit = False
-    widths = [Cm(width) for _heading, width in columns]
+    header = [text for text, _width in columns]
     keep_row_whole(table.rows[0], header=True)
-    for cell, (text, _width) in zip(table.rows[0].cells, columns, strict=True):
-        fill(cell, text, bold=True, centred=True)
-    for values in rows:
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        fill(cell, text, bold=True, centred=True, size=TABLE_FONT_SIZE)
+    lines = [[text or "" for text in values] for values in rows]
+    for values in lines:
         row = table.add_row()
         keep_row_whole(row)
         for cell, text in zip(row.cells, values, strict=True):
-            fill(cell, text or "")
-    for column, width in zip(table.columns, widths, strict=True):
-        column.width = width  # the grid, which LibreOffice reads
-    for row in table.rows:
-        for cell, width in zip(row.cells, widths, strict=True):
-            cell.width = width  # the cells, which Word reads
+            fill(cell, text, size=TABLE_FONT_SIZE)
+    preferred = [Cm(width) for _heading, width in columns]
+    set_column_widths(table, fitted_widths(preferred, header, lines, TABLE_FONT_SIZE, page_text_width(doc)))
     doc.add_paragraph()  # a gap before what follows

@@ -88,7 +88,7 @@ class CalendarView(SecuredView):
     @expose("/feed/", methods=("POST",))
     def feed(self) -> Any:
         """Create the subscription URL, or replace it (revoking the old one)."""
-        _schools, school, _year = self._selection()
+        _schools, school, year = self._selection()
         if school is None and access.role_of(current_user) != access.PARTNER:
             abort(404)
         owner = _feed_owner(school)
@@ -99,7 +99,8 @@ class CalendarView(SecuredView):
         db.session.add(feed)
         db.session.commit()
         flash(gettext("A new subscription link is ready; the old one no longer works."), "success")
-        return redirect(url_for(".index", school=school.id if school else None))
+        # Back to the calendar the person was looking at: the same school and year.
+        return redirect(url_for(".index", school=school.id if school else None, year=year))
 
 
 def _feed_owner(school: m.School | None) -> m.CalendarFeed:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -27,6 +27,7 @@ from sqlalchemy import select
 from .. import models as m
 from ..extensions import db
 from ..plan_io import importer
+from ..plan_io import template as plan_template
 from ..plan_io.imported import PlanFileError
 from ..timing import ACADEMIC_MONTHS, ACADEMIC_YEARS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
@@ -59,6 +60,17 @@ class ImportView(SecuredView):
     @expose("/")
     def index(self) -> Any:
         return self._upload_form()
+
+    @expose("/template.<fmt>")
+    def template(self, fmt: str) -> Response:
+        """A plan to fill in, in the form the import reads: Word or Excel."""
+        if fmt not in plan_template.FORMATS:
+            abort(404)
+        return Response(
+            plan_template.template(fmt),
+            mimetype=plan_template.FORMATS[fmt],
+            headers={"Content-Disposition": f"attachment; filename=network-plan-template.{fmt}"},
+        )
 
     @expose("/upload/", methods=("POST",))
     def upload(self) -> Any:
