@@ -21,6 +21,7 @@ from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, school_filter
+from .outcomes import YearlyOutcomes, year_filters
 from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 
@@ -39,12 +40,13 @@ def _responsible_names(event: m.Event) -> list[str]:
     return [*map(str, event.responsible), *([event.responsible_other] if event.responsible_other else [])]
 
 
-class EventView(SecuredModelView):
+class EventView(YearlyOutcomes, SecuredModelView):
     column_list = ["school", "partner", "number", "title", "timing_text", "audience", "responsible", "state"]
     column_searchable_list = ["title", "timing_text"]
     column_filters = [
         *("state", "timing_text", "timing_recognized", "first_year", "last_year", "grades"),
         school_filter(m.Event.school_id),
+        *year_filters(),  # the academic year the line runs in, and its state in that year
     ]
     column_sortable_list = ["number", "title", "state"]
     column_default_sort = ("id", False)  # the order of the plan as entered or imported
