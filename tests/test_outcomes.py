@@ -346,3 +346,103 @@ def test_the_state_in_a_year_filter_without_a_year_means_any_of_its_years(
     assert _listed(listed) == held_ever
     listed = school.get(f"/admin/event/?flt0_{state_arg}=submitted&page_size=100").get_data(as_text=True)
     assert not _listed(listed) & (held_ever | never)
+
+
+# --- evidence on the yearly record's own create and edit forms -----------------------------
+
+
+def _record_form(client: Any, url: str, event_id: int, year: int, **fields: Any) -> Any:
+    page = client.get(url)
+    assert page.status_code == 200 and 'name="evidence_file"' in page.text
+    data = {
+        "csrf_token": csrf_token(page.text),
+        "event": str(event_id),
+        "year": str(year),
+        "status": "held",
+        "students_count": "12",
+        "teachers_count": "2",
+        "parents_count": "0",
+        **fields,
+    }
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def _files_of(app: Flask, record_id: int) -> list[str]:
+    with app.app_context():
+        stmt = select(m.StoredFile.original_name).filter_by(
+            owner_table="event_executions", owner_id=record_id
+        )
+        return list(db.session.execute(stmt).scalars())
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_evidence_is_attached_on_the_records_create_and_edit_forms(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    school = client_as("school31")
+    event_id = _event(app, ids["school31"], "held")
+    with app.app_context():
+        db.session.execute(
+            m.EventExecution.__table__.delete().where(
+                m.EventExecution.event_id == event_id, m.EventExecution.year == YEAR
+            )
+        )
+        db.session.commit()
+    response = _record_form(
+        school,
+        "/admin/eventexecution/new/",
+        event_id,
+        YEAR,
+        evidence_file=(io.BytesIO(PNG), "грамота.png"),
+    )
+    assert response.status_code == 302
+    record = _record(app, event_id)
+    assert record is not None and _files_of(app, record["id"]) == ["грамота.png"]
+    edit = f"/admin/eventexecution/edit/?id={record['id']}"
+    page = school.get(edit)
+    response = school.post(
+        edit,
+        data={
+            "csrf_token": csrf_token(page.text),
+            "loaded_version": str(record["version"]),
+            "event": str(event_id),
+            "year": str(YEAR),
+            "status": "held",
+            "students_count": "12",
+            "teachers_count": "2",
+            "parents_count": "0",
+            "evidence_file": (io.BytesIO(b"%PDF-1.4\n%%EOF\n"), "протокол.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    assert _files_of(app, record["id"]) == ["грамота.png", "протокол.pdf"]
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_a_refused_file_on_the_records_form_saves_nothing(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    school = client_as("school31")
+    event_id = _event(app, ids["school31"], "held")
+    record = _record(app, event_id)
+    assert record is not None
+    files_before = _stored(app)
+    response = school.post(
+        f"/admin/eventexecution/edit/?id={record['id']}",
+        data={
+            "csrf_token": csrf_token(school.get(f"/admin/eventexecution/edit/?id={record['id']}").text),
+            "loaded_version": str(record["version"]),
+            "event": str(event_id),
+            "year": str(YEAR),
+            "status": "held",
+            "students_count": "99",
+            "teachers_count": "2",
+            "parents_count": "0",
+            "evidence_file": (io.BytesIO(b"MZ\x90\x00 not a document"), "отчёт.pdf"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200
+    assert "PDF, Word" in response.get_data(as_text=True)
+    assert _record(app, event_id) == record and _stored(app) == files_before

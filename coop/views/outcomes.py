@@ -19,6 +19,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField
 from sqlalchemy import select
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
@@ -75,6 +76,7 @@ def _count(name: str) -> IntegerField:
     return IntegerField(_label(name), default=0, validators=[Optional(), COUNT])
 
 
+FILE_HINT = _l("PDF, Word (.docx), Excel (.xlsx), PNG or JPEG, up to 20 MB.")
 # The browser's date input sends ISO; a date typed by hand is read the Russian way too.
 DATE_FORMATS = ["%Y-%m-%d", "%d.%m.%Y"]
 
@@ -103,7 +105,7 @@ class HeldForm(OutcomeForm):
     parents_count = _count("parents_count")
     results = TextAreaField(_label("results"), validators=[Length(max=10_000)])
     evidence_file = FileField(
-        _l("Evidence (file)"), description=_l("PDF, Word (.docx), Excel (.xlsx), PNG or JPEG, up to 20 MB.")
+        _l("Evidence (file)"), validators=[uploads.CheckedFile()], description=FILE_HINT
     )
     evidence_url = StringField(
         _label("evidence_url"), validators=[_column_length("evidence_url"), _WebLink()]
@@ -156,7 +158,9 @@ class YearlyOutcomes:
         if outcome not in workflow.outcomes_available(current_user, event):
             abort(403)
         years = workflow.line_years(event)
-        form = FORMS[outcome.name](request.form if request.method == "POST" else None)
+        form = FORMS[outcome.name](
+            CombinedMultiDict((request.files, request.form)) if request.method == "POST" else None
+        )
         form.year.choices = [(year, academic_year_label(year)) for year in years]
         if request.method == "GET":
             form.year.data = _chosen_year(years, request.args.get("year"), event)
@@ -183,10 +187,10 @@ class YearlyOutcomes:
         for name in ("students_count", "teachers_count", "parents_count"):
             if name in values and values[name] is None:
                 values[name] = 0
-        upload = request.files.get("evidence_file") if "evidence_file" in form else None
+        upload = uploads.chosen(form.evidence_file.data) if "evidence_file" in form else None
         try:
             record = workflow.record(current_user, event, outcome.name, form.year.data, values)
-            if upload is not None and upload.filename:
+            if upload is not None:
                 db.session.flush()  # the file is attached to the record's id
                 uploads.store(upload, record)
             db.session.commit()

@@ -9,19 +9,20 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from .. import access, workflow
+from .. import access, uploads, workflow
 from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, school_filter
-from .outcomes import YearlyOutcomes, year_filters
+from .outcomes import FILE_HINT, YearlyOutcomes, year_filters
 from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 
@@ -137,13 +138,28 @@ class EventExecutionView(SecuredModelView):
         "parents_count",
         "results",
         "evidence_url",
+        "evidence_file",
     ]
+    # A file chosen on the form is kept with the record, in the same transaction (see
+    # on_model_change); more are attached on its details page.
+    form_extra_fields = {
+        "evidence_file": FileField(
+            _l("Evidence (file)"), validators=[uploads.CheckedFile()], description=FILE_HINT
+        )
+    }
     column_descriptions = {"year": _l("First calendar year: 2019 is 2019/2020")}
     form_args = {
         "year": REQUIRED_YEAR,
         "held_until": {"validators": [NotBefore("held_on")]},
         **dict.fromkeys(("students_count", "teachers_count", "parents_count"), REQUIRED_COUNT),
     }
+
+    def on_model_change(self, form: Any, record: m.EventExecution, is_created: bool) -> None:
+        super().on_model_change(form, record, is_created)
+        upload = uploads.chosen(form.evidence_file.data)
+        if upload is not None:
+            db.session.flush()  # the file is kept under the record's id
+            uploads.store(upload, record)
 
 
 REVIEW_COUNT_CAP = 999  # a region has thousands submitted: count no further than the menu shows
