@@ -266,7 +266,7 @@ class AcademicYearFilter(BaseSQLAFilter):
         return query.filter(runs_in_year(value))
 
     def operation(self) -> Any:
-        return _l("runs in")
+        return _l("equals")
 
 
 class StateInYearFilter(BaseSQLAFilter):
