@@ -230,9 +230,7 @@ def test_only_an_approved_line_is_recorded(app: Flask, client_as: Any, ids: dict
         db.session.commit()
     school = client_as("school31")
     assert school.get(_url(event_id)).status_code == 403
-    assert "outcome-held" not in school.get(
-        f"/admin/event/details/?id={event_id}"
-    ).get_data(as_text=True)
+    assert "outcome-held" not in school.get(f"/admin/event/details/?id={event_id}").get_data(as_text=True)
 
 
 def test_the_line_page_lists_its_years_with_their_outcomes(
@@ -446,3 +444,24 @@ def test_a_refused_file_on_the_records_form_saves_nothing(
     assert response.status_code == 200
     assert "PDF, Word" in response.get_data(as_text=True)
     assert _record(app, event_id) == record and _stored(app) == files_before
+
+
+def test_a_list_filtered_by_year_shows_each_lines_state_in_that_year(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    year_arg = _filter_arg(app, AcademicYearFilter)
+    page = (
+        client_as("school31")
+        .get(f"/admin/event/?flt0_{year_arg}={YEAR}&page_size=100")
+        .get_data(as_text=True)
+    )
+    shown = re.findall(r'<div class="year-state year-state-(\w+) small">2019/2020: ([^<]+)</div>', page)
+    with app.app_context():
+        statuses = db.session.execute(
+            select(m.EventExecution.status).filter_by(school_id=ids["school31"], year=YEAR)
+        ).scalars()
+        want = sorted(statuses)
+    assert sorted(code for code, _label in shown) == want and len(want) == 48
+    assert {label for code, label in shown if code == "held"} == {"Проведено"}
+    unfiltered = client_as("school31").get("/admin/event/?page_size=100").get_data(as_text=True)
+    assert "year-state" not in unfiltered

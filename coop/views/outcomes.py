@@ -9,6 +9,7 @@ line's state in a year is derived from its records (coop/plan_io/plan.py state_i
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Any
 
 from flask import abort, flash, g, has_request_context, redirect, request
@@ -18,6 +19,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.file import FileField
+from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
@@ -26,7 +28,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from .. import access, labels, uploads, workflow
 from .. import models as m
 from ..extensions import db
-from ..plan_io.plan import YEAR_STATES, plan_years, runs_in_year, state_in_year
+from ..plan_io.plan import COUNTED, YEAR_STATES, plan_years, runs_in_year, state_in_year
 from ..timing import ACADEMIC_YEARS, academic_year_bounds, academic_year_label, academic_year_of
 from .base import AdminForm
 from .validators import COUNT, NotBefore
@@ -123,7 +125,24 @@ FORMS: dict[str, type[OutcomeForm]] = {"held": HeldForm, "not_held": NotHeldForm
 
 
 class YearlyOutcomes:
-    """Mixed into the events' view: the record-an-outcome page and the year table of a line."""
+    """Mixed into the events' view: the record-an-outcome page, the year table of a line,
+    and, when the list is filtered by an academic year, each line's state in that year."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        view: Any = self
+        state = view.column_formatters.get("state")
+        view.column_formatters = {**view.column_formatters, "state": partial(_with_year_state, state)}
+
+    def get_list(self, *args: Any, **kwargs: Any) -> Any:
+        count, rows = super().get_list(*args, **kwargs)  # type: ignore[misc]
+        year = g.get(_YEAR_KEY)
+        if year is not None and kwargs.get("execute", True) and rows:
+            stmt = select(m.EventExecution.event_id, m.EventExecution.status).where(
+                m.EventExecution.year == year, m.EventExecution.event_id.in_([row.id for row in rows])
+            )
+            g.setdefault(_YEAR_STATES_KEY, {}).update(dict(db.session.execute(stmt).all()))
+        return count, rows
 
     def year_records(self, event: m.Event) -> list[tuple[int, m.EventExecution | None]]:
         """Each academic year of the line with its record, if any; [] for those who may not
@@ -242,6 +261,27 @@ def _chosen_year(years: list[int], asked: str | None, event: m.Event) -> int:
 # --- the events list's filters -------------------------------------------------------------
 
 _YEAR_KEY = "_coop_event_filter_year"
+_YEAR_STATES_KEY = "_coop_event_year_states"
+
+
+def year_state(event: m.Event, recorded: str | None) -> str:
+    """The Python twin of state_in_year: the line's state in a year whose record (if any)
+    has status `recorded`."""
+    if recorded in COUNTED:
+        return recorded
+    return "planned" if event.state == "approved" else event.state
+
+
+def _with_year_state(state_formatter: Any, view: Any, context: Any, event: m.Event, name: str) -> Any:
+    """The line's state, and under it its state in the academic year the list is filtered by."""
+    shown = state_formatter(view, context, event, name) if state_formatter else view.state_label(event)
+    year = g.get(_YEAR_KEY)
+    if year is None:
+        return shown
+    state = year_state(event, g.get(_YEAR_STATES_KEY, {}).get(event.id))
+    return Markup('{}<div class="year-state year-state-{} small">{}: {}</div>').format(
+        shown, state, academic_year_label(year), YEAR_STATES[state]
+    )
 
 
 def _year_options() -> list[tuple[int, str]]:
