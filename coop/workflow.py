@@ -324,8 +324,9 @@ def line_years(event: m.Event) -> list[int]:
     return list(range(first, max(first, last) + 1))
 
 
-# The fields of the year's record an outcome writes; those its form does not fill are
-# cleared (a year marked not held reached nobody, whatever an earlier record said).
+# The fields of the year's record an outcome writes, with their empty values; those its
+# form leaves empty are cleared (a year not held reached nobody, whatever an earlier
+# record of it said).
 RECORD_FIELDS = {
     "held_on": None,
     "held_until": None,
@@ -375,5 +376,6 @@ def record(user: Any, event: m.Event, name: str, year: int, values: dict[str, An
         db.session.add(row)
     row.status = outcome.status
     for field_name, empty in RECORD_FIELDS.items():
-        setattr(row, field_name, values.get(field_name, empty))
+        value = values.get(field_name)
+        setattr(row, field_name, empty if value is None else value)
     return row

@@ -21,6 +21,8 @@ from flask_login import current_user
 from flask_wtf.file import FileField
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
@@ -202,10 +204,6 @@ class YearlyOutcomes:
         """Write the year's record (and its evidence file) in one transaction; on a refusal
         write nothing and put the reason on the form."""
         values = {name: form[name].data for name in workflow.RECORD_FIELDS if name in form}
-        values = {name: ("" if value is None and name in _TEXTS else value) for name, value in values.items()}
-        for name in ("students_count", "teachers_count", "parents_count"):
-            if name in values and values[name] is None:
-                values[name] = 0
         upload = uploads.chosen(form.evidence_file.data) if "evidence_file" in form else None
         try:
             record = workflow.record(current_user, event, outcome.name, form.year.data, values)
@@ -221,6 +219,11 @@ class YearlyOutcomes:
             db.session.rollback()
             flash(str(error), "error")
             return str(error)
+        except (IntegrityError, StaleDataError):  # the same year's record saved meanwhile
+            db.session.rollback()
+            message = gettext("Someone else has changed this record meanwhile. Reload it and try again.")
+            flash(message, "error")
+            return message
         flash(
             gettext(
                 "Event «%(event)s»: %(status)s in %(year)s.",
@@ -231,9 +234,6 @@ class YearlyOutcomes:
             "success",
         )
         return None
-
-
-_TEXTS = {"students_grades", "results", "evidence_url"}
 
 
 def _record_of(event: m.Event, year: int) -> m.EventExecution | None:
