@@ -465,3 +465,16 @@ def test_a_list_filtered_by_year_shows_each_lines_state_in_that_year(
     assert {label for code, label in shown if code == "held"} == {"Проведено"}
     unfiltered = client_as("school31").get("/admin/event/?page_size=100").get_data(as_text=True)
     assert "year-state" not in unfiltered
+
+
+def test_who_reads_no_records_filters_by_approval_states_only(app: Flask, client_as: Any) -> None:
+    """A partner reads no yearly records (on this branch): no record-made state is offered
+    or shown to it, rather than «planned» for lines that were held."""
+    year_arg, state_arg = _filter_arg(app, AcademicYearFilter), _filter_arg(app, StateInYearFilter)
+    partner = client_as("kemsu")
+    page = partner.get(f"/admin/event/?flt0_{year_arg}={YEAR}").get_data(as_text=True)
+    assert "year-state" not in page and _listed(page)
+    refused = partner.get(f"/admin/event/?flt0_{state_arg}=held").get_data(as_text=True)
+    assert _listed(refused) == _listed(partner.get("/admin/event/").get_data(as_text=True))  # not applied
+    school = client_as("school31").get(f"/admin/event/?flt0_{state_arg}=held").get_data(as_text=True)
+    assert _listed(school)

@@ -30,7 +30,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from .. import access, labels, uploads, workflow
 from .. import models as m
 from ..extensions import db
-from ..plan_io.plan import COUNTED, YEAR_STATES, plan_years, runs_in_year, state_in_year
+from ..plan_io.plan import APPROVAL, COUNTED, YEAR_STATES, plan_years, runs_in_year, state_in_year
 from ..timing import ACADEMIC_YEARS, academic_year_bounds, academic_year_label, academic_year_of
 from .base import AdminForm
 from .validators import COUNT, NotBefore
@@ -139,7 +139,7 @@ class YearlyOutcomes:
     def get_list(self, *args: Any, **kwargs: Any) -> Any:
         count, rows = super().get_list(*args, **kwargs)  # type: ignore[misc]
         year = g.get(_YEAR_KEY)
-        if year is not None and kwargs.get("execute", True) and rows:
+        if year is not None and kwargs.get("execute", True) and rows and _reads_records():
             stmt = select(m.EventExecution.event_id, m.EventExecution.status).where(
                 m.EventExecution.year == year, m.EventExecution.event_id.in_([row.id for row in rows])
             )
@@ -276,7 +276,7 @@ def _with_year_state(state_formatter: Any, view: Any, context: Any, event: m.Eve
     """The line's state, and under it its state in the academic year the list is filtered by."""
     shown = state_formatter(view, context, event, name) if state_formatter else view.state_label(event)
     year = g.get(_YEAR_KEY)
-    if year is None:
+    if year is None or not _reads_records():
         return shown
     state = year_state(event, g.get(_YEAR_STATES_KEY, {}).get(event.id))
     return Markup('{}<div class="year-state year-state-{} small">{}: {}</div>').format(
@@ -311,21 +311,34 @@ class AcademicYearFilter(BaseSQLAFilter):
 
 class StateInYearFilter(BaseSQLAFilter):
     """The line's state in the year chosen by AcademicYearFilter (in any of its years when
-    none is), as its records say: see coop/plan_io/plan.py state_in_year."""
+    none is), as its records say: see coop/plan_io/plan.py state_in_year. Whoever may not
+    read the records chooses among the approval states only."""
 
     def __init__(self) -> None:
-        super().__init__(
-            m.Event.state, _l("State in the academic year"), options=[(k, v) for k, v in YEAR_STATES.items()]
-        )
+        super().__init__(m.Event.state, _l("State in the academic year"), options=_state_options)
 
     def validate(self, value: str) -> bool:
-        return value in YEAR_STATES
+        return value in dict(_state_options())
 
     def apply(self, query: Any, value: str, alias: Any = None) -> Any:
         return query.filter(state_in_year(value, g.get(_YEAR_KEY)))
 
     def operation(self) -> Any:
         return _l("equals")
+
+
+def _reads_records() -> bool:
+    return has_request_context() and access.can(current_user, "eventexecution.view")
+
+
+def _state_options() -> list[tuple[str, Any]]:
+    if not has_request_context():  # Flask-Admin also asks at start-up, for nobody
+        return []
+    return [
+        (code, label)
+        for code, label in YEAR_STATES.items()
+        if _reads_records() or code in (*APPROVAL, "cancelled")
+    ]
 
 
 def year_filters() -> list[BaseSQLAFilter]:
