@@ -171,7 +171,7 @@ def shown_value(model: type | None, field: str, value: Any) -> str:
     """A recorded value with its label: choice labels, yes/no, month names; «—» for nothing."""
     if value is None or value == "":
         return "—"
-    if model is not None and isinstance(value, str) and value in labels.choices(model, field):
+    if model is not None and isinstance(value, str) and value in labels.known_choices(model, field):
         return labels.choice_label(model, field, value)
     if isinstance(value, list):  # a collection: the names of its members
         return ", ".join(str(item) for item in value) or "—"

@@ -65,9 +65,14 @@ def choices(model: type, field: str) -> dict[str, Any]:
     return info(model, field).get("choices") or {}
 
 
+def known_choices(model: type, field: str) -> dict[str, Any]:
+    """choices, and the codes no longer offered that recorded values (the history) still hold."""
+    return {**(info(model, field).get("former_choices") or {}), **choices(model, field)}
+
+
 def choice_label(model: type, field: str, value: Any) -> str:
-    """A code by its label in the current language; any other value as it is."""
-    coded = choices(model, field)
+    """A code by its label in the current language, a former code's too; any other value as it is."""
+    coded = known_choices(model, field)
     if isinstance(value, str) and value in coded:
         return text(coded[value])
     return "" if value is None else str(value)

@@ -78,9 +78,12 @@ EVENT_STATES = {
     "returned": _l("Returned for revision"),
     "submitted": _l("Awaiting approval"),
     "approved": _l("Approved"),
-    "held": _l("Held"),
     "cancelled": _l("Cancelled"),
 }
+# States a line no longer takes, named as the history recorded them (migration 0010_held).
+FORMER_EVENT_STATES = {"held": _l("Held")}
+# What became of a plan line in one academic year (EventExecution.status): "held in
+# year Y" is a record of Y with status held, never a state of the line itself.
 EXECUTION_STATUSES = {
     "planned": _l("Planned"),
     "held": _l("Held"),
@@ -417,7 +420,9 @@ class Event(Tracked, Base):
     )
     last_year: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("To academic year")})
     state: Mapped[str] = mapped_column(
-        String(32), index=True, info={"label": _l("State"), "choices": EVENT_STATES}
+        String(32),
+        index=True,
+        info={"label": _l("State"), "choices": EVENT_STATES, "former_choices": FORMER_EVENT_STATES},
     )
     description: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Description")})
     # Responsible positions that are not in the catalog, as written (a school's import

@@ -18,6 +18,7 @@ from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
+from wtforms.validators import ValidationError
 
 from . import models as m
 from .extensions import db
@@ -83,14 +84,40 @@ def _folder() -> Path:
     return folder
 
 
-def store(upload: FileStorage, owner: Any) -> m.StoredFile:
-    """Check and keep an uploaded file for a row; the caller commits."""
+def _checked(upload: FileStorage) -> tuple[bytes, str]:
+    """The upload's bytes and the type they are, or UploadError."""
     data = upload.read(MAX_FILE_BYTES + 1)
     if not data:
         raise UploadError(gettext("The file is empty."))
     if len(data) > MAX_FILE_BYTES:
         raise UploadError(gettext("The file is larger than %(mb)d MB.", mb=MAX_FILE_BYTES // 2**20))
-    content_type = detect_type(data)
+    return data, detect_type(data)
+
+
+class CheckedFile:
+    """A form's file field: a chosen file is one store() accepts (checked, not yet kept),
+    so that a refused file is said under its field before anything is written."""
+
+    def __call__(self, form: Any, field: Any) -> None:
+        upload = field.data
+        if not isinstance(upload, FileStorage) or not upload.filename:
+            return
+        try:
+            _checked(upload)
+        except UploadError as error:
+            raise ValidationError(str(error)) from error
+        finally:
+            upload.stream.seek(0)
+
+
+def chosen(upload: Any) -> FileStorage | None:
+    """The file a form's file field was given, if one was chosen."""
+    return upload if isinstance(upload, FileStorage) and upload.filename else None
+
+
+def store(upload: FileStorage, owner: Any) -> m.StoredFile:
+    """Check and keep an uploaded file for a row; the caller commits."""
+    data, content_type = _checked(upload)
     stored_name = secrets.token_hex(16) + EXTENSIONS[content_type]
     (_folder() / stored_name).write_bytes(data)
     # The name is only shown and offered on download; control characters and

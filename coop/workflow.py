@@ -3,24 +3,27 @@
 Per workflow: its states, the initial state by the creator's role (`start` is the
 only place one is chosen), the transitions with the permission (in coop.access)
 that guards each and any field a transition's comment also fills, what the
-creator may still do in each state, and the worklists (a saved query over
-states). `fire()` is the one function that changes a state; coop.history records
-who, when, and the comment. coop.access reads the per-state rights when it
-judges an edit; this module asks coop.access who may fire a transition (each
-uses the other only at call time).
+creator may still do in each state, the worklists (a saved query over states),
+and the yearly outcomes (what a plan line's record of one academic year may be
+set to). `fire()` is the one function that changes a state, `record()` the one
+that writes a year's outcome; coop.history records who, when, and the comment.
+coop.access reads the per-state rights when it judges an edit; this module asks
+coop.access who may fire a transition (each uses the other only at call time).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, select
 
-from . import access
+from . import access, timing
 from . import models as m
+from .extensions import db
 
 
 class WorkflowError(ValueError):
@@ -38,6 +41,23 @@ class Transition:
     style: str = "primary"
     # A field of the row the comment is written to as well (the remark's answer).
     comment_field: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a plan line in one academic year, written to that year's record
+    (EventExecution.status). Not a transition: the line keeps its state (the approval
+    lifecycle), and "held in year Y" is its record of Y, so that every list, the
+    calendar, the dashboard and the annual report read one fact."""
+
+    name: str
+    label: Any  # lazy translated
+    status: str  # the code of models.EXECUTION_STATUSES written
+    source: frozenset[str]  # the line's states in which it may be recorded
+    permission: str
+    style: str = "primary"
+    # Held: a date and who took part; not held: only why.
+    reason_required: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +89,7 @@ class Workflow:
     # States whose reason is shown with the row (on its pages and in its list): the
     # comment of the transition that led to it (a returned event: the school's why).
     noticed: frozenset[str] = frozenset()
+    outcomes: tuple[Outcome, ...] = ()
 
     def initial_for(self, role: str | None) -> str:
         return self.initial.get(role or "", self.initial["*"])
@@ -110,7 +131,6 @@ EVENT = Workflow(
             comment_required=True,
             style="warning",
         ),
-        _t("hold", _l("Mark as held"), {"approved"}, "held", "event.review", style="success"),
         _t(
             "cancel",
             _l("Cancel"),
@@ -119,13 +139,19 @@ EVENT = Workflow(
             "event.review",
             style="danger",
         ),
-        _t(
-            "reopen",
-            _l("Back to approved"),
-            {"held", "cancelled"},
-            "approved",
+        _t("reopen", _l("Back to approved"), {"cancelled"}, "approved", "event.review", style="secondary"),
+    ),
+    # Held or not is said per academic year, on the year's record (see Outcome).
+    outcomes=(
+        Outcome("held", _l("Mark as held"), "held", frozenset({"approved"}), "event.review", style="success"),
+        Outcome(
+            "not_held",
+            _l("Mark as not held"),
+            "not_held",
+            frozenset({"approved"}),
             "event.review",
-            style="secondary",
+            style="outline-secondary",
+            reason_required=True,
         ),
     ),
 )
@@ -271,3 +297,85 @@ def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
         "comment": comment,
     }
     return transition
+
+
+# --- what became of a plan line in a year -----------------------------------------------
+
+
+def outcomes_available(user: Any, obj: Any) -> list[Outcome]:
+    """Yearly outcomes the user may record for the row in its current state."""
+    flow = workflow_of(obj)
+    if flow is None:
+        return []
+    return [o for o in flow.outcomes if obj.state in o.source and access.can(user, o.permission, obj)]
+
+
+def find_outcome(obj: Any, name: str) -> Outcome | None:
+    flow = workflow_of(obj)
+    return next((o for o in flow.outcomes if o.name == name), None) if flow else None
+
+
+def line_years(event: m.Event) -> list[int]:
+    """The academic years a plan line runs in, to record outcomes for; an open end
+    stops at the current academic year (nothing is held in a year to come)."""
+    current = timing.academic_year_of(dt.date.today())
+    first = event.first_year if event.first_year is not None else min(event.last_year or current, current)
+    last = event.last_year if event.last_year is not None else max(first, current)
+    return list(range(first, max(first, last) + 1))
+
+
+# The fields of the year's record an outcome writes, with their empty values; those its
+# form leaves empty are cleared (a year not held reached nobody, whatever an earlier
+# record of it said).
+RECORD_FIELDS = {
+    "held_on": None,
+    "held_until": None,
+    "students_count": 0,
+    "students_grades": "",
+    "teachers_count": 0,
+    "parents_count": 0,
+    "results": "",
+    "evidence_url": "",
+}
+
+
+def record(user: Any, event: m.Event, name: str, year: int, values: dict[str, Any]) -> m.EventExecution:
+    """Write the outcome `name` of `event` in academic year `year` to that year's record
+    (created if missing) with `values` (RECORD_FIELDS); the caller commits. A year's
+    record in the trash is not written over: it is restored from the trash first."""
+    outcome = find_outcome(event, name)
+    if outcome is None:
+        raise WorkflowError(gettext("There is no such action."))
+    if event.state not in outcome.source:
+        raise WorkflowError(
+            gettext(
+                "«%(action)s» is not possible in the state «%(state)s».",
+                action=outcome.label,
+                state=flow_states(event).get(event.state, event.state),
+            )
+        )
+    if not access.can(user, outcome.permission, event):
+        raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    if year not in line_years(event):
+        raise WorkflowError(
+            gettext("The event is not planned for %(year)s.", year=timing.academic_year_label(year))
+        )
+    if outcome.reason_required and not str(values.get("results") or "").strip():
+        raise WorkflowError(gettext("«%(action)s» needs a reason.", action=outcome.label))
+    stmt = select(m.EventExecution).filter_by(event_id=event.id, year=year)
+    row = db.session.execute(stmt.execution_options(include_deleted=True)).scalar_one_or_none()
+    if row is not None and row.deleted_at is not None:
+        raise WorkflowError(
+            gettext(
+                "The record of %(year)s is in the trash: restore it from there first.",
+                year=timing.academic_year_label(year),
+            )
+        )
+    if row is None:
+        row = m.EventExecution(event=event, school_id=event.school_id, year=year)
+        db.session.add(row)
+    row.status = outcome.status
+    for field_name, empty in RECORD_FIELDS.items():
+        value = values.get(field_name)
+        setattr(row, field_name, empty if value is None else value)
+    return row

@@ -245,6 +245,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "trash.purge": "tests/test_trash.py",
     "files.download": "tests/test_uploads.py",
     "auth.change_password": "tests/test_security.py",
+    "event.outcome_view": "tests/test_outcomes.py",
     "dashboard.index": "tests/test_dashboard.py",
     "dashboard.export": "tests/test_dashboard.py",
     "dashboard.report": "tests/test_report.py",

@@ -572,12 +572,20 @@ OTHER_FORMS = {
     "/login": ("anonymous", ("email", "password")),
     "/password": ("school31", ("current_password", "new_password", "confirm")),
     "/admin/event/transition/?id={event}": ("school31", ("transition", "comment")),
+    "/admin/event/outcome/?id={event}&outcome=held&year=2019": (
+        "school31",
+        (
+            *("year", "held_on", "held_until", "students_count", "students_grades", "teachers_count"),
+            *("parents_count", "results", "evidence_url"),
+        ),
+    ),
+    "/admin/event/outcome/?id={event}&outcome=not_held": ("school31", ("year", "results")),
     "/admin/trash/restore/": ("school31", ("batch",)),
     "/admin/trash/purge/": ("admin", ("batch",)),
     "/admin/calendar/feed/?school={text}": ("school31", ()),
     "/admin/plan_import/upload/": ("school31", ("school", "year")),
 }
-TRANSITIONS = ("submit", "approve", "return", "hold", "cancel", "reopen")
+TRANSITIONS = ("submit", "approve", "return", "cancel", "reopen")
 
 
 @pytest.mark.usefixtures("fresh_db")

@@ -131,11 +131,17 @@ def test_bulk_transition_from_the_list(app: Flask, client_as: Any, ids: dict[str
             .all()
         )
     token = csrf_token(school.get("/admin/event/").text)
+    # Held is said per academic year on the year's record, never of the line as a whole.
     school.post(
         "/admin/event/action/",
         data={"csrf_token": token, "action": "workflow_hold", "rowid": [str(r) for r in rows]},
     )
-    assert {_state(app, m.Event, r) for r in rows} == {"held"}
+    assert {_state(app, m.Event, r) for r in rows} == {"approved"}
+    school.post(
+        "/admin/event/action/",
+        data={"csrf_token": token, "action": "workflow_cancel", "rowid": [str(r) for r in rows]},
+    )
+    assert {_state(app, m.Event, r) for r in rows} == {"cancelled"}
 
 
 def test_remark_answered_by_the_school_and_closed_by_the_coordinator(app: Flask, client_as: Any) -> None:

@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, ScalarSelect, and_, or_, select, true
+from sqlalchemy import ColumnElement, Row, ScalarSelect, and_, exists, false, func, or_, select, true
+from sqlalchemy.orm import aliased
 
 from .. import models as m
 from ..extensions import db
@@ -76,8 +77,9 @@ class PlanFilter:
     partner_id: int | None = None
     audience_id: int | None = None
     fgos_result_id: int | None = None
-    state: str | None = None
+    state: str | None = None  # a code of YEAR_STATES: the line's state in `year`
     month: int | None = None
+    year: int | None = None
 
     def condition(self) -> ColumnElement[bool]:
         """SQL for the plan lines this filter lets through (every line when empty)."""
@@ -87,12 +89,77 @@ class PlanFilter:
         if self.audience_id:
             conditions.append(m.Event.audience_id == self.audience_id)
         if self.state:
-            conditions.append(m.Event.state == self.state)
+            conditions.append(state_in_year(self.state, self.year))
         if self.fgos_result_id:
             conditions.append(m.Event.fgos_results.any(m.FgosResult.id == self.fgos_result_id))
         if self.month:
             conditions.append(m.Event.months_mask.op("&")(1 << (self.month - 1)) != 0)
         return and_(true(), *conditions)
+
+
+# The state of a plan line in one academic year, derived from its records: the year's
+# record says held, not held or cancelled (COUNTED, as coop.figures counts them);
+# without one, the line's own state says where its approval stands, and an approved
+# line is planned. The events list, the calendar, the dashboard and the annual report
+# read "held in year Y" as one fact: a record of Y with status held.
+COUNTED = ("held", "not_held", "cancelled")
+APPROVAL = ("draft", "returned", "submitted")
+YEAR_STATES: dict[str, Any] = {
+    **{code: m.EVENT_STATES[code] for code in APPROVAL},
+    **m.EXECUTION_STATUSES,
+}
+
+
+def _recorded(year: int | None, statuses: tuple[str, ...]) -> ColumnElement[bool]:
+    """The line has a record with one of statuses: of `year`, or (None) of any year it runs in."""
+    # An alias: a statement that joins the lines' records itself (the calendar's) must not
+    # have its own correlated into this subquery.
+    execution = aliased(m.EventExecution)
+    in_year = (
+        execution.year == year
+        if year is not None
+        else and_(
+            or_(m.Event.first_year.is_(None), execution.year >= m.Event.first_year),
+            or_(m.Event.last_year.is_(None), execution.year <= m.Event.last_year),
+        )
+    )
+    return exists().where(execution.event_id == m.Event.id, in_year, execution.status.in_(statuses))
+
+
+def _some_year_unrecorded() -> ColumnElement[bool]:
+    """The line runs in a year that has no outcome recorded (an open range always does)."""
+    execution = aliased(m.EventExecution)
+    recorded = (
+        select(func.count())
+        .where(
+            execution.event_id == m.Event.id,
+            execution.status.in_(COUNTED),
+            execution.year.between(m.Event.first_year, m.Event.last_year),
+        )
+        .scalar_subquery()
+    )
+    span = m.Event.last_year - m.Event.first_year + 1
+    return or_(m.Event.first_year.is_(None), m.Event.last_year.is_(None), span > recorded)
+
+
+def state_in_year(state: str, year: int | None) -> ColumnElement[bool]:
+    """Plan lines whose state in academic year `year` is `state` (a code of YEAR_STATES);
+    year None: in any academic year the line runs in. An unknown code lets nothing through."""
+    runs = runs_in_year(year) if year is not None else true()
+    unrecorded = ~_recorded(year, COUNTED)
+    if state in ("held", "not_held"):
+        return runs & _recorded(year, (state,))
+    if state == "cancelled":
+        return runs & (_recorded(year, (state,)) | ((m.Event.state == "cancelled") & unrecorded))
+    if state in APPROVAL:
+        return runs & (m.Event.state == state) & (unrecorded if year is not None else true())
+    if state == "planned":
+        return (
+            runs
+            & (m.Event.state == "approved")
+            & (unrecorded if year is not None else _some_year_unrecorded())
+        )
+    return false()
 
 
 def runs_in_year(year: int) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from .. import access, labels
 from .. import models as m
 from ..extensions import db
 from ..plan_io.export import FORMATS, export_filename
-from ..plan_io.plan import Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
+from ..plan_io.plan import YEAR_STATES, Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
 from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
@@ -44,8 +44,9 @@ class CalendarView(SecuredView):
             partner_id=int_arg("partner"),
             audience_id=int_arg("audience"),
             fgos_result_id=int_arg("fgos"),
-            state=request.args.get("state") if request.args.get("state") in m.EVENT_STATES else None,
+            state=request.args.get("state") if request.args.get("state") in YEAR_STATES else None,
             month=int_arg("month", range(1, 13)) if request.args.get("view") == "month" else None,
+            year=year,
         )
         lines = PlanLines.load([school], [year], where, details=False) if school else None
         years, feed_token = _years_and_feed_token(school)
@@ -66,6 +67,7 @@ class CalendarView(SecuredView):
             .scalars()
             .all(),
             states=labels.choices(m.Event, "state"),
+            year_states=YEAR_STATES,  # the filter: the line's state in the year, as its records say
             executions=labels.choices(m.EventExecution, "status"),
             year_label=academic_year_label,
             # One url_for, not one per line: building a URL costs more than a row of the grid.

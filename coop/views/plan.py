@@ -2,26 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from flask import flash, g, request, url_for
+from flask import flash, g, request
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from .. import access, labels, workflow
+from .. import access, uploads, workflow
 from .. import models as m
 from ..extensions import db
-from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label
+from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, school_filter
+from .outcomes import FILE_HINT, YearlyOutcomes, year_filters
 from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 
@@ -40,24 +41,14 @@ def _responsible_names(event: m.Event) -> list[str]:
     return [*map(str, event.responsible), *([event.responsible_other] if event.responsible_other else [])]
 
 
-@dataclass(frozen=True)
-class YearOutcome:
-    """One academic year of a plan line on its page: the year's record, if one is kept."""
-
-    year: int
-    label: str  # «2019/2020»
-    record: m.EventExecution | None
-    status: str  # the record's status by its label; "" without a record
-    url: str | None  # the record's page
-
-
-class EventView(SecuredModelView):
+class EventView(YearlyOutcomes, SecuredModelView):
     details_template = "coop/event_details.html"
     column_list = ["school", "partner", "number", "title", "timing_text", "audience", "responsible", "state"]
     column_searchable_list = ["title", "timing_text"]
     column_filters = [
         *("state", "timing_text", "timing_recognized", "first_year", "last_year", "grades"),
         school_filter(m.Event.school_id),
+        *year_filters(),  # the academic year the line runs in, and its state in that year
     ]
     column_sortable_list = ["number", "title", "state"]
     column_default_sort = ("id", False)  # the order of the plan as entered or imported
@@ -90,29 +81,6 @@ class EventView(SecuredModelView):
     column_descriptions = {
         "timing_text": _l("As written in the plan: «ноябрь - апрель», «октябрь, март», «в течение года»"),
     }
-
-    def yearly_records(self, event: m.Event) -> list[YearOutcome]:
-        """Every academic year of the line (and any other with a record), each with the
-        record the user may read: held or not, when, who took part, with what results.
-        For whoever reads yearly records; the partner of the line included."""
-        if not access.can(current_user, "eventexecution.view"):
-            return []
-        stmt = select(m.EventExecution).where(m.EventExecution.event_id == event.id)
-        records = {record.year: record for record in db.session.execute(stmt).scalars()}
-        years = set(records)
-        if event.first_year is not None and event.last_year is not None:
-            years.update(range(event.first_year, event.last_year + 1))
-        return [
-            YearOutcome(
-                year,
-                academic_year_label(year),
-                record,
-                labels.choice_label(m.EventExecution, "status", record.status) if record else "",
-                url_for("eventexecution.details_view", id=record.id) if record else None,
-            )
-            for year in sorted(years)
-            for record in [records.get(year)]
-        ]
 
     def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
@@ -171,13 +139,28 @@ class EventExecutionView(SecuredModelView):
         "parents_count",
         "results",
         "evidence_url",
+        "evidence_file",
     ]
+    # A file chosen on the form is kept with the record, in the same transaction (see
+    # on_model_change); more are attached on its details page.
+    form_extra_fields = {
+        "evidence_file": FileField(
+            _l("Evidence (file)"), validators=[uploads.CheckedFile()], description=FILE_HINT
+        )
+    }
     column_descriptions = {"year": _l("First calendar year: 2019 is 2019/2020")}
     form_args = {
         "year": REQUIRED_YEAR,
         "held_until": {"validators": [NotBefore("held_on")]},
         **dict.fromkeys(("students_count", "teachers_count", "parents_count"), REQUIRED_COUNT),
     }
+
+    def on_model_change(self, form: Any, record: m.EventExecution, is_created: bool) -> None:
+        super().on_model_change(form, record, is_created)
+        upload = uploads.chosen(form.evidence_file.data)
+        if upload is not None:
+            db.session.flush()  # the file is kept under the record's id
+            uploads.store(upload, record)
 
 
 REVIEW_COUNT_CAP = 999  # a region has thousands submitted: count no further than the menu shows

@@ -22,6 +22,7 @@ from coop import models as m
 from coop import workflow
 from coop.seed.demo_data import DEMO_USERS
 from coop.timing import MONTH_NAMES, academic_year_of
+from coop.views.outcomes import AcademicYearFilter, StateInYearFilter
 
 from .conftest import PageAs, Shot
 
@@ -46,6 +47,18 @@ def transition_button(page: Page, name: str, within: str = "body") -> Locator:
 
 def label_of(name: str) -> Any:
     return next(t.label for t in workflow.EVENT.transitions if t.name == name)
+
+
+def held_in_year(app: Flask, year: int) -> str:
+    """The events list filtered to the lines held in academic year `year`."""
+    view = next(v for v in app.extensions["admin"][0]._views if getattr(v, "endpoint", None) == "event")
+    args = {
+        f"flt{position}_{view.get_filter_arg(index, flt)}": value
+        for index, flt in enumerate(view._filters)
+        for position, (kind, value) in enumerate(((AcademicYearFilter, year), (StateInYearFilter, "held")))
+        if type(flt) is kind
+    }
+    return "/admin/event/?" + urlencode(args)
 
 
 def events_found(title: str) -> str:
@@ -184,22 +197,38 @@ def test_partner_event_from_proposal_to_plan(
         assert response is not None and response.status == 404, address
     shot(other, "other-school-details")
 
-    # The school marks it held: the event's history shows each step, who took it and when.
+    # The school records it held this year in a short form; the event's page says so, and
+    # its history shows each step of its approval, who took it and when.
     school.goto(f"/admin/event/details/?id={event_id}")
-    transition_button(school, "hold").click()
-    expect(school.locator(".state-label")).to_have_text(shown(app, m.EVENT_STATES["held"]))
+    this_year = school.locator(f"tr[data-year='{year}']")
+    this_year.locator("a.outcome-held").click()
+    expect(school.locator("select#year option:checked")).to_have_text(f"{year}/{year + 1}")
+    school.fill("#held_on", dt.date.today().isoformat())
+    school.fill("#students_count", "25")
+    school.fill("#students_grades", "10")
+    school.fill("#results", "Лекцию слушали два десятых класса")
+    shot(school, "school-held-form")
+    school.click("form.outcome-form button[type=submit]")
+    expect(school.locator(".alert-success")).to_contain_text(TITLE)
+    expect(school.locator(".alert-success")).to_contain_text(f"{year}/{year + 1}")
+    expect(this_year.locator(".year-status")).to_contain_text(shown(app, m.EXECUTION_STATUSES["held"]))
+    expect(school.locator(".state-label")).to_have_text(shown(app, m.EVENT_STATES["approved"]))
     steps = school.locator("table.history-table tbody tr")  # newest first
-    expect(steps).to_have_count(4)
+    expect(steps).to_have_count(3)
     changed = shown(app, m.HISTORY_ACTIONS["transition"])
     for row, who, before, after in (
-        (0, "school31", "approved", "held"),
-        (1, "school31", "submitted", "approved"),
-        (2, "kemsu", "draft", "submitted"),
+        (0, "school31", "submitted", "approved"),
+        (1, "kemsu", "draft", "submitted"),
     ):
         expect(steps.nth(row)).to_contain_text(changed)
         expect(steps.nth(row)).to_contain_text(f"{who}@coop.example")
         states = (shown(app, m.EVENT_STATES[before]), shown(app, m.EVENT_STATES[after]))
         expect(steps.nth(row)).to_contain_text("{} → {}".format(*states))  # by name, not by code
-    expect(steps.nth(3)).to_contain_text(shown(app, m.HISTORY_ACTIONS["create"]))
-    expect(steps.nth(3)).to_contain_text("kemsu@coop.example")
+    expect(steps.nth(2)).to_contain_text(shown(app, m.HISTORY_ACTIONS["create"]))
+    expect(steps.nth(2)).to_contain_text("kemsu@coop.example")
     shot(school, "school-held-history")
+
+    # The events list finds it among the lines held this year.
+    school.goto(held_in_year(app, year) + "&" + urlencode({"search": TITLE}))
+    expect(school.locator("table.model-list tbody tr", has_text=TITLE)).to_have_count(1)
+    shot(school, "school-events-held-this-year")
