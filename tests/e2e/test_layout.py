@@ -79,7 +79,8 @@ def cards_hold_content(page: Page) -> None:
         """() => [...document.querySelectorAll('.card')].flatMap(card => {
             const edge = card.getBoundingClientRect().right + 1;
             return [...card.querySelectorAll('*')]
-                .filter(e => !e.closest('.table-responsive, .sr-only') && e.getBoundingClientRect().right > edge)
+                .filter(e => !e.closest('.table-responsive, .sr-only'))
+                .filter(e => e.getBoundingClientRect().right > edge)
                 .map(e => e.tagName + '.' + e.className + ': ' + e.textContent.trim().slice(0, 40));
         })"""
     )
@@ -99,7 +100,8 @@ def menu_opens(page: Page, shot: Shot) -> None:
 def charts_fit(page: Page) -> None:
     """No bar chart's label starts left of its drawing (it would be cut off)."""
     cut = page.evaluate(
-        "[...document.querySelectorAll('.chart-label')].filter(t => t.getBBox().x < 0).map(t => t.textContent)"
+        "[...document.querySelectorAll('.chart-label')]"
+        ".filter(t => t.getBBox().x < 0).map(t => t.textContent)"
     )
     assert cut == [], f"chart labels cut off on the left: {cut}"
 
@@ -159,7 +161,9 @@ def test_coordinator_pages_fit(page_as: PageAs, shot: Shot, ids: dict[str, int])
 
 
 @pytest.mark.usefixtures("fresh_db")
-def test_school_pages_fit(app: Flask, client_as: Any, page_as: PageAs, shot: Shot, ids: dict[str, int]) -> None:
+def test_school_pages_fit(
+    app: Flask, client_as: Any, page_as: PageAs, shot: Shot, ids: dict[str, int]
+) -> None:
     # An event waiting in the school's review queue, so that the queue shows a row.
     partner = client_as("kemsu")
     event = _propose(app, partner, ids, "Е2Е: мастер-класс КемГУ по робототехнике для 7-х классов")
