@@ -168,11 +168,17 @@ def test_school_pages_fit(
     partner = client_as("kemsu")
     event = _propose(app, partner, ids, "Е2Е: мастер-класс КемГУ по робототехнике для 7-х классов")
     assert _fire(partner, "event", event, "submit").status_code == 302
+    page = page_as("school31", reuse=True)
+    # The rows behind a dashboard figure: a list with its filters shown.
+    page.goto(f"/admin/dashboard/?school={ids['school31']}&year={YEAR}")
+    held = page.get_attribute("[data-figure=held]", "href")
+    assert held
     check(
-        page_as("school31", reuse=True),
+        page,
         shot,
         [
             *common(ids),
+            Screen("held-filtered", held, FIRST_TITLE),
             Screen("review", "/admin/review/", "table.review-queue td.list-primary a"),
             Screen("event", f"/admin/event/details/?id={event}", ".workflow-panel"),
             *audit(ids),
