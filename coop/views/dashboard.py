@@ -241,6 +241,9 @@ class DrillDown:
 # --- bar charts as inline SVG ------------------------------------------------------------------
 
 
+LABEL_CHARS = 26  # a longer label is cut, its full text in the row's tooltip
+
+
 @dataclass(frozen=True)
 class ChartRow:
     label: str
@@ -258,9 +261,11 @@ class BarChart:
 
     title: str
     rows: tuple[ChartRow, ...]
-    width: int = 460
-    label_width: int = 170
-    bar_space: int = 190  # and the rest of the width for the figures after the longest bar
+    width: int = 480
+    # Room for LABEL_CHARS characters at the chart's 12 px (about 7.6 px each in a common sans)
+    # right-aligned before the bars: a label must not start left of the drawing.
+    label_width: int = 220
+    bar_space: int = 200  # and the rest of the width for the figures after the longest bar
     row_height: int = 22
 
     @property
@@ -279,7 +284,7 @@ def bar_chart(title: str, bars: Sequence[figures.Bar]) -> BarChart:
         rows.append(
             ChartRow(
                 label=label,
-                short_label=label if len(label) <= 24 else label[:23] + "…",
+                short_label=label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…",
                 lines=bar.lines,
                 held=bar.held,
                 y=index * chart.row_height + 2,

@@ -23,7 +23,7 @@ from werkzeug.serving import make_server
 
 from ..conftest import ACCOUNTS
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = Path(os.environ.get("COOP_CHROMIUM", "/usr/bin/chromium"))  # as scripts/browser.sh
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
