@@ -8,19 +8,20 @@ are ajax look-ups, scoped and paged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import IntEqualFilter
+from flask_admin.contrib.sqla.filters import FilterConverter, FilterLike, FilterNotLike, IntEqualFilter
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import exists, func, inspect, literal, select, union_all
 from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 
-from .. import access, labels
+from .. import access, labels, search
 from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
@@ -99,23 +100,105 @@ def narrowing_widget_args(*names: str, by: str) -> dict[str, dict[str, str]]:
     return {name: {"data-narrow-by": by} for name in names}
 
 
-def school_options() -> list[tuple[int, str]]:
-    """The schools the user sees as (id, name), for a filter: two columns of each, not ORM rows."""
-    # Flask-Admin also asks at start-up, outside any request: no options then.
-    if not has_request_context():
-        return []
-    stmt = (
-        select(m.School.id, m.School.short_name, m.School.name)
-        .where(access.criteria(current_user, m.School))
-        .order_by(m.School.short_name)
-    )
-    return [(school_id, short or name) for school_id, short, name in db.session.execute(stmt)]
+@dataclass(frozen=True, eq=False)
+class RowOptions:
+    """A list filter's options: (id, label) of the rows of model the user sees, read as
+    two columns, not ORM rows. With named_by (a foreign key column), only the rows that
+    a row of its table the user sees names: a school's partner filter offers the partners
+    of its own plan, not the whole directory. A view's filters read all theirs in one
+    statement (preload_options)."""
+
+    model: type[Any]
+    named_by: Any = None
+
+    def statement(self, tag: int) -> Any:
+        model = self.model
+        short = getattr(model, "short_name", None)
+        label = model.name if short is None else func.coalesce(func.nullif(short, ""), model.name)
+        order = getattr(model, "sort_order", literal(0))
+        stmt = select(
+            literal(tag).label("tag"), model.id.label("id"), label.label("label"), order.label("sort")
+        ).where(access.criteria(current_user, model))
+        if self.named_by is not None:
+            naming = self.named_by.class_
+            stmt = stmt.where(
+                exists().where(self.named_by == model.id, access.criteria(current_user, naming))
+            )
+        return stmt
+
+    def __call__(self) -> list[tuple[int, str]]:
+        # Flask-Admin also asks at start-up, outside any request: no options then.
+        if not has_request_context():
+            return []
+        preload_options([self])
+        return g._coop_filter_options[self]
+
+
+def preload_options(filters: Any) -> None:
+    """Read the options of these filters (those with RowOptions) for this request, in one
+    statement: each source's rows tagged and unioned. Catalogs in their own order, the rest
+    by name."""
+    cache = g.setdefault("_coop_filter_options", {})
+    sources = [
+        options
+        for item in filters
+        if isinstance(options := getattr(item, "options", None), RowOptions) and options not in cache
+    ]
+    if not sources:
+        return
+    found: dict[int, list[tuple[int, str, int]]] = {tag: [] for tag in range(len(sources))}
+    parts = [source.statement(tag) for tag, source in enumerate(sources)]
+    for tag, row_id, label, sort in db.session.execute(union_all(*parts)):
+        found[tag].append((row_id, label, sort))
+    for tag, source in enumerate(sources):
+        rows = sorted(found[tag], key=lambda row: (row[2], row[1].casefold(), row[0]))
+        cache[source] = [(row_id, label) for row_id, label, _sort in rows]
+
+
+def _target(column: Any) -> type[Any]:
+    """The model a foreign key column refers to (by the relation that uses it)."""
+    for relation in inspect(column.class_).relationships:
+        if not relation.uselist and set(relation.local_columns) == {column.property.columns[0]}:
+            return relation.mapper.class_
+    raise ValueError(f"{column} is the key of no relation")
+
+
+def relation_filter(column: Any, named_by: Any = None) -> IntEqualFilter:
+    """A list filter on a foreign key, picking one of the related rows the user sees (see
+    RowOptions; named_by=column: only those the view's rows the user sees refer to).
+    Named as the model names the column (its relation's label)."""
+    options = RowOptions(_target(column), column if named_by is True else named_by)
+    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=options)
 
 
 def school_filter(column: Any) -> IntEqualFilter:
-    """A list filter "School" picking one of the schools the user sees: the drill-down links use it.
-    Named as the model names the column (its relation's label)."""
-    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=school_options)
+    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
+    return relation_filter(column)
+
+
+def used_filter(column: Any) -> IntEqualFilter:
+    """A list filter on a foreign key offering only the related rows that rows of the list
+    refer to (a school's partner filter: the partners of its own plan)."""
+    return relation_filter(column, named_by=column)
+
+
+class FoldedLike(FilterLike):
+    """«contains», folded as the search box is (coop/search.py)."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(search.matches(self.get_column(alias), value))
+
+
+class FoldedNotLike(FilterNotLike):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(~search.matches(self.get_column(alias), value))
+
+
+class FoldingFilterConverter(FilterConverter):
+    strings = tuple(
+        {FilterLike: FoldedLike, FilterNotLike: FoldedNotLike}.get(kind, kind)
+        for kind in FilterConverter.strings
+    )
 
 
 def load_choices(models: list[type[Any]]) -> dict[type[Any], list[Any]]:
@@ -168,8 +251,14 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.id == row_id).one_or_none()
 
     def get_list(self, term: str | None, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
-        limit = min(limit or self.page_size, self.page_size)
-        return super().get_list(term or "", max(offset or 0, 0), max(limit, 1))
+        """A page of the rows where every word of term is in one of the fields, folded as the
+        lists' search is (coop/search.py); no term: the first rows."""
+        limit = max(min(limit or self.page_size, self.page_size), 1)
+        query = self.get_query()
+        condition = search.search_condition(self._cached_fields, term or "")
+        if condition is not None:
+            query = query.filter(condition)
+        return query.order_by(self.order_by).offset(max(offset or 0, 0)).limit(limit).all()
 
     def _narrowed(self, query: Any) -> Any:
         """Only the chosen school's rows, when the look-up asks with ?school=ID (a

@@ -20,7 +20,7 @@ from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
 from .base import SecuredModelView, SecuredView
-from .loading import ajax_lookups, school_filter
+from .loading import ajax_lookups, relation_filter, school_filter, used_filter
 from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
 
@@ -45,6 +45,12 @@ class EventView(SecuredModelView):
     column_filters = [
         *("state", "timing_text", "timing_recognized", "first_year", "last_year", "grades"),
         school_filter(m.Event.school_id),
+        # The partners of the plan lines the user sees (a school's own partners, not the
+        # directory; a partner only itself), and the catalogs' entries.
+        used_filter(m.Event.partner_id),
+        relation_filter(m.Event.kind_id),
+        relation_filter(m.Event.level_id),
+        relation_filter(m.Event.audience_id),
     ]
     column_sortable_list = ["number", "title", "state"]
     column_default_sort = ("id", False)  # the order of the plan as entered or imported
