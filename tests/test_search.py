@@ -25,23 +25,21 @@ from coop.extensions import db
 from coop.search import fold, fold_text
 from coop.views.base import SecuredModelView
 
-ROW_RE = re.compile(r"/admin/event/details/\?id=(\d+)")
 
-
-def _found(client: FlaskClient, **args: Any) -> set[int]:
-    """The events a list page shows (every row on one page) for these query arguments."""
-    page = client.get("/admin/event/?" + urlencode({"page_size": 100, **args}))
+def _found(client: FlaskClient, endpoint: str = "event", **args: Any) -> set[int]:
+    """The rows a list page shows (every row on one page) for these query arguments."""
+    page = client.get(f"/admin/{endpoint}/?" + urlencode({"page_size": 100, **args}))
     assert page.status_code == 200
-    return {int(row_id) for row_id in ROW_RE.findall(page.text)}
+    return {int(row_id) for row_id in re.findall(rf"/admin/{endpoint}/details/\?id=(\d+)", page.text)}
 
 
-def _event_view(app: Flask) -> SecuredModelView:
-    return next(v for v in app.extensions["admin"][0]._views if v.endpoint == "event")
+def _view(app: Flask, endpoint: str) -> SecuredModelView:
+    return next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
 
 
 def _filter_arg(app: Flask, column: Any, operation: str = "равно") -> str:
-    """The URL argument of the events list's filter on column («flt0_N»)."""
-    view = _event_view(app)
+    """The URL argument of the list's filter on column («flt0_N»)."""
+    view = _view(app, column.class_.__tablename__.rstrip("s").replace("_", ""))
     with app.test_request_context():
         (index,) = [
             i
@@ -131,8 +129,8 @@ def test_a_look_up_reads_percent_literally(client_as: Any) -> None:
     assert answer.status_code == 200 and answer.json == []
 
 
-def _filter_options(client: FlaskClient, group: str) -> dict[int, str]:
-    page = html.fromstring(client.get("/admin/event/").text)
+def _filter_options(client: FlaskClient, group: str, endpoint: str = "event") -> dict[int, str]:
+    page = html.fromstring(client.get(f"/admin/{endpoint}/").text)
     (data,) = page.xpath("//*[@id='filter-groups-data']")
     groups = json.loads(data.text)
     assert group in groups, sorted(groups)
@@ -203,3 +201,52 @@ def test_the_fold_does_not_depend_on_the_databases_locale(app: Flask) -> None:
         lowered, folded = db.session.execute(select(func.lower(word), fold(word))).one()
     assert lowered == "КОНКУРС Ёлка"
     assert folded == "конкурс елка"
+
+
+def test_agreements_filter_by_the_partners_of_the_users_agreements(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    with app.app_context():
+        stmt = select(m.Agreement.id, m.Agreement.partner_id).filter_by(school_id=ids["school31"])
+        agreements = {row_id: partner for row_id, partner in db.session.execute(stmt)}
+    client = client_as("school31")
+    options = _filter_options(client, "Организация-партнёр", "agreement")
+    assert set(options) == set(agreements.values())
+    chosen = _found(client, "agreement", **{_filter_arg(app, m.Agreement.partner_id): ids["kemsu"]})
+    assert chosen == {row_id for row_id, partner in agreements.items() if partner == ids["kemsu"]} != set()
+
+
+def test_programmes_filter_by_school(app: Flask, client_as: Any, ids: dict[str, int]) -> None:
+    client = client_as("coordinator")
+    assert {ids["school31"], ids["gymnasium17"]} <= set(_filter_options(client, "Школа", "programme"))
+    chosen = _found(client, "programme", **{_filter_arg(app, m.Programme.school_id): ids["gymnasium17"]})
+    with app.app_context():
+        stmt = select(m.Programme.id).filter_by(school_id=ids["gymnasium17"])
+        assert chosen == set(db.session.execute(stmt).scalars()) != set()
+
+
+def test_seminars_filter_by_partner(app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None) -> None:
+    with app.app_context():
+        stmt = select(m.Seminar).filter_by(school_id=ids["school31"]).order_by(m.Seminar.id)
+        first, *_others = db.session.execute(stmt).scalars().all()
+        first.partners.append(db.session.get(m.Partner, ids["kemsu"]))
+        db.session.commit()
+        first_id = first.id
+    client = client_as("school31")
+    group = "Участвующие организации-партнёры"
+    assert set(_filter_options(client, group, "seminar")) == {ids["kemsu"]}
+    view = _view(app, "seminar")
+    with app.test_request_context():
+        (index,) = [i for i, flt in enumerate(view._filters or ()) if str(flt.name) == group]
+    assert _found(client, "seminar", **{f"flt0_{index}": ids["kemsu"]}) == {first_id}
+    assert _found(client, "seminar", **{f"flt0_{index}": ids["museum"]}) == set()
+
+
+def test_partners_filter_by_kind(app: Flask, client_as: Any) -> None:
+    client = client_as("school31")
+    with app.app_context():
+        kinds = {row_id: kind for row_id, kind in db.session.execute(select(m.Partner.id, m.Partner.kind_id))}
+    kind = next(kind for kind in kinds.values() if kind is not None)
+    assert kind in _filter_options(client, "Вид", "partner")
+    chosen = _found(client, "partner", **{_filter_arg(app, m.Partner.kind_id): kind})
+    assert chosen == {row_id for row_id, of in kinds.items() if of == kind}

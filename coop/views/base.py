@@ -39,6 +39,7 @@ from ..plan_io.xlsx_out import safe_cell
 from .loading import (
     FoldingFilterConverter,
     IdCheckingAjaxLoader,
+    LinkedFilter,
     capped_count,
     eager_load,
     load_choices,
@@ -197,6 +198,10 @@ class SecuredModelView(SecuredMixin, ModelView):
         if condition is not None:
             query = query.filter(condition)
         return query, count_query, joins, count_joins
+
+    def handle_filter(self, filter: Any) -> Any:
+        # A filter through an association table needs no join (see LinkedFilter).
+        return filter if isinstance(filter, LinkedFilter) else super().handle_filter(filter)
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         remote_model = getattr(self.model, name).property.mapper.class_

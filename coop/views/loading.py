@@ -103,10 +103,10 @@ def narrowing_widget_args(*names: str, by: str) -> dict[str, dict[str, str]]:
 @dataclass(frozen=True, eq=False)
 class RowOptions:
     """A list filter's options: (id, label) of the rows of model the user sees, read as
-    two columns, not ORM rows. With named_by (a foreign key column), only the rows that
-    a row of its table the user sees names: a school's partner filter offers the partners
-    of its own plan, not the whole directory. A view's filters read all theirs in one
-    statement (preload_options)."""
+    two columns, not ORM rows. With named_by (a foreign key column, or a relation through
+    an association table), only the rows that a row the user sees of its model names: a
+    school's partner filter offers the partners of its own plan, not the whole directory.
+    A view's filters read all theirs in one statement (preload_options)."""
 
     model: type[Any]
     named_by: Any = None
@@ -120,11 +120,19 @@ class RowOptions:
             literal(tag).label("tag"), model.id.label("id"), label.label("label"), order.label("sort")
         ).where(access.criteria(current_user, model))
         if self.named_by is not None:
-            naming = self.named_by.class_
-            stmt = stmt.where(
-                exists().where(self.named_by == model.id, access.criteria(current_user, naming))
-            )
+            stmt = stmt.where(self._named(model))
         return stmt
+
+    def _named(self, model: type[Any]) -> Any:
+        naming = self.named_by.class_
+        seen = access.criteria(current_user, naming)
+        link = getattr(self.named_by.property, "secondary", None)
+        if link is None:
+            return exists().where(self.named_by == model.id, seen)
+        to_model, to_naming = (
+            next(c for c in link.c if c.references(target.__table__.c.id)) for target in (model, naming)
+        )
+        return exists().where(to_model == model.id, to_naming == naming.id, seen)
 
     def __call__(self) -> list[tuple[int, str]]:
         # Flask-Admin also asks at start-up, outside any request: no options then.
@@ -169,6 +177,20 @@ def relation_filter(column: Any, named_by: Any = None) -> IntEqualFilter:
     Named as the model names the column (its relation's label)."""
     options = RowOptions(_target(column), column if named_by is True else named_by)
     return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=options)
+
+
+class LinkedFilter(IntEqualFilter):
+    """A list filter on a relation through an association table (a seminar's partners):
+    the rows linked to the chosen row, by an EXISTS (no join: the base view's
+    handle_filter leaves it alone); options as used_filter's."""
+
+    def __init__(self, relation: Any) -> None:
+        options = RowOptions(relation.property.mapper.class_, named_by=relation)
+        super().__init__(relation, labels.lazy_label(relation.class_, relation.key), options=options)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        target = self.column.property.mapper.class_
+        return query.filter(self.column.any(target.id == value))
 
 
 def school_filter(column: Any) -> IntEqualFilter:
