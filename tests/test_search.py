@@ -23,6 +23,7 @@ from sqlalchemy import func, literal, select
 from coop import models as m
 from coop.extensions import db
 from coop.search import fold, fold_text
+from coop.views import loading
 from coop.views.base import SecuredModelView
 
 
@@ -192,15 +193,21 @@ def test_a_foreign_or_malformed_filter_value_finds_nothing_foreign(
         assert {schools[row] for row in _found(client, **{arg: value})} <= {ids["school31"]}
 
 
-def test_the_fold_does_not_depend_on_the_databases_locale(app: Flask) -> None:
-    """Under the "C" collation PostgreSQL's lower() leaves Cyrillic as it is; the fold does not."""
+def test_the_fold_does_not_depend_on_the_databases_locale(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under the "C" collation PostgreSQL's lower() leaves Cyrillic as it is: a database whose
+    LC_CTYPE is "C" gets the Russian capitals translated first, and folds all the same."""
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            pytest.skip("PostgreSQL's collations")
-        word = literal("КОНКУРС Ёлка").collate("C")
-        lowered, folded = db.session.execute(select(func.lower(word), fold(word))).one()
-    assert lowered == "КОНКУРС Ёлка"
-    assert folded == "конкурс елка"
+        engine = db.engine
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's collations")
+    word = literal("КОНКУРС Ёлка").collate("C")
+    with engine.connect() as conn:
+        uncached = conn.execution_options(compiled_cache=None)
+        assert uncached.execute(select(func.lower(word))).scalar_one() == "КОНКУРС Ёлка"
+        monkeypatch.setattr(engine.dialect, "coop_lower_folds_cyrillic", False)
+        assert uncached.execute(select(fold(word))).scalar_one() == "конкурс елка"
 
 
 def test_agreements_filter_by_the_partners_of_the_users_agreements(
@@ -250,3 +257,23 @@ def test_partners_filter_by_kind(app: Flask, client_as: Any) -> None:
     assert kind in _filter_options(client, "Вид", "partner")
     chosen = _found(client, "partner", **{_filter_arg(app, m.Partner.kind_id): kind})
     assert chosen == {row_id for row_id, of in kinds.items() if of == kind}
+
+
+def test_a_long_list_of_partners_becomes_a_box_for_a_name(
+    app: Flask, client_as: Any, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past OPTIONS_CAP related rows (a region's partners for the coordinator) the filter
+    lists none and takes a name instead, folded as the search is; an id still works."""
+    monkeypatch.setattr(loading, "OPTIONS_CAP", 1)
+    client = client_as("coordinator")
+    page = html.fromstring(client.get("/admin/event/").text)
+    groups = json.loads(page.xpath("//*[@id='filter-groups-data']")[0].text)
+    assert [flt["options"] for flt in groups["Организация-партнёр"]] == [None]
+    arg = _filter_arg(app, m.Event.partner_id)
+    with app.app_context():
+        stmt = select(m.Event.id).filter_by(partner_id=ids["kemsu"])
+        kemsu_events = set(db.session.execute(stmt).scalars())
+    assert kemsu_events
+    for typed in ("КЕМЕРОВСКИЙ государственный", "кемгу", str(ids["kemsu"])):
+        assert _found(client, **{arg: typed}) == kemsu_events, typed
+    assert _found(client, **{arg: "нет такого партнёра"}) == set()

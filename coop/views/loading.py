@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import FilterConverter, FilterLike, FilterNotLike, IntEqualFilter
+from flask_admin.contrib.sqla.filters import FilterConverter, FilterEqual, FilterLike, FilterNotLike
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
@@ -26,6 +26,11 @@ from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
 
+# A filter on partners offers a list of them when there are at most this many (a school's
+# own); beyond (a region's 3 000 for the coordinator), a box to type a name in: a list that
+# long weighs more than the page it filters. Schools (the fixed set of tenants) and the
+# catalogs are always listed, as the forms' selects list them.
+OPTIONS_CAP = 200
 # A list counts its rows up to this many (and past the page shown); beyond, it says
 # «more than 10 000» instead of counting a million rows on every page.
 COUNT_CAP = 10_000
@@ -119,9 +124,16 @@ class RowOptions:
         stmt = select(
             literal(tag).label("tag"), model.id.label("id"), label.label("label"), order.label("sort")
         ).where(access.criteria(current_user, model))
-        if self.named_by is not None:
-            stmt = stmt.where(self._named(model))
-        return stmt
+        if self.named_by is None:
+            return stmt
+        # One more than the cap tells a long list (each part a subquery: SQLite allows no
+        # LIMIT inside a UNION otherwise).
+        capped = stmt.where(self._named(model)).limit(OPTIONS_CAP + 1).subquery()
+        return select(*capped.c)
+
+    def name_columns(self) -> list[Any]:
+        """The columns a typed name is looked for in (instead of a chosen row)."""
+        return [getattr(self.model, name) for name in ("name", "short_name") if hasattr(self.model, name)]
 
     def _named(self, model: type[Any]) -> Any:
         naming = self.named_by.class_
@@ -134,7 +146,8 @@ class RowOptions:
         )
         return exists().where(to_model == model.id, to_naming == naming.id, seen)
 
-    def __call__(self) -> list[tuple[int, str]]:
+    def __call__(self) -> list[tuple[int, str]] | None:
+        """The options; None: too many to list (a name is typed instead)."""
         # Flask-Admin also asks at start-up, outside any request: no options then.
         if not has_request_context():
             return []
@@ -160,7 +173,8 @@ def preload_options(filters: Any) -> None:
         found[tag].append((row_id, label, sort))
     for tag, source in enumerate(sources):
         rows = sorted(found[tag], key=lambda row: (row[2], row[1].casefold(), row[0]))
-        cache[source] = [(row_id, label) for row_id, label, _sort in rows]
+        listed = [(row_id, label) for row_id, label, _sort in rows]
+        cache[source] = None if source.named_by is not None and len(listed) > OPTIONS_CAP else listed
 
 
 def _target(column: Any) -> type[Any]:
@@ -171,15 +185,44 @@ def _target(column: Any) -> type[Any]:
     raise ValueError(f"{column} is the key of no relation")
 
 
-def relation_filter(column: Any, named_by: Any = None) -> IntEqualFilter:
+class RowFilter(FilterEqual):
+    """A list filter on a relation: the row chosen from the options (its id), or, where the
+    related rows are too many to list, any whose name holds the words typed (folded as the
+    search is, coop/search.py)."""
+
+    options: RowOptions
+
+    def clean(self, value: str) -> str:
+        return value.strip()[:200]
+
+    def validate(self, value: str) -> bool:
+        return bool(self.clean(value))
+
+    def related(self, value: str) -> Any:
+        """A condition on the related model: the row with this id, or those named so."""
+        target = self.options.model
+        row_id = parse_id(value)
+        if row_id is not None:
+            return target.id == row_id
+        return search.search_condition(self.options.name_columns(), value)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        column = self.get_column(alias)
+        row_id = parse_id(value)
+        if row_id is not None:
+            return query.filter(column == row_id)
+        target = self.options.model
+        return query.filter(column.in_(select(target.id).where(self.related(value))))
+
+
+def relation_filter(column: Any, named_by: Any = None) -> RowFilter:
     """A list filter on a foreign key, picking one of the related rows the user sees (see
-    RowOptions; named_by=column: only those the view's rows the user sees refer to).
-    Named as the model names the column (its relation's label)."""
-    options = RowOptions(_target(column), column if named_by is True else named_by)
-    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=options)
+    RowOptions for named_by). Named as the model names the column (its relation's label)."""
+    options = RowOptions(_target(column), named_by)
+    return RowFilter(column, labels.lazy_label(column.class_, column.key), options=options)
 
 
-class LinkedFilter(IntEqualFilter):
+class LinkedFilter(RowFilter):
     """A list filter on a relation through an association table (a seminar's partners):
     the rows linked to the chosen row, by an EXISTS (no join: the base view's
     handle_filter leaves it alone); options as used_filter's."""
@@ -189,16 +232,15 @@ class LinkedFilter(IntEqualFilter):
         super().__init__(relation, labels.lazy_label(relation.class_, relation.key), options=options)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
-        target = self.column.property.mapper.class_
-        return query.filter(self.column.any(target.id == value))
+        return query.filter(self.column.any(self.related(value)))
 
 
-def school_filter(column: Any) -> IntEqualFilter:
+def school_filter(column: Any) -> RowFilter:
     """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
     return relation_filter(column)
 
 
-def used_filter(column: Any) -> IntEqualFilter:
+def used_filter(column: Any) -> RowFilter:
     """A list filter on a foreign key offering only the related rows that rows of the list
     refer to (a school's partner filter: the partners of its own plan)."""
     return relation_filter(column, named_by=column)
