@@ -54,8 +54,16 @@ def check_postgresql(connection: Connection) -> None:
     """Ask a PostgreSQL database once whether its lower() folds Cyrillic (its LC_CTYPE)."""
     dialect = connection.dialect
     if dialect.name == "postgresql" and not hasattr(dialect, _LOWER_FOLDS_CYRILLIC):
-        folded = connection.exec_driver_sql("SELECT lower('ЁЯ')").scalar()
-        setattr(dialect, _LOWER_FOLDS_CYRILLIC, folded == "ёя")
+        # On the driver's connection, ended at once: the caller's transaction is yet to begin.
+        raw = connection.connection
+        cursor = raw.cursor()
+        try:
+            cursor.execute("SELECT lower('ЁЯ')")
+            answer = cursor.fetchone()
+        finally:
+            cursor.close()
+            raw.rollback()
+        setattr(dialect, _LOWER_FOLDS_CYRILLIC, answer is not None and answer[0] == "ёя")
 
 
 class fold(FunctionElement[str]):  # noqa: N801 (an SQL function, named as one)
