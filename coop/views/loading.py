@@ -13,7 +13,13 @@ from typing import Any
 
 from flask import g, has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import FilterConverter, FilterEqual, FilterLike, FilterNotLike
+from flask_admin.contrib.sqla.filters import (
+    FilterConverter,
+    FilterEqual,
+    FilterLike,
+    FilterNotLike,
+    IntEqualFilter,
+)
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
@@ -215,11 +221,12 @@ class RowFilter(FilterEqual):
         return query.filter(column.in_(select(target.id).where(self.related(value))))
 
 
-def relation_filter(column: Any, named_by: Any = None) -> RowFilter:
-    """A list filter on a foreign key, picking one of the related rows the user sees (see
-    RowOptions for named_by). Named as the model names the column (its relation's label)."""
-    options = RowOptions(_target(column), named_by)
-    return RowFilter(column, labels.lazy_label(column.class_, column.key), options=options)
+def relation_filter(column: Any) -> IntEqualFilter:
+    """A list filter on a foreign key to a small table (the schools, a catalog), picking one
+    of its rows the user sees. Named as the model names the column (its relation's label);
+    an IntEqualFilter, as the dashboard's drill-down links look it up."""
+    options = RowOptions(_target(column))
+    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=options)
 
 
 class LinkedFilter(RowFilter):
@@ -235,15 +242,17 @@ class LinkedFilter(RowFilter):
         return query.filter(self.column.any(self.related(value)))
 
 
-def school_filter(column: Any) -> RowFilter:
+def school_filter(column: Any) -> IntEqualFilter:
     """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
     return relation_filter(column)
 
 
 def used_filter(column: Any) -> RowFilter:
-    """A list filter on a foreign key offering only the related rows that rows of the list
-    refer to (a school's partner filter: the partners of its own plan)."""
-    return relation_filter(column, named_by=column)
+    """A list filter on a foreign key to a table that grows with the region (partners),
+    offering only the related rows that rows of the list the user sees refer to (a school's
+    partner filter: the partners of its own plan), or a box for a name past OPTIONS_CAP."""
+    options = RowOptions(_target(column), named_by=column)
+    return RowFilter(column, labels.lazy_label(column.class_, column.key), options=options)
 
 
 class FoldedLike(FilterLike):
