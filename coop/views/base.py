@@ -30,17 +30,20 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 
-from .. import access, history, labels, trash, uploads, workflow
+from .. import access, history, labels, search, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
 from ..models import History
 from ..plan_io.xlsx_out import safe_cell
 from .loading import (
+    FoldingFilterConverter,
     IdCheckingAjaxLoader,
+    LinkedFilter,
     capped_count,
     eager_load,
     load_choices,
+    preload_options,
     relationship_of,
 )
 
@@ -138,6 +141,9 @@ class SecuredModelView(SecuredMixin, ModelView):
     details_template = "coop/details.html"
     edit_template = "coop/edit.html"
 
+    # Text filters («contains») fold case and ё as the search box does (coop/search.py).
+    filter_converter = FoldingFilterConverter()
+
     _list_columns = _ReadableColumns()
     _details_columns = _ReadableColumns()
     _export_columns = _ReadableColumns()
@@ -187,6 +193,25 @@ class SecuredModelView(SecuredMixin, ModelView):
     @_filters.setter
     def _filters(self, value: Any) -> None:
         self.__dict__["_all_filters"] = value
+
+    def _apply_search(
+        self, query: Any, count_query: Any, joins: Any, count_joins: Any, text: str
+    ) -> tuple[Any, Any, Any, Any]:
+        """Flask-Admin's search box, folded (coop/search.py): every word in one of the
+        searchable columns, whatever its case, ё or е, % and _ read as themselves.
+        (get_list counts from the same query: count_query is None and stays so.)"""
+        columns = []
+        for field, path in self._search_fields or ():
+            query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
+            columns.append(field if alias is None else getattr(alias, field.key))
+        condition = search.search_condition(columns, text)
+        if condition is not None:
+            query = query.filter(condition)
+        return query, count_query, joins, count_joins
+
+    def handle_filter(self, filter: Any) -> Any:
+        # A filter through an association table needs no join (see LinkedFilter).
+        return filter if isinstance(filter, LinkedFilter) else super().handle_filter(filter)
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> Any:
         remote_model = getattr(self.model, name).property.mapper.class_
@@ -307,6 +332,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         # them for the user asking. No filters for a reader of some fields only.
         if self.readable_fields() is not None:
             return {}
+        preload_options(self._filters or ())
         for group in (self._filter_groups or {}).values():
             for item in group.filters:
                 item["options"] = self._filters[item["index"]].get_options(self) or None

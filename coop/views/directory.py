@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import models as m
 from .base import SecuredModelView
-from .loading import ajax_lookups
+from .loading import ajax_lookups, relation_filter
 
 
 class SchoolView(SecuredModelView):
@@ -21,7 +21,7 @@ class SchoolView(SecuredModelView):
 class PartnerView(SecuredModelView):
     column_list = ["short_name", "name", "kind", "sphere", "city", "contact_person", "phone"]
     column_searchable_list = ["name", "short_name", "city"]
-    column_filters = ["sphere", "city"]
+    column_filters = ["sphere", relation_filter(m.Partner.kind_id), "city"]
     column_sortable_list = ["short_name", "sphere", "city"]
     column_default_sort = "short_name"
     form_columns = [

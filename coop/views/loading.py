@@ -8,23 +8,35 @@ are ajax look-ups, scoped and paged.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.sqla.filters import IntEqualFilter
+from flask_admin.contrib.sqla.filters import (
+    FilterConverter,
+    FilterEqual,
+    FilterLike,
+    FilterNotLike,
+    IntEqualFilter,
+)
 from flask_admin.model.ajax import DEFAULT_PAGE_SIZE
 from flask_babel import format_decimal, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import func, literal, select, union_all
+from sqlalchemy import exists, func, inspect, literal, select, union_all
 from sqlalchemy.orm import RelationshipProperty, joinedload, selectinload
 
-from .. import access, labels
+from .. import access, labels, search
 from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
 
+# A filter on partners offers a list of them when there are at most this many (a school's
+# own); beyond (a region's 3 000 for the coordinator), a box to type a name in: a list that
+# long weighs more than the page it filters. Schools (the fixed set of tenants) and the
+# catalogs are always listed, as the forms' selects list them.
+OPTIONS_CAP = 200
 # A list counts its rows up to this many (and past the page shown); beyond, it says
 # «more than 10 000» instead of counting a million rows on every page.
 COUNT_CAP = 10_000
@@ -99,23 +111,167 @@ def narrowing_widget_args(*names: str, by: str) -> dict[str, dict[str, str]]:
     return {name: {"data-narrow-by": by} for name in names}
 
 
-def school_options() -> list[tuple[int, str]]:
-    """The schools the user sees as (id, name), for a filter: two columns of each, not ORM rows."""
-    # Flask-Admin also asks at start-up, outside any request: no options then.
-    if not has_request_context():
-        return []
-    stmt = (
-        select(m.School.id, m.School.short_name, m.School.name)
-        .where(access.criteria(current_user, m.School))
-        .order_by(m.School.short_name)
-    )
-    return [(school_id, short or name) for school_id, short, name in db.session.execute(stmt)]
+@dataclass(frozen=True, eq=False)
+class RowOptions:
+    """A list filter's options: (id, label) of the rows of model the user sees, read as
+    two columns, not ORM rows. With named_by (a foreign key column, or a relation through
+    an association table), only the rows that a row the user sees of its model names: a
+    school's partner filter offers the partners of its own plan, not the whole directory.
+    A view's filters read all theirs in one statement (preload_options)."""
+
+    model: type[Any]
+    named_by: Any = None
+
+    def statement(self, tag: int) -> Any:
+        model = self.model
+        short = getattr(model, "short_name", None)
+        label = model.name if short is None else func.coalesce(func.nullif(short, ""), model.name)
+        order = getattr(model, "sort_order", literal(0))
+        stmt = select(
+            literal(tag).label("tag"), model.id.label("id"), label.label("label"), order.label("sort")
+        ).where(access.criteria(current_user, model))
+        if self.named_by is None:
+            return stmt
+        # One more than the cap tells a long list (each part a subquery: SQLite allows no
+        # LIMIT inside a UNION otherwise).
+        capped = stmt.where(self._named(model)).limit(OPTIONS_CAP + 1).subquery()
+        return select(*capped.c)
+
+    def name_columns(self) -> list[Any]:
+        """The columns a typed name is looked for in (instead of a chosen row)."""
+        return [getattr(self.model, name) for name in ("name", "short_name") if hasattr(self.model, name)]
+
+    def _named(self, model: type[Any]) -> Any:
+        naming = self.named_by.class_
+        seen = access.criteria(current_user, naming)
+        link = getattr(self.named_by.property, "secondary", None)
+        if link is None:
+            return exists().where(self.named_by == model.id, seen)
+        to_model, to_naming = (
+            next(c for c in link.c if c.references(target.__table__.c.id)) for target in (model, naming)
+        )
+        return exists().where(to_model == model.id, to_naming == naming.id, seen)
+
+    def __call__(self) -> list[tuple[int, str]] | None:
+        """The options; None: too many to list (a name is typed instead)."""
+        # Flask-Admin also asks at start-up, outside any request: no options then.
+        if not has_request_context():
+            return []
+        preload_options([self])
+        return g._coop_filter_options[self]
+
+
+def preload_options(filters: Any) -> None:
+    """Read the options of these filters (those with RowOptions) for this request, in one
+    statement: each source's rows tagged and unioned. Catalogs in their own order, the rest
+    by name."""
+    cache = g.setdefault("_coop_filter_options", {})
+    sources = [
+        options
+        for item in filters
+        if isinstance(options := getattr(item, "options", None), RowOptions) and options not in cache
+    ]
+    if not sources:
+        return
+    found: dict[int, list[tuple[int, str, int]]] = {tag: [] for tag in range(len(sources))}
+    parts = [source.statement(tag) for tag, source in enumerate(sources)]
+    for tag, row_id, label, sort in db.session.execute(union_all(*parts)):
+        found[tag].append((row_id, label, sort))
+    for tag, source in enumerate(sources):
+        rows = sorted(found[tag], key=lambda row: (row[2], row[1].casefold(), row[0]))
+        listed = [(row_id, label) for row_id, label, _sort in rows]
+        cache[source] = None if source.named_by is not None and len(listed) > OPTIONS_CAP else listed
+
+
+def _target(column: Any) -> type[Any]:
+    """The model a foreign key column refers to (by the relation that uses it)."""
+    for relation in inspect(column.class_).relationships:
+        if not relation.uselist and set(relation.local_columns) == {column.property.columns[0]}:
+            return relation.mapper.class_
+    raise ValueError(f"{column} is the key of no relation")
+
+
+class RowFilter(FilterEqual):
+    """A list filter on a relation: the row chosen from the options (its id), or, where the
+    related rows are too many to list, any whose name holds the words typed (folded as the
+    search is, coop/search.py)."""
+
+    options: RowOptions
+
+    def clean(self, value: str) -> str:
+        return value.strip()[:200]
+
+    def validate(self, value: str) -> bool:
+        return bool(self.clean(value))
+
+    def related(self, value: str) -> Any:
+        """A condition on the related model: the row with this id, or those named so."""
+        target = self.options.model
+        row_id = parse_id(value)
+        if row_id is not None:
+            return target.id == row_id
+        return search.search_condition(self.options.name_columns(), value)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        column = self.get_column(alias)
+        row_id = parse_id(value)
+        if row_id is not None:
+            return query.filter(column == row_id)
+        target = self.options.model
+        return query.filter(column.in_(select(target.id).where(self.related(value))))
+
+
+def relation_filter(column: Any) -> IntEqualFilter:
+    """A list filter on a foreign key to a small table (the schools, a catalog), picking one
+    of its rows the user sees. Named as the model names the column (its relation's label);
+    an IntEqualFilter, as the dashboard's drill-down links look it up."""
+    options = RowOptions(_target(column))
+    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=options)
+
+
+class LinkedFilter(RowFilter):
+    """A list filter on a relation through an association table (a seminar's partners):
+    the rows linked to the chosen row, by an EXISTS (no join: the base view's
+    handle_filter leaves it alone); options as used_filter's."""
+
+    def __init__(self, relation: Any) -> None:
+        options = RowOptions(relation.property.mapper.class_, named_by=relation)
+        super().__init__(relation, labels.lazy_label(relation.class_, relation.key), options=options)
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(self.column.any(self.related(value)))
 
 
 def school_filter(column: Any) -> IntEqualFilter:
-    """A list filter "School" picking one of the schools the user sees: the drill-down links use it.
-    Named as the model names the column (its relation's label)."""
-    return IntEqualFilter(column, labels.lazy_label(column.class_, column.key), options=school_options)
+    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
+    return relation_filter(column)
+
+
+def used_filter(column: Any) -> RowFilter:
+    """A list filter on a foreign key to a table that grows with the region (partners),
+    offering only the related rows that rows of the list the user sees refer to (a school's
+    partner filter: the partners of its own plan), or a box for a name past OPTIONS_CAP."""
+    options = RowOptions(_target(column), named_by=column)
+    return RowFilter(column, labels.lazy_label(column.class_, column.key), options=options)
+
+
+class FoldedLike(FilterLike):
+    """«contains», folded as the search box is (coop/search.py)."""
+
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(search.matches(self.get_column(alias), value))
+
+
+class FoldedNotLike(FilterNotLike):
+    def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
+        return query.filter(~search.matches(self.get_column(alias), value))
+
+
+class FoldingFilterConverter(FilterConverter):
+    strings = tuple(
+        {FilterLike: FoldedLike, FilterNotLike: FoldedNotLike}.get(kind, kind)
+        for kind in FilterConverter.strings
+    )
 
 
 def load_choices(models: list[type[Any]]) -> dict[type[Any], list[Any]]:
@@ -168,8 +324,14 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.id == row_id).one_or_none()
 
     def get_list(self, term: str | None, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
-        limit = min(limit or self.page_size, self.page_size)
-        return super().get_list(term or "", max(offset or 0, 0), max(limit, 1))
+        """A page of the rows where every word of term is in one of the fields, folded as the
+        lists' search is (coop/search.py); no term: the first rows."""
+        limit = max(min(limit or self.page_size, self.page_size), 1)
+        query = self.get_query()
+        condition = search.search_condition(self._cached_fields, term or "")
+        if condition is not None:
+            query = query.filter(condition)
+        return query.order_by(self.order_by).offset(max(offset or 0, 0)).limit(limit).all()
 
     def _narrowed(self, query: Any) -> Any:
         """Only the chosen school's rows, when the look-up asks with ?school=ID (a

@@ -21,7 +21,7 @@ from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
 from .base import SecuredModelView, SecuredView
-from .loading import ajax_lookups, school_filter
+from .loading import ajax_lookups, relation_filter, school_filter, used_filter
 from .outcomes import FILE_HINT, YearlyOutcomes, year_filters
 from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, LinksOfThisSchool, NotBefore
 
@@ -45,10 +45,17 @@ class EventView(YearlyOutcomes, SecuredModelView):
     details_template = "coop/event_details.html"
     column_list = ["school", "partner", "number", "title", "timing_text", "audience", "responsible", "state"]
     column_searchable_list = ["title", "timing_text"]
+    # What a person filters a plan by comes first; the columns' own filters after.
     column_filters = [
-        *("state", "timing_text", "timing_recognized", "first_year", "last_year", "grades"),
         school_filter(m.Event.school_id),
         *year_filters(),  # the academic year the line runs in, and its state in that year
+        # The partners of the plan lines the user sees (a school's own partners, not the
+        # directory; a partner only itself), and the catalogs' entries.
+        used_filter(m.Event.partner_id),
+        relation_filter(m.Event.kind_id),
+        relation_filter(m.Event.level_id),
+        relation_filter(m.Event.audience_id),
+        *("state", "timing_text", "timing_recognized", "first_year", "last_year", "grades"),
     ]
     column_sortable_list = ["number", "title", "state"]
     column_default_sort = ("id", False)  # the order of the plan as entered or imported

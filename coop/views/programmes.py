@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import models as m
 from .base import SecuredModelView
-from .loading import ajax_lookups, school_filter
+from .loading import ajax_lookups, school_filter, used_filter
 from .validators import REQUIRED_YEAR, LinksOfThisSchool, NotBefore
 
 NETWORK_FIELDS = [
@@ -23,7 +23,7 @@ NETWORK_FIELDS = [
 class ProgrammeView(SecuredModelView):
     column_list = ["school", "title", "first_year", "last_year", "state", "innovation_status"]
     column_searchable_list = ["title", "goal"]
-    column_filters = ["first_year", "last_year", "state"]
+    column_filters = ["first_year", "last_year", "state", school_filter(m.Programme.school_id)]
     column_sortable_list = ["title", "first_year", "state"]
     column_select_related_list = [m.Programme.school]
     form_columns = [
@@ -57,6 +57,7 @@ class AgreementView(SecuredModelView):
         "signed_on",
         "valid_to",
         school_filter(m.Agreement.school_id),
+        used_filter(m.Agreement.partner_id),
     ]
     column_sortable_list = ["number", "signed_on", "valid_to", "state"]
     column_select_related_list = [m.Agreement.school, m.Agreement.partner]

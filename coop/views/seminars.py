@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .. import models as m
 from .base import SecuredModelView
-from .loading import ajax_lookups, school_filter
+from .loading import LinkedFilter, ajax_lookups, school_filter
 from .validators import REQUIRED_COUNT, LinksOfThisSchool
 
 
@@ -14,7 +14,12 @@ class SeminarView(SecuredModelView):
     attachments = True  # the signed document, evidence, minutes: see coop/uploads.py
     column_list = ["school", "cycle", "held_on", "topic", "participants_count"]
     column_searchable_list = ["topic", "decisions"]
-    column_filters = ["cycle", "held_on", school_filter(m.Seminar.school_id)]
+    column_filters = [
+        "cycle",
+        "held_on",
+        school_filter(m.Seminar.school_id),
+        LinkedFilter(m.Seminar.partners),
+    ]
     column_sortable_list = ["cycle", "held_on", "topic"]
     column_default_sort = ("held_on", True)
     column_select_related_list = [m.Seminar.school]
