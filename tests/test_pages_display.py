@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from coop import formats
 from coop import models as m
 from coop.extensions import db
+from coop.views.display import read_date, read_moment
 
 ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
 
@@ -162,3 +163,17 @@ def test_a_date_filter_reads_dates_as_they_are_shown(app: Flask, client_as: Any)
     page = client_as("admin").get("/admin/agreement/", query_string={arg: value}).text
     assert f"Список ({expected})" in _text(page)
     assert f'value="{value}"' in page or value in page
+
+
+def test_filters_read_what_the_pages_show(app: Flask) -> None:
+    """A date as shown (or as Flask-Admin's older links have it); a moment as shown, in the
+    site's time zone, compared with the stored UTC."""
+    with app.app_context():
+        assert read_date("21.11.2019") == read_date("2019-11-21") == dt.date(2019, 11, 21)
+        assert read_moment("06.12.2026 00:29") == dt.datetime(2026, 12, 5, 17, 29)
+        for bad in ("31.02.2019", "21/11/2019", ""):
+            try:
+                read_date(bad)
+            except ValueError:
+                continue
+            raise AssertionError(f"{bad!r} was read as a date")
