@@ -179,9 +179,9 @@ def test_the_catalog_finds_what_it_looks_for() -> None:
 
 
 @pytest.fixture(scope="module")
-def english_app(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def english_app(app: Flask, database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     """The same database, served in English (COOP_LOCALE=en)."""
-    return create_app(
+    english = create_app(
         {
             "TESTING": True,
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -192,6 +192,10 @@ def english_app(app: Flask, database_url: str, tmp_path_factory: pytest.TempPath
             "BABEL_DEFAULT_LOCALE": "en",
         }
     )
+    yield english
+    with english.app_context():  # its own connections, closed (PostgreSQL counts them)
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_the_english_locale_is_english_down_to_the_calendars_months(english_app: Flask) -> None:
