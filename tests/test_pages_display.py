@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from coop import formats
 from coop import models as m
 from coop.extensions import db
+from coop.timing import academic_year_of
 from coop.views.display import read_date, read_moment
 
 ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
@@ -101,6 +102,9 @@ def test_the_academic_year_is_picked_and_shown_as_2019_2020(app: Flask, client_a
     edit = client.get(f"/admin/eventexecution/edit/?id={record.id}").text
     year = edit.split('id="year"', 1)[1].split("</select>", 1)[0]
     assert f'<option selected value="{record.year}">{record.year}/{record.year + 1}</option>' in year
+    new = client.get("/admin/eventexecution/new/").text.split('id="year"', 1)[1].split("</select>", 1)[0]
+    present = academic_year_of(dt.date.today())
+    assert f'<option selected value="{present}">{present}/{present + 1}</option>' in new
     listing = _text(client.get("/admin/eventexecution/").text.split("</thead>", 1)[1])
     assert f"{record.year}/{record.year + 1}" in listing
     # The list's filters offer the years by their labels.

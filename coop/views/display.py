@@ -22,6 +22,7 @@ from wtforms import fields
 from wtforms.validators import Optional
 
 from .. import formats
+from ..timing import academic_year_of
 
 # Flask-Admin's own filter links say «2019-11-21 to 2019-12-01»; both are still read.
 RANGE_SEPARATOR = " — "
@@ -213,6 +214,9 @@ class AcademicYearField(Select2Field):
     def __init__(self, label: Any = None, validators: list[Any] | None = None, **kwargs: Any) -> None:
         optional = any(isinstance(validator, Optional) for validator in validators or ())
         kwargs.pop("coerce", None)
+        if not optional and kwargs.get("default") is None:
+            # A required year starts on the present one, not on the list's first (2000/2001).
+            kwargs["default"] = lambda: academic_year_of(dt.date.today())
         super().__init__(
             label,
             validators,
