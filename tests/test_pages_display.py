@@ -181,3 +181,32 @@ def test_filters_read_what_the_pages_show(app: Flask) -> None:
             except ValueError:
                 continue
             raise AssertionError(f"{bad!r} was read as a date")
+
+
+def test_an_event_is_saved_with_its_years_left_blank(app: Flask, client_as: Any, fresh_db: None) -> None:
+    """«—» in an optional year is no year (the line then runs as its timing or programme says)."""
+    client = client_as("school31")
+    with app.app_context():
+        school = db.session.execute(select(m.User).filter_by(email="school31@coop.example")).scalar_one()
+        partner_id = db.session.execute(
+            select(m.Event.partner_id).filter_by(school_id=school.school_id).limit(1)
+        ).scalar_one()
+    page = client.get("/admin/event/new/")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text).group(1)
+    data = {
+        "csrf_token": token,
+        "partner": str(partner_id),
+        "title": "Лекция без лет",
+        "timing_text": "ноябрь",
+        "first_year": "__None",
+        "last_year": "__None",
+    }
+    response = client.post("/admin/event/new/", data=data)
+    assert response.status_code == 302, _text(response.text)[:3000]
+    with app.app_context():
+        saved = db.session.execute(select(m.Event).filter_by(title="Лекция без лет")).scalar_one()
+        assert (saved.first_year, saved.last_year) == (None, None)
+    data["first_year"] = "2019"
+    data["last_year"] = "abc"
+    refused = client.post("/admin/event/new/", data=data)
+    assert refused.status_code == 200 and "Запись не создана" in refused.text

@@ -226,3 +226,9 @@ class AcademicYearField(Select2Field):
             blank_text="—",
             **kwargs,
         )
+
+    def process_formdata(self, valuelist: Any) -> None:
+        if valuelist and valuelist[0] in ("__None", ""):
+            # The blank choice is no input: Optional() ends the checks, InputRequired() fails.
+            self.raw_data, valuelist = [], []
+        super().process_formdata(valuelist)
