@@ -206,6 +206,9 @@ def test_an_event_is_saved_with_its_years_left_blank(app: Flask, client_as: Any,
     with app.app_context():
         saved = db.session.execute(select(m.Event).filter_by(title="Лекция без лет")).scalar_one()
         assert (saved.first_year, saved.last_year) == (None, None)
+    details = _text(client.get(f"/admin/event/details/?id={saved.id}").text)
+    assert "С учебного года —" not in details and "None" not in details
+    assert "С учебного года По учебный год" in details  # both empty
     data["first_year"] = "2019"
     data["last_year"] = "abc"
     refused = client.post("/admin/event/new/", data=data)

@@ -108,6 +108,10 @@ def _state_with_reason(view: Any, context: Any, row: Any, name: str) -> Any:
     )
 
 
+def _academic_year(view: Any, context: Any, row: Any, name: str) -> str:
+    return formats.academic_year(getattr(row, name))
+
+
 def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
@@ -166,18 +170,24 @@ class SecuredModelView(SecuredMixin, ModelView):
         self.column_labels = {**labels.labels_of(model), **(own.column_labels or {})}
         self.column_choices = {**coded, **(own.column_choices or {})}
         self.form_choices = {**coded, **(own.form_choices or {})}
-        # An academic year reads «2019/2020» in lists, details, exports and filters (the
-        # column's choices) and is picked by that label in forms; 2019 is what is kept.
-        years = labels.academic_year_fields(model)
+        # An academic year reads «2019/2020» in lists, details and exports (a formatter: a
+        # missing one reads empty), is offered so in filters (the column's choices) and is
+        # picked by that label in forms; 2019 is what is kept.
+        years = dict.fromkeys(labels.academic_year_fields(model), _academic_year)
         self.column_choices = {**dict.fromkeys(years, formats.academic_year_choices()), **self.column_choices}
         self.form_overrides = {**dict.fromkeys(years, AcademicYearField), **(own.form_overrides or {})}
+        formatters = {**years, **(own.column_formatters or {})}
+        self.column_formatters = formatters
+        for kind in ("column_formatters_detail", "column_formatters_export"):
+            if getattr(own, kind) is not None:
+                setattr(self, kind, {**years, **getattr(own, kind)})
         flow = workflow.workflow_of(model)
-        if flow is not None and flow.noticed and "state" not in (own.column_formatters or {}):
+        if flow is not None and flow.noticed and "state" not in formatters:
             # The list says why a row is in a noticed state (see workflow.Workflow.noticed);
             # its details page says it in a box above (coop/_record.html).
             if own.column_formatters_detail is None:
-                self.column_formatters_detail = dict(own.column_formatters or {})
-            self.column_formatters = {**(own.column_formatters or {}), "state": _state_with_reason}
+                self.column_formatters_detail = dict(formatters)
+            self.column_formatters = {**formatters, "state": _state_with_reason}
         super().__init__(model, db, **kwargs)
 
     def readable_fields(self) -> tuple[str, ...] | None:

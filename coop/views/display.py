@@ -230,5 +230,5 @@ class AcademicYearField(Select2Field):
     def process_formdata(self, valuelist: Any) -> None:
         if valuelist and valuelist[0] in ("__None", ""):
             # The blank choice is no input: Optional() ends the checks, InputRequired() fails.
-            self.raw_data, valuelist = [], []
+            self.raw_data = valuelist = list[str]()
         super().process_formdata(valuelist)
