@@ -15,6 +15,7 @@ from . import (
     errors,
     extensions,
     feeds,
+    formats,
     history,
     labels,
     security,
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     feeds.init_app(app)
     uploads.init_app(app)
     errors.init_app(app)
+    formats.init_app(app)
     cli.init_app(app)
     views.init_app(app)
 

@@ -6,6 +6,10 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+# The site's time zone when COOP_TIMEZONE names none: where the demo's schools are.
+DEFAULT_TIMEZONE = "Asia/Novokuznetsk"
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -28,6 +32,15 @@ def _database_url(instance_path: Path) -> str:
     return url
 
 
+def _timezone() -> str:
+    name = os.environ.get("COOP_TIMEZONE", "") or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"COOP_TIMEZONE={name!r} is not a time zone (e.g. Europe/Moscow)") from error
+    return name
+
+
 def load(instance_path: Path) -> dict[str, Any]:
     """The configuration mapping for create_app()."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -41,7 +54,8 @@ def load(instance_path: Path) -> dict[str, Any]:
         # and runs `flask db upgrade` in its deploy step instead.
         "AUTO_MIGRATE": os.environ.get("COOP_AUTO_MIGRATE", "1") == "1",
         "BABEL_DEFAULT_LOCALE": os.environ.get("COOP_LOCALE", "ru"),
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Novokuznetsk",
+        # Moments are stored in UTC and shown in this zone (coop/formats.py).
+        "BABEL_DEFAULT_TIMEZONE": _timezone(),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": os.environ.get("COOP_HTTPS", "0") == "1",

@@ -8,16 +8,19 @@ import datetime as dt
 import enum
 from typing import Any, cast
 
-from flask import Flask, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_babel import gettext
-from sqlalchemy import Table, event, func, insert, inspect, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, DateTime, Table, event, func, insert, inspect, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
-from . import labels
+from . import formats, labels
 from .extensions import db
-from .models import History, Partner, School, Tracked
+from .models import LABEL_RELATIONS, History, Partner, School, Tracked, label_loads
 from .tenancy import SYSTEM, current_principal, started_by
-from .timing import MONTH_NAMES, months_from_mask
+from .timing import months_from_mask
 
 # Bookkeeping columns: they change on every write and tell nothing new.
 QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
@@ -107,6 +110,7 @@ def _record(session: Session, flush_context: Any) -> None:
 
 
 def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: str) -> dict[str, Any]:
+    _load_label_relations(obj)
     label = (obj.short_name or obj.name) if isinstance(obj, Partner) else str(obj)
     return {
         **actor,
@@ -119,6 +123,21 @@ def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: s
         "changes": changes,
         "comment": comment,
     }
+
+
+def _load_label_relations(obj: Any) -> None:
+    """A row created by its ids (a yearly record by event_id) has not loaded the rows its
+    label names, and a new row does not load them by itself: read them (from the session's
+    rows, else one SELECT) so that the history says «1. Лекция — 2024/2025», not «None — …»."""
+    state = inspect(obj)
+    session = state.session
+    for name in LABEL_RELATIONS.get(type(obj), ()):
+        relation = state.mapper.relationships[name]
+        if name in state.dict or session is None:
+            continue
+        key = [getattr(obj, column.key) for column in relation.local_columns]
+        if None not in key:
+            set_committed_value(obj, name, session.get(relation.mapper.class_, key[0]))
 
 
 def reasons(rows: list[Any], states: frozenset[str]) -> dict[int, History]:
@@ -149,37 +168,107 @@ def reasons(rows: list[Any], states: frozenset[str]) -> dict[int, History]:
 
 
 HIDDEN_FIELDS = {"id"}  # the row's own id: the history is already the row's
+# Columns a migration has dropped: the history written before still names them.
+FORMER_FIELDS: dict[tuple[str, str], Any] = {
+    ("event_executions", "evidence_file"): _l("Evidence (file)"),
+    ("agreements", "document"): _l("Document"),
+}
+_NAMES = "_coop_history_names"  # the request's cache: (model, id) -> the row's name, None if unseen
 
 
 def shown_changes(table: str, changes: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(label, before, after) of a history entry, as a person reads them: each field by
     the label its model gives it (a reference such as school_id by its relation's), each
-    code by its choice's label (coop/labels.py)."""
+    value as the page shows it (coop/labels.py, coop/formats.py): a referenced row by its
+    name, a code by its choice's label. A field whose value reads the same before and
+    after (an empty one on creation) says nothing and is left out."""
     model = labels.model_of(table)
-    return [
-        (
-            labels.label(model, field) if model else field,
-            shown_value(model, field, before),
-            shown_value(model, field, after),
-        )
-        for field, (before, after) in changes.items()
-        if field not in HIDDEN_FIELDS
-    ]
+    shown = []
+    for field, (before, after) in changes.items():
+        if field in HIDDEN_FIELDS:
+            continue
+        old, new = shown_value(model, field, before), shown_value(model, field, after)
+        if old != new:
+            shown.append((field_label(model, table, field), old, new))
+    return shown
+
+
+def field_label(model: type | None, table: str, field: str) -> str:
+    if model is not None and labels.has_label(model, field):
+        return labels.label(model, field)
+    former = FORMER_FIELDS.get((table, field))
+    return str(former) if former is not None else field
 
 
 def shown_value(model: type | None, field: str, value: Any) -> str:
-    """A recorded value with its label: choice labels, yes/no, month names; «—» for nothing."""
-    if value is None or value == "":
+    """A recorded value as a page shows it; «—» for nothing."""
+    if value is None or value == "" or value == []:
         return "—"
     if model is not None and isinstance(value, str) and value in labels.known_choices(model, field):
         return labels.choice_label(model, field, value)
     if isinstance(value, list):  # a collection: the names of its members
-        return ", ".join(str(item) for item in value) or "—"
+        return ", ".join(str(item) for item in value)
     if isinstance(value, bool):
-        return gettext("yes") if value else gettext("no")
+        return formats.yes_no(value)
+    if model is None:
+        return str(value)
+    referenced = labels.referenced_model(model, field)
+    if referenced is not None and isinstance(value, int):
+        return _name(referenced, value)
     if field == "months_mask" and isinstance(value, int):
-        return ", ".join(MONTH_NAMES[month] for month in months_from_mask(value)) or "—"
+        return ", ".join(formats.month_name(month) for month in months_from_mask(value)) or "—"
+    if labels.is_academic_year(model, field) and isinstance(value, int):
+        return formats.academic_year(value)
+    kind = labels.column_type(model, field)
+    if isinstance(value, str) and kind in (Date, DateTime):
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        return formats.date(moment.date()) if kind is Date else formats.moment(moment)
     return str(value)
+
+
+def name_references(entries: list[History]) -> None:
+    """Read the names of the rows that entries refer to (a school, an event), one
+    statement per table, for shown_value; only the rows the user may see (the policy
+    applies to this read as to any), the others read «№ 56»."""
+    wanted: dict[type, set[int]] = {}
+    for entry in entries:
+        model = labels.model_of(entry.table_name)
+        for field, values in (entry.changes or {}).items():
+            referenced = labels.referenced_model(model, field) if model else None
+            if referenced is not None:
+                ids = {value for value in values if isinstance(value, int) and not isinstance(value, bool)}
+                wanted.setdefault(referenced, set()).update(ids)
+    for referenced, ids in wanted.items():
+        _read_names(referenced, ids)
+
+
+def _read_names(model: type, ids: set[int]) -> None:
+    cache = g.setdefault(_NAMES, {})
+    # The page has most of them already (its row's school, partner, the catalogs of its form).
+    for row_id in ids:
+        loaded = db.session.identity_map.get(identity_key(model, row_id))
+        if loaded is not None and (model, row_id) not in cache and not inspect(loaded).expired:
+            cache[(model, row_id)] = _label(loaded)
+    missing = sorted(i for i in ids if (model, i) not in cache)
+    if not missing:
+        return
+    stmt: Any = select(model).where(model.id.in_(missing))  # type: ignore[attr-defined]
+    stmt = stmt.options(*label_loads(model))
+    for row in db.session.execute(stmt).unique().scalars():
+        cache[(model, row.id)] = _label(row)
+    cache.update({(model, i): None for i in missing if (model, i) not in cache})
+
+
+def _label(row: Any) -> str:
+    return (row.short_name or row.name) if isinstance(row, Partner) else str(row)
+
+
+def _name(model: type, row_id: int) -> str:
+    _read_names(model, {row_id})
+    return g.get(_NAMES, {}).get((model, row_id)) or gettext("No. %(id)s", id=row_id)
 
 
 def action_label(action: str) -> str:

@@ -46,6 +46,23 @@ def _relation_of_column(mapper: Mapper, column: Any) -> RelationshipProperty | N
     return None
 
 
+def referenced_model(model: type, field: str) -> type | None:
+    """The model a foreign-key column (school_id) refers to through its relation; None for another field."""
+    mapper: Mapper = inspect(model)
+    prop = mapper.attrs.get(field)
+    if not isinstance(prop, ColumnProperty):
+        return None
+    relation = _relation_of_column(mapper, prop.columns[0])
+    return relation.mapper.class_ if relation is not None else None
+
+
+def column_type(model: type, field: str) -> type | None:
+    """The SQLAlchemy type class of a column (Date, DateTime, …); None for another field."""
+    mapper: Mapper = inspect(model)
+    prop = mapper.attrs.get(field)
+    return type(prop.columns[0].type) if isinstance(prop, ColumnProperty) else None
+
+
 def has_label(model: type, field: str) -> bool:
     return "label" in info(model, field)
 
@@ -82,6 +99,21 @@ def labels_of(model: type) -> dict[str, Any]:
     """Every labelled column and relation of the model: field -> lazy label."""
     mapper: Mapper = inspect(model)
     return {prop.key: found for prop in mapper.attrs if (found := info(model, prop.key).get("label"))}
+
+
+def is_bookkeeping(model: type, field: str) -> bool:
+    """A column kept for the site's own sake (version, trash, who and when): no details page shows it."""
+    return bool(info(model, field).get("bookkeeping"))
+
+
+def is_academic_year(model: type, field: str) -> bool:
+    """An integer column holding an academic year by its first calendar year: shown «2019/2020»."""
+    return bool(info(model, field).get("academic_year"))
+
+
+def academic_year_fields(model: type) -> list[str]:
+    mapper: Mapper = inspect(model)
+    return [prop.key for prop in mapper.column_attrs if is_academic_year(model, prop.key)]
 
 
 def choices_of(model: type) -> dict[str, dict[str, Any]]:

@@ -117,27 +117,35 @@ class Tracked:
 
     SQLAlchemy bumps `version` on every UPDATE and refuses a stale one, so two
     people saving the same row cannot silently overwrite each other.
+    Its columns are "bookkeeping" (info): a details page shows none of them, but
+    one line «Создано: who, when; изменено: …» (coop/views/base.py).
     """
 
     created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime, default=utcnow, info={"label": _l("Created at")}
+        DateTime, default=utcnow, info={"label": _l("Created at"), "bookkeeping": True}
     )
     updated_at: Mapped[dt.datetime] = mapped_column(
-        DateTime, default=utcnow, onupdate=utcnow, info={"label": _l("Changed at")}
+        DateTime, default=utcnow, onupdate=utcnow, info={"label": _l("Changed at"), "bookkeeping": True}
     )
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1, info={"label": _l("Version")})
+    version: Mapped[int] = mapped_column(
+        Integer, nullable=False, default=1, info={"label": _l("Version"), "bookkeeping": True}
+    )
     # In the trash when set; rows deleted together share a batch and are restored together.
     deleted_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTime, index=True, info={"label": _l("In the trash since")}
+        DateTime, index=True, info={"label": _l("In the trash since"), "bookkeeping": True}
     )
     deleted_batch: Mapped[str | None] = mapped_column(
-        String(32), index=True, info={"label": _l("Trash batch")}
+        String(32), index=True, info={"label": _l("Trash batch"), "bookkeeping": True}
     )
 
     # Plain ids, not foreign keys: users and schools refer to each other, and the
     # trail must outlive a deleted user.
-    created_by_id: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Created by (user ID)")})
-    updated_by_id: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Changed by (user ID)")})
+    created_by_id: Mapped[int | None] = mapped_column(
+        Integer, info={"label": _l("Created by (user ID)"), "bookkeeping": True}
+    )
+    updated_by_id: Mapped[int | None] = mapped_column(
+        Integer, info={"label": _l("Changed by (user ID)"), "bookkeeping": True}
+    )
 
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:  # noqa: N805
@@ -416,9 +424,11 @@ class Event(Tracked, Base):
     end_date: Mapped[dt.date | None] = mapped_column(Date, info={"label": _l("End date")})
     timing_recognized: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Timing read")})
     first_year: Mapped[int | None] = mapped_column(
-        Integer, index=True, info={"label": _l("From academic year")}
+        Integer, index=True, info={"label": _l("From academic year"), "academic_year": True}
     )
-    last_year: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("To academic year")})
+    last_year: Mapped[int | None] = mapped_column(
+        Integer, index=True, info={"label": _l("To academic year"), "academic_year": True}
+    )
     state: Mapped[str] = mapped_column(
         String(32),
         index=True,
@@ -495,7 +505,7 @@ class EventExecution(Tracked, Base):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     # Copied from the event so that the tenant filter needs no join.
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    year: Mapped[int] = mapped_column(Integer, info={"label": _l("Academic year")})
+    year: Mapped[int] = mapped_column(Integer, info={"label": _l("Academic year"), "academic_year": True})
     status: Mapped[str] = mapped_column(
         String(32), default="planned", info={"label": _l("Status"), "choices": EXECUTION_STATUSES}
     )
@@ -712,7 +722,9 @@ class User(UserMixin, Tracked, Base):
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
     # Changing it (disable, password change) invalidates every existing session.
-    session_epoch: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Session resets")})
+    session_epoch: Mapped[int] = mapped_column(
+        Integer, default=0, info={"label": _l("Session resets"), "bookkeeping": True}
+    )
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Last sign-in")})
     # A temporary password set by an administrator: the user must replace it
     # before anything else opens (coop/auth.py).

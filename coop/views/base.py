@@ -30,12 +30,19 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 
-from .. import access, history, labels, search, trash, uploads, workflow
+from .. import access, formats, history, labels, search, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
-from ..models import History
+from ..models import History, Tracked, User
 from ..plan_io.xlsx_out import safe_cell
+from .display import (
+    DETAIL_FORMATTERS,
+    EXPORT_FORMATTERS,
+    TYPE_FORMATTERS,
+    AcademicYearField,
+    ModelConverter,
+)
 from .loading import (
     FoldingFilterConverter,
     IdCheckingAjaxLoader,
@@ -103,6 +110,10 @@ def _state_with_reason(view: Any, context: Any, row: Any, name: str) -> Any:
     )
 
 
+def _academic_year(view: Any, context: Any, row: Any, name: str) -> str:
+    return formats.academic_year(getattr(row, name))
+
+
 def _without_nul(value: Any) -> Any:
     return value.replace("\x00", "") if isinstance(value, str) else value
 
@@ -140,7 +151,12 @@ class SecuredModelView(SecuredMixin, ModelView):
     list_template = "coop/list.html"
     details_template = "coop/details.html"
     edit_template = "coop/edit.html"
-
+    # Dates дд.мм.гггг, moments in the site's time zone, да/нет, in lists, details and
+    # exports; forms and filters read dates as they are shown (display.py).
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    column_type_formatters_export = EXPORT_FORMATTERS
+    model_form_converter = ModelConverter
     # Text filters («contains») fold case and ё as the search box does (coop/search.py).
     filter_converter = FoldingFilterConverter()
 
@@ -157,13 +173,24 @@ class SecuredModelView(SecuredMixin, ModelView):
         self.column_labels = {**labels.labels_of(model), **(own.column_labels or {})}
         self.column_choices = {**coded, **(own.column_choices or {})}
         self.form_choices = {**coded, **(own.form_choices or {})}
+        # An academic year reads «2019/2020» in lists, details and exports (a formatter: a
+        # missing one reads empty), is offered so in filters (the column's choices) and is
+        # picked by that label in forms; 2019 is what is kept.
+        years = dict.fromkeys(labels.academic_year_fields(model), _academic_year)
+        self.column_choices = {**dict.fromkeys(years, formats.academic_year_choices()), **self.column_choices}
+        self.form_overrides = {**dict.fromkeys(years, AcademicYearField), **(own.form_overrides or {})}
+        formatters = {**years, **(own.column_formatters or {})}
+        self.column_formatters = formatters
+        for kind in ("column_formatters_detail", "column_formatters_export"):
+            if getattr(own, kind) is not None:
+                setattr(self, kind, {**years, **getattr(own, kind)})
         flow = workflow.workflow_of(model)
-        if flow is not None and flow.noticed and "state" not in (own.column_formatters or {}):
+        if flow is not None and flow.noticed and "state" not in formatters:
             # The list says why a row is in a noticed state (see workflow.Workflow.noticed);
             # its details page says it in a box above (coop/_record.html).
             if own.column_formatters_detail is None:
-                self.column_formatters_detail = dict(own.column_formatters or {})
-            self.column_formatters = {**(own.column_formatters or {}), "state": _state_with_reason}
+                self.column_formatters_detail = dict(formatters)
+            self.column_formatters = {**formatters, "state": _state_with_reason}
         super().__init__(model, db, **kwargs)
 
     def readable_fields(self) -> tuple[str, ...] | None:
@@ -318,6 +345,15 @@ class SecuredModelView(SecuredMixin, ModelView):
         if row is None:
             abort(404)
         return row
+
+    def get_details_columns(self) -> list[tuple[Any, str]]:
+        """Flask-Admin's, without the bookkeeping columns (version, trash, who and when):
+        the page says who created and changed the row and when in one line (stamp)."""
+        return [
+            (name, label)
+            for name, label in super().get_details_columns()
+            if not (isinstance(name, str) and labels.is_bookkeeping(self.model, name))
+        ]
 
     def _row_loads(self) -> list[Any]:
         names = {*(self.form_columns or ()), *(name for name, _label in self._details_columns)}
@@ -581,10 +617,11 @@ class SecuredModelView(SecuredMixin, ModelView):
 
     # --- history --------------------------------------------------------------------
 
-    def shows_history(self) -> bool:
-        """Whether the row's page has a history section: the user reads this table's history
-        (a partner reads its events' history, not that of the school's agreement with it)."""
-        return access.reads_history_of(current_user, self.model)
+    def shows_history(self, row: Any) -> bool:
+        """Whether the row's page has a history section: the row has one (the history and the
+        sign-in log have none of their own) and the user reads this table's history (a partner
+        reads its events' history, not that of the school's agreement with it)."""
+        return isinstance(row, Tracked) and access.reads_history_of(current_user, self.model)
 
     def history_for(self, row: Any, limit: int = 50) -> list[Any]:
         stmt = (
@@ -593,16 +630,54 @@ class SecuredModelView(SecuredMixin, ModelView):
             .order_by(History.id.desc())
             .limit(limit)
         )
-        return list(db.session.execute(stmt).scalars())
+        entries = list(db.session.execute(stmt).scalars())
+        history.name_references(entries)  # the rows the entries refer to, by name, in one go
+        return entries
+
+    def stamp(self, row: Any) -> list[tuple[str, str, str]]:
+        """(«Создано», who, when) and, once it has changed, («Изменено», who, when) of a
+        row, to the minute in the site's time zone; who as the history would name them."""
+        if not isinstance(row, Tracked) or row.created_at is None:
+            return []
+        names = self._user_names({i for i in (row.created_by_id, row.updated_by_id) if i is not None})
+        lines = [(gettext("Created"), self._author(row.created_by_id, names), formats.moment(row.created_at))]
+        changed = row.updated_at is not None and formats.moment(row.updated_at) != formats.moment(
+            row.created_at
+        )
+        if changed or row.updated_by_id != row.created_by_id:
+            lines.append(
+                (gettext("Changed"), self._author(row.updated_by_id, names), formats.moment(row.updated_at))
+            )
+        return lines
+
+    def _user_names(self, ids: set[int]) -> dict[int, str]:
+        # A school reads the history's authors but not the accounts table: the names only.
+        if not ids or not self._may_read_authors():
+            return {}
+        stmt = select(User.id, User.name, User.email).where(User.id.in_(sorted(ids)))
+        rows = db.session.execute(stmt, execution_options={"skip_scope": True})
+        return {user_id: name or email for user_id, name, email in rows}
+
+    def _may_read_authors(self) -> bool:
+        fields = access.visible_fields(current_user, History)
+        return fields is None or "user_email" in fields
+
+    def _author(self, user_id: int | None, names: dict[int, str]) -> str:
+        if user_id is None:  # the system: the demo, an import from the command line
+            return gettext("System")
+        if user_id in names:
+            return names[user_id]
+        if user_id == current_user.id:
+            return current_user.name or current_user.email
+        return gettext("Staff member")
 
     def history_author(self, entry: History) -> tuple[str, str]:
         """Who made a change and from which address, as far as the user may read them
         (a partner reads what happened to its events, not which staff member did it)."""
-        fields = access.visible_fields(current_user, History)
-        if fields is None or "user_email" in fields:
-            return entry.user_email, entry.ip
         if entry.user_id is None:  # the system: the demo, an import from the command line
-            return gettext("System"), ""
+            return gettext("System"), entry.ip if self._may_read_authors() else ""
+        if self._may_read_authors():
+            return entry.user_email, entry.ip
         return (entry.user_email if entry.user_id == current_user.id else gettext("Staff member")), ""
 
     def handle_view_exception(self, exc: Exception) -> bool:

@@ -16,9 +16,10 @@ from sqlalchemy import Select, select
 from .. import access, labels
 from .. import models as m
 from ..extensions import db
+from ..formats import month_name
 from ..plan_io.export import FORMATS, export_filename
 from ..plan_io.plan import YEAR_STATES, Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
-from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
+from ..timing import ACADEMIC_MONTHS, academic_year_label, academic_year_of
 from .base import SecuredView
 from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
 
@@ -59,7 +60,7 @@ class CalendarView(SecuredView):
             plan=lines.plan(school, year) if lines and school else None,
             where=where,
             view=request.args.get("view", "year"),
-            months=[(month, MONTH_NAMES[month]) for month in ACADEMIC_MONTHS],
+            months=[(month, month_name(month)) for month in ACADEMIC_MONTHS],
             current_month=dt.date.today().month if academic_year_of(dt.date.today()) == year else None,
             partners=lines.partners() if lines else [],
             audiences=db.session.execute(select(m.Audience).order_by(m.Audience.sort_order)).scalars().all(),

@@ -17,7 +17,6 @@ from typing import Any
 from flask import Response, abort, current_app, flash, request, url_for
 from flask_admin import expose
 from flask_admin.contrib.sqla.filters import (
-    DateBetweenFilter,
     FilterEqual,
     IntEqualFilter,
     IntGreaterFilter,
@@ -32,14 +31,16 @@ from openpyxl.utils import get_column_letter
 
 from .. import access, figures, labels
 from .. import models as m
+from ..formats import month_name
 from ..plan_io.export import FORMATS
 from ..plan_io.plan import plan_years
 from ..plan_io.xlsx_out import safe_cell
 from ..report.data import build_report
 from ..report.docx_out import filename as report_filename
 from ..report.docx_out import report_to_docx
-from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label, academic_year_of
+from ..timing import academic_year_bounds, academic_year_label, academic_year_of
 from .base import SecuredView
+from .display import DateBetweenFilter, date_range
 from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
 
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
@@ -185,7 +186,7 @@ class DrillDown:
             (m.EventExecution.school_id, IntEqualFilter, school_id),
             (m.EventExecution.year, IntEqualFilter, year),
         )
-        held_on = f"{self.first.isoformat()} to {self.last.isoformat()}"
+        held_on = date_range(self.first, self.last)
         links = {
             "partners": self.url("agreement", agreements),
             "agreements": self.url("agreement", agreements),
@@ -296,7 +297,7 @@ def bar_chart(title: str, bars: Sequence[figures.Bar]) -> BarChart:
 
 
 def _charts(data: figures.Charts) -> list[BarChart]:
-    months = [figures.Bar(MONTH_NAMES[int(bar.label)], bar.lines, bar.held) for bar in data.months]
+    months = [figures.Bar(month_name(int(bar.label)), bar.lines, bar.held) for bar in data.months]
     return [
         bar_chart(gettext("Plan lines by month"), months),
         bar_chart(gettext("Plan lines by kind of partner"), data.partner_kinds),

@@ -14,7 +14,6 @@ from typing import Any
 from flask import g, has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import (
-    FilterConverter,
     FilterEqual,
     FilterLike,
     FilterNotLike,
@@ -31,6 +30,7 @@ from .. import access, labels, search
 from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
+from .display import FilterConverter
 
 # A filter on partners offers a list of them when there are at most this many (a school's
 # own); beyond (a region's 3 000 for the coordinator), a box to type a name in: a list that
@@ -268,6 +268,8 @@ class FoldedNotLike(FilterNotLike):
 
 
 class FoldingFilterConverter(FilterConverter):
+    """The site's filters: dates read as shown (display.py), text folded as the search box does."""
+
     strings = tuple(
         {FilterLike: FoldedLike, FilterNotLike: FoldedNotLike}.get(kind, kind)
         for kind in FilterConverter.strings

@@ -19,7 +19,8 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 from .. import access, uploads, workflow
 from .. import models as m
 from ..extensions import db
-from ..timing import ACADEMIC_MONTHS, MONTH_NAMES
+from ..formats import month_name
+from ..timing import ACADEMIC_MONTHS
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, relation_filter, school_filter, used_filter
 from .outcomes import FILE_HINT, YearlyOutcomes, year_filters
@@ -29,7 +30,7 @@ from .validators import OPTIONAL_YEAR, REQUIRED_COUNT, REQUIRED_YEAR, YEAR, Link
 def _months(view: Any, context: Any, event: m.Event, name: str) -> str:
     if event.all_year:
         return str(_l("all year"))
-    return ", ".join(MONTH_NAMES[month] for month in event.months)
+    return ", ".join(month_name(month) for month in event.months)
 
 
 def _responsible(view: Any, context: Any, event: m.Event, name: str) -> Markup:
@@ -74,7 +75,8 @@ class EventView(YearlyOutcomes, SecuredModelView):
     form_extra_fields = {
         "manual_months": SelectMultipleField(
             _l("Months, when the timing cannot be read"),
-            choices=[(month, MONTH_NAMES[month]) for month in ACADEMIC_MONTHS],
+            # Named when the form is made, in the interface's language.
+            choices=lambda: [(month, month_name(month)) for month in ACADEMIC_MONTHS],
             coerce=int,
             description=_l("Used only for a timing the site could not read; it is never guessed."),
         )
@@ -155,7 +157,6 @@ class EventExecutionView(SecuredModelView):
             _l("Evidence (file)"), validators=[uploads.CheckedFile()], description=FILE_HINT
         )
     }
-    column_descriptions = {"year": _l("First calendar year: 2019 is 2019/2020")}
     form_args = {
         "year": REQUIRED_YEAR,
         "held_until": {"validators": [NotBefore("held_on")]},

@@ -26,10 +26,11 @@ from sqlalchemy import select
 
 from .. import models as m
 from ..extensions import db
+from ..formats import month_name
 from ..plan_io import importer
 from ..plan_io import template as plan_template
 from ..plan_io.imported import PlanFileError
-from ..timing import ACADEMIC_MONTHS, ACADEMIC_YEARS, MONTH_NAMES, academic_year_label, academic_year_of
+from ..timing import ACADEMIC_MONTHS, ACADEMIC_YEARS, academic_year_label, academic_year_of
 from .base import SecuredView
 from .pickers import school_for, visible_schools
 
@@ -137,7 +138,7 @@ class ImportView(SecuredView):
             summary=importer.summary(preview),
             error=error,
             audiences=audiences,
-            months=[(month, MONTH_NAMES[month]) for month in ACADEMIC_MONTHS],
+            months=[(month, month_name(month)) for month in ACADEMIC_MONTHS],
             new_choice=importer.NEW,
         )
 
