@@ -20,26 +20,29 @@ from ..plan_io.export import FORMATS, export_filename
 from ..plan_io.plan import Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
 from ..timing import ACADEMIC_MONTHS, MONTH_NAMES, academic_year_label, academic_year_of
 from .base import SecuredView
-from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
+from .pickers import YEAR_RANGE, ShownYear, int_arg, latest_year_with_data, school_for, visible_schools
 
 
 class CalendarView(SecuredView):
     permission = "calendar.view"
 
-    def _selection(self) -> tuple[list[m.School], m.School | None, int]:
+    def _selection(self) -> tuple[list[m.School], m.School | None, ShownYear]:
         schools = visible_schools()
         school = school_for(int_arg("school"), schools)
         if request.args.get("school") and school is None:
             abort(404)
-        year = int_arg("year", YEAR_RANGE) or academic_year_of(dt.date.today())
-        return schools, school, year
+        year = int_arg("year", YEAR_RANGE)
+        if year is not None:
+            return schools, school, ShownYear(year)
+        return schools, school, latest_year_with_data(school.id if school else None)
 
     @expose("/")
     def index(self) -> str:
         # Eight SQL statements whatever the size of the plan: the user, the menu's
         # count, the schools, the lines, their responsible, the years and the
         # feed's token, and the audience and ФГОС choices.
-        schools, school, year = self._selection()
+        schools, school, shown = self._selection()
+        year = shown.year
         where = PlanFilter(
             partner_id=int_arg("partner"),
             audience_id=int_arg("audience"),
@@ -54,6 +57,7 @@ class CalendarView(SecuredView):
             schools=schools,
             school=school,
             year=year,
+            shown_year=shown,
             years=years,
             plan=lines.plan(school, year) if lines and school else None,
             where=where,
@@ -79,10 +83,10 @@ class CalendarView(SecuredView):
     def export(self, fmt: str) -> Response:
         if fmt not in FORMATS or not access.can(current_user, "plan.export"):
             abort(404)
-        _schools, school, year = self._selection()
+        _schools, school, shown = self._selection()
         if school is None:
             abort(404)
-        plan = build_plan(school, year)
+        plan = build_plan(school, shown.year)
         return _download(plan, fmt)
 
     @expose("/feed/", methods=("POST",))

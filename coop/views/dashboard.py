@@ -8,7 +8,6 @@ the table to XLSX.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,9 +37,9 @@ from ..plan_io.xlsx_out import safe_cell
 from ..report.data import build_report
 from ..report.docx_out import filename as report_filename
 from ..report.docx_out import report_to_docx
-from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label, academic_year_of
+from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label
 from .base import SecuredView
-from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
+from .pickers import YEAR_RANGE, ShownYear, int_arg, latest_year_with_data, school_for, visible_schools
 
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 
@@ -302,26 +301,27 @@ def _charts(data: figures.Charts) -> list[BarChart]:
 # --- choosing the school and the year ------------------------------------------------------------
 
 
-def _year(strict: bool) -> int:
-    """The academic year asked for, or the current one; a bad one is said so (or, strict, 404)."""
-    current = academic_year_of(dt.date.today())
+def _year(strict: bool, school: m.School | None) -> ShownYear:
+    """The academic year asked for; else the latest with data in the user's scope (the school's,
+    when one is shown). A bad one is said so (or, strict, 404)."""
     raw = request.args.get("year", "")
-    if not raw:
-        return current
-    year = int_arg("year", YEAR_RANGE)
-    if year is None:
+    if raw:
+        year = int_arg("year", YEAR_RANGE)
+        if year is not None:
+            return ShownYear(year)
         if strict:
             abort(404)
+    shown = latest_year_with_data(school.id if school else None)
+    if raw:
         flash(
             gettext(
                 "«%(value)s» is not an academic year; showing %(year)s.",
                 value=raw[:20],
-                year=academic_year_label(current),
+                year=academic_year_label(shown.year),
             ),
             "warning",
         )
-        return current
-    return year
+    return shown
 
 
 def _school(schools: list[m.School], default_first: bool) -> m.School | None:
@@ -346,9 +346,10 @@ def _years(year: int) -> list[int]:
 
 def dashboard_context() -> dict[str, Any]:
     """What the dashboard page shows for the school and year of the URL (also the home page)."""
-    year = _year(strict=False)
     schools = visible_schools()
     school = _school(schools, default_first=False)
+    shown = _year(strict=False, school=school)
+    year = shown.year
     data = figures.dashboard(  # the figures and the charts in one statement
         year,
         school.id if school else None,
@@ -358,6 +359,7 @@ def dashboard_context() -> dict[str, Any]:
     )
     context: dict[str, Any] = {
         "year": year,
+        "shown_year": shown,
         "years": _years(year),
         "year_label": academic_year_label,
         "schools": schools,
@@ -394,8 +396,8 @@ class DashboardView(SecuredView):
 
     @expose("/export.xlsx")
     def export(self) -> Response:
-        year = _year(strict=True)
         school = _school(visible_schools(), default_first=False)
+        year = _year(strict=True, school=school).year
         if school is not None:
             rows, total = figures.school_figures(year, [school.id]), None
         else:
@@ -411,8 +413,8 @@ class DashboardView(SecuredView):
     @expose("/report.docx")
     def report(self) -> Response:
         """The annual report of the school's innovation site for the year (.docx)."""
-        year = _year(strict=True)
         school = _school(visible_schools(), default_first=False)
+        year = _year(strict=True, school=school).year
         if school is None:  # the report is of one school: the page offers it once one is chosen
             abort(404)
         report = build_report(school, year)
@@ -468,12 +470,14 @@ class CoverageView(SecuredView):
 
     @expose("/")
     def index(self) -> str:
-        year = _year(strict=False)
         schools = visible_schools()
         school = _school(schools, default_first=True)
+        shown = _year(strict=False, school=school)
+        year = shown.year
         return self.render(
             "coop/coverage.html",
             year=year,
+            shown_year=shown,
             years=_years(year),
             year_label=academic_year_label,
             schools=schools,
