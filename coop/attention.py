@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import Select, exists, func, select
 
@@ -128,7 +127,7 @@ def agreements_ending(today: dt.date) -> list[PerSchool]:
     )
 
 
-def _per_school(stmt: Select[Any]) -> list[PerSchool]:
+def _per_school(stmt: Select) -> list[PerSchool]:
     rows = db.session.execute(stmt.order_by(m.School.short_name))
     return [PerSchool(*row) for row in rows]
 
