@@ -2,8 +2,9 @@
 open remarks by age, proposals waiting for review too long, past months' plan lines with
 no yearly record, and agreements about to end.
 
-Each item is one SQL statement whatever the number of rows; the ORM applies the policy
-(coop/tenancy.py), so a school finds only its own rows.
+Two SQL statements whatever the number of rows (the remarks; the counts per school, each
+item a part of one UNION ALL); the ORM applies the policy (coop/tenancy.py) to every part,
+so a school finds only its own rows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, func, select
+from sqlalchemy import Date, Select, cast, exists, func, literal, null, select, union_all
 
 from . import models as m
 from . import workflow
@@ -70,17 +71,6 @@ def open_remarks(now: dt.datetime) -> tuple[list[OpenRemark], int]:
     return remarks, rows[0][4] if rows else 0
 
 
-def waiting_review(now: dt.datetime) -> list[PerSchool]:
-    """Per school, the proposals that have waited for review longer than REVIEW_WAIT_DAYS."""
-    since = now - dt.timedelta(days=REVIEW_WAIT_DAYS)
-    return _per_school(
-        select(m.Event.school_id, m.School.short_name, func.count())
-        .join(m.School, m.School.id == m.Event.school_id)
-        .where(workflow.REVIEW.holds(m.Event), m.Event.updated_at < since)
-        .group_by(m.Event.school_id, m.School.short_name)
-    )
-
-
 def past_months_mask(year: int, today: dt.date) -> int:
     """The months of academic year `year` that are over by `today`, as a months mask."""
     mask = 0
@@ -92,55 +82,73 @@ def past_months_mask(year: int, today: dt.date) -> int:
     return mask
 
 
-def without_record(year: int, today: dt.date) -> list[PerSchool]:
-    """Per school, the lines of the plan running in `year` with a month already over and no
-    record of that year (or one still «planned»)."""
-    past = past_months_mask(year, today)
-    if not past:
-        return []
+def _waiting_review(now: dt.datetime) -> Select:
+    """Per school, the proposals that have waited for review longer than REVIEW_WAIT_DAYS."""
+    since = now - dt.timedelta(days=REVIEW_WAIT_DAYS)
+    return select(literal("review").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+        workflow.REVIEW.holds(m.Event), m.Event.updated_at < since
+    )
+
+
+def _without_record(year: int, past: int) -> Select:
+    """Per school, the lines of the plan running in `year` with a month already over (in the
+    `past` mask) and no record of that year, or one still «planned»."""
     recorded = exists().where(
         m.EventExecution.event_id == m.Event.id,
         m.EventExecution.year == year,
         m.EventExecution.status != "planned",
     )
-    return _per_school(
-        select(m.Event.school_id, m.School.short_name, func.count())
-        .join(m.School, m.School.id == m.Event.school_id)
-        .where(
-            runs_in_year(year),
-            m.Event.state.in_(IN_PLAN),
-            m.Event.months_mask.op("&")(past) != 0,
-            ~recorded,
-        )
-        .group_by(m.Event.school_id, m.School.short_name)
+    return select(literal("without_record").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+        runs_in_year(year), m.Event.state.in_(IN_PLAN), m.Event.months_mask.op("&")(past) != 0, ~recorded
     )
 
 
-def agreements_ending(today: dt.date) -> list[PerSchool]:
+def _agreements_ending(today: dt.date) -> Select:
     """Per school, the agreements in force or being signed that end within ENDING_WITHIN_DAYS."""
     until = today + dt.timedelta(days=ENDING_WITHIN_DAYS)
-    return _per_school(
-        select(m.Agreement.school_id, m.School.short_name, func.count(), func.min(m.Agreement.valid_to))
-        .join(m.School, m.School.id == m.Agreement.school_id)
-        .where(m.Agreement.state.in_(("active", "signing")), m.Agreement.valid_to.between(today, until))
-        .group_by(m.Agreement.school_id, m.School.short_name)
+    return select(
+        literal("agreements").label("item"),
+        m.Agreement.school_id,
+        func.count(),
+        func.min(m.Agreement.valid_to),
+    ).where(m.Agreement.state.in_(("active", "signing")), m.Agreement.valid_to.between(today, until))
+
+
+_NO_DATE = cast(null(), Date)
+
+
+def per_school(year: int, now: dt.datetime) -> dict[str, list[PerSchool]]:
+    """The three counts per school (review, without_record, agreements) in one statement."""
+    past = past_months_mask(year, now.date())
+    parts = [
+        _waiting_review(now).group_by(m.Event.school_id),
+        *([_without_record(year, past).group_by(m.Event.school_id)] if past else []),
+        _agreements_ending(now.date()).group_by(m.Agreement.school_id),
+    ]
+    counts = union_all(*parts).subquery()
+    item, school_id, count, soonest = counts.c
+    rows = db.session.execute(
+        select(item, school_id, m.School.short_name, count, soonest)
+        .join(m.School, m.School.id == school_id)
+        .order_by(m.School.short_name)
     )
-
-
-def _per_school(stmt: Select) -> list[PerSchool]:
-    rows = db.session.execute(stmt.order_by(m.School.short_name))
-    return [PerSchool(*row) for row in rows]
+    found: dict[str, list[PerSchool]] = {"review": [], "without_record": [], "agreements": []}
+    for kind, *values in rows:
+        found[kind].append(PerSchool(*values))
+    return found
 
 
 def attention(year: int, now: dt.datetime | None = None) -> Attention:
-    """Everything that needs attention; `year` is the academic year whose plan is checked."""
+    """Everything that needs attention, in two statements; `year` is the academic year whose
+    plan is checked for records."""
     now = now or m.utcnow()
     remarks, total = open_remarks(now)
+    counts = per_school(year, now)
     return Attention(
         year=year,
         remarks=remarks,
         remarks_total=total,
-        waiting_review=waiting_review(now),
-        without_record=without_record(year, now.date()),
-        agreements_ending=agreements_ending(now.date()),
+        waiting_review=counts["review"],
+        without_record=counts["without_record"],
+        agreements_ending=counts["agreements"],
     )

@@ -32,14 +32,13 @@ from openpyxl.utils import get_column_letter
 from .. import access, figures, labels
 from .. import models as m
 from ..plan_io.export import FORMATS
-from ..plan_io.plan import plan_years
 from ..plan_io.xlsx_out import safe_cell
 from ..report.data import build_report
 from ..report.docx_out import filename as report_filename
 from ..report.docx_out import report_to_docx
 from ..timing import MONTH_NAMES, academic_year_bounds, academic_year_label
 from .base import SecuredView
-from .pickers import YEAR_RANGE, ShownYear, int_arg, latest_year_with_data, school_for, visible_schools
+from .pickers import YEAR_RANGE, ShownYear, int_arg, school_for, visible_schools, year_choice
 
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 
@@ -301,18 +300,18 @@ def _charts(data: figures.Charts) -> list[BarChart]:
 # --- choosing the school and the year ------------------------------------------------------------
 
 
-def _year(strict: bool, school: m.School | None) -> ShownYear:
-    """The academic year asked for; else the latest with data in the user's scope (the school's,
-    when one is shown). A bad one is said so (or, strict, 404)."""
+def _year(strict: bool, school: m.School | None) -> tuple[ShownYear, list[int]]:
+    """The academic year asked for, else the latest with data in the user's scope (the school's,
+    when one is shown), and the years to choose from: one statement, none for a download that
+    names its year. A bad year is said so (or, strict, 404)."""
     raw = request.args.get("year", "")
-    if raw:
-        year = int_arg("year", YEAR_RANGE)
-        if year is not None:
-            return ShownYear(year)
-        if strict:
-            abort(404)
-    shown = latest_year_with_data(school.id if school else None)
-    if raw:
+    asked = int_arg("year", YEAR_RANGE) if raw else None
+    if strict and asked is not None:
+        return ShownYear(asked), []
+    if raw and asked is None and strict:
+        abort(404)
+    shown, years, _values = year_choice(asked, school.id if school else None)
+    if raw and asked is None:
         flash(
             gettext(
                 "«%(value)s» is not an academic year; showing %(year)s.",
@@ -321,7 +320,7 @@ def _year(strict: bool, school: m.School | None) -> ShownYear:
             ),
             "warning",
         )
-    return shown
+    return shown, years
 
 
 def _school(schools: list[m.School], default_first: bool) -> m.School | None:
@@ -340,15 +339,11 @@ def grouped(value: Any) -> str:
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
 
 
-def _years(year: int) -> list[int]:
-    return sorted({*plan_years(), year})
-
-
 def dashboard_context() -> dict[str, Any]:
     """What the dashboard page shows for the school and year of the URL (also the home page)."""
     schools = visible_schools()
     school = _school(schools, default_first=False)
-    shown = _year(strict=False, school=school)
+    shown, years = _year(strict=False, school=school)
     year = shown.year
     data = figures.dashboard(  # the figures and the charts in one statement
         year,
@@ -360,7 +355,7 @@ def dashboard_context() -> dict[str, Any]:
     context: dict[str, Any] = {
         "year": year,
         "shown_year": shown,
-        "years": _years(year),
+        "years": years,
         "year_label": academic_year_label,
         "schools": schools,
         "school": school,
@@ -397,7 +392,7 @@ class DashboardView(SecuredView):
     @expose("/export.xlsx")
     def export(self) -> Response:
         school = _school(visible_schools(), default_first=False)
-        year = _year(strict=True, school=school).year
+        year = _year(strict=True, school=school)[0].year
         if school is not None:
             rows, total = figures.school_figures(year, [school.id]), None
         else:
@@ -414,7 +409,7 @@ class DashboardView(SecuredView):
     def report(self) -> Response:
         """The annual report of the school's innovation site for the year (.docx)."""
         school = _school(visible_schools(), default_first=False)
-        year = _year(strict=True, school=school).year
+        year = _year(strict=True, school=school)[0].year
         if school is None:  # the report is of one school: the page offers it once one is chosen
             abort(404)
         report = build_report(school, year)
@@ -472,13 +467,13 @@ class CoverageView(SecuredView):
     def index(self) -> str:
         schools = visible_schools()
         school = _school(schools, default_first=True)
-        shown = _year(strict=False, school=school)
+        shown, years = _year(strict=False, school=school)
         year = shown.year
         return self.render(
             "coop/coverage.html",
             year=year,
             shown_year=shown,
-            years=_years(year),
+            years=years,
             year_label=academic_year_label,
             schools=schools,
             school=school,

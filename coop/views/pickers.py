@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from flask import request
 from sqlalchemy import exists, select
 
 from .. import models as m
 from ..extensions import db
-from ..plan_io.plan import runs_in_year
+from ..plan_io.plan import runs_in_year, year_bounds, years_between
 from ..timing import ACADEMIC_YEARS, academic_year_of
 
 YEAR_RANGE = ACADEMIC_YEARS
@@ -45,12 +46,16 @@ class ShownYear:
     latest_with_data: bool = False  # the current year has no plan lines: the page says so
 
 
-def latest_year_with_data(school_id: int | None = None, today: dt.date | None = None) -> ShownYear:
-    """The current academic year when a plan line the user sees runs in it, else the latest
-    earlier one in which one runs (the current one when there are none at all).
+def year_choice(
+    asked: int | None, school_id: int | None = None, *columns: Any, today: dt.date | None = None
+) -> tuple[ShownYear, list[int], tuple[Any, ...]]:
+    """The year to show, the years to choose from, and the values of `columns`, in one statement.
 
-    One statement, both halves read an index: a line running now, and the line that ended
-    last before now (a line that ended runs in its last year). The ORM applies the policy.
+    The year is the one asked for; else the current academic year when a plan line the user
+    sees (of the school, when one is shown) runs in it; else the latest earlier one in which
+    one runs (a line that ended runs in its last year); else the current one. Each half reads
+    an index; the ORM applies the policy. The years to choose from are those of the visible
+    plan lines, the current one, and the one shown.
     """
     current = academic_year_of(today or dt.date.today())
     now = select(m.Event.id).where(runs_in_year(current))
@@ -62,7 +67,13 @@ def latest_year_with_data(school_id: int | None = None, today: dt.date | None = 
     )
     if school_id is not None:
         now, before = now.where(m.Event.school_id == school_id), before.where(m.Event.school_id == school_id)
-    running, last = db.session.execute(select(exists(now), before.scalar_subquery())).one()
-    if running or last is None or last not in YEAR_RANGE:
-        return ShownYear(current)
-    return ShownYear(last, latest_with_data=True)
+    first, last, running, latest, *values = db.session.execute(
+        select(*year_bounds(), exists(now), before.scalar_subquery(), *columns)
+    ).one()
+    if asked is not None:
+        shown = ShownYear(asked)
+    elif running or latest is None or latest not in YEAR_RANGE:
+        shown = ShownYear(current)
+    else:
+        shown = ShownYear(latest, latest_with_data=True)
+    return shown, sorted({*years_between(first, last), shown.year}), tuple(values)
