@@ -8,7 +8,9 @@ transcribed from ``shared/seeds/004_7c29a7336e48ba2a.txt``: five partners and
 ``SCHOOL_2`` is an invented second school (МБОУ «Гимназия № 17») that exists
 to show tenant isolation: it shares СибГИУ with school 31 (same ``name``) and
 has a partner of its own. Every one of its event titles contains
-``SCHOOL_2_MARKER``, which never occurs in school 31's data.
+``SCHOOL_2_MARKER``, which never occurs in school 31's data. Its second stage,
+``SCHOOL_2_NEXT``, runs from 2025/2026 into the current academic year (the demo
+computes how far from the day it is loaded on), so the demo shows the present.
 
 Kinds, levels, audiences and responsible positions are named as in the
 default catalogs (``coop.seed.catalogs``); ``coop.seed.demo`` checks that they are.
