@@ -198,7 +198,7 @@ def test_the_coordinator_sees_an_old_remark_and_a_waiting_event_and_follows_them
     client = client_as("coordinator")
     section = _attention(client.get("/admin/").text)
     remark = re.search(rf'<li data-remark="{overdue["remark"]}">(.*?)</li>', section, re.S)
-    assert remark and overdue["remark_text"] in remark.group(1) and "30 дней" in remark.group(1)
+    assert remark and overdue["remark_text"] in remark.group(1) and "30 дн." in remark.group(1)
     # Oldest first: before the demo's remarks.
     assert re.findall(r'data-remark="(\d+)"', section)[0] == str(overdue["remark"])
     details = client.get(_href(remark.group(1)))

@@ -375,7 +375,6 @@ def load_demo(today: dt.date | None = None) -> None:
     catalogs.fill_empty_catalogs(db.session.connection())
     school31 = _load_programme(data.SCHOOL_31, today)
     gymnasium = _load_programme(data.SCHOOL_2, today)
-    _load_present(gymnasium, today)
     programme = db.session.execute(select(m.Programme).filter_by(school_id=school31.id)).scalar_one()
     get_or_create(
         m.Remark,
@@ -387,6 +386,7 @@ def load_demo(today: dt.date | None = None) -> None:
         school_id=school31.id,
         text="Уточните ожидаемые результаты для родителей: как они будут измеряться?",
     )
+    _load_present(gymnasium, today)
     _load_users()
     db.session.commit()
 
