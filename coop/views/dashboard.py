@@ -306,11 +306,12 @@ def _year(strict: bool, school: m.School | None) -> tuple[ShownYear, list[int]]:
     names its year. A bad year is said so (or, strict, 404)."""
     raw = request.args.get("year", "")
     asked = int_arg("year", YEAR_RANGE) if raw else None
-    if strict and asked is not None:
+    if strict and raw:
+        if asked is None:
+            abort(404)
         return ShownYear(asked), []
-    if raw and asked is None and strict:
-        abort(404)
     shown, years, _values = year_choice(asked, school.id if school else None)
+    years = sorted({*years, shown.year})  # a year asked for outside the plan's is offered too
     if raw and asked is None:
         flash(
             gettext(

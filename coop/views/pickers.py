@@ -55,7 +55,7 @@ def year_choice(
     sees (of the school, when one is shown) runs in it; else the latest earlier one in which
     one runs (a line that ended runs in its last year); else the current one. Each half reads
     an index; the ORM applies the policy. The years to choose from are those of the visible
-    plan lines, the current one, and the one shown.
+    plan lines and the current one.
     """
     current = academic_year_of(today or dt.date.today())
     now = select(m.Event.id).where(runs_in_year(current))
@@ -76,4 +76,4 @@ def year_choice(
         shown = ShownYear(current)
     else:
         shown = ShownYear(latest, latest_with_data=True)
-    return shown, sorted({*years_between(first, last), shown.year}), tuple(values)
+    return shown, years_between(first, last), tuple(values)
