@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from .. import access, workflow
 from .. import models as m
-from ..attention import ENDING_WITHIN_DAYS, attention
+from ..attention import ENDING_WITHIN_DAYS, Attention, attention
 from .base import SecuredMixin, SecuredModelView
 from .dashboard import DrillDown, dashboard_context
 
@@ -44,7 +44,7 @@ class HomeView(SecuredMixin, AdminIndexView):
         ]
 
 
-def _attention_links(items: Any, year: int) -> dict[str, Any]:
+def _attention_links(items: Attention, year: int) -> dict[str, Any]:
     """Where each line of the attention list leads: the rows, filtered in the list's URL."""
     drill = DrillDown(year)
     today = dt.date.today()
