@@ -67,6 +67,8 @@ def _agreement(school: str, partner: str) -> m.Agreement:
         .join(m.School, m.Agreement.school)
         .join(m.Partner, m.Agreement.partner)
         .where(m.School.short_name.contains(school), m.Partner.short_name.contains(partner))
+        .order_by(m.Agreement.id)  # the first, where the demo has several (the gymnasium's stages)
+        .limit(1)
     ).scalar_one()
 
 

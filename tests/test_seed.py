@@ -9,6 +9,7 @@ SQLite file, or on PostgreSQL a database made for the test.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,10 +19,12 @@ from flask import Flask
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
-from coop import create_app
+from coop import attention, create_app
 from coop import models as m
 from coop.extensions import db
 from coop.seed import catalogs
+from coop.seed.demo import load_demo
+from coop.timing import ACADEMIC_MONTHS
 
 from .test_import_seed import expected_lines, seed_docx
 
@@ -220,3 +223,56 @@ def test_a_plan_imported_without_demo_finds_its_audiences_and_positions(fresh: F
         ]
         assert all(e.responsible for e in events)
         assert {p.name for e in events for p in e.responsible} <= set(catalogs.POSITIONS)
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [(dt.date(2026, 12, 5), 2026), (dt.date(2031, 3, 20), 2030)],
+)
+def test_the_demo_reaches_the_day_it_is_loaded_on_and_loads_once(
+    fresh: Flask, today: dt.date, year: int
+) -> None:
+    """The gymnasium's second stage runs in the academic year of the day the demo is
+    loaded: lines whose months are over are held but for the last of each partner; lines
+    with a month ahead are planned. Loading it again that day changes nothing."""
+    _upgrade(fresh)
+    with fresh.app_context():
+        load_demo(today)
+
+        def rows() -> dict[str, Any]:
+            return {
+                model.__tablename__: sorted(
+                    (row.id, row.version) for row in db.session.execute(select(model)).scalars()
+                )
+                for model in (m.Programme, m.Agreement, m.Event, m.EventExecution, m.Remark)
+            }
+
+        before = rows()
+        load_demo(today)
+        assert rows() == before
+        past = attention.past_months_mask(year, today)
+        running = (
+            db.session.execute(select(m.Event).where(m.Event.first_year <= year, m.Event.last_year >= year))
+            .scalars()
+            .all()
+        )
+        recorded = {
+            x.event_id: x for x in db.session.execute(select(m.EventExecution).filter_by(year=year)).scalars()
+        }
+        over = [e for e in running if e.state == "approved" and not e.months_mask & ~past]
+        assert running and over
+        for partner in {e.partner_id for e in over}:  # the line that ended last is not recorded yet
+            lines = sorted(
+                (e for e in over if e.partner_id == partner),
+                key=lambda e: (ACADEMIC_MONTHS.index(max(e.months, key=ACADEMIC_MONTHS.index)), e.id),
+            )
+            assert [e.id in recorded for e in lines] == [True] * (len(lines) - 1) + [False]
+            assert all(recorded[e.id].held_on <= today for e in lines[:-1])
+        assert not any(e.id in recorded for e in running if e.months_mask & ~past)
+        proposal = db.session.execute(select(m.Event).filter_by(state="submitted")).scalar_one()
+        assert (proposal.first_year, proposal.last_year) == (year, year)
+        assert (today - proposal.updated_at.date()).days > attention.REVIEW_WAIT_DAYS
+        ending = db.session.execute(
+            select(m.Agreement.valid_to).where(m.Agreement.valid_to > today)
+        ).scalars()
+        assert any((valid_to - today).days <= attention.ENDING_WITHIN_DAYS for valid_to in ending)

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from dataclasses import replace
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 
 from .. import models as m
+from ..attention import past_months_mask
 from ..extensions import db
+from ..timing import ACADEMIC_MONTHS, academic_year_of, month_date_in_year
 from . import catalogs
 from . import demo_data as data
 
@@ -121,6 +124,35 @@ def _load_executions(events: list[m.Event], programme: m.Programme, today: dt.da
             )
 
 
+def _load_current_records(events: list[m.Event], programme: m.Programme, today: dt.date) -> None:
+    """Records of the current academic year for a partner's lines whose months are all over:
+    held, but for the line that ended last, which the school has not recorded yet (the
+    coordinator's attention list names it). Lines with a month still ahead stay planned."""
+    year = academic_year_of(today)
+    if not programme.first_year <= year < programme.last_year:
+        return
+    past = past_months_mask(year, today)
+    over = [e for e in events if e.months_mask and not e.months_mask & ~past]
+    last_month = {e.id: max(e.months, key=ACADEMIC_MONTHS.index) for e in over}
+    over.sort(key=lambda e: (ACADEMIC_MONTHS.index(last_month[e.id]), e.id))
+    for event in over[:-1]:
+        rng = random.Random(f"{event.school_id}-{event.partner_id}-{event.number}-{event.title}-{year}")
+        audience = event.audience.code if event.audience else ""
+        get_or_create(
+            m.EventExecution,
+            {
+                "school_id": event.school_id,
+                "status": "held",
+                "held_on": month_date_in_year(last_month[event.id], year) + dt.timedelta(days=14),
+                "students_count": rng.randint(8, 60) if audience == "students" else 0,
+                "teachers_count": rng.randint(1, 4),
+                "parents_count": rng.randint(15, 80) if audience == "parents" else 0,
+            },
+            event_id=event.id,
+            year=year,
+        )
+
+
 # The ФГОС results (by group or subgroup) a students' event of each kind serves: in
 # the demo an event serves those of its partner's agreement. No kind serves the
 # регулятивные УУД, so the coverage matrix has gaps to show.
@@ -184,7 +216,6 @@ def _load_programme(demo: data.DemoProgramme, today: dt.date) -> m.School:
             {
                 "programme": programme,
                 "agreement_type": "network" if network else "cooperation",
-                "number": f"{demo.first_year}/{index}",
                 "signed_on": dt.date(demo.first_year, 9, 1),
                 "valid_from": dt.date(demo.first_year, 9, 1),
                 "valid_to": dt.date(demo.last_year, 8, 31),
@@ -196,10 +227,12 @@ def _load_programme(demo: data.DemoProgramme, today: dt.date) -> m.School:
             },
             school_id=school.id,
             partner_id=partner.id,
+            number=f"{demo.first_year}/{index}",
         )
         events = _load_events(school, programme, partner, demo_partner)
         _link_fgos_results(events, agreement.fgos_results)
         _load_executions(events, programme, today)
+        _load_current_records(events, programme, today)
     _load_seminars(school, programme)
     return school
 
@@ -281,19 +314,79 @@ def _find_by_short_name(model: type[T], short_name: str | None) -> T | None:
     return db.session.execute(stmt).scalar_one()
 
 
+def _load_present(gymnasium: m.School, today: dt.date) -> None:
+    """The gymnasium's second stage, running into the current academic year, with a line the
+    museum proposed and the school has not reviewed for PROPOSAL_WAITING_DAYS, an agreement
+    ending within weeks, and a remark about the records."""
+    stage = data.SCHOOL_2_NEXT
+    _load_programme(replace(stage, last_year=max(stage.last_year, academic_year_of(today) + 1)), today)
+    programme = db.session.execute(select(m.Programme).filter_by(title=stage.title)).scalar_one()
+    museum = _find_by_short_name(m.Partner, data.MUSEUM.short_name)
+    assert museum is not None
+    since = dt.datetime.combine(today, dt.time(9)) - dt.timedelta(days=data.PROPOSAL_WAITING_DAYS)
+    year = academic_year_of(today)
+    line = data.MUSEUM_PROPOSAL
+    key = {"school_id": gymnasium.id, "partner_id": museum.id, "number": line.number, "title": line.title}
+    found = select(m.Event).filter_by(**key).execution_options(include_deleted=True)
+    if db.session.execute(found).scalar_one_or_none() is None:
+        proposal = m.Event(
+            **key,
+            programme=programme,
+            kind=_by_name(m.EventKind).get(line.kind),
+            audience=db.session.execute(select(m.Audience).filter_by(code=line.audience)).scalar_one(),
+            grades=line.grades,
+            first_year=year,
+            last_year=year,
+            state="submitted",
+            responsible=[get_or_create(m.Position, name=name) for name in line.responsible],
+            created_at=since,
+            updated_at=since,  # one INSERT with its timing: no UPDATE to move the date
+        )
+        proposal.set_timing(line.timing_text)
+        db.session.add(proposal)
+    first = dt.date(year, 9, 1)
+    get_or_create(
+        m.Agreement,
+        {
+            "programme": programme,
+            "agreement_type": "cooperation",
+            "signed_on": first,
+            "valid_from": first,
+            "valid_to": today + dt.timedelta(days=40),
+            "subject": "Выставка ученических проектов «Семейные реликвии» в музейном зале",
+            "state": "active",
+        },
+        school_id=gymnasium.id,
+        partner_id=museum.id,
+        number=f"{stage.first_year}/В",
+    )
+    get_or_create(
+        m.Remark,
+        {"programme": programme, "state": "open", "created_at": since + dt.timedelta(days=7)},
+        school_id=gymnasium.id,
+        text="Внесите записи о проведённых мероприятиях прошедших месяцев текущего учебного года.",
+    )
+
+
 def load_demo(today: dt.date | None = None) -> None:
-    """Catalogs, both demo schools with their plans, and a user for every role."""
+    """Catalogs, both demo schools with their plans (the gymnasium's up to the current
+    academic year), and a user for every role."""
     today = today or dt.date.today()
     catalogs.fill_empty_catalogs(db.session.connection())
     school31 = _load_programme(data.SCHOOL_31, today)
-    _load_programme(data.SCHOOL_2, today)
+    gymnasium = _load_programme(data.SCHOOL_2, today)
     programme = db.session.execute(select(m.Programme).filter_by(school_id=school31.id)).scalar_one()
     get_or_create(
         m.Remark,
-        {"programme": programme, "state": "open"},
+        {
+            "programme": programme,
+            "state": "open",
+            "created_at": dt.datetime.combine(today, dt.time(9)) - dt.timedelta(days=23),
+        },
         school_id=school31.id,
         text="Уточните ожидаемые результаты для родителей: как они будут измеряться?",
     )
+    _load_present(gymnasium, today)
     _load_users()
     db.session.commit()
 

@@ -8,7 +8,9 @@ transcribed from ``shared/seeds/004_7c29a7336e48ba2a.txt``: five partners and
 ``SCHOOL_2`` is an invented second school (МБОУ «Гимназия № 17») that exists
 to show tenant isolation: it shares СибГИУ with school 31 (same ``name``) and
 has a partner of its own. Every one of its event titles contains
-``SCHOOL_2_MARKER``, which never occurs in school 31's data.
+``SCHOOL_2_MARKER``, which never occurs in school 31's data. Its second stage,
+``SCHOOL_2_NEXT``, runs from 2025/2026 into the current academic year (the demo
+computes how far from the day it is loaded on), so the demo shows the present.
 
 Kinds, levels, audiences and responsible positions are named as in the
 default catalogs (``coop.seed.catalogs``); ``coop.seed.demo`` checks that they are.
@@ -846,7 +848,120 @@ SCHOOL_2 = DemoProgramme(
     partners=(SIBGIU_FOR_GYMNASIUM, MUSEUM),
 )
 
-PROGRAMMES: tuple[DemoProgramme, ...] = (SCHOOL_31, SCHOOL_2)
+# The gymnasium's second stage, from 2025/2026 on: it reaches the current academic year
+# (coop.seed.demo extends last_year to the year after today's), so that the demo shows the
+# present — some lines held in the months already over, the rest still planned.
+SIBGIU_FOR_GYMNASIUM_NEXT = replace(
+    SIBGIU,
+    events=(
+        DemoEvent(
+            1,
+            "Гимназическая профориентационная экскурсия на металлургический комбинат",
+            "октябрь",
+            (_CAREER, _FORM_TEACHERS),
+            "students",
+            grades="8-9",
+            kind="Экскурсия",
+        ),
+        DemoEvent(
+            2,
+            "Гимназическая олимпиада по физике и математике «Инженер будущего»",
+            "ноябрь",
+            (_SMO_MATH_SCIENCE,),
+            "students",
+            grades="9-11",
+            kind="Олимпиада",
+            level="Муниципальный",
+        ),
+        DemoEvent(
+            3,
+            "Гимназические профессиональные пробы в инженерных лабораториях",
+            "ноябрь - апрель",
+            (_CAREER, _FORM_TEACHERS),
+            "students",
+            grades="10-11",
+            kind="Профессиональные пробы",
+        ),
+        DemoEvent(
+            4,
+            "Гимназический день открытых дверей в институте металлургии",
+            "март",
+            (_CAREER,),
+            "students",
+            grades="11",
+            kind="День открытых дверей",
+        ),
+    ),
+)
+
+MUSEUM_NEXT = replace(
+    MUSEUM,
+    events=(
+        DemoEvent(
+            1,
+            "Гимназический квест «Улицы Кузнецка» по новой экспозиции музея",
+            "сентябрь",
+            (_DEPUTY_VR, _FORM_TEACHERS),
+            "students",
+            grades="5-6",
+            kind="Квест",
+        ),
+        DemoEvent(
+            2,
+            "Гимназический музейный урок «Кузнецкая крепость»",
+            "октябрь",
+            (_SMO_HISTORY,),
+            "students",
+            grades="7",
+            kind="Музейный урок",
+        ),
+        DemoEvent(
+            3,
+            "Гимназическая выставка «Семейные реликвии» в музейном зале",
+            "февраль",
+            (_DEPUTY_VR,),
+            "parents",
+            kind="Выставка",
+        ),
+        DemoEvent(
+            4,
+            "Гимназическая краеведческая конференция «Кузбасс: люди и события»",
+            "апрель",
+            (_DEPUTY_UVR, _SMO_HISTORY),
+            "students",
+            grades="8-11",
+            kind="Конференция",
+        ),
+    ),
+)
+
+SCHOOL_2_NEXT = replace(
+    SCHOOL_2,
+    title="Программа сетевого взаимодействия гимназии: второй этап",
+    first_year=2025,
+    last_year=2027,
+    rationale=(
+        "Второй этап продолжает сотрудничество гимназии с индустриальным "
+        "университетом и краеведческим музеем: к профессиональным пробам и "
+        "музейным урокам добавляются олимпиады и краеведческие исследования."
+    ),
+    partners=(SIBGIU_FOR_GYMNASIUM_NEXT, MUSEUM_NEXT),
+)
+
+# A line the museum proposed to the gymnasium for the current academic year, still
+# waiting for the school's approval (coop.seed.demo dates it PROPOSAL_WAITING_DAYS back).
+MUSEUM_PROPOSAL = DemoEvent(
+    5,
+    "Гимназический мастер-класс музейных реставраторов",
+    "январь",
+    (_DEPUTY_VR,),
+    "students",
+    grades="6-8",
+    kind="Мастер-класс",
+)
+PROPOSAL_WAITING_DAYS = 12
+
+PROGRAMMES: tuple[DemoProgramme, ...] = (SCHOOL_31, SCHOOL_2, SCHOOL_2_NEXT)
 
 # What a network-form agreement (art. 15 of 273-ФЗ) must name, for the demo
 # agreement with the additional-education centre.
@@ -921,6 +1036,10 @@ DEMO_USERS: tuple[tuple[str, str, str, str | None, str | None, str], ...] = (
 assert sum(len(p.events) for p in SCHOOL_31.partners) == 48
 assert [len(p.events) for p in SCHOOL_31.partners] == [11, 6, 18, 7, 6]
 assert SIBGIU_FOR_GYMNASIUM.name == SIBGIU.name
-assert all(SCHOOL_2_MARKER in e.title for p in SCHOOL_2.partners for e in p.events)
+assert all(
+    SCHOOL_2_MARKER in e.title
+    for p in (*SCHOOL_2.partners, *SCHOOL_2_NEXT.partners)
+    for e in (*p.events, MUSEUM_PROPOSAL)
+)
 assert not any(SCHOOL_2_MARKER.lower() in e.title.lower() for p in SCHOOL_31.partners for e in p.events)
 assert all(p.sphere in dict(SPHERES) for programme in PROGRAMMES for p in programme.partners)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -18,29 +19,50 @@ from .. import models as m
 from ..extensions import db
 from ..formats import month_name
 from ..plan_io.export import FORMATS, export_filename
-from ..plan_io.plan import YEAR_STATES, Plan, PlanFilter, PlanLines, build_plan, year_bounds, years_between
+from ..plan_io.plan import YEAR_STATES, Plan, PlanFilter, PlanLines, build_plan
 from ..timing import ACADEMIC_MONTHS, academic_year_label, academic_year_of
 from .base import SecuredView
-from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
+from .pickers import YEAR_RANGE, ShownYear, int_arg, school_for, visible_schools, year_choice
+
+
+@dataclass(frozen=True)
+class Selection:
+    schools: list[m.School]
+    school: m.School | None
+    shown: ShownYear
+    years: list[int] = field(default_factory=list)
+    feed_token: str | None = None
 
 
 class CalendarView(SecuredView):
     permission = "calendar.view"
 
-    def _selection(self) -> tuple[list[m.School], m.School | None, int]:
+    def _selection(self, page: bool = False) -> Selection:
+        """The schools, the one shown and the year shown; for the page also the years to
+        choose from and the subscription link's token, in the year's one statement."""
+        schools, school = self._school()
+        asked, school_id = int_arg("year", YEAR_RANGE), school.id if school else None
+        if not page:  # a download: a statement only when no year is asked
+            shown = ShownYear(asked) if asked is not None else year_choice(None, school_id)[0]
+            return Selection(schools, school, shown)
+        token = _feed_query(school).with_only_columns(m.CalendarFeed.token).limit(1).scalar_subquery()
+        shown, years, (feed_token,) = year_choice(asked, school_id, token)
+        return Selection(schools, school, shown, years, feed_token)
+
+    def _school(self) -> tuple[list[m.School], m.School | None]:
         schools = visible_schools()
         school = school_for(int_arg("school"), schools)
         if request.args.get("school") and school is None:
             abort(404)
-        year = int_arg("year", YEAR_RANGE) or academic_year_of(dt.date.today())
-        return schools, school, year
+        return schools, school
 
     @expose("/")
     def index(self) -> str:
         # Eight SQL statements whatever the size of the plan: the user, the menu's
-        # count, the schools, the lines, their responsible, the years and the
-        # feed's token, and the audience and ФГОС choices.
-        schools, school, year = self._selection()
+        # count, the schools, the years (the one shown among them) and the feed's token,
+        # the lines, their responsible, and the audience and ФГОС choices.
+        selected = self._selection(page=True)
+        schools, school, year = selected.schools, selected.school, selected.shown.year
         where = PlanFilter(
             partner_id=int_arg("partner"),
             audience_id=int_arg("audience"),
@@ -50,13 +72,13 @@ class CalendarView(SecuredView):
             year=year,
         )
         lines = PlanLines.load([school], [year], where, details=False) if school else None
-        years, feed_token = _years_and_feed_token(school)
         return self.render(
             "coop/calendar.html",
             schools=schools,
             school=school,
             year=year,
-            years=years,
+            shown_year=selected.shown,
+            years=selected.years,
             plan=lines.plan(school, year) if lines and school else None,
             where=where,
             view=request.args.get("view", "year"),
@@ -73,7 +95,7 @@ class CalendarView(SecuredView):
             year_label=academic_year_label,
             # One url_for, not one per line: building a URL costs more than a row of the grid.
             event_url=url_for("event.details_view", id=""),
-            feed_token=feed_token,
+            feed_token=selected.feed_token,
             may_manage_feed=access.can(current_user, "calendarfeed.create", _feed_owner(school)),
             formats=list(FORMATS),
         )
@@ -82,16 +104,17 @@ class CalendarView(SecuredView):
     def export(self, fmt: str) -> Response:
         if fmt not in FORMATS or not access.can(current_user, "plan.export"):
             abort(404)
-        _schools, school, year = self._selection()
-        if school is None:
+        selected = self._selection()
+        if selected.school is None:
             abort(404)
-        plan = build_plan(school, year)
+        plan = build_plan(selected.school, selected.shown.year)
         return _download(plan, fmt)
 
     @expose("/feed/", methods=("POST",))
     def feed(self) -> Any:
         """Create the subscription URL, or replace it (revoking the old one)."""
-        _schools, school, year = self._selection()
+        _schools, school = self._school()
+        year = int_arg("year", YEAR_RANGE)  # the year the person was looking at, if one was asked
         if school is None and access.role_of(current_user) != access.PARTNER:
             abort(404)
         owner = _feed_owner(school)
@@ -124,13 +147,6 @@ def _feed_query(school: m.School | None) -> Select:
 
 def _feed_for(school: m.School | None) -> m.CalendarFeed | None:
     return db.session.execute(_feed_query(school)).scalar_one_or_none()
-
-
-def _years_and_feed_token(school: m.School | None) -> tuple[list[int], str | None]:
-    """The years to choose from and the subscription link's token, in one statement."""
-    token = _feed_query(school).with_only_columns(m.CalendarFeed.token).limit(1).scalar_subquery()
-    first, last, token = db.session.execute(select(*year_bounds(), token)).one()
-    return years_between(first, last), token
 
 
 def _download(plan: Plan, fmt: str) -> Response:

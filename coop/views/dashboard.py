@@ -8,7 +8,6 @@ the table to XLSX.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,15 +32,14 @@ from .. import access, figures, labels
 from .. import models as m
 from ..formats import month_name
 from ..plan_io.export import FORMATS
-from ..plan_io.plan import plan_years
 from ..plan_io.xlsx_out import safe_cell
 from ..report.data import build_report
 from ..report.docx_out import filename as report_filename
 from ..report.docx_out import report_to_docx
-from ..timing import academic_year_bounds, academic_year_label, academic_year_of
+from ..timing import academic_year_bounds, academic_year_label
 from .base import SecuredView
 from .display import DateBetweenFilter, date_range
-from .pickers import YEAR_RANGE, int_arg, school_for, visible_schools
+from .pickers import YEAR_RANGE, ShownYear, int_arg, school_for, visible_schools, year_choice
 
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
 
@@ -308,26 +306,28 @@ def _charts(data: figures.Charts) -> list[BarChart]:
 # --- choosing the school and the year ------------------------------------------------------------
 
 
-def _year(strict: bool) -> int:
-    """The academic year asked for, or the current one; a bad one is said so (or, strict, 404)."""
-    current = academic_year_of(dt.date.today())
+def _year(strict: bool, school: m.School | None) -> tuple[ShownYear, list[int]]:
+    """The academic year asked for, else the latest with data in the user's scope (the school's,
+    when one is shown), and the years to choose from: one statement, none for a download that
+    names its year. A bad year is said so (or, strict, 404)."""
     raw = request.args.get("year", "")
-    if not raw:
-        return current
-    year = int_arg("year", YEAR_RANGE)
-    if year is None:
-        if strict:
+    asked = int_arg("year", YEAR_RANGE) if raw else None
+    if strict and raw:
+        if asked is None:
             abort(404)
+        return ShownYear(asked), []
+    shown, years, _values = year_choice(asked, school.id if school else None)
+    years = sorted({*years, shown.year})  # a year asked for outside the plan's is offered too
+    if raw and asked is None:
         flash(
             gettext(
                 "«%(value)s» is not an academic year; showing %(year)s.",
                 value=raw[:20],
-                year=academic_year_label(current),
+                year=academic_year_label(shown.year),
             ),
             "warning",
         )
-        return current
-    return year
+    return shown, years
 
 
 def _school(schools: list[m.School], default_first: bool) -> m.School | None:
@@ -346,15 +346,12 @@ def grouped(value: Any) -> str:
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
 
 
-def _years(year: int) -> list[int]:
-    return sorted({*plan_years(), year})
-
-
 def dashboard_context() -> dict[str, Any]:
     """What the dashboard page shows for the school and year of the URL (also the home page)."""
-    year = _year(strict=False)
     schools = visible_schools()
     school = _school(schools, default_first=False)
+    shown, years = _year(strict=False, school=school)
+    year = shown.year
     data = figures.dashboard(  # the figures and the charts in one statement
         year,
         school.id if school else None,
@@ -364,7 +361,8 @@ def dashboard_context() -> dict[str, Any]:
     )
     context: dict[str, Any] = {
         "year": year,
-        "years": _years(year),
+        "shown_year": shown,
+        "years": years,
         "year_label": academic_year_label,
         "schools": schools,
         "school": school,
@@ -400,8 +398,8 @@ class DashboardView(SecuredView):
 
     @expose("/export.xlsx")
     def export(self) -> Response:
-        year = _year(strict=True)
         school = _school(visible_schools(), default_first=False)
+        year = _year(strict=True, school=school)[0].year
         if school is not None:
             rows, total = figures.school_figures(year, [school.id]), None
         else:
@@ -417,8 +415,8 @@ class DashboardView(SecuredView):
     @expose("/report.docx")
     def report(self) -> Response:
         """The annual report of the school's innovation site for the year (.docx)."""
-        year = _year(strict=True)
         school = _school(visible_schools(), default_first=False)
+        year = _year(strict=True, school=school)[0].year
         if school is None:  # the report is of one school: the page offers it once one is chosen
             abort(404)
         report = build_report(school, year)
@@ -474,13 +472,15 @@ class CoverageView(SecuredView):
 
     @expose("/")
     def index(self) -> str:
-        year = _year(strict=False)
         schools = visible_schools()
         school = _school(schools, default_first=True)
+        shown, years = _year(strict=False, school=school)
+        year = shown.year
         return self.render(
             "coop/coverage.html",
             year=year,
-            years=_years(year),
+            shown_year=shown,
+            years=years,
             year_label=academic_year_label,
             schools=schools,
             school=school,

@@ -1,17 +1,22 @@
-"""The home page: the dashboard for those who audit (admin, coordinator, a school),
-links to the sections for everyone else."""
+"""The home page: what needs attention and the dashboard for those who audit (admin,
+coordinator, a school), links to the sections for everyone else."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import url_for
 from flask_admin import AdminIndexView, expose
+from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
 from flask_login import current_user
 
-from .. import access
+from .. import access, workflow
+from .. import models as m
+from ..attention import ENDING_WITHIN_DAYS, Attention, attention
 from .base import SecuredMixin, SecuredModelView
-from .dashboard import dashboard_context
+from .dashboard import DrillDown, dashboard_context
+from .display import DateBetweenFilter, date_range
 
 
 class HomeView(SecuredMixin, AdminIndexView):
@@ -20,7 +25,15 @@ class HomeView(SecuredMixin, AdminIndexView):
     @expose("/")
     def index(self) -> str:
         if access.can(current_user, "dashboard.view"):
-            return self.render("coop/dashboard.html", home_links=self._links(), **dashboard_context())
+            context = dashboard_context()
+            items = attention(context["year"])
+            return self.render(
+                "coop/dashboard.html",
+                home_links=self._links(),
+                attention=items,
+                attention_links=_attention_links(items, context["year"]),
+                **context,
+            )
         return self.render(self._template, home_links=self._links())
 
     def _links(self) -> list[dict[str, Any]]:
@@ -30,3 +43,38 @@ class HomeView(SecuredMixin, AdminIndexView):
             for view in self.admin._views
             if isinstance(view, SecuredModelView) and view.is_accessible()
         ]
+
+
+def _attention_links(items: Attention, year: int) -> dict[str, Any]:
+    """Where each line of the attention list leads: the rows, filtered in the list's URL."""
+    drill = DrillDown(year)
+    today = dt.date.today()
+    ending = date_range(today, today + dt.timedelta(days=ENDING_WITHIN_DAYS))
+    may_review = access.can(current_user, workflow.REVIEW.permission)
+
+    def review(school_id: int) -> str | None:
+        if may_review:  # the school's own queue, oldest first
+            return url_for("review.index")
+        return drill.url(
+            "event",
+            (m.Event.school_id, IntEqualFilter, school_id),
+            (m.Event.state, FilterEqual, "submitted"),
+        )
+
+    return {
+        "remark": {r.id: url_for("remark.details_view", id=r.id) for r in items.remarks},
+        "remarks": drill.url("remark", (m.Remark.state, FilterEqual, "open")),
+        "review": {row.school_id: review(row.school_id) for row in items.waiting_review},
+        "without_record": {
+            row.school_id: url_for("calendar.index", school=row.school_id, year=year)
+            for row in items.without_record
+        },
+        "agreements": {
+            row.school_id: drill.url(
+                "agreement",
+                (m.Agreement.school_id, IntEqualFilter, row.school_id),
+                (m.Agreement.valid_to, DateBetweenFilter, ending),
+            )
+            for row in items.agreements_ending
+        },
+    }

@@ -3,12 +3,17 @@ import), read from the request: the shared pickers of coop/_filters.html."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
 from flask import request
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from .. import models as m
 from ..extensions import db
-from ..timing import ACADEMIC_YEARS
+from ..plan_io.plan import runs_in_year, year_bounds, years_between
+from ..timing import ACADEMIC_YEARS, academic_year_of
 
 YEAR_RANGE = ACADEMIC_YEARS
 
@@ -31,3 +36,44 @@ def school_for(school_id: int | None, schools: list[m.School]) -> m.School | Non
     if school_id is None:
         return schools[0] if schools else None
     return next((s for s in schools if s.id == school_id), None)
+
+
+@dataclass(frozen=True)
+class ShownYear:
+    """The academic year a page opens on, and whether it stepped back from the current one."""
+
+    year: int
+    latest_with_data: bool = False  # the current year has no plan lines: the page says so
+
+
+def year_choice(
+    asked: int | None, school_id: int | None = None, *columns: Any, today: dt.date | None = None
+) -> tuple[ShownYear, list[int], tuple[Any, ...]]:
+    """The year to show, the years to choose from, and the values of `columns`, in one statement.
+
+    The year is the one asked for; else the current academic year when a plan line the user
+    sees (of the school, when one is shown) runs in it; else the latest earlier one in which
+    one runs (a line that ended runs in its last year); else the current one. Each half reads
+    an index; the ORM applies the policy. The years to choose from are those of the visible
+    plan lines and the current one.
+    """
+    current = academic_year_of(today or dt.date.today())
+    now = select(m.Event.id).where(runs_in_year(current))
+    before = (
+        select(m.Event.last_year)
+        .where(m.Event.last_year < current)
+        .order_by(m.Event.last_year.desc())
+        .limit(1)
+    )
+    if school_id is not None:
+        now, before = now.where(m.Event.school_id == school_id), before.where(m.Event.school_id == school_id)
+    first, last, running, latest, *values = db.session.execute(
+        select(*year_bounds(), exists(now), before.scalar_subquery(), *columns)
+    ).one()
+    if asked is not None:
+        shown = ShownYear(asked)
+    elif running or latest is None or latest not in YEAR_RANGE:
+        shown = ShownYear(current)
+    else:
+        shown = ShownYear(latest, latest_with_data=True)
+    return shown, years_between(first, last), tuple(values)

@@ -1,0 +1,155 @@
+"""What needs attention, for the home page of those who audit (coordinator, admin, a school):
+open remarks by age, proposals waiting for review too long, past months' plan lines with
+no yearly record, and agreements about to end.
+
+Two SQL statements whatever the number of rows (the remarks; the counts per school, each
+item a part of one UNION ALL); the ORM applies the policy (coop/tenancy.py) to every part,
+so a school finds only its own rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Date, Select, cast, exists, func, literal, null, select, union_all
+
+from . import models as m
+from . import workflow
+from .extensions import db
+from .plan_io.plan import runs_in_year
+from .timing import ACADEMIC_MONTHS, month_date_in_year
+
+REVIEW_WAIT_DAYS = 7  # a proposal waiting longer than this is overdue
+ENDING_WITHIN_DAYS = 60
+REMARKS_SHOWN = 10  # the oldest ones; the rest are behind the link to all open remarks
+# The line's states in the agreed plan, where its outcome is recorded (the workflow's table):
+# a draft, a proposal or a cancelled line is owed no record.
+IN_PLAN = tuple(sorted(frozenset().union(*(outcome.source for outcome in workflow.EVENT.outcomes))))
+
+
+@dataclass(frozen=True)
+class OpenRemark:
+    id: int
+    text: str
+    school: str
+    age_days: int
+
+
+@dataclass(frozen=True)
+class PerSchool:
+    school_id: int
+    school: str
+    count: int
+    soonest: dt.date | None = None  # agreements: the first to end
+
+
+@dataclass(frozen=True)
+class Attention:
+    year: int
+    remarks: list[OpenRemark]
+    remarks_total: int
+    waiting_review: list[PerSchool]
+    without_record: list[PerSchool]
+    agreements_ending: list[PerSchool]
+    review_wait_days: int = REVIEW_WAIT_DAYS
+    ending_within_days: int = ENDING_WITHIN_DAYS
+
+    def __bool__(self) -> bool:
+        return bool(self.remarks or self.waiting_review or self.without_record or self.agreements_ending)
+
+
+def open_remarks(now: dt.datetime) -> tuple[list[OpenRemark], int]:
+    """The oldest open remarks and how many are open, in one statement."""
+    rows = db.session.execute(
+        select(m.Remark.id, m.Remark.text, m.Remark.created_at, m.School.short_name, func.count().over())
+        .join(m.School, m.School.id == m.Remark.school_id)
+        .where(m.Remark.state == "open")
+        .order_by(m.Remark.created_at, m.Remark.id)
+        .limit(REMARKS_SHOWN)
+    ).all()
+    remarks = [OpenRemark(id_, text, school, (now - created).days) for id_, text, created, school, _ in rows]
+    return remarks, rows[0][4] if rows else 0
+
+
+def past_months_mask(year: int, today: dt.date) -> int:
+    """The months of academic year `year` that are over by `today`, as a months mask."""
+    mask = 0
+    for month in ACADEMIC_MONTHS:
+        start = month_date_in_year(month, year)
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        if following <= today:
+            mask |= 1 << (month - 1)
+    return mask
+
+
+def _waiting_review(now: dt.datetime) -> Select:
+    """Per school, the proposals that have waited for review longer than REVIEW_WAIT_DAYS."""
+    since = now - dt.timedelta(days=REVIEW_WAIT_DAYS)
+    return select(literal("review").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+        workflow.REVIEW.holds(m.Event), m.Event.updated_at < since
+    )
+
+
+def _without_record(year: int, past: int) -> Select:
+    """Per school, the lines of the plan running in `year` with a month already over (in the
+    `past` mask) and no record of that year, or one still «planned»."""
+    recorded = exists().where(
+        m.EventExecution.event_id == m.Event.id,
+        m.EventExecution.year == year,
+        m.EventExecution.status != "planned",
+    )
+    return select(literal("without_record").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+        runs_in_year(year), m.Event.state.in_(IN_PLAN), m.Event.months_mask.op("&")(past) != 0, ~recorded
+    )
+
+
+def _agreements_ending(today: dt.date) -> Select:
+    """Per school, the agreements in force or being signed that end within ENDING_WITHIN_DAYS."""
+    until = today + dt.timedelta(days=ENDING_WITHIN_DAYS)
+    return select(
+        literal("agreements").label("item"),
+        m.Agreement.school_id,
+        func.count(),
+        func.min(m.Agreement.valid_to),
+    ).where(m.Agreement.state.in_(("active", "signing")), m.Agreement.valid_to.between(today, until))
+
+
+_NO_DATE = cast(null(), Date)
+
+
+def per_school(year: int, now: dt.datetime) -> dict[str, list[PerSchool]]:
+    """The three counts per school (review, without_record, agreements) in one statement."""
+    past = past_months_mask(year, now.date())
+    parts = [
+        _waiting_review(now).group_by(m.Event.school_id),
+        *([_without_record(year, past).group_by(m.Event.school_id)] if past else []),
+        _agreements_ending(now.date()).group_by(m.Agreement.school_id),
+    ]
+    counts = union_all(*parts).subquery()
+    item, school_id, count, soonest = counts.c
+    rows = db.session.execute(
+        select(item, school_id, m.School.short_name, count, soonest)
+        .join(m.School, m.School.id == school_id)
+        .order_by(m.School.short_name)
+    )
+    found: dict[str, list[PerSchool]] = {"review": [], "without_record": [], "agreements": []}
+    for kind, *values in rows:
+        found[kind].append(PerSchool(*values))
+    return found
+
+
+def attention(year: int, now: dt.datetime | None = None) -> Attention:
+    """Everything that needs attention, in two statements; `year` is the academic year whose
+    plan is checked for records."""
+    now = now or m.utcnow()
+    remarks, total = open_remarks(now)
+    counts = per_school(year, now)
+    return Attention(
+        year=year,
+        remarks=remarks,
+        remarks_total=total,
+        waiting_review=counts["review"],
+        without_record=counts["without_record"],
+        agreements_ending=counts["agreements"],
+    )
