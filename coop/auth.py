@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
 import unicodedata
@@ -51,6 +52,8 @@ bp = Blueprint("auth", __name__)
 ACCOUNT_ADDRESS_LIMITS = "5 per 40 seconds; 10 per 10 minutes; 20 per hour"  # one account from one address
 ADDRESS_LIMIT = "30 per 10 minutes"  # one address, any accounts (a school's staff share one address)
 ACCOUNT_LIMIT = "50 per hour"  # one account from all addresses together: a distributed guesser
+# ...except from an address the account signed in from lately: its owner's, most likely.
+KNOWN_ADDRESS_DAYS = 30
 
 
 class LoginForm(FlaskForm):
@@ -143,6 +146,25 @@ def _account_key() -> str:
     return str(g.throttle_account)
 
 
+def _from_a_known_address() -> bool:
+    """The account signed in successfully from this address within KNOWN_ADDRESS_DAYS:
+    a guesser spread over many addresses must not lock its owner out there (that
+    address's own budget for the account still holds)."""
+    if "throttle_known_address" not in g:
+        account = _account_key()
+        g.throttle_known_address = False
+        if account.startswith("user:"):
+            stmt = select(SignIn.id).where(
+                SignIn.user_id == int(account.removeprefix("user:")),
+                SignIn.success.is_(True),
+                SignIn.ip == (request.remote_addr or "")[:64],
+                SignIn.at >= utcnow() - dt.timedelta(days=KNOWN_ADDRESS_DAYS),
+            )
+            found = db.session.execute(stmt.limit(1), execution_options={"skip_scope": True}).first()
+            g.throttle_known_address = found is not None
+    return bool(g.throttle_known_address)
+
+
 def _account_address_key() -> str:
     return f"{_account_key()}|{get_remote_address()}"
 
@@ -198,6 +220,7 @@ account_limit = limiter.shared_limit(
     ACCOUNT_LIMIT,
     scope="sign-in-account",
     key_func=_account_key,
+    exempt_when=_from_a_known_address,
     methods=["POST"],
     deduct_when=_attempt_failed,
     on_breach=_note_breach,

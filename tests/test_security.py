@@ -295,6 +295,15 @@ def test_the_account_ceiling_stops_a_distributed_guesser(throttled: Any, encodin
     assert _sign_in(throttled("127.0.2.2"), "museum@coop.example", "museum").status_code == 302
 
 
+def test_the_owner_signs_in_from_a_known_address_past_the_ceiling(throttled: Any) -> None:
+    home = throttled("127.0.3.1")
+    assert _sign_in(home, "kemsu@coop.example", "kemsu").status_code == 302  # the owner's usual address
+    for i in range(50):
+        assert _sign_in(throttled(f"127.0.4.{i}"), "kemsu@coop.example", "wrong").status_code == 200
+    assert _sign_in(throttled("127.0.5.1"), "kemsu@coop.example", "kemsu").status_code == 429  # a new address
+    assert _sign_in(throttled("127.0.3.1"), "kemsu@coop.example", "kemsu").status_code == 302
+
+
 def test_the_password_page_counts_the_signed_in_account(throttled: Any) -> None:
     client = throttled("127.0.0.5")
     assert _sign_in(client, "school31@coop.example", "school31").status_code == 302
