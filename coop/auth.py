@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import time
+import unicodedata
 from functools import cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,11 +26,13 @@ from flask import (
 )
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_limiter import RequestLimit
+from flask_limiter import RateLimitExceeded, RequestLimit
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -42,9 +46,14 @@ from .tenancy import as_system
 bp = Blueprint("auth", __name__)
 
 
-# Failed attempts allowed before the door answers 429 (moving windows).
-ADDRESS_LIMIT = "5 per 40 seconds"
-ACCOUNT_LIMIT = "10 per hour"
+# Failed attempts allowed before the doors (sign-in and the password page) answer
+# 429; moving windows. One hostile address runs out of its own budget for an
+# account long before the account's ceiling, so it cannot lock the owner out.
+ACCOUNT_ADDRESS_LIMITS = "5 per 40 seconds; 10 per 10 minutes; 20 per hour"  # one account from one address
+ADDRESS_LIMIT = "30 per 10 minutes"  # one address, any accounts (a school's staff share one address)
+ACCOUNT_LIMIT = "50 per hour"  # one account from all addresses together: a distributed guesser
+# ...except from an address the account signed in from lately: its owner's, most likely.
+KNOWN_ADDRESS_DAYS = 30
 
 
 class LoginForm(FlaskForm):
@@ -67,9 +76,17 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-def find_user(email: str) -> User | None:
+def normalize_email(value: object) -> str:
+    """The one spelling of a typed e-mail that accounts are found and counted by:
+    Unicode-normalised (NFKC), without surrounding spaces, lower case."""
+    if not isinstance(value, str):
+        return ""
+    return unicodedata.normalize("NFKC", value).strip().lower()
+
+
+def find_user(email: object) -> User | None:
     """The account with this e-mail, looked up as the system (before anyone signs in)."""
-    stmt = select(User).where(func.lower(User.email) == email.strip().lower())
+    stmt = select(User).where(func.lower(User.email) == normalize_email(email))
     return db.session.execute(stmt, execution_options={"skip_scope": True}).scalar_one_or_none()
 
 
@@ -93,44 +110,126 @@ def load_user(user_id: str) -> User | None:
 # --- throttling: only failed attempts count --------------------------------------
 
 
+def _submitted_data() -> MultiDict[str, Any] | None:
+    """The fields of a sign-in, whatever the body's encoding: form-encoded or
+    multipart fields, or a JSON object's text values. Files and anything else
+    carry no fields (no password is checked, the attempt still counts)."""
+    if request.method != "POST":
+        return None
+    if request.form:
+        return request.form
+    data = request.get_json(silent=True) if request.is_json else None
+    if isinstance(data, dict):
+        return MultiDict({key: value for key, value in data.items() if isinstance(value, str)})
+    return MultiDict()
+
+
+def _login_form() -> LoginForm:
+    """The sign-in form of this request, read once: the throttle's keys and the
+    password check see the very same e-mail."""
+    if "login_form" not in g:
+        g.login_form = LoginForm(formdata=_submitted_data())
+    return g.login_form
+
+
 def _account_key() -> str:
-    """The account a sign-in attempt is aimed at (the signed-in one on the password page)."""
-    email = request.form.get("email") or (current_user.email if current_user.is_authenticated else "")
-    return "account:" + email.strip().lower()
+    """The account an attempt is aimed at: the signed-in one on the password page
+    (never a field the client sends), else the account the typed e-mail finds,
+    else that e-mail normalised (so unknown e-mails are counted alike)."""
+    if "throttle_account" not in g:
+        if request.endpoint == "auth.change_password":
+            g.throttle_account = f"user:{current_user.id}"
+        else:
+            email = normalize_email(_login_form().email.data)
+            user = find_user(email)
+            g.throttle_account = f"user:{user.id}" if user is not None else f"email:{email}"
+    return str(g.throttle_account)
+
+
+def _from_a_known_address() -> bool:
+    """The account signed in successfully from this address within KNOWN_ADDRESS_DAYS:
+    a guesser spread over many addresses must not lock its owner out there (that
+    address's own budget for the account still holds)."""
+    if "throttle_known_address" not in g:
+        account = _account_key()
+        g.throttle_known_address = False
+        if account.startswith("user:"):
+            stmt = select(SignIn.id).where(
+                SignIn.user_id == int(account.removeprefix("user:")),
+                SignIn.success.is_(True),
+                SignIn.ip == (request.remote_addr or "")[:64],
+                SignIn.at >= utcnow() - dt.timedelta(days=KNOWN_ADDRESS_DAYS),
+            )
+            found = db.session.execute(stmt.limit(1), execution_options={"skip_scope": True}).first()
+            g.throttle_known_address = found is not None
+    return bool(g.throttle_known_address)
+
+
+def _account_address_key() -> str:
+    return f"{_account_key()}|{get_remote_address()}"
 
 
 def _attempt_failed(response: Response) -> bool:
     return bool(g.get("auth_failed"))
 
 
-def _too_many_attempts(limit: RequestLimit) -> Response:
-    """The same page again, with how long to wait, as 429 Too Many Requests."""
-    # reset_at is whole seconds, rounded up by the storage: never tell more than the window.
+def _note_breach(limit: RequestLimit) -> None:
+    """Remember the longest wait among the limits this attempt breached; the page
+    is answered once, by _too_many_attempts."""
+    # reset_at is whole seconds, rounded up: never tell more than the window.
     wait = min(limit.limit.get_expiry(), max(1, math.ceil(limit.reset_at - time.time())))
+    g.throttle_wait = max(wait, g.get("throttle_wait", 0))
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many_attempts(error: RateLimitExceeded) -> Response:
+    """The same page again, with how long to wait, as 429 Too Many Requests."""
+    wait = int(g.get("throttle_wait") or error.limit.limit.get_expiry())
     flash(gettext("Too many failed attempts. Try again in %(seconds)d s.", seconds=wait), "error")
     if request.endpoint == "auth.change_password":
         page = _change_password_page(ChangePasswordForm(formdata=None))
     else:
-        email = request.form.get("email", "")
+        email = _login_form().email.data
+        email = email if isinstance(email, str) else ""
         log_sign_in(email, find_user(email), "throttled")
-        page = _login_page(LoginForm(formdata=None, data={"email": request.form.get("email", "")}))
+        page = _login_page(LoginForm(formdata=None, data={"email": email}))
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(wait)
     return response
 
 
-# The sign-in form and the password page share one budget per account.
-account_limit = limiter.shared_limit(
-    ACCOUNT_LIMIT,
-    scope="account",
-    key_func=_account_key,
+# Three budgets, shared by the sign-in form and the password page; every limit an
+# attempt breaches is noted (the limiter runs with fail_on_first_breach=False).
+account_address_limit = limiter.shared_limit(
+    ACCOUNT_ADDRESS_LIMITS,
+    scope="sign-in-account-address",
+    key_func=_account_address_key,
     methods=["POST"],
     deduct_when=_attempt_failed,
-    on_breach=_too_many_attempts,
+    on_breach=_note_breach,
 )
-address_limit = limiter.limit(
-    ADDRESS_LIMIT, methods=["POST"], deduct_when=_attempt_failed, on_breach=_too_many_attempts
+address_limit = limiter.shared_limit(
+    ADDRESS_LIMIT,
+    scope="sign-in-address",
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+    on_breach=_note_breach,
 )
+account_limit = limiter.shared_limit(
+    ACCOUNT_LIMIT,
+    scope="sign-in-account",
+    key_func=_account_key,
+    exempt_when=_from_a_known_address,
+    methods=["POST"],
+    deduct_when=_attempt_failed,
+    on_breach=_note_breach,
+)
+
+
+def throttled(view: Any) -> Any:
+    """A sign-in door: the three budgets above."""
+    return address_limit(account_limit(account_address_limit(view)))
 
 
 @cache
@@ -194,21 +293,22 @@ def _login_page(form: LoginForm) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@address_limit
-@account_limit
+@throttled
 def login() -> Any:
-    form = LoginForm()
+    form = _login_form()
     next_url = request.values.get("next", "")
+    # Every attempt counts but a successful one, whatever it sent.
+    g.auth_failed = request.method == "POST"
     if form.validate_on_submit():
         user = find_user(form.email.data)
         if not _check_password(user, form.password.data) or user is None:
-            g.auth_failed = True
             log_sign_in(form.email.data, user, "bad_password" if user is not None else "unknown_account")
             flash(gettext("Wrong e-mail or password."), "error")
         elif not user.is_active:
             log_sign_in(form.email.data, user, "inactive")
             flash(gettext("This account is disabled. Ask the site administrator."), "error")
         else:
+            g.auth_failed = False
             session.clear()  # a fresh session at sign-in: nothing carried over from before
             login_user(user)
             security.start_session()
@@ -232,7 +332,7 @@ def _change_password_page(form: ChangePasswordForm) -> str:
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
-@account_limit
+@throttled
 def change_password() -> Any:
     """Any signed-in user's own password; the only page open while a temporary
     password waits to be changed."""

@@ -38,7 +38,8 @@ login_manager = LoginManager()
 babel = Babel()
 csrf = CSRFProtect()
 # No default limits: only the sign-in doors are throttled (coop/auth.py).
-limiter = Limiter(key_func=get_remote_address)
+# Every limit a sign-in breaches is evaluated, so the 429 page names the longest wait.
+limiter = Limiter(key_func=get_remote_address, fail_on_first_breach=False)
 
 
 @event.listens_for(Engine, "connect")
