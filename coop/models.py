@@ -782,6 +782,45 @@ class SignIn(Base):
         return f"{self.email} {self.at:%d.%m.%Y %H:%M}" if self.at else self.email
 
 
+NOTIFICATION_KINDS = {
+    "event_submitted": _l("An event was submitted for approval"),
+    "event_approved": _l("An event was approved"),
+    "event_returned": _l("An event was returned for revision"),
+    "remark_created": _l("A new remark"),
+    "remark_answered": _l("A remark was answered"),
+}
+
+
+class Notification(Base):
+    """One message to one user (coop/notify.py decides who): the outbox the mail worker
+    delivers from (sent_at) and the user's list in the site (read_at). Written in the
+    same transaction as the change it tells of, never through a view."""
+
+    __tablename__ = "notifications"
+    # The worker's queue: unsent messages by when they are due.
+    __table_args__ = (Index("ix_notifications_due", "sent_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), info={"label": _l("Kind"), "choices": NOTIFICATION_KINDS})
+    # A purged account takes its messages with it.
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(255), info={"label": _l("E-mail")})
+    # The tenant the message is about (None: none in particular).
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    subject: Mapped[str] = mapped_column(String(255), info={"label": _l("Subject")})
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    link: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Link")})
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("When")})
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Read")})
+
+    def __str__(self) -> str:
+        return self.subject
+
+
 # The tables each tenant owns rows of, by the column that names the tenant.
 SCHOOL_OWNED = (Programme, Agreement, Event, EventExecution, Seminar, Limitation, Remark, StoredFile)
 CATALOGS = (PartnerKind, EventKind, EventLevel, Audience, Position, EducationLevel, FgosResult)
