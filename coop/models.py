@@ -817,6 +817,11 @@ class Notification(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Read")})
 
+    @property
+    def message(self) -> str:
+        """The text without its signature (after the "-- " line): what the site lists."""
+        return self.body_text.partition("\n-- \n")[0].strip()
+
     def __str__(self) -> str:
         return self.subject
 
