@@ -26,6 +26,8 @@ from .timing import months_from_mask
 QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
 # Sign-ins go to their own log (models.SignIn), not to the history.
 QUIET_FIELDS |= {"last_login_at"}
+# Not a column: the count of the user's unread notifications (models.User).
+QUIET_FIELDS |= {"unread_notifications"}
 SECRET_FIELDS = {"password_hash", "token"}
 
 

@@ -22,8 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, declared_attr, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, declared_attr, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -802,19 +804,23 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), info={"label": _l("Kind"), "choices": NOTIFICATION_KINDS})
     # A purged account takes its messages with it.
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Recipient")}
+    )
     email: Mapped[str] = mapped_column(String(255), info={"label": _l("E-mail")})
     # The tenant the message is about (None: none in particular).
-    school_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("School (ID)")})
     subject: Mapped[str] = mapped_column(String(255), info={"label": _l("Subject")})
-    body_text: Mapped[str] = mapped_column(Text, default="")
-    body_html: Mapped[str] = mapped_column(Text, default="")
+    body_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Text")})
+    body_html: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Text (HTML)")})
     link: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Link")})
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("When")})
-    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Sent")})
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Attempts")})
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, info={"label": _l("Next attempt")}
+    )
+    last_error: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Last error")})
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Read")})
 
     @property
@@ -824,6 +830,17 @@ class Notification(Base):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# The bell in the menu bar: the user's unread notifications, read in the statement that
+# loads the user on every request (no statement of its own).
+User.unread_notifications = column_property(
+    select(func.count(Notification.id))
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .correlate_except(Notification)
+    .scalar_subquery(),
+    info={"label": _l("Unread notifications")},
+)
 
 
 # The tables each tenant owns rows of, by the column that names the tenant.

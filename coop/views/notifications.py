@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask import Flask, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from ..extensions import db
 from ..models import Notification, utcnow
@@ -19,14 +19,10 @@ PAGE_SIZE = 50
 
 
 def unread_count() -> int:
-    """The signed-in user's unread notifications, counted once per request."""
+    """The signed-in user's unread notifications: read with the user (models.User)."""
     if not current_user.is_authenticated:
         return 0
-    if "_coop_unread" not in g:
-        mine = Notification.user_id == current_user.id
-        stmt = select(func.count()).where(mine, Notification.read_at.is_(None))
-        g._coop_unread = db.session.execute(stmt).scalar_one()
-    return int(g._coop_unread)
+    return int(current_user.unread_notifications or 0)
 
 
 def _own() -> Any:
