@@ -833,12 +833,18 @@ class Notification(Base):
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that
-# loads the user on every request (no statement of its own).
-User.unread_notifications = column_property(
-    select(func.count(Notification.id))
+# loads the user on every request (no statement of its own); counted up to a cap, as
+# every count on a page is (the bell then says «99+»).
+UNREAD_CAP = 99
+_unread = (
+    select(Notification.id)
     .where(Notification.user_id == User.id, Notification.read_at.is_(None))
     .correlate_except(Notification)
-    .scalar_subquery(),
+    .limit(UNREAD_CAP + 1)
+    .subquery()
+)
+User.unread_notifications = column_property(
+    select(func.count()).select_from(_unread).scalar_subquery(),
     info={"label": _l("Unread notifications")},
 )
 
