@@ -132,6 +132,9 @@ OWN_EVENTS_AT_AGREED_SCHOOLS = Scope(
     lambda u, model: (model.partner_id == u.partner_id) & model.school_id.in_(agreed_school_ids(u)),
     lambda u, obj: partner_of(obj) == u.partner_id and school_of(obj) in agreed_school_ids(u),
 )
+OWN_MESSAGES = Scope(
+    "messages addressed to it", lambda u, model: model.user_id == u.id, lambda u, obj: obj.user_id == u.id
+)
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 # A partner reads its own agreements as signed: not which school programme they fall
 # under (the school's), nor the files attached (StoredFile stays the school's).
@@ -227,6 +230,8 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.CalendarFeed: {**_SCHOOL_ROWS, PARTNER: OWN_PARTNER},
     m.User: {ADMIN: ALL, COORDINATOR: SELF, SCHOOL: SELF, PARTNER: SELF},
     m.SignIn: {ADMIN: ALL},
+    # Everyone, the admin too, reads only the messages addressed to them.
+    m.Notification: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_MESSAGES),
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -405,6 +410,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     },
     "trash": {"view": is_admin | is_school, "restore": is_admin | is_school, "purge": is_admin},
     "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
+    # Written by coop.notify at flush; a user only marks their own messages read.
+    "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

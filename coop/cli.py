@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, labels, security, users
+from . import backup, labels, outbox, security, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
 from .models import ROLES, School, User
@@ -247,6 +247,23 @@ def restore_command(archive: Path, force: bool) -> None:
     click.echo(f"Восстановлено из {archive} (копия от {manifest['created_at']}): {rows} строк.")
     if manifest.get("revision") != backup.head_revision():
         click.echo("Схема копии старее кода: выполните `flask --app app db upgrade`.")
+
+
+@coop_cli.command("send-mail")
+def send_mail_command() -> None:
+    """Deliver the notifications that are due (for cron or a systemd timer), then exit."""
+    sent, failed = outbox.deliver_due()
+    click.echo(f"Отправлено писем: {sent}, не удалось: {failed}.")
+
+
+@coop_cli.command("worker")
+@click.option(
+    "--interval", type=click.FloatRange(1), default=30, show_default=True, help="Seconds between runs."
+)
+@click.option("--once", is_flag=True, help="Deliver once and exit.")
+def worker_command(interval: float, once: bool) -> None:
+    """Keep delivering the notifications as they fall due."""
+    outbox.run_worker(interval, once=once)
 
 
 def init_app(app: Flask) -> None:

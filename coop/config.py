@@ -76,5 +76,16 @@ def load(instance_path: Path) -> dict[str, Any]:
         "FLASK_ADMIN_SWATCH": "default",
         "FLASK_ADMIN_FLUID_LAYOUT": True,
         "SHOW_DEMO_ACCOUNTS": os.environ.get("COOP_SHOW_DEMO_ACCOUNTS", "1") == "1",
+        # Outgoing mail (coop/outbox.py); without MAIL_SERVER messages go to instance/mail/*.eml.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": os.environ.get("MAIL_USE_TLS", "0") == "1",
+        "MAIL_USE_SSL": os.environ.get("MAIL_USE_SSL", "0") == "1",
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "coop@localhost"),
+        "MAIL_FOLDER": str(instance_path / "mail"),
+        # The site's address as its users open it: the links in messages start with it.
+        "COOP_BASE_URL": os.environ.get("COOP_BASE_URL", "http://localhost:5000"),
         "SQL_COUNT": os.environ.get("COOP_SQL_COUNT", "0") == "1",  # X-SQL-Count header (benchmark)
     }

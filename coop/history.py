@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from . import formats, labels
+from . import formats, labels, notify
 from .extensions import db
 from .models import LABEL_RELATIONS, History, Partner, School, Tracked, label_loads
 from .tenancy import SYSTEM, current_principal, started_by
@@ -26,6 +26,8 @@ from .timing import months_from_mask
 QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "version", "deleted_batch"}
 # Sign-ins go to their own log (models.SignIn), not to the history.
 QUIET_FIELDS |= {"last_login_at"}
+# Not a column: the count of the user's unread notifications (models.User).
+QUIET_FIELDS |= {"unread_notifications"}
 SECRET_FIELDS = {"password_hash", "token"}
 
 
@@ -95,6 +97,7 @@ def _record(session: Session, flush_context: Any) -> None:
         "at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
     }
     rows = []
+    happened: list[notify.Happened] = []  # what the notification table is asked about
     changed = [(obj, True) for obj in session.new] + [(obj, False) for obj in session.dirty]
     for obj, created in changed:
         if not isinstance(obj, Tracked) or (not created and not session.is_modified(obj)):
@@ -104,9 +107,14 @@ def _record(session: Session, flush_context: Any) -> None:
         if changes or created:
             action = "transition" if transition else _action(obj, changes, created)
             rows.append(_row(actor, obj, action, changes, transition["comment"] if transition else ""))
+            if created or transition:
+                name = transition["name"] if transition else "create"
+                happened.append(notify.Happened(obj, name, transition["comment"] if transition else ""))
     rows += [_row(actor, obj, "purge", {}, "") for obj in session.deleted if isinstance(obj, Tracked)]
     if rows:
         session.connection().execute(insert(cast(Table, History.__table__)), rows)
+    if happened:
+        notify.queue(session.connection(), happened, cast(int | None, actor["user_id"]))
 
 
 def _row(actor: dict[str, Any], obj: Any, action: str, changes: dict, comment: str) -> dict[str, Any]:

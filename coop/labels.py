@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask, has_app_context
 from flask_babel import Babel
-from sqlalchemy import inspect
+from sqlalchemy import Column, inspect
 from sqlalchemy.orm import ColumnProperty, Mapper, RelationshipProperty
 
 from .extensions import Model
@@ -30,6 +30,8 @@ def info(model: type, field: str) -> dict[str, Any]:
     prop = mapper.attrs.get(field)
     if isinstance(prop, ColumnProperty):
         column = prop.columns[0]
+        if not isinstance(column, Column):  # an SQL expression (models.User.unread_notifications)
+            return prop.info
         if column.info:
             return column.info
         relation = _relation_of_column(mapper, column)

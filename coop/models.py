@@ -22,8 +22,10 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, declared_attr, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, column_property, declared_attr, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .extensions import db
@@ -780,6 +782,71 @@ class SignIn(Base):
 
     def __str__(self) -> str:
         return f"{self.email} {self.at:%d.%m.%Y %H:%M}" if self.at else self.email
+
+
+NOTIFICATION_KINDS = {
+    "event_submitted": _l("An event was submitted for approval"),
+    "event_approved": _l("An event was approved"),
+    "event_returned": _l("An event was returned for revision"),
+    "remark_created": _l("A new remark"),
+    "remark_answered": _l("A remark was answered"),
+}
+
+
+class Notification(Base):
+    """One message to one user (coop/notify.py decides who): the outbox the mail worker
+    delivers from (sent_at) and the user's list in the site (read_at). Written in the
+    same transaction as the change it tells of, never through a view."""
+
+    __tablename__ = "notifications"
+    # The worker's queue: unsent messages by when they are due.
+    __table_args__ = (Index("ix_notifications_due", "sent_at", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), info={"label": _l("Kind"), "choices": NOTIFICATION_KINDS})
+    # A purged account takes its messages with it.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Recipient")}
+    )
+    email: Mapped[str] = mapped_column(String(255), info={"label": _l("E-mail")})
+    # The tenant the message is about (None: none in particular).
+    school_id: Mapped[int | None] = mapped_column(Integer, index=True, info={"label": _l("School (ID)")})
+    subject: Mapped[str] = mapped_column(String(255), info={"label": _l("Subject")})
+    body_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Text")})
+    body_html: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Text (HTML)")})
+    link: Mapped[str] = mapped_column(String(500), default="", info={"label": _l("Link")})
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("When")})
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Sent")})
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info={"label": _l("Attempts")})
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, info={"label": _l("Next attempt")}
+    )
+    last_error: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Last error")})
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Read")})
+
+    @property
+    def message(self) -> str:
+        """The text without its signature (after the "-- " line): what the site lists."""
+        return self.body_text.partition("\n-- \n")[0].strip()
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+# The bell in the menu bar: the user's unread notifications, read in the statement that
+# loads the user on every request (no statement of its own); counted up to a cap, as
+# every count on a page is (the bell then says «99+»).
+UNREAD_CAP = 99
+_unread = (
+    select(Notification.id)
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .correlate_except(Notification)
+    .limit(UNREAD_CAP + 1)
+    .subquery()
+)
+User.unread_notifications = column_property(
+    select(func.count()).select_from(_unread).scalar_subquery(),
+    info={"label": _l("Unread notifications")},
+)
 
 
 # The tables each tenant owns rows of, by the column that names the tenant.

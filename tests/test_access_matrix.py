@@ -255,6 +255,9 @@ COVERED_ELSEWHERE: dict[str, str] = {
         "tests/test_import_web.py",
     ),
     "plan_import.template": "tests/test_import_template.py",
+    **dict.fromkeys(
+        (f"notifications.{view}" for view in ("index", "read", "read_all")), "tests/test_notifications.py"
+    ),
 }
 
 

@@ -19,7 +19,8 @@ TODAY = dt.date(2026, 11, 22)  # academic year 2026/27; 2024 and 2025 are over
 TINY = {"schools": 4, "partners": 12, "agreements": 10, "events": 150, "years": 3, "users": 30, "seed": 7}
 # Tables the generator leaves empty on purpose: subscriptions and uploaded files
 # are made by people.
-NOT_GENERATED = {"calendar_feeds", "stored_files", "sign_ins"}  # sign_ins: by signing in only
+# sign_ins: by signing in only; notifications: by the changes that cause them (coop/notify.py)
+NOT_GENERATED = {"calendar_feeds", "stored_files", "sign_ins", "notifications"}
 
 
 # Catalogs are seeded through the ORM, stamped with the time and written to the

@@ -16,6 +16,7 @@ from . import (
     dashboard,
     directory,
     history,
+    notifications,
     plan,
     plan_import,
     programmes,
@@ -25,6 +26,7 @@ from . import (
     users,
 )
 from .home import HomeView
+from .notifications import NotificationsView
 
 # The menu: each area and the modules whose views (VIEWS, PAGES) it holds, in order.
 MENU = (
@@ -55,4 +57,7 @@ def init_app(app: Flask) -> Admin:
                 admin.add_view(view_class(model, name=name, category=area, endpoint=model.__name__.lower()))
             for view_class, endpoint, name in getattr(module, "PAGES", ()):
                 admin.add_view(view_class(name=name, category=area, endpoint=endpoint))
+    # Not in a menu: the bell in the menu bar (coop/master.html) leads there.
+    admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
+    notifications.init_app(app)
     return admin

@@ -1,0 +1,147 @@
+"""What notifies whom, as a table: a change (a workflow transition, a new row) →
+the users of a role in the row's tenant → a message from a template.
+
+coop.history calls queue() from its after_flush listener with what each flush did,
+so a notification is written in the same transaction as the change it tells of
+(a rolled-back change notifies nobody) whichever view, command or import made it.
+Each recipient gets one row of models.Notification: the mail worker (coop.outbox)
+delivers it, the site lists it (coop/views/notifications.py).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask import current_app, has_request_context, url_for
+from flask_babel import force_locale
+from sqlalchemy import Connection, Table, insert, select
+
+from . import models as m
+
+SCHOOL, PARTNER, COORDINATOR = "school", "partner", "coordinator"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """When `action` ("create", or a transition's name) happens to a row of `model`,
+    the active users of `role` get `template` (coop/templates/mail/<template>.{txt,html},
+    its first line the subject). Their tenant: the row's school (SCHOOL), the row's
+    partner (PARTNER), or none (COORDINATOR: the coordinators see every school)."""
+
+    model: type
+    action: str
+    role: str
+    kind: str  # models.NOTIFICATION_KINDS
+    template: str
+    endpoint: str  # the view whose details page the link opens
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(m.Event, "submit", SCHOOL, "event_submitted", "event_submitted", "event"),
+    Rule(m.Event, "approve", PARTNER, "event_approved", "event_approved", "event"),
+    Rule(m.Event, "return", PARTNER, "event_returned", "event_returned", "event"),
+    Rule(m.Remark, "create", SCHOOL, "remark_created", "remark_created", "remark"),
+    Rule(m.Remark, "answer", COORDINATOR, "remark_answered", "remark_answered", "remark"),
+)
+
+
+@dataclass(frozen=True)
+class Happened:
+    """One thing a flush did to a row: created it, or fired a transition (with its comment)."""
+
+    obj: Any
+    action: str
+    comment: str = ""
+
+
+def rules_for(obj: Any, action: str) -> list[Rule]:
+    return [rule for rule in RULES if isinstance(obj, rule.model) and rule.action == action]
+
+
+def queue(connection: Connection, happened: list[Happened], actor_id: int | None) -> int:
+    """Write the notifications of what a flush did, on its connection; how many."""
+    rows: list[dict[str, Any]] = []
+    for item in happened:
+        for rule in rules_for(item.obj, item.action):
+            recipients = _recipients(connection, rule, item.obj, actor_id)
+            if recipients:
+                message = _render(connection, rule, item)
+                rows += [{**message, "user_id": uid, "email": email} for uid, email in recipients]
+    if rows:
+        connection.execute(insert(cast(Table, m.Notification.__table__)), rows)
+    return len(rows)
+
+
+def _recipients(connection: Connection, rule: Rule, obj: Any, actor_id: int | None) -> list[tuple[int, str]]:
+    """The active users of the rule's role in the row's tenant, but the one who acted.
+    A Core statement on the flush's connection: the tenant policy of the user who acted
+    (a partner does not see the school's accounts) must not hide the recipients."""
+    user = m.User
+    stmt = select(user.id, user.email).where(
+        user.role == rule.role, user.active.is_(True), user.deleted_at.is_(None), user.email != ""
+    )
+    if rule.role == SCHOOL:
+        stmt = stmt.where(user.school_id == obj.school_id)
+    elif rule.role == PARTNER:
+        stmt = stmt.where(user.partner_id == obj.partner_id)
+    if actor_id is not None:
+        stmt = stmt.where(user.id != actor_id)
+    return [(uid, email) for uid, email in connection.execute(stmt.order_by(user.id))]
+
+
+def _name(connection: Connection, model: Any, row_id: int | None) -> str:
+    if row_id is None:
+        return ""
+    columns = (model.short_name, model.name) if hasattr(model, "short_name") else (model.name, model.name)
+    found = connection.execute(select(*columns).where(model.id == row_id)).first()
+    return (found[0] or found[1]) if found else ""
+
+
+def _context(connection: Connection, item: Happened) -> dict[str, Any]:
+    """What a message may say: only the row itself and its own school and partner."""
+    obj = item.obj
+    context: dict[str, Any] = {
+        "comment": item.comment,
+        "school": _name(connection, m.School, getattr(obj, "school_id", None)),
+    }
+    if isinstance(obj, m.Event):
+        context |= {"title": obj.title, "partner": _name(connection, m.Partner, obj.partner_id)}
+    if isinstance(obj, m.Remark):
+        context |= {"text": obj.text, "response": obj.response}
+    return context
+
+
+def link_to(endpoint: str, row_id: int) -> str:
+    """The absolute address of a row's details page: COOP_BASE_URL + the view's URL."""
+    view = f"{endpoint}.details_view"
+    if has_request_context():
+        path = url_for(view, id=row_id)
+    else:  # the CLI, the worker: url_for needs a request to build a path
+        with current_app.test_request_context():
+            path = url_for(view, id=row_id)
+    return current_app.config["COOP_BASE_URL"].rstrip("/") + path
+
+
+def _render(connection: Connection, rule: Rule, item: Happened) -> dict[str, Any]:
+    link = link_to(rule.endpoint, item.obj.id)
+    context = {**_context(connection, item), "link": link}
+    env = current_app.jinja_env
+    # Messages are in the site's language whoever's request wrote them.
+    with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
+        subject, _, text = env.get_template(f"mail/{rule.template}.txt").render(context).partition("\n")
+        html = env.get_template(f"mail/{rule.template}.html").render({**context, "subject": subject})
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    return {
+        "kind": rule.kind,
+        "school_id": getattr(item.obj, "school_id", None),
+        "subject": subject.strip()[:255],
+        "body_text": text.strip() + "\n",
+        "body_html": html,
+        "link": link,
+        "created_at": now,
+        "next_attempt_at": now,
+        "attempts": 0,
+        "last_error": "",
+    }

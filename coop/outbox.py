@@ -1,0 +1,142 @@
+"""Delivering the outbox (models.Notification) by mail: over SMTP (the standard
+library's smtplib), or into instance/mail/*.eml files when no MAIL_SERVER is set.
+
+Each message is claimed, sent and marked sent in a transaction of its own, the row
+locked with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL: several workers never
+take the same message, and a message marked sent is never sent again. A failed one
+is tried again later, the wait doubling from a minute up to a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+import ssl
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Notification, utcnow
+
+FIRST_RETRY = dt.timedelta(minutes=1)
+LAST_RETRY = dt.timedelta(days=1)
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """The wait after the attempts-th failure: 1, 2, 4 … minutes, at most a day."""
+    return min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LAST_RETRY)
+
+
+def build_message(row: Notification, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.email
+    message["Subject"] = row.subject
+    message["Message-ID"] = make_msgid(idstring=f"coop-{row.id}")
+    message.set_content(row.body_text)
+    if row.body_html:
+        message.add_alternative(row.body_html, subtype="html")
+    return message
+
+
+class _Transport:
+    """One SMTP connection for a run (opened on the first message), or the .eml folder."""
+
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = config
+        self.smtp: smtplib.SMTP | None = None
+
+    def send(self, message: EmailMessage, row_id: int) -> None:
+        if not self.config["MAIL_SERVER"]:
+            folder = Path(self.config["MAIL_FOLDER"])
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{row_id:08d}.eml").write_bytes(message.as_bytes())
+            return
+        if self.smtp is None:
+            self.smtp = self._connect()
+        self.smtp.send_message(message)
+
+    def _connect(self) -> smtplib.SMTP:
+        config, timeout = self.config, 30
+        if config["MAIL_USE_SSL"]:
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                config["MAIL_SERVER"],
+                config["MAIL_PORT"],
+                timeout=timeout,
+                context=ssl.create_default_context(),
+            )
+        else:
+            smtp = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+            if config["MAIL_USE_TLS"]:
+                smtp.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+        return smtp
+
+    def close(self) -> None:
+        if self.smtp is not None:
+            with suppress(smtplib.SMTPException, OSError):
+                self.smtp.quit()
+            self.smtp = None
+
+
+def _claim(now: dt.datetime) -> Notification | None:
+    """The next due message, locked for this transaction; others' locked ones are skipped."""
+    stmt = (
+        select(Notification)
+        .where(Notification.sent_at.is_(None), Notification.next_attempt_at <= now)
+        .order_by(Notification.next_attempt_at, Notification.id)
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def deliver_due(limit: int | None = None, now: Callable[[], dt.datetime] = utcnow) -> tuple[int, int]:
+    """Send the messages that are due; (sent, failed). A server that cannot be reached
+    ends the run (the rest wait for the next one), a refused message waits its backoff."""
+    config = current_app.config
+    transport = _Transport(config)
+    sent = failed = 0
+    try:
+        while limit is None or sent + failed < limit:
+            row = _claim(now())
+            if row is None:
+                db.session.rollback()
+                break
+            try:
+                transport.send(build_message(row, config["MAIL_DEFAULT_SENDER"]), row.id)
+            except (smtplib.SMTPException, OSError) as error:
+                failed += 1
+                row.attempts += 1
+                row.last_error = f"{type(error).__name__}: {error}"[:2000]
+                row.next_attempt_at = now() + backoff(row.attempts)
+                db.session.commit()
+                transport.close()
+                if not isinstance(error, smtplib.SMTPRecipientsRefused | smtplib.SMTPDataError):
+                    break  # the server is down or refuses us: the rest wait for the next run
+                continue
+            row.sent_at = now()
+            row.attempts += 1
+            db.session.commit()
+            sent += 1
+    finally:
+        transport.close()
+    return sent, failed
+
+
+def run_worker(interval: float, once: bool = False) -> None:
+    """Deliver what is due every `interval` seconds (until stopped, or once)."""
+    while True:
+        deliver_due()
+        if once:
+            return
+        time.sleep(interval)
