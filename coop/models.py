@@ -790,6 +790,9 @@ NOTIFICATION_KINDS = {
     "event_returned": _l("An event was returned for revision"),
     "remark_created": _l("A new remark"),
     "remark_answered": _l("A remark was answered"),
+    "password_reset": _l("Password recovery"),
+    "invitation": _l("An invitation"),
+    "event_confirmation": _l("A request to confirm an event"),
 }
 
 
@@ -803,8 +806,9 @@ class Notification(Base):
     __table_args__ = (Index("ix_notifications_due", "sent_at", "next_attempt_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), info={"label": _l("Kind"), "choices": NOTIFICATION_KINDS})
-    # A purged account takes its messages with it.
-    user_id: Mapped[int] = mapped_column(
+    # A purged account takes its messages with it. None: an address without an
+    # account (an invitation, a partner's contact asked to confirm an event).
+    user_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Recipient")}
     )
     email: Mapped[str] = mapped_column(String(255), info={"label": _l("E-mail")})
@@ -830,6 +834,39 @@ class Notification(Base):
 
     def __str__(self) -> str:
         return self.subject
+
+
+TOKEN_PURPOSES = {
+    "password_reset": _l("Password recovery"),
+    "invitation": _l("Invitation"),
+    "event_confirmation": _l("Event confirmation by the partner"),
+}
+
+
+class Token(Base):
+    """The secret of a link sent by mail (coop/tokens.py): one purpose, an expiry, used
+    once. Only the secret's SHA-256 is stored; the columns say what the link may touch."""
+
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), info={"label": _l("Purpose"), "choices": TOKEN_PURPOSES})
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("Created")})
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, info={"label": _l("Valid until")})
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Used")})
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What the link is for: an account (a reset), an address with a role and a tenant
+    # (an invitation), an event's year (a partner's confirmation).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("E-mail")})
+    role: Mapped[str | None] = mapped_column(String(32), info={"label": _l("Role"), "choices": ROLES})
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    year: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Academic year")})
+
+    def __str__(self) -> str:
+        return str(TOKEN_PURPOSES.get(self.purpose, self.purpose))
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that

@@ -19,8 +19,12 @@ from flask_babel import force_locale
 from sqlalchemy import Connection, Table, insert, select
 
 from . import models as m
+from .extensions import db
 
 SCHOOL, PARTNER, COORDINATOR = "school", "partner", "coordinator"
+
+# Messages a person asked for or must act on: mailed at once, whatever their preferences.
+ALWAYS_AT_ONCE = frozenset({"password_reset", "invitation", "event_confirmation"})
 
 
 @dataclass(frozen=True)
@@ -114,34 +118,59 @@ def _context(connection: Connection, item: Happened) -> dict[str, Any]:
 
 
 def link_to(endpoint: str, row_id: int) -> str:
-    """The absolute address of a row's details page: COOP_BASE_URL + the view's URL."""
-    view = f"{endpoint}.details_view"
+    """The absolute address of a row's details page."""
+    return absolute_url(f"{endpoint}.details_view", id=row_id)
+
+
+def absolute_url(view: str, **values: Any) -> str:
+    """A page's address for a message: COOP_BASE_URL + the view's path."""
     if has_request_context():
-        path = url_for(view, id=row_id)
+        path = url_for(view, **values)
     else:  # the CLI, the worker: url_for needs a request to build a path
         with current_app.test_request_context():
-            path = url_for(view, id=row_id)
+            path = url_for(view, **values)
     return current_app.config["COOP_BASE_URL"].rstrip("/") + path
 
 
 def _render(connection: Connection, rule: Rule, item: Happened) -> dict[str, Any]:
     link = link_to(rule.endpoint, item.obj.id)
-    context = {**_context(connection, item), "link": link}
+    message = render_message(rule.template, {**_context(connection, item), "link": link})
+    return {**message, "kind": rule.kind, "school_id": getattr(item.obj, "school_id", None), "link": link}
+
+
+def render_message(template: str, context: dict[str, Any]) -> dict[str, Any]:
+    """A message's columns from coop/templates/mail/<template>.{txt,html} (the text's
+    first line is the subject), due at once."""
     env = current_app.jinja_env
     # Messages are in the site's language whoever's request wrote them.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
-        subject, _, text = env.get_template(f"mail/{rule.template}.txt").render(context).partition("\n")
-        html = env.get_template(f"mail/{rule.template}.html").render({**context, "subject": subject})
+        subject, _, text = env.get_template(f"mail/{template}.txt").render(context).partition("\n")
+        html = env.get_template(f"mail/{template}.html").render({**context, "subject": subject})
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     return {
-        "kind": rule.kind,
-        "school_id": getattr(item.obj, "school_id", None),
         "subject": subject.strip()[:255],
         "body_text": text.strip() + "\n",
         "body_html": html,
-        "link": link,
         "created_at": now,
         "next_attempt_at": now,
         "attempts": 0,
         "last_error": "",
     }
+
+
+def send_direct(
+    kind: str,
+    email: str,
+    template: str,
+    context: dict[str, Any],
+    *,
+    link: str,
+    user_id: int | None = None,
+    school_id: int | None = None,
+) -> None:
+    """Queue one message to one address, outside the table of rules: a password reset,
+    an invitation, a partner's confirmation link (kinds in ALWAYS_AT_ONCE). Written
+    in the caller's transaction, like every notification, whoever is signed in."""
+    message = render_message(template, {**context, "link": link})
+    row = {**message, "kind": kind, "email": email, "user_id": user_id, "school_id": school_id, "link": link}
+    db.session.execute(insert(cast(Table, m.Notification.__table__)), [row])
