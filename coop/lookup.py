@@ -14,10 +14,11 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Partner, School
+from .search import fold_text
 
 T = TypeVar("T", School, Partner)
 
-_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "'": '"', "ё": "е"})
+_QUOTES = str.maketrans({"«": '"', "»": '"', "“": '"', "”": '"', "„": '"', "'": '"'})
 
 
 class NameLookupError(LookupError):
@@ -33,7 +34,7 @@ class AmbiguousName(NameLookupError):
 
 
 def normalise(name: str) -> str:
-    text = name.casefold().translate(_QUOTES)
+    text = fold_text(name).translate(_QUOTES)
     text = re.sub(r"№\s*", "№ ", text)
     return re.sub(r"\s+", " ", text).strip()
 

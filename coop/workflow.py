@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -266,21 +266,30 @@ def start(user: Any, obj: Any) -> None:
 REVIEW = EVENT.worklists["review"]  # the school's queue of partners' proposals
 
 
-def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
-    """Apply the named transition; coop.history writes it to the history at flush."""
-    transition = find(obj, name)
-    if transition is None:
+Action = TypeVar("Action", Transition, Outcome)
+
+
+def _allowed(user: Any, obj: Any, action: Action | None) -> Action:
+    """The checks every transition and outcome passes: it exists, the row's state
+    allows it, the user may."""
+    if action is None:
         raise WorkflowError(gettext("There is no such action."))
-    if obj.state not in transition.source:
+    if obj.state not in action.source:
         raise WorkflowError(
             gettext(
                 "«%(action)s» is not possible in the state «%(state)s».",
-                action=transition.label,
+                action=action.label,
                 state=flow_states(obj).get(obj.state, obj.state),
             )
         )
-    if not access.can(user, transition.permission, obj):
+    if not access.can(user, action.permission, obj):
         raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    return action
+
+
+def fire(user: Any, obj: Any, name: str, comment: str = "") -> Transition:
+    """Apply the named transition; coop.history writes it to the history at flush."""
+    transition = _allowed(user, obj, find(obj, name))
     comment = comment.strip()
     if transition.comment_required and not comment:
         raise WorkflowError(gettext("«%(action)s» needs a comment.", action=transition.label))
@@ -343,19 +352,7 @@ def record(user: Any, event: m.Event, name: str, year: int, values: dict[str, An
     """Write the outcome `name` of `event` in academic year `year` to that year's record
     (created if missing) with `values` (RECORD_FIELDS); the caller commits. A year's
     record in the trash is not written over: it is restored from the trash first."""
-    outcome = find_outcome(event, name)
-    if outcome is None:
-        raise WorkflowError(gettext("There is no such action."))
-    if event.state not in outcome.source:
-        raise WorkflowError(
-            gettext(
-                "«%(action)s» is not possible in the state «%(state)s».",
-                action=outcome.label,
-                state=flow_states(event).get(event.state, event.state),
-            )
-        )
-    if not access.can(user, outcome.permission, event):
-        raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    outcome = _allowed(user, event, find_outcome(event, name))
     if year not in line_years(event):
         raise WorkflowError(
             gettext("The event is not planned for %(year)s.", year=timing.academic_year_label(year))

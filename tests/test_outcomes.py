@@ -500,3 +500,36 @@ def test_a_partner_filters_its_lines_by_the_state_in_a_year_as_the_records_say(
     page = partner.get(f"/admin/event/?flt0_{year_arg}={YEAR}&flt1_{state_arg}=held").get_data(as_text=True)
     assert _listed(page) == expected
     assert "year-state-held" in page
+
+
+@pytest.mark.parametrize("line_state", list(m.EVENT_STATES))
+@pytest.mark.parametrize("recorded", [None, *m.EXECUTION_STATUSES])
+def test_the_python_and_the_sql_state_of_a_line_in_a_year_agree(
+    app: Flask, ids: dict[str, int], line_state: str, recorded: str | None
+) -> None:
+    """outcomes.year_state (the list's label) and plan.state_in_year (the filters, the
+    calendar): for every line state and every record status, the SQL lets the line
+    through exactly one state of the year, the one the Python names."""
+    from coop.plan_io.plan import YEAR_STATES, state_in_year
+    from coop.views.outcomes import year_state
+
+    with app.app_context():
+        event = db.session.execute(
+            select(m.Event).filter_by(school_id=ids["school31"]).order_by(m.Event.id).limit(1)
+        ).scalar_one()
+        event.state, event.first_year, event.last_year = line_state, YEAR, YEAR
+        db.session.execute(m.EventExecution.__table__.delete().where(m.EventExecution.event_id == event.id))
+        if recorded is not None:
+            record = m.EventExecution(event=event, school_id=event.school_id, year=YEAR, status=recorded)
+            db.session.add(record)
+        db.session.flush()
+        matched = [
+            code
+            for code in YEAR_STATES
+            if db.session.execute(
+                select(m.Event.id).where(m.Event.id == event.id, state_in_year(code, YEAR))
+            ).first()
+        ]
+        expected = year_state(event, recorded)
+        db.session.rollback()
+    assert matched == [expected]
