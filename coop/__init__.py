@@ -19,6 +19,7 @@ from . import (
     history,
     labels,
     security,
+    sessions,
     sqlcount,
     tenancy,
     uploads,
@@ -41,7 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sqlcount.init_app(app)
     tenancy.init_app(app)
     history.init_app(app)
-    security.init_app(app)  # before auth: an expired session ends before anything else
+    security.init_app(app)
+    sessions.init_app(app)  # before auth: an expired session ends before anything else
     auth.init_app(app)
     api.init_app(app)
     feeds.init_app(app)

@@ -135,6 +135,7 @@ OWN_EVENTS_AT_AGREED_SCHOOLS = Scope(
 OWN_MESSAGES = Scope(
     "messages addressed to it", lambda u, model: model.user_id == u.id, lambda u, obj: obj.user_id == u.id
 )
+OWN_SESSIONS = replace(OWN_MESSAGES, name="its own sessions")
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 # A partner reads its own agreements as signed: not which school programme they fall
 # under (the school's), nor the files attached (StoredFile stays the school's).
@@ -232,6 +233,8 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.SignIn: {ADMIN: ALL},
     # Everyone, the admin too, reads only the messages addressed to them.
     m.Notification: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_MESSAGES),
+    # Everyone, the admin too, sees and ends only their own sessions.
+    m.UserSession: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SESSIONS),
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -412,6 +415,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
     # Written by coop.notify at flush; a user only marks their own messages read.
     "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
+    # Started by coop.sessions at sign-in; a user ends only their own.
+    "usersession": {"view": is_signed_in, "delete": is_signed_in & sees_row},
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

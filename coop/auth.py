@@ -31,13 +31,12 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import check_password_hash, generate_password_hash
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from . import passwords, security
+from . import passwords, sessions
 from .extensions import db, limiter, login_manager
 from .models import SignIn, User, utcnow
 from .seed import demo_data
@@ -92,19 +91,8 @@ def find_user(email: object) -> User | None:
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    # The id carries the account's session epoch: disabling an account or
-    # changing its password bumps the epoch and so ends its sessions.
-    ident, _, epoch = user_id.partition(":")
-    if not ident.isdigit() or not epoch.isdigit():
-        return None
-    # The header of every page names the user's school or partner: load them with the user.
-    stmt = (
-        select(User).where(User.id == int(ident)).options(joinedload(User.school), joinedload(User.partner))
-    )
-    user = db.session.execute(stmt, execution_options={"skip_scope": True}).unique().scalar_one_or_none()
-    if user is None or user.session_epoch != int(epoch) or not user.is_active:
-        return None
-    return user
+    # Only with a live session row: signing out or ending a session works at once.
+    return sessions.load_user(user_id)
 
 
 # --- throttling: only failed attempts count --------------------------------------
@@ -311,7 +299,7 @@ def login() -> Any:
             g.auth_failed = False
             session.clear()  # a fresh session at sign-in: nothing carried over from before
             login_user(user)
-            security.start_session()
+            sessions.start(user)
             log_sign_in(form.email.data, user, "ok")
             if user.must_change_password:
                 return redirect(url_for("auth.change_password", next=_safe_next(next_url)))
@@ -350,11 +338,9 @@ def change_password() -> Any:
             form.new_password.errors.extend(reasons)
         else:
             with as_system():
-                user.set_password(new)
+                user.set_password(new)  # ends every other session of the account (coop.sessions)
                 user.must_change_password = False
-                user.session_epoch += 1  # every other session of this account ends
                 db.session.commit()
-            login_user(user)  # this one goes on, under the new epoch
             flash(gettext("Your password has been changed."), "info")
             return redirect(_safe_next(request.values.get("next")))
     return _change_password_page(form)
@@ -376,6 +362,7 @@ def _require_password_change() -> Any:
 # sign-out harms nobody.
 @bp.route("/logout", methods=["GET", "POST"])
 def logout() -> Any:
+    sessions.end_current()  # a copy of the cookie opens nothing from now on
     logout_user()
     session.clear()
     flash(gettext("You have signed out."), "info")

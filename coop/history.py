@@ -180,6 +180,7 @@ HIDDEN_FIELDS = {"id"}  # the row's own id: the history is already the row's
 FORMER_FIELDS: dict[tuple[str, str], Any] = {
     ("event_executions", "evidence_file"): _l("Evidence (file)"),
     ("agreements", "document"): _l("Document"),
+    ("users", "session_epoch"): _l("Session resets"),
 }
 _NAMES = "_coop_history_names"  # the request's cache: (model, id) -> the row's name, None if unseen
 

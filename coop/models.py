@@ -723,10 +723,6 @@ class User(UserMixin, Tracked, Base):
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Active")})
-    # Changing it (disable, password change) invalidates every existing session.
-    session_epoch: Mapped[int] = mapped_column(
-        Integer, default=0, info={"label": _l("Session resets"), "bookkeeping": True}
-    )
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Last sign-in")})
     # A temporary password set by an administrator: the user must replace it
     # before anything else opens (coop/auth.py).
@@ -741,9 +737,6 @@ class User(UserMixin, Tracked, Base):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return bool(self.active) and self.deleted_at is None
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_epoch}"
-
     def set_password(self, password: str) -> None:
         self.password_hash = generate_password_hash(password, method="scrypt")
 
@@ -752,6 +745,29 @@ class User(UserMixin, Tracked, Base):
 
     def __str__(self) -> str:
         return self.name or self.email
+
+
+class UserSession(Base):
+    """A signed-in session (coop/sessions.py): the browser's cookie carries a random key,
+    this row only its SHA-256 hash. Ending a session deletes its row. Written by
+    coop.sessions, never through a form."""
+
+    __tablename__ = "user_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A purged account takes its sessions with it.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Account")}
+    )
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"label": _l("Key (hash)")})
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("Started")})
+    last_seen_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, info={"label": _l("Last seen")}
+    )
+    ip: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("IP address")})
+    user_agent: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Browser")})
+
+    def __str__(self) -> str:
+        return f"{self.ip} {self.created_at:%d.%m.%Y %H:%M}" if self.created_at else self.ip
 
 
 SIGN_IN_REASONS = {

@@ -1,34 +1,27 @@
-"""Response headers, session lifetime and the deployment check.
+"""Response headers and the deployment check.
 
 Every response carries a Content-Security-Policy that allows scripts only from
 the site itself and with this request's nonce (Flask-Admin 2.x puts it on its
 tags through ``Admin(csp_nonce_generator=...)``; our templates use the same
 ``admin_csp_nonce_attribute`` or ``csp_nonce()``), so an injected inline script
-does not run. A signed-in session ends after 30 minutes without a request and
-12 hours after sign-in, whatever the client does with its cookie.
+does not run. How long a signed-in session lasts is coop/sessions.py's.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
-from flask_babel import gettext
-from flask_login import current_user, logout_user
+from flask import Flask, Response, current_app, g
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .extensions import db
 from .models import User
 from .seed import demo_data
-
-SIGNED_IN_AT = "signed_in_at"
-SEEN_AT = "seen_at"
 
 
 def csp_nonce() -> str:
@@ -74,48 +67,6 @@ def _set_headers(response: Response) -> Response:
     if current_app.config["HTTPS"]:
         headers["Strict-Transport-Security"] = "max-age=31536000"
     return response
-
-
-# --- session lifetime -------------------------------------------------------------
-
-
-def start_session() -> None:
-    """Called right after sign-in: the clocks of the idle and absolute limits."""
-    session[SIGNED_IN_AT] = session[SEEN_AT] = int(time.time())
-
-
-def _session_expired_message() -> str | None:
-    """Why the signed-in session is over, or None while it is still valid."""
-    now = time.time()
-    config = current_app.config
-    signed_in_at, seen_at = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
-    if not isinstance(signed_in_at, int) or not isinstance(seen_at, int):
-        return gettext("Your session has ended. Please sign in again.")
-    if now - signed_in_at > config["SESSION_MAX_AGE"]:
-        return gettext(
-            "You were signed out: a session lasts at most %(hours)d hours. Please sign in again.",
-            hours=config["SESSION_MAX_AGE"] // 3600,
-        )
-    if now - seen_at > config["SESSION_IDLE_TIMEOUT"]:
-        return gettext(
-            "You were signed out after %(minutes)d minutes of inactivity. Please sign in again.",
-            minutes=config["SESSION_IDLE_TIMEOUT"] // 60,
-        )
-    return None
-
-
-def _check_session() -> Any:
-    if request.endpoint in ("static", "admin.static") or not current_user.is_authenticated:
-        return None
-    message = _session_expired_message()
-    if message is None:
-        session[SEEN_AT] = int(time.time())
-        return None
-    logout_user()
-    session.clear()
-    flash(message, "info")
-    target = request.full_path if request.method == "GET" else None
-    return redirect(url_for("auth.login", next=target))
 
 
 # --- the deployment check -----------------------------------------------------------
@@ -224,5 +175,4 @@ def init_app(app: Flask) -> None:
             app.wsgi_app, x_for=count, x_proto=count, x_host=count
         )
     app.add_template_global(csp_nonce)
-    app.before_request(_check_session)
     app.after_request(_set_headers)

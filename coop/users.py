@@ -61,12 +61,10 @@ def create_user(
     ).scalar_one_or_none()
     created = user is None
     if user is None:
-        user = User(email=email, session_epoch=0)
+        user = User(email=email)
         db.session.add(user)
-    else:
-        user.session_epoch += 1  # a new password ends the old sessions
     user.role, user.school, user.partner = role, school, partner
     user.name = name or user.name or email
-    user.set_password(password)
+    user.set_password(password)  # a new password ends the old sessions (coop.sessions)
     db.session.commit()
     return user, created

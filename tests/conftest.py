@@ -94,6 +94,12 @@ def _snapshot() -> dict[str, list[dict]]:
 
 def _restore(snapshot: dict[str, list[dict]]) -> None:
     tables = db.metadata.sorted_tables
+    # Clients signed in for a whole module stay signed in: the sessions of the demo's
+    # accounts are kept as they are now.
+    users = {row["id"] for row in snapshot["users"]}
+    sessions = m.UserSession.__table__
+    kept = [dict(row) for row in db.session.execute(sessions.select()).mappings() if row["user_id"] in users]
+    snapshot = {**snapshot, sessions.name: kept}
     if db.engine.dialect.name == "postgresql":
         names = ", ".join(f'"{t.name}"' for t in tables)
         db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))

@@ -15,12 +15,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from coop import config, create_app, passwords, security
+from coop import config, create_app, passwords, security, sessions
 from coop import models as m
 from coop.extensions import db, limiter
 
 from .conftest import ACCOUNTS, csrf_token
 from .test_access_matrix import MARKERS, OTHER_SCHOOL
+from .test_sessions import age_session, session_row
 
 GOOD_PASSWORD = "шесть зелёных слонов"
 NONCE_RE = re.compile(r"script-src 'self' 'nonce-([A-Za-z0-9_-]+)'")
@@ -120,48 +121,49 @@ def test_session_cookie_is_httponly_and_samesite(client_as: Any) -> None:
 # --- session lifetime -------------------------------------------------------------------
 
 
-def _age_session(client: FlaskClient, *, signed_in_ago: float = 0, seen_ago: float = 0) -> None:
-    now = int(time.time())
-    with client.session_transaction() as session:
-        session[security.SIGNED_IN_AT] = now - int(signed_in_ago)
-        session[security.SEEN_AT] = now - int(seen_ago)
-
-
 def _flashes(client: FlaskClient) -> list[str]:
     with client.session_transaction() as session:
         return [message for _category, message in session.get("_flashes", [])]
 
 
-def test_session_ends_after_30_minutes_idle(client_as: Any) -> None:
+def test_session_ends_after_30_minutes_idle(app: Flask, client_as: Any) -> None:
     client = client_as("school31")
-    _age_session(client, signed_in_ago=31 * 60, seen_ago=31 * 60)
+    age_session(app, client, signed_in_ago=31 * 60, seen_ago=31 * 60)
     response = client.get("/admin/event/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=/admin/event/")
     assert any("30" in message for message in _flashes(client))
     assert "/login" in client.get("/admin/").headers["Location"]  # signed out for good
+    assert session_row(app, client) is None
 
 
-def test_activity_keeps_the_session_alive(client_as: Any) -> None:
+def test_activity_keeps_the_session_alive(app: Flask, client_as: Any) -> None:
     client = client_as("school31")
-    _age_session(client, signed_in_ago=2 * 60 * 60, seen_ago=29 * 60)
+    age_session(app, client, signed_in_ago=2 * 60 * 60, seen_ago=29 * 60)
     assert client.get("/admin/event/").status_code == 200
-    with client.session_transaction() as session:
-        assert time.time() - session[security.SEEN_AT] < 60
+    row = session_row(app, client)
+    assert row is not None and (m.utcnow() - row.last_seen_at).total_seconds() < 60
 
 
-def test_session_ends_12_hours_after_sign_in_even_when_active(client_as: Any) -> None:
+def test_session_ends_12_hours_after_sign_in_even_when_active(app: Flask, client_as: Any) -> None:
     client = client_as("school31")
-    _age_session(client, signed_in_ago=12 * 60 * 60 + 1, seen_ago=10)
+    age_session(app, client, signed_in_ago=12 * 60 * 60 + 1, seen_ago=10)
     response = client.get("/admin/")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert any("12" in message for message in _flashes(client))
 
 
-def test_a_session_without_its_clocks_is_not_trusted(client_as: Any) -> None:
+def test_a_session_without_its_key_is_not_trusted(client_as: Any) -> None:
     client = client_as("school31")
     with client.session_transaction() as session:
-        del session[security.SIGNED_IN_AT]
+        del session[sessions.KEY]
+    assert "/login" in client.get("/admin/").headers["Location"]
+
+
+def test_a_made_up_key_opens_nothing(client_as: Any) -> None:
+    client = client_as("school31")
+    with client.session_transaction() as session:
+        session[sessions.KEY] = "made-up"
     assert "/login" in client.get("/admin/").headers["Location"]
 
 

@@ -1065,7 +1065,6 @@ class _Generator:
                     "school_id": school_id,
                     "partner_id": partner_id,
                     "active": True,
-                    "session_epoch": 0,
                     "last_login_at": None,
                     **self.stamp(self.first_year, rng),
                 },

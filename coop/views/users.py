@@ -64,11 +64,9 @@ class UserView(SecuredModelView):
             raise ValidationError(gettext("A partner user needs a partner organisation."))
         if is_created and not form.new_password.data:
             raise ValidationError(gettext("Set a password for the new account."))
+        # A new password, or the account disabled, ends its sessions (coop.sessions).
         if form.new_password.data:
             user.set_password(form.new_password.data)
-            user.session_epoch = (user.session_epoch or 0) + 1
-        elif not form.active.data:
-            user.session_epoch = (user.session_epoch or 0) + 1
         super().on_model_change(form, user, is_created)
 
 

@@ -43,6 +43,7 @@ def common(ids: dict[str, int]) -> list[Screen]:
         Screen("events", "/admin/event/", FIRST_TITLE),
         Screen("calendar", f"/admin/calendar/?year={YEAR}", "h1"),
         Screen("calendar-grid", f"/admin/calendar/?year={YEAR}&view=year", "td.col-title a"),
+        Screen("sessions", "/admin/sessions/", ".user-session-current button"),
     ]
 
 
