@@ -135,6 +135,9 @@ OWN_EVENTS_AT_AGREED_SCHOOLS = Scope(
 OWN_MESSAGES = Scope(
     "messages addressed to it", lambda u, model: model.user_id == u.id, lambda u, obj: obj.user_id == u.id
 )
+OWN_SETTINGS = Scope(
+    "its own settings", lambda u, model: model.user_id == u.id, lambda u, obj: obj.user_id == u.id
+)
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 # A partner reads its own agreements as signed: not which school programme they fall
 # under (the school's), nor the files attached (StoredFile stays the school's).
@@ -232,6 +235,7 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.SignIn: {ADMIN: ALL},
     # Everyone, the admin too, reads only the messages addressed to them.
     m.Notification: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_MESSAGES),
+    m.NotificationPreference: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SETTINGS),
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -412,6 +416,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
     # Written by coop.notify at flush; a user only marks their own messages read.
     "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
+    # How each user receives notifications by mail: their own choice only.
+    "notificationpreference": dict.fromkeys(("view", "create", "edit"), is_signed_in & sees_row),
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,
