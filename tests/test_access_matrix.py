@@ -258,6 +258,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     **dict.fromkeys(
         (f"notifications.{view}" for view in ("index", "read", "read_all")), "tests/test_notifications.py"
     ),
+    "notifications.settings": "tests/test_preferences.py",
 }
 
 
