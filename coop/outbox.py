@@ -156,7 +156,8 @@ def write_digests(now: dt.datetime | None = None) -> int:
     digest = select(Notification.id).where(Notification.user_id == User.id, Notification.dedupe_key == key)
     stmt = (
         select(User.id, User.email)
-        .where(exists().where(_waiting(), Notification.user_id == User.id), ~digest.exists())
+        .where(User.active.is_(True), exists().where(_waiting(), Notification.user_id == User.id))
+        .where(~digest.exists())
         .order_by(User.id)
     )
     written = 0

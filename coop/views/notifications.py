@@ -11,6 +11,7 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from .. import notify, reminders
 from ..extensions import db
@@ -82,7 +83,10 @@ class NotificationsView(SecuredView):
                     saved[kind].delivery = value
                 else:
                     db.session.add(NotificationPreference(user_id=current_user.id, kind=kind, delivery=value))
-            db.session.commit()
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same form sent twice at once: the other one saved it
+                db.session.rollback()
             flash(gettext("Notification settings saved."), "success")
             return redirect(url_for(".settings"))
         return self._settings_page(
