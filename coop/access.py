@@ -136,6 +136,7 @@ OWN_MESSAGES = Scope(
     "messages addressed to it", lambda u, model: model.user_id == u.id, lambda u, obj: obj.user_id == u.id
 )
 OWN_SESSIONS = replace(OWN_MESSAGES, name="its own sessions")
+OWN_SETTINGS = replace(OWN_MESSAGES, name="its own settings")
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 # A partner reads its own agreements as signed: not which school programme they fall
 # under (the school's), nor the files attached (StoredFile stays the school's).
@@ -235,6 +236,7 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.Notification: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_MESSAGES),
     # Everyone, the admin too, sees and ends only their own sessions.
     m.UserSession: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SESSIONS),
+    m.NotificationPreference: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SETTINGS),
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -417,6 +419,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
     # Started by coop.sessions at sign-in; a user ends only their own.
     "usersession": {"view": is_signed_in, "delete": is_signed_in & sees_row},
+    # How each user receives notifications by mail: their own choice only.
+    "notificationpreference": dict.fromkeys(("view", "create", "edit"), is_signed_in & sees_row),
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

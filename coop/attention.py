@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Date, Select, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, literal, null, select, union_all
 
 from . import models as m
 from . import workflow
@@ -83,36 +83,52 @@ def past_months_mask(year: int, today: dt.date) -> int:
     return mask
 
 
-def _waiting_review(now: dt.datetime) -> Select:
-    """Per school, the proposals that have waited for review longer than REVIEW_WAIT_DAYS."""
-    since = now - dt.timedelta(days=REVIEW_WAIT_DAYS)
-    return select(literal("review").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
-        workflow.REVIEW.holds(m.Event), m.Event.updated_at < since
-    )
+def waiting_review(now: dt.datetime) -> ColumnElement[bool]:
+    """Proposals that have waited for review longer than REVIEW_WAIT_DAYS since their last change."""
+    return workflow.REVIEW.holds(m.Event) & (m.Event.updated_at < now - dt.timedelta(days=REVIEW_WAIT_DAYS))
 
 
-def _without_record(year: int, past: int) -> Select:
-    """Per school, the lines of the plan running in `year` with a month already over (in the
-    `past` mask) and no record of that year, or one still «planned»."""
+def without_record(year: int, past: int) -> ColumnElement[bool]:
+    """Lines of the plan running in `year` with a month already over (in the `past` mask)
+    and no record of that year, or one still «planned»."""
     recorded = exists().where(
         m.EventExecution.event_id == m.Event.id,
         m.EventExecution.year == year,
         m.EventExecution.status != "planned",
     )
-    return select(literal("without_record").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+    return and_(
         runs_in_year(year), m.Event.state.in_(IN_PLAN), m.Event.months_mask.op("&")(past) != 0, ~recorded
     )
 
 
+def agreement_ending(today: dt.date, within_days: int = ENDING_WITHIN_DAYS) -> ColumnElement[bool]:
+    """Agreements in force or being signed that end within `within_days` from `today`."""
+    until = today + dt.timedelta(days=within_days)
+    return m.Agreement.state.in_(("active", "signing")) & m.Agreement.valid_to.between(today, until)
+
+
+def _waiting_review(now: dt.datetime) -> Select:
+    """Per school, the proposals waiting for review too long."""
+    return select(literal("review").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+        waiting_review(now)
+    )
+
+
+def _without_record(year: int, past: int) -> Select:
+    """Per school, the lines of past months with no record of `year`."""
+    return select(literal("without_record").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
+        without_record(year, past)
+    )
+
+
 def _agreements_ending(today: dt.date) -> Select:
-    """Per school, the agreements in force or being signed that end within ENDING_WITHIN_DAYS."""
-    until = today + dt.timedelta(days=ENDING_WITHIN_DAYS)
+    """Per school, the agreements about to end, and the first to end."""
     return select(
         literal("agreements").label("item"),
         m.Agreement.school_id,
         func.count(),
         func.min(m.Agreement.valid_to),
-    ).where(m.Agreement.state.in_(("active", "signing")), m.Agreement.valid_to.between(today, until))
+    ).where(agreement_ending(today))
 
 
 _NO_DATE = cast(null(), Date)

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, labels, outbox, security, users
+from . import backup, labels, outbox, reminders, security, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
 from .models import ROLES, School, User
@@ -252,8 +252,15 @@ def restore_command(archive: Path, force: bool) -> None:
 @coop_cli.command("send-mail")
 def send_mail_command() -> None:
     """Deliver the notifications that are due (for cron or a systemd timer), then exit."""
-    sent, failed = outbox.deliver_due()
+    sent, failed = outbox.send_mail()
     click.echo(f"Отправлено писем: {sent}, не удалось: {failed}.")
+
+
+@coop_cli.command("remind")
+def remind_command() -> None:
+    """Write the reminders that fell due (agreements ending, reviews waiting, lines with no record)."""
+    written = reminders.remind()
+    click.echo(f"Напоминаний записано: {written}.")
 
 
 @coop_cli.command("worker")
@@ -262,7 +269,7 @@ def send_mail_command() -> None:
 )
 @click.option("--once", is_flag=True, help="Deliver once and exit.")
 def worker_command(interval: float, once: bool) -> None:
-    """Keep delivering the notifications as they fall due."""
+    """Keep delivering the notifications as they fall due; write the reminders hourly."""
     outbox.run_worker(interval, once=once)
 
 

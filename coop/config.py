@@ -41,6 +41,12 @@ def _timezone() -> str:
     return name
 
 
+def _hour(value: str) -> int:
+    if not value.isdigit() or int(value) > 23:
+        raise ValueError(f"COOP_DIGEST_HOUR={value!r} is not an hour from 0 to 23")
+    return int(value)
+
+
 def load(instance_path: Path) -> dict[str, Any]:
     """The configuration mapping for create_app()."""
     instance_path.mkdir(parents=True, exist_ok=True)
@@ -87,5 +93,7 @@ def load(instance_path: Path) -> dict[str, Any]:
         "MAIL_FOLDER": str(instance_path / "mail"),
         # The site's address as its users open it: the links in messages start with it.
         "COOP_BASE_URL": os.environ.get("COOP_BASE_URL", "http://localhost:5000"),
+        # The hour (0–23, COOP_TIMEZONE) from which send-mail and the worker write the daily digests.
+        "COOP_DIGEST_HOUR": _hour(os.environ.get("COOP_DIGEST_HOUR", "") or "7"),
         "SQL_COUNT": os.environ.get("COOP_SQL_COUNT", "0") == "1",  # X-SQL-Count header (benchmark)
     }

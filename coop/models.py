@@ -809,7 +809,22 @@ NOTIFICATION_KINDS = {
     "password_reset": _l("Password recovery"),
     "invitation": _l("An invitation"),
     "event_confirmation": _l("A request to confirm an event"),
+    "agreement_ending_60": _l("An agreement ends within 60 days"),
+    "agreement_ending_30": _l("An agreement ends within 30 days"),
+    "plan_unrecorded": _l("Past months' plan lines with no record (monthly)"),
+    "review_waiting": _l("An event has awaited approval for over 7 days"),
+    "digest": _l("Daily digest"),
 }
+# How a user receives a kind of notification by mail (NotificationPreference); the site
+# lists every notification whatever is chosen.
+DELIVERIES = {
+    "now": _l("At once"),
+    "digest": _l("In a daily digest"),
+    "off": _l("Off"),
+}
+
+
+DIGEST = "digest"  # the kind of a daily digest message (coop/outbox.py writes them)
 
 
 class Notification(Base):
@@ -818,8 +833,14 @@ class Notification(Base):
     same transaction as the change it tells of, never through a view."""
 
     __tablename__ = "notifications"
-    # The worker's queue: unsent messages by when they are due.
-    __table_args__ = (Index("ix_notifications_due", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        # The worker's queue: unsent messages by when they are due.
+        Index("ix_notifications_due", "sent_at", "next_attempt_at"),
+        # A reminder (coop/reminders.py) reaches each user once per occasion, a digest once a day.
+        UniqueConstraint("user_id", "dedupe_key", name="notification_once"),
+        # The daily digest's queue: what waits for the user's next digest.
+        Index("ix_notifications_digest", "delivery", "digest_id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(32), info={"label": _l("Kind"), "choices": NOTIFICATION_KINDS})
     # A purged account takes its messages with it. None: an address without an
@@ -842,6 +863,23 @@ class Notification(Base):
     )
     last_error: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Last error")})
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Read")})
+    # By mail at once, in the recipient's daily digest, or not at all: their preference
+    # for the kind when the notification was written.
+    delivery: Mapped[str] = mapped_column(
+        String(16), default="now", server_default="now", info={"label": _l("By mail"), "choices": DELIVERIES}
+    )
+    # What makes a reminder or a digest one of a kind (with user_id): written once.
+    dedupe_key: Mapped[str | None] = mapped_column(String(120), info={"label": _l("Occasion")})
+    # The digest that carried it by mail (delivery "digest").
+    digest_id: Mapped[int | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL"), info={"label": _l("Sent in digest")}
+    )
+
+    @classmethod
+    def in_site(cls) -> Any:
+        """The notifications the site lists and the bell counts: all but the digests,
+        which only gather by mail what the site lists one by one."""
+        return cls.kind != DIGEST
 
     @property
     def message(self) -> str:
@@ -891,7 +929,7 @@ class Token(Base):
 UNREAD_CAP = 99
 _unread = (
     select(Notification.id)
-    .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+    .where(Notification.user_id == User.id, Notification.read_at.is_(None), Notification.in_site())
     .correlate_except(Notification)
     .limit(UNREAD_CAP + 1)
     .subquery()
@@ -900,6 +938,22 @@ User.unread_notifications = column_property(
     select(func.count()).select_from(_unread).scalar_subquery(),
     info={"label": _l("Unread notifications")},
 )
+
+
+class NotificationPreference(Base):
+    """How a user receives one kind of notification by mail; none: at once."""
+
+    __tablename__ = "notification_preferences"
+    __table_args__ = (UniqueConstraint("user_id", "kind", name="preference_per_kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), info={"label": _l("User")}
+    )
+    kind: Mapped[str] = mapped_column(String(32), info={"label": _l("Kind"), "choices": NOTIFICATION_KINDS})
+    delivery: Mapped[str] = mapped_column(String(16), info={"label": _l("By mail"), "choices": DELIVERIES})
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.delivery}"
 
 
 # The tables each tenant owns rows of, by the column that names the tenant.

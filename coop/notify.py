@@ -5,7 +5,12 @@ coop.history calls queue() from its after_flush listener with what each flush di
 so a notification is written in the same transaction as the change it tells of
 (a rolled-back change notifies nobody) whichever view, command or import made it.
 Each recipient gets one row of models.Notification: the mail worker (coop.outbox)
-delivers it, the site lists it (coop/views/notifications.py).
+delivers it, at once or in the recipient's daily digest as they chose per kind
+(models.NotificationPreference), the site lists it (coop/views/notifications.py).
+
+What notifies as time passes (an agreement about to end, a review waiting, a past
+month's lines with no record) is the other table, coop.reminders.REMINDERS; both
+write through write() here.
 """
 
 from __future__ import annotations
@@ -22,8 +27,9 @@ from . import models as m
 from .extensions import db
 
 SCHOOL, PARTNER, COORDINATOR = "school", "partner", "coordinator"
-
-# Messages a person asked for or must act on: mailed at once, whatever their preferences.
+AT_ONCE = "now"  # models.DELIVERIES: what a user who chose nothing gets
+# Messages a person asked for or must act on: always mailed at once, never listed among
+# the choices (nor are they for a message with no user, sent to an address).
 ALWAYS_AT_ONCE = frozenset({"password_reset", "invitation", "event_confirmation"})
 
 
@@ -66,33 +72,81 @@ def rules_for(obj: Any, action: str) -> list[Rule]:
 
 def queue(connection: Connection, happened: list[Happened], actor_id: int | None) -> int:
     """Write the notifications of what a flush did, on its connection; how many."""
-    rows: list[dict[str, Any]] = []
+    written = 0
     for item in happened:
-        for rule in rules_for(item.obj, item.action):
-            recipients = _recipients(connection, rule, item.obj, actor_id)
-            if recipients:
-                message = _render(connection, rule, item)
-                rows += [{**message, "user_id": uid, "email": email} for uid, email in recipients]
-    if rows:
-        connection.execute(insert(cast(Table, m.Notification.__table__)), rows)
-    return len(rows)
+        obj = item.obj
+        for rule in rules_for(obj, item.action):
+            partner_id = getattr(obj, "partner_id", None)
+            users = recipients(connection, rule.role, obj.school_id, partner_id, but=actor_id)
+            if users:
+                context, link = _context(connection, item), link_to(rule.endpoint, obj.id)
+                written += write(connection, rule.kind, rule.template, users, context, link, obj.school_id)
+    return written
 
 
-def _recipients(connection: Connection, rule: Rule, obj: Any, actor_id: int | None) -> list[tuple[int, str]]:
-    """The active users of the rule's role in the row's tenant, but the one who acted.
-    A Core statement on the flush's connection: the tenant policy of the user who acted
-    (a partner does not see the school's accounts) must not hide the recipients."""
+def recipients(
+    connection: Connection, role: str, school_id: int | None, partner_id: int | None, but: int | None = None
+) -> list[tuple[int, str]]:
+    """The active users of `role` in the tenant (SCHOOL: the school's, PARTNER: the
+    partner's, COORDINATOR: all), but the one who acted. A Core statement on the flush's
+    connection: the tenant policy of the user who acted (a partner does not see the
+    school's accounts) must not hide the recipients."""
     user = m.User
     stmt = select(user.id, user.email).where(
-        user.role == rule.role, user.active.is_(True), user.deleted_at.is_(None), user.email != ""
+        user.role == role, user.active.is_(True), user.deleted_at.is_(None), user.email != ""
     )
-    if rule.role == SCHOOL:
-        stmt = stmt.where(user.school_id == obj.school_id)
-    elif rule.role == PARTNER:
-        stmt = stmt.where(user.partner_id == obj.partner_id)
-    if actor_id is not None:
-        stmt = stmt.where(user.id != actor_id)
+    if role == SCHOOL:
+        stmt = stmt.where(user.school_id == school_id)
+    elif role == PARTNER:
+        stmt = stmt.where(user.partner_id == partner_id)
+    if but is not None:
+        stmt = stmt.where(user.id != but)
     return [(uid, email) for uid, email in connection.execute(stmt.order_by(user.id))]
+
+
+def deliveries(connection: Connection, user_ids: list[int], kind: str) -> dict[int, str]:
+    """How each of the users chose to receive `kind` by mail (models.DELIVERIES); a user
+    missing from the answer gets it AT_ONCE, as does every ALWAYS_AT_ONCE kind."""
+    if kind in ALWAYS_AT_ONCE or not user_ids:
+        return {}
+    preference = m.NotificationPreference
+    stmt = select(preference.user_id, preference.delivery).where(
+        preference.user_id.in_(user_ids), preference.kind == kind
+    )
+    return {uid: delivery for uid, delivery in connection.execute(stmt)}
+
+
+def write(
+    connection: Connection,
+    kind: str,
+    template: str,
+    users: list[tuple[int, str]],
+    context: dict[str, Any],
+    link: str,
+    school_id: int | None,
+    key: str | None = None,
+) -> int:
+    """One notification per user (id, e-mail) from `template`, mailed as each chose; `key`:
+    the occasion of a reminder (unique per user). How many were written."""
+    if not users:
+        return 0
+    message = render_message(template, {**context, "link": link})
+    chosen = deliveries(connection, [uid for uid, _ in users], kind)
+    rows = [
+        {
+            **message,
+            "kind": kind,
+            "school_id": school_id,
+            "link": link,
+            "user_id": uid,
+            "email": email,
+            "delivery": chosen.get(uid, AT_ONCE),
+            "dedupe_key": key,
+        }
+        for uid, email in users
+    ]
+    connection.execute(insert(cast(Table, m.Notification.__table__)), rows)
+    return len(rows)
 
 
 def _name(connection: Connection, model: Any, row_id: int | None) -> str:
@@ -132,15 +186,9 @@ def absolute_url(view: str, **values: Any) -> str:
     return current_app.config["COOP_BASE_URL"].rstrip("/") + path
 
 
-def _render(connection: Connection, rule: Rule, item: Happened) -> dict[str, Any]:
-    link = link_to(rule.endpoint, item.obj.id)
-    message = render_message(rule.template, {**_context(connection, item), "link": link})
-    return {**message, "kind": rule.kind, "school_id": getattr(item.obj, "school_id", None), "link": link}
-
-
 def render_message(template: str, context: dict[str, Any]) -> dict[str, Any]:
-    """A message's columns from coop/templates/mail/<template>.{txt,html} (the text's
-    first line is the subject), due at once."""
+    """A message from coop/templates/mail/<template>.{txt,html} (the text's first line is
+    its subject), as the columns of a notification due now."""
     env = current_app.jinja_env
     # Messages are in the site's language whoever's request wrote them.
     with force_locale(current_app.config["BABEL_DEFAULT_LOCALE"]):
@@ -173,4 +221,5 @@ def send_direct(
     in the caller's transaction, like every notification, whoever is signed in."""
     message = render_message(template, {**context, "link": link})
     row = {**message, "kind": kind, "email": email, "user_id": user_id, "school_id": school_id, "link": link}
+    row |= {"delivery": AT_ONCE, "dedupe_key": None}
     db.session.execute(insert(cast(Table, m.Notification.__table__)), [row])

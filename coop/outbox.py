@@ -5,6 +5,12 @@ Each message is claimed, sent and marked sent in a transaction of its own, the r
 locked with SELECT … FOR UPDATE SKIP LOCKED on PostgreSQL: several workers never
 take the same message, and a message marked sent is never sent again. A failed one
 is tried again later, the wait doubling from a minute up to a day.
+
+Notifications whose recipient chose the daily digest for their kind are not mailed
+one by one: from COOP_DIGEST_HOUR each day, write_digests() gathers each user's into
+one message (a notification of kind DIGEST, delivered as any other) and marks them
+as carried by it. The digest's key (its day) is unique per user, so two workers never
+write two digests of one day for one user.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
 
+from . import formats, notify, reminders
 from .extensions import db
-from .models import Notification, utcnow
+from .models import DIGEST, Notification, User, utcnow
 
 FIRST_RETRY = dt.timedelta(minutes=1)
 LAST_RETRY = dt.timedelta(days=1)
@@ -92,7 +100,11 @@ def _claim(now: dt.datetime) -> Notification | None:
     """The next due message, locked for this transaction; others' locked ones are skipped."""
     stmt = (
         select(Notification)
-        .where(Notification.sent_at.is_(None), Notification.next_attempt_at <= now)
+        .where(
+            Notification.sent_at.is_(None),
+            Notification.delivery == notify.AT_ONCE,
+            Notification.next_attempt_at <= now,
+        )
         .order_by(Notification.next_attempt_at, Notification.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -133,10 +145,73 @@ def deliver_due(limit: int | None = None, now: Callable[[], dt.datetime] = utcno
     return sent, failed
 
 
+def write_digests(now: dt.datetime | None = None) -> int:
+    """From COOP_DIGEST_HOUR of the site's day on, one digest per user with notifications
+    waiting for it and no digest of that day yet; how many were written."""
+    now = now or utcnow()
+    local = formats.local(now)
+    if local.hour < current_app.config["COOP_DIGEST_HOUR"]:
+        return 0
+    key = f"{DIGEST}:{local.date().isoformat()}"
+    digest = select(Notification.id).where(Notification.user_id == User.id, Notification.dedupe_key == key)
+    stmt = (
+        select(User.id, User.email)
+        .where(User.active.is_(True), exists().where(_waiting(), Notification.user_id == User.id))
+        .where(~digest.exists())
+        .order_by(User.id)
+    )
+    written = 0
+    for user_id, address in db.session.execute(stmt).all():
+        try:
+            written += _write_digest(user_id, address, key, local.date())
+            db.session.commit()
+        except IntegrityError:  # another worker wrote this user's digest of the day first
+            db.session.rollback()
+    db.session.commit()
+    return written
+
+
+def _waiting() -> Any:
+    return (Notification.delivery == DIGEST) & Notification.digest_id.is_(None)
+
+
+def _write_digest(user_id: int, address: str, key: str, day: dt.date) -> int:
+    """The user's digest of `day` listing what waits for it, which is marked as carried by it."""
+    stmt = select(Notification).where(_waiting(), Notification.user_id == user_id).order_by(Notification.id)
+    items = db.session.execute(stmt).scalars().all()
+    if not items:
+        return 0
+    link = notify.absolute_url("notifications.index")
+    settings = notify.absolute_url("notifications.settings")
+    message = notify.render_message(
+        "digest", {"items": items, "day": formats.date(day), "link": link, "settings": settings}
+    )
+    digest = Notification(**message, kind=DIGEST, user_id=user_id, email=address, link=link, dedupe_key=key)
+    db.session.add(digest)
+    db.session.flush()  # the unique key: a digest of this day written meanwhile stops here
+    for item in items:
+        item.digest_id = digest.id
+    return 1
+
+
+def send_mail(now: Callable[[], dt.datetime] = utcnow) -> tuple[int, int]:
+    """The daily digests if it is their time, then every message that is due: (sent, failed)."""
+    write_digests(now())
+    return deliver_due(now=now)
+
+
+REMIND_EVERY = dt.timedelta(hours=1)
+
+
 def run_worker(interval: float, once: bool = False) -> None:
-    """Deliver what is due every `interval` seconds (until stopped, or once)."""
+    """Every `interval` seconds, send what is due (the digests at their hour); write the
+    reminders that fell due (coop.reminders) at start and every REMIND_EVERY (until stopped, or once)."""
+    reminded: dt.datetime | None = None
     while True:
-        deliver_due()
+        if reminded is None or utcnow() - reminded >= REMIND_EVERY:
+            reminders.remind()
+            reminded = utcnow()
+        send_mail()
         if once:
             return
         time.sleep(interval)

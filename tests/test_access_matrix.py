@@ -261,6 +261,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     **dict.fromkeys(
         (f"sessions.{view}" for view in ("index", "end", "end_others")), "tests/test_sessions.py"
     ),
+    "notifications.settings": "tests/test_preferences.py",
 }
 
 

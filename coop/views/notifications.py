@@ -1,5 +1,6 @@
 """The user's notifications (coop/notify.py writes them): newest first, marked read one
-by one or all at once; the bell in the menu bar counts the unread ones."""
+by one or all at once; the bell in the menu bar counts the unread ones. And how they
+reach the user by mail, per kind (at once, a daily digest, or off)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ from flask_admin import expose
 from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
+from .. import notify, reminders
 from ..extensions import db
-from ..models import Notification, utcnow
+from ..models import DELIVERIES, NOTIFICATION_KINDS, Notification, NotificationPreference, utcnow
 from .base import SecuredView
 
 PAGE_SIZE = 50
@@ -27,7 +30,7 @@ def unread_count() -> int:
 
 def _own() -> Any:
     # The policy (coop/access.py: OWN_MESSAGES) scopes the rows too; stated for the reader.
-    return Notification.user_id == current_user.id
+    return (Notification.user_id == current_user.id) & Notification.in_site()
 
 
 class NotificationsView(SecuredView):
@@ -63,6 +66,36 @@ class NotificationsView(SecuredView):
         db.session.commit()
         flash(gettext("Marked as read: %(count)d.", count=count), "success")
         return redirect(url_for(".index"))
+
+    @expose("/settings/", methods=("GET", "POST"))
+    def settings(self) -> Any:
+        """Per kind the user's role can receive: at once, in the daily digest, or off."""
+        kinds = reminders.kinds_for(current_user.role)
+        stmt = select(NotificationPreference).where(NotificationPreference.user_id == current_user.id)
+        saved = {row.kind: row for row in db.session.execute(stmt).scalars()}
+        if request.method == "POST":
+            chosen = {kind: request.form.get(kind, "") for kind in kinds}
+            if any(value not in DELIVERIES for value in chosen.values()):
+                flash(gettext("Choose how each kind of notification reaches you."), "error")
+                return self._settings_page(kinds, chosen), 400
+            for kind, value in chosen.items():
+                if kind in saved:
+                    saved[kind].delivery = value
+                else:
+                    db.session.add(NotificationPreference(user_id=current_user.id, kind=kind, delivery=value))
+            try:
+                db.session.commit()
+            except IntegrityError:  # the same form sent twice at once: the other one saved it
+                db.session.rollback()
+            flash(gettext("Notification settings saved."), "success")
+            return redirect(url_for(".settings"))
+        return self._settings_page(
+            kinds, {kind: saved[kind].delivery if kind in saved else notify.AT_ONCE for kind in kinds}
+        )
+
+    def _settings_page(self, kinds: list[str], chosen: dict[str, str]) -> str:
+        rows = [(kind, NOTIFICATION_KINDS[kind], chosen[kind]) for kind in kinds]
+        return self.render("coop/notification_settings.html", rows=rows, deliveries=DELIVERIES)
 
 
 def init_app(app: Flask) -> None:

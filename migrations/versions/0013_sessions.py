@@ -1,7 +1,7 @@
 """server-side sessions: a row per signed-in session (user_sessions); users.session_epoch goes
 
 Revision ID: 0013_sessions
-Revises: 0011_outbox
+Revises: 0012_tokens
 Create Date: 2026-12-05 21:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0013_sessions'
-down_revision = '0011_outbox'
+down_revision = '0012_tokens'
 branch_labels = None
 depends_on = None
 
