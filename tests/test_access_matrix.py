@@ -258,6 +258,9 @@ COVERED_ELSEWHERE: dict[str, str] = {
     **dict.fromkeys(
         (f"notifications.{view}" for view in ("index", "read", "read_all")), "tests/test_notifications.py"
     ),
+    **dict.fromkeys(
+        (f"mailfiles.{view}" for view in ("index", "message", "download")), "tests/test_mail_files.py"
+    ),
 }
 
 
