@@ -79,7 +79,7 @@ def test_the_files_are_listed_newest_first_with_date_recipient_and_subject(
     assert "Писем: 3." in page and "notes.txt" not in page
     assert "user2@coop.example" in page
     assert "16.11.2023" in page  # 1_700_086_400 in the site's zone (Новокузнецк, UTC+7)
-    assert f"{folder}" in page and "flask --app app coop send-mail" in page
+    assert f"{folder}" in page and "<code>flask --app app coop send-mail</code>" in page
     assert 'href="/admin/mailfiles/00000002.eml/"' in page
     assert 'href="/admin/mailfiles/00000002.eml/download/"' in page
 
