@@ -317,14 +317,36 @@ def write(report: dict[str, Any]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     name = f"mail-{report['database']}"
     (RESULTS / f"{name}.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    (RESULTS / f"{name}.md").write_text(markdown(report))
+    print(f"Results: {RESULTS / name}.md")
+
+
+def markdown(report: dict[str, Any]) -> str:
+    runs: list[tuple[str, dict[str, Any]]] = [("one worker", report["one_worker"])]
+    two = report.get("two_workers")
+    if two:
+        workers = two["workers"]
+        total = {key: sum(w[key] for w in workers) for key in ("sent", "failed", "cpu_seconds")}
+        runs.append(("two workers together", {**two, **total}))
+        for number, w in enumerate(workers, 1):
+            speed = round(w["sent"] / w["seconds"], 1)
+            runs.append((f"worker {number} (received {w['received']})", {**w, "messages_per_second": speed}))
+    columns = ("sent", "failed", "seconds", "messages_per_second", "cpu_seconds", "arrived_once")
+    columns += ("arrived_twice_or_more", "missing")
     lines = [
         f"# Mail delivery: {report['database']}, {report['messages']} messages to aiosmtpd on loopback",
         "",
+        f"{report['date']}; machine: {report['machine']}",
+        "",
+        "| run | " + " | ".join(column.replace("_", " ") for column in columns) + " |",
+        "|---" * (len(columns) + 1) + "|",
     ]
-    for key, value in report.items():
-        lines.append(f"- {key}: {value}")
-    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
-    print(f"Results: {RESULTS / name}.md")
+    for label, run in runs:
+        cells = [str(round(run[c], 3)) if c in run else "" for c in columns]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    verdict = "yes" if report["ok"] else "NO"
+    lines += ["", f"Each message arrived exactly once and was marked sent: {verdict}.", ""]
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
