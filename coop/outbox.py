@@ -76,8 +76,13 @@ def mail_files(folder: str | Path) -> list[Path]:
     root = Path(folder)
     if not root.is_dir():
         return []
-    found = [path for entry in root.iterdir() if (path := mail_file(root, entry.name)) is not None]
-    return sorted(found, key=lambda path: (path.stat().st_mtime, path.name), reverse=True)
+    found = []
+    for entry in root.iterdir():
+        path = mail_file(root, entry.name)
+        with suppress(OSError):  # gone meanwhile
+            if path is not None:
+                found.append((path.stat().st_mtime, path.name, path))
+    return [path for _time, _name, path in sorted(found, reverse=True)]
 
 
 def mail_file(folder: str | Path, name: str) -> Path | None:

@@ -4,6 +4,7 @@ sandboxed frame) or downloaded. Only names the outbox writes are opened, only in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import abort, current_app, request, send_file, url_for
@@ -18,11 +19,22 @@ PAGE_SIZE = 50
 FIRST_HEADERS = ("Date", "From", "To", "Subject")
 
 
-def _found(name: str) -> Any:
+def _found(name: str) -> Path:
     path = outbox.mail_file(current_app.config["MAIL_FOLDER"], name)
     if path is None:
         abort(404)
     return path
+
+
+def _described(paths: list[Path]) -> list[outbox.MailFile]:
+    """Each file's date, recipient and subject; one deleted meanwhile is left out."""
+    found = []
+    for path in paths:
+        try:
+            found.append(outbox.describe(path))
+        except OSError:
+            continue
+    return found
 
 
 def _page() -> int:
@@ -51,7 +63,7 @@ class MailFilesView(SecuredView):
         shown = files[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         return self.render(
             "coop/mail_files.html",
-            rows=[outbox.describe(path) for path in shown],
+            rows=_described(shown),
             total=len(files),
             page=page,
             pages=pages,
@@ -65,7 +77,10 @@ class MailFilesView(SecuredView):
     @expose("/<filename>/")
     def message(self, filename: str) -> str:
         path = _found(filename)
-        message = outbox.read_mail_file(path)
+        try:
+            message = outbox.read_mail_file(path)
+        except OSError:  # deleted since it was found
+            abort(404)
         first = [(key, str(message[key])) for key in FIRST_HEADERS if message[key] is not None]
         rest = [(key, str(value)) for key, value in message.items() if key not in FIRST_HEADERS]
         return self.render(
