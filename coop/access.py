@@ -415,6 +415,7 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     },
     "trash": {"view": is_admin | is_school, "restore": is_admin | is_school, "purge": is_admin},
     "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
+    "mailfiles": {"view": is_admin},  # the messages written as .eml files (no MAIL_SERVER)
     # Written by coop.notify at flush; a user only marks their own messages read.
     "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
     # Started by coop.sessions at sign-in; a user ends only their own.

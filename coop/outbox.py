@@ -16,13 +16,18 @@ write two digests of one day for one user.
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+import re
 import smtplib
 import ssl
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.parser import BytesHeaderParser
+from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +53,70 @@ def build_message(row: Notification, sender: str) -> EmailMessage:
     message["From"] = sender
     message["To"] = row.email
     message["Subject"] = row.subject
+    message["Date"] = formatdate(localtime=True)
     message["Message-ID"] = make_msgid(idstring=f"coop-{row.id}")
     message.set_content(row.body_text)
     if row.body_html:
         message.add_alternative(row.body_html, subtype="html")
     return message
+
+
+# --- the .eml folder (MAIL_FOLDER): written without MAIL_SERVER, read by the admin page ---
+
+FILE_NAME = re.compile(r"[0-9]{8,}\.eml")
+
+
+def file_name(row_id: int) -> str:
+    """A message's file: its notification's id, zero-padded (so names sort as ids do)."""
+    return f"{row_id:08d}.eml"
+
+
+@dataclass(frozen=True)
+class MailFile:
+    name: str
+    date: dt.datetime  # the Date header, or the file's time (aware)
+    to: str
+    subject: str
+
+
+def mail_files(folder: str | Path) -> list[Path]:
+    """The messages written to the folder, newest first (by the file's time, then name)."""
+    root = Path(folder)
+    if not root.is_dir():
+        return []
+    found = []
+    for entry in root.iterdir():
+        path = mail_file(root, entry.name)
+        with suppress(OSError):  # gone meanwhile
+            if path is not None:
+                found.append((path.stat().st_mtime, path.name, path))
+    return [path for _time, _name, path in sorted(found, reverse=True)]
+
+
+def mail_file(folder: str | Path, name: str) -> Path | None:
+    """The message of that name in the folder, or None: a name the outbox does not write,
+    a path that leads out of the folder (through a link too), a missing file."""
+    if not FILE_NAME.fullmatch(name):
+        return None
+    root = Path(folder).resolve()
+    path = (root / name).resolve()
+    return path if path.parent == root and path.is_file() else None
+
+
+def describe(path: Path) -> MailFile:
+    """A message's date, recipient and subject, from its headers."""
+    with path.open("rb") as stream:
+        headers = BytesHeaderParser(policy=email.policy.default).parse(stream)
+    date = getattr(headers["Date"], "datetime", None) if headers["Date"] else None
+    if date is None or date.tzinfo is None:
+        date = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    return MailFile(path.name, date, str(headers["To"] or ""), str(headers["Subject"] or ""))
+
+
+def read_mail_file(path: Path) -> EmailMessage:
+    parsed = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage)  # what policy.default makes
+    return parsed
 
 
 class _Transport:
@@ -66,7 +130,7 @@ class _Transport:
         if not self.config["MAIL_SERVER"]:
             folder = Path(self.config["MAIL_FOLDER"])
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{row_id:08d}.eml").write_bytes(message.as_bytes())
+            (folder / file_name(row_id)).write_bytes(message.as_bytes())
             return
         if self.smtp is None:
             self.smtp = self._connect()

@@ -21,6 +21,8 @@ from coop import models as m
 from coop.extensions import db
 from coop.seed.demo import load_demo
 
+from .mailbox import Mailbox, Server
+
 
 @dataclass(frozen=True)
 class DemoAccount:
@@ -172,3 +174,17 @@ def ids(app: Flask) -> dict[str, int]:
             select(m.Partner).filter_by(short_name="Краеведческий музей")
         ).scalar_one()
         return {"school31": school31.id, "gymnasium17": gymnasium.id, "kemsu": kemsu.id, "museum": museum.id}
+
+
+@pytest.fixture
+def smtp(app: Flask) -> Iterator[tuple[Server, Mailbox]]:
+    """A real SMTP server on a free loopback port (tests/mailbox.py), and the app's mail
+    settings pointing at it."""
+    mailbox = Mailbox()
+    server = Server(mailbox)
+    server.start()
+    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+    yield server, mailbox
+    app.config.update(saved)
+    server.stop()

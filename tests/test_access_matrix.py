@@ -262,6 +262,9 @@ COVERED_ELSEWHERE: dict[str, str] = {
         (f"sessions.{view}" for view in ("index", "end", "end_others")), "tests/test_sessions.py"
     ),
     "notifications.settings": "tests/test_preferences.py",
+    **dict.fromkeys(
+        (f"mailfiles.{view}" for view in ("index", "message", "download")), "tests/test_mail_files.py"
+    ),
 }
 
 

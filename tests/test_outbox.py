@@ -4,19 +4,14 @@ loopback (aiosmtpd) exactly once, retrying while the server is down."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import email
 import email.policy
-import socket
 import threading
-from collections.abc import Iterator
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -25,64 +20,10 @@ from coop import notify, outbox
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
+from .mailbox import Mailbox, Server
 from .test_workflow import _fire, _propose
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
-
-
-class Mailbox:
-    """What the loopback server received: one parsed message per recipient."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.envelopes: list[tuple[str, list[str]]] = []
-        self.delay = 0.0  # seconds per message: lets concurrent workers overlap
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        await asyncio.sleep(self.delay)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)  # type: ignore[arg-type]
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        return "250 OK"
-
-    def to(self, address: str) -> list[EmailMessage]:
-        return [message for message in self.messages if message["To"] == address]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class Server:
-    """The loopback SMTP server, which can go down and come back on the same port."""
-
-    def __init__(self, mailbox: Mailbox) -> None:
-        self.mailbox, self.port = mailbox, _free_port()
-        self.controller: Controller | None = None
-
-    def start(self) -> None:
-        self.controller = Controller(self.mailbox, hostname="127.0.0.1", port=self.port)
-        self.controller.start()
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-
-@pytest.fixture
-def smtp(app: Flask) -> Iterator[tuple[Server, Mailbox]]:
-    """A real SMTP server on a free loopback port, and the app's mail settings pointing at it."""
-    mailbox = Mailbox()
-    server = Server(mailbox)
-    server.start()
-    saved = {key: app.config[key] for key in ("MAIL_SERVER", "MAIL_PORT")}
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-    yield server, mailbox
-    app.config.update(saved)
-    server.stop()
 
 
 def _deliver(app: Flask, **options: Any) -> tuple[int, int]:

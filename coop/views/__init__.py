@@ -16,6 +16,7 @@ from . import (
     dashboard,
     directory,
     history,
+    mail_files,
     notifications,
     plan,
     plan_import,
@@ -37,7 +38,7 @@ MENU = (
     (_l("Audit"), (remarks, history, trash, dashboard)),
     (_l("Directory"), (directory,)),
     (_l("Catalogs"), (catalogs,)),
-    (_l("Administration"), (users,)),
+    (_l("Administration"), (users, mail_files)),
 )
 
 
