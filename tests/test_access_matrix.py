@@ -258,6 +258,11 @@ COVERED_ELSEWHERE: dict[str, str] = {
     **dict.fromkeys(
         (f"notifications.{view}" for view in ("index", "read", "read_all")), "tests/test_notifications.py"
     ),
+    # A partner's confirmation by a link: the school asks, the contact answers without an
+    # account (guarded by the link's secret), the school decides in its review queue.
+    **dict.fromkeys(
+        ("event.ask_partner_view", "confirm.page", "review.report"), "tests/test_partner_confirmation.py"
+    ),
 }
 
 

@@ -13,6 +13,7 @@ from ..security import csp_nonce
 from . import (
     calendar,
     catalogs,
+    confirm,
     dashboard,
     directory,
     history,
@@ -60,4 +61,5 @@ def init_app(app: Flask) -> Admin:
     # Not in a menu: the bell in the menu bar (coop/master.html) leads there.
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
     notifications.init_app(app)
+    confirm.init_app(app)  # outside the admin: a partner's contact opens it without an account
     return admin
