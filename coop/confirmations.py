@@ -219,7 +219,7 @@ def waiting(limit: int = 200) -> list[Report]:
     ]
 
 
-def _contacts(records: list[m.EventExecution]) -> dict[tuple[int, int], str]:
+def _contacts(records: list[m.EventExecution]) -> dict[tuple[int | None, int | None], str]:
     """The address each record's link was sent to (the latest link of its line and year)."""
     with as_system():
         rows = db.session.execute(
@@ -238,7 +238,7 @@ def decide(user: Any, record: m.EventExecution, decision: str, comment: str = ""
         workflow.confirm_report(user, record, gettext("The partner's report is confirmed."))
         done = gettext(
             "The partner's report is confirmed: «%(event)s», %(year)s.",
-            event=record.event,
+            event=record.event.title,
             year=academic_year_label(record.year),
         )
     elif decision == "reject":
@@ -257,7 +257,7 @@ def decide(user: Any, record: m.EventExecution, decision: str, comment: str = ""
                 db.session.flush()
         done = gettext(
             "The partner's report is rejected: «%(event)s», %(year)s.",
-            event=record.event,
+            event=record.event.title,
             year=academic_year_label(record.year),
         )
     else:

@@ -537,3 +537,21 @@ def test_a_report_is_no_outcome_anywhere() -> None:
     assert workflow.REPORTED not in COUNTED and workflow.REPORTED not in figures.COUNTED_STATUSES
     assert workflow.REPORTED not in {o.status for o in workflow.EVENT.outcomes}
     assert dt.timedelta(days=30) == confirmations.LIFETIME
+
+
+@pytest.mark.usefixtures("fresh_db")
+@pytest.mark.parametrize("key", list(ACCOUNTS))
+def test_the_link_shows_the_same_one_line_to_whoever_opens_it(
+    app: Flask, client_as: Any, ids: dict[str, int], key: str
+) -> None:
+    """Signed in or not, as any role: the link alone says what the page shows."""
+    event_id = _line(app, ids)
+    _ask(client_as("school31"), event_id)
+    path = _link(app)
+    response = client_as(key).get(path)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200, key
+    with app.app_context():
+        title = db.session.get(m.Event, event_id).title
+    assert f"«{title}»" in body and "Гимназ" not in body
+    assert '<a href="/admin' not in body  # no door into the site from this page

@@ -24,7 +24,8 @@ def _form(outcome: str, year: int) -> Any:
     """The outcome's form for the link's year: the year is the link's, whatever is posted."""
     formdata = None
     if request.method == "POST":
-        formdata = CombinedMultiDict((MultiDict({"year": str(year)}), request.files, request.form))
+        fixed: MultiDict[str, Any] = MultiDict({"year": str(year)})
+        formdata = CombinedMultiDict([fixed, request.files, request.form])
     form = FORMS[outcome](formdata)
     form.year.choices = [(year, academic_year_label(year))]
     form.year.data = year

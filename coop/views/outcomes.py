@@ -197,7 +197,7 @@ class YearlyOutcomes:
                 gettext(
                     "A link to confirm «%(event)s» in %(year)s has been sent to %(email)s; it is valid for "
                     "%(days)d days. The partner's answer will appear in the review queue.",
-                    event=event,
+                    event=event.title,
                     year=academic_year_label(int(year)),
                     email=email,
                     days=confirmations.LIFETIME.days,
