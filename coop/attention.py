@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, li
 from . import models as m
 from . import workflow
 from .extensions import db
-from .plan_io.plan import runs_in_year
+from .plan_io.plan import COUNTED, runs_in_year
 from .timing import ACADEMIC_MONTHS, month_date_in_year
 
 REVIEW_WAIT_DAYS = 7  # a proposal waiting longer than this is overdue
@@ -90,11 +90,12 @@ def waiting_review(now: dt.datetime) -> ColumnElement[bool]:
 
 def without_record(year: int, past: int) -> ColumnElement[bool]:
     """Lines of the plan running in `year` with a month already over (in the `past` mask)
-    and no record of that year, or one still «planned»."""
+    and no outcome recorded for that year (one still «planned», or a partner's report the
+    school has not confirmed, is none)."""
     recorded = exists().where(
         m.EventExecution.event_id == m.Event.id,
         m.EventExecution.year == year,
-        m.EventExecution.status != "planned",
+        m.EventExecution.status.in_(COUNTED),
     )
     return and_(
         runs_in_year(year), m.Event.state.in_(IN_PLAN), m.Event.months_mask.op("&")(past) != 0, ~recorded

@@ -137,9 +137,12 @@ def _all_lines_in_year(year: int) -> ColumnElement[bool]:
 
 
 def _execution_of_year(year: int) -> ColumnElement[bool]:
+    """The line's record of `year`, when it says an outcome: a partner's report the school
+    has not confirmed yet counts for nothing, its people reached neither."""
     return and_(
         m.EventExecution.event_id == m.Event.id,
         m.EventExecution.year == year,
+        m.EventExecution.status.in_(COUNTED_STATUSES),
     )
 
 

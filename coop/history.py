@@ -104,9 +104,11 @@ def _record(session: Session, flush_context: Any) -> None:
             continue
         changes = _changes(obj, created)
         transition = obj.__dict__.pop("_coop_transition", None)
+        # The comment of a change no transition made (coop/workflow.py: a partner's report).
+        comment = obj.__dict__.pop("_coop_comment", "")
         if changes or created:
             action = "transition" if transition else _action(obj, changes, created)
-            rows.append(_row(actor, obj, action, changes, transition["comment"] if transition else ""))
+            rows.append(_row(actor, obj, action, changes, transition["comment"] if transition else comment))
             if created or transition:
                 name = transition["name"] if transition else "create"
                 happened.append(notify.Happened(obj, name, transition["comment"] if transition else ""))

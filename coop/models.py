@@ -91,6 +91,9 @@ EXECUTION_STATUSES = {
     "held": _l("Held"),
     "not_held": _l("Not held"),
     "cancelled": _l("Cancelled"),
+    # Said by the partner's contact by a link (coop/confirmations.py), not yet by the
+    # school: counted nowhere (coop/plan_io/plan.py COUNTED) until the school confirms it.
+    "reported": _l("Reported by the partner, awaiting confirmation"),
 }
 REMARK_STATES = {
     "open": _l("Open"),

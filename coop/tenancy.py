@@ -34,11 +34,16 @@ def current_principal() -> Any:
 
 
 @contextmanager
-def as_system() -> Iterator[None]:
-    """Run a block unscoped inside a request (e.g. recording a login)."""
+def as_system(acting_for: Any = None) -> Iterator[None]:
+    """Run a block unscoped inside a request (e.g. recording a login). `acting_for`: the
+    person without an account on whose word the block writes (a partner's contact who
+    followed a link, coop/confirmations.py; it has an `email` and no `id`): the history
+    names them as the author."""
     previous, outer = g.get("principal"), g.get("system_started_by")
     g.principal = SYSTEM
-    if previous is not SYSTEM:  # the outermost block: the user who started it
+    if acting_for is not None:
+        g.system_started_by = acting_for
+    elif previous is not SYSTEM:  # the outermost block: the user who started it
         g.system_started_by = previous
     try:
         yield

@@ -271,7 +271,15 @@ Action = TypeVar("Action", Transition, Outcome)
 
 def _allowed(user: Any, obj: Any, action: Action | None) -> Action:
     """The checks every transition and outcome passes: it exists, the row's state
-    allows it, the user may."""
+    allows it (_possible), the user may."""
+    action = _possible(obj, action)
+    if not access.can(user, action.permission, obj):
+        raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    return action
+
+
+def _possible(obj: Any, action: Action | None) -> Action:
+    """The action exists and the row's state allows it."""
     if action is None:
         raise WorkflowError(gettext("There is no such action."))
     if obj.state not in action.source:
@@ -282,8 +290,6 @@ def _allowed(user: Any, obj: Any, action: Action | None) -> Action:
                 state=flow_states(obj).get(obj.state, obj.state),
             )
         )
-    if not access.can(user, action.permission, obj):
-        raise WorkflowError(gettext("You are not allowed to do this with this record."))
     return action
 
 
@@ -353,14 +359,28 @@ def record(user: Any, event: m.Event, name: str, year: int, values: dict[str, An
     (created if missing) with `values` (RECORD_FIELDS); the caller commits. A year's
     record in the trash is not written over: it is restored from the trash first."""
     outcome = _allowed(user, event, find_outcome(event, name))
+    _check_year(event, outcome, year, values)
+    return _write_year(event, outcome.status, year, values)
+
+
+def _check_year(event: m.Event, outcome: Outcome, year: int, values: dict[str, Any]) -> None:
+    """The line may have `outcome` in `year` with `values`; else WorkflowError."""
     if year not in line_years(event):
         raise WorkflowError(
             gettext("The event is not planned for %(year)s.", year=timing.academic_year_label(year))
         )
     if outcome.reason_required and not str(values.get("results") or "").strip():
         raise WorkflowError(gettext("«%(action)s» needs a reason.", action=outcome.label))
+
+
+def year_record(event: m.Event, year: int) -> m.EventExecution | None:
+    """The line's record of `year`, in the trash too."""
     stmt = select(m.EventExecution).filter_by(event_id=event.id, year=year)
-    row = db.session.execute(stmt.execution_options(include_deleted=True)).scalar_one_or_none()
+    return db.session.execute(stmt.execution_options(include_deleted=True)).scalar_one_or_none()
+
+
+def _write_year(event: m.Event, status: str, year: int, values: dict[str, Any]) -> m.EventExecution:
+    row = year_record(event, year)
     if row is not None and row.deleted_at is not None:
         raise WorkflowError(
             gettext(
@@ -371,8 +391,76 @@ def record(user: Any, event: m.Event, name: str, year: int, values: dict[str, An
     if row is None:
         row = m.EventExecution(event=event, school_id=event.school_id, year=year)
         db.session.add(row)
-    row.status = outcome.status
+    row.status = status
     for field_name, empty in RECORD_FIELDS.items():
         value = values.get(field_name)
         setattr(row, field_name, empty if value is None else value)
     return row
+
+
+# --- what a partner reports of a year, for the school to confirm -------------------------
+#
+# A partner's contact without an account says by a link (coop/confirmations.py) which
+# outcome a line had in a year. The year's record then waits as REPORTED, which nothing
+# counts (coop/plan_io/plan.py COUNTED), until the school confirms it (the outcome
+# reported, written by record() under the outcome's rule) or rejects it (back to planned).
+
+REPORTED = "reported"
+OPEN = "planned"  # a record that says nothing yet: a partner's report may fill it
+
+
+def reported_outcome(row: m.EventExecution) -> Outcome:
+    """The outcome a partner reported: held (it gave a date) or not held (a reason)."""
+    name = "held" if row.held_on is not None else "not_held"
+    return next(o for o in EVENT.outcomes if o.name == name)
+
+
+def report(event: m.Event, name: str, year: int, values: dict[str, Any], comment: str) -> m.EventExecution:
+    """Write what the partner reported of `year` to the year's record, as REPORTED; the
+    caller has checked the link (it names the event and the year) and commits. A year the
+    school has recorded, or that already waits for its decision, is not written over."""
+    outcome = _possible(event, find_outcome(event, name))  # no user: the link is the permission
+    _check_year(event, outcome, year, values)
+    row = year_record(event, year)
+    if row is not None and row.deleted_at is None and row.status != OPEN:
+        if row.status == REPORTED:
+            raise WorkflowError(gettext("The outcome of this year has already been sent to the school."))
+        raise WorkflowError(gettext("The school has already recorded the outcome of this year."))
+    if outcome.name == "held" and values.get("held_on") is None:
+        raise WorkflowError(gettext("«%(action)s» needs a date.", action=outcome.label))
+    row = _write_year(event, REPORTED, year, values)
+    _comment(row, comment)
+    return row
+
+
+def confirm_report(user: Any, row: m.EventExecution, comment: str = "") -> m.EventExecution:
+    """The school confirms what the partner reported: the year's outcome is written as
+    the school would record it (record(): its rule, its permission)."""
+    if row.status != REPORTED:
+        raise WorkflowError(gettext("This report has already been decided."))
+    values = {name: getattr(row, name) for name in RECORD_FIELDS}
+    written = record(user, row.event, reported_outcome(row).name, row.year, values)
+    _comment(written, comment)
+    return written
+
+
+def reject_report(user: Any, row: m.EventExecution, comment: str) -> m.EventExecution:
+    """The school rejects what the partner reported, saying why: the year's record says
+    nothing again (the report stays in its history)."""
+    if row.status != REPORTED:
+        raise WorkflowError(gettext("This report has already been decided."))
+    outcome = reported_outcome(row)
+    if not access.can(user, outcome.permission, row.event):
+        raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    if not comment.strip():
+        raise WorkflowError(gettext("Say why the report is rejected."))
+    row.status = OPEN
+    for field_name, empty in RECORD_FIELDS.items():
+        setattr(row, field_name, empty)
+    _comment(row, comment.strip())
+    return row
+
+
+def _comment(row: Any, comment: str) -> None:
+    """The comment coop.history writes with the change of a row that no transition made."""
+    row._coop_comment = comment

@@ -265,6 +265,11 @@ COVERED_ELSEWHERE: dict[str, str] = {
     **dict.fromkeys(
         (f"mailfiles.{view}" for view in ("index", "message", "download")), "tests/test_mail_files.py"
     ),
+    # A partner's confirmation by a link: the school asks, the contact answers without an
+    # account (guarded by the link's secret), the school decides in its review queue.
+    **dict.fromkeys(
+        ("event.ask_partner_view", "confirm.page", "review.report"), "tests/test_partner_confirmation.py"
+    ),
 }
 
 

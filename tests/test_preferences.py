@@ -17,8 +17,8 @@ from coop import models as m
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
+from .mailbox import Mailbox, Server
 from .test_notifications import _bell
-from .test_outbox import Mailbox, Server, smtp  # noqa: F401 (the loopback SMTP server fixture)
 from .test_workflow import _fire, _propose
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
@@ -155,7 +155,7 @@ def test_off_sends_no_mail_but_the_site_lists_it(
     app: Flask,
     client_as: Any,
     ids: dict[str, int],
-    smtp: tuple[Server, Mailbox],  # noqa: F811
+    smtp: tuple[Server, Mailbox],
 ) -> None:
     _, mailbox = smtp
     school = client_as("school31")
@@ -178,7 +178,7 @@ def test_digest_kinds_come_in_one_message_a_day_from_the_configured_hour(
     app: Flask,
     client_as: Any,
     ids: dict[str, int],
-    smtp: tuple[Server, Mailbox],  # noqa: F811
+    smtp: tuple[Server, Mailbox],
 ) -> None:
     _, mailbox = smtp
     school = client_as("school31")
@@ -232,7 +232,7 @@ def test_two_workers_on_postgresql_write_one_digest_per_user_and_day(
     app: Flask,
     client_as: Any,
     ids: dict[str, int],
-    smtp: tuple[Server, Mailbox],  # noqa: F811
+    smtp: tuple[Server, Mailbox],
 ) -> None:
     with app.app_context():
         if db.engine.dialect.name != "postgresql":

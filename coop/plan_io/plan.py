@@ -101,7 +101,8 @@ class PlanFilter:
 # record says held, not held or cancelled (COUNTED, as coop.figures counts them);
 # without one, the line's own state says where its approval stands, and an approved
 # line is planned. The events list, the calendar, the dashboard and the annual report
-# read "held in year Y" as one fact: a record of Y with status held.
+# read "held in year Y" as one fact: a record of Y with status held. A partner's report
+# awaiting the school's confirmation ("reported") is not counted: the line is planned.
 COUNTED = ("held", "not_held", "cancelled")
 APPROVAL = ("draft", "returned", "submitted")
 YEAR_STATES: dict[str, Any] = {
@@ -379,7 +380,7 @@ def _lines(
         lines.setdefault(row.id, row)
         if row.execution_year is not None:
             executions[(row.id, row.execution_year)] = row.execution
-            if row.held_on is not None:
+            if row.held_on is not None and row.execution in COUNTED:  # not a report unconfirmed
                 held_dates[(row.id, row.execution_year)] = (row.held_on, row.held_until)
     return tuple(lines.values()), executions, held_dates
 

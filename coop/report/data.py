@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from .. import figures
 from .. import models as m
 from ..extensions import db
-from ..plan_io.plan import PlanEvent, build_plan
+from ..plan_io.plan import COUNTED, PlanEvent, build_plan
 from ..timing import academic_year_bounds, academic_year_label
 
 SUMMER = frozenset({6, 7, 8})
@@ -109,6 +109,8 @@ def build_report(school: m.School, year: int) -> AnnualReport:
             select(m.EventExecution).where(
                 m.EventExecution.school_id == school.id,
                 m.EventExecution.year == year,
+                # What the school has recorded: a partner's report it has not confirmed is none.
+                m.EventExecution.status.in_((*COUNTED, "planned")),
             )
         ).scalars()
     }

@@ -13,6 +13,7 @@ from ..security import csp_nonce
 from . import (
     calendar,
     catalogs,
+    confirm,
     dashboard,
     directory,
     history,
@@ -64,4 +65,5 @@ def init_app(app: Flask) -> Admin:
     # Not in a menu either: the user menu in the menu bar leads there.
     admin.add_view(SessionsView(name=_l("My sessions"), endpoint="sessions"))
     notifications.init_app(app)
+    confirm.init_app(app)  # outside the admin: a partner's contact opens it without an account
     return admin

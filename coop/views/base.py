@@ -675,6 +675,10 @@ class SecuredModelView(SecuredMixin, ModelView):
         """Who made a change and from which address, as far as the user may read them
         (a partner reads what happened to its events, not which staff member did it)."""
         if entry.user_id is None:  # the system: the demo, an import from the command line
+            if entry.user_email not in ("", "system"):  # someone without an account, by a link
+                if self._may_read_authors():
+                    return gettext("%(email)s (by a link)", email=entry.user_email), entry.ip
+                return gettext("By a link"), ""
             return gettext("System"), entry.ip if self._may_read_authors() else ""
         if self._may_read_authors():
             return entry.user_email, entry.ip

@@ -27,7 +27,7 @@ from werkzeug.datastructures import CombinedMultiDict
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from .. import access, labels, uploads, workflow
+from .. import access, confirmations, labels, uploads, workflow
 from .. import models as m
 from ..extensions import db
 from ..plan_io.plan import APPROVAL, COUNTED, YEAR_STATES, plan_years, runs_in_year, state_in_year
@@ -166,6 +166,45 @@ class YearlyOutcomes:
 
     def outcomes_for(self, event: m.Event) -> list[workflow.Outcome]:
         return workflow.outcomes_available(current_user, event)
+
+    def partner_offers(
+        self, event: m.Event, years: list[tuple[int, m.EventExecution | None]]
+    ) -> tuple[dict[int, confirmations.YearOffer], str | None]:
+        """What the year table offers to ask the line's partner, by year, and why nothing
+        is offered when the line's partner cannot be asked (for whoever records outcomes)."""
+        if not self.outcomes_for(event):
+            return {}, None
+        return confirmations.year_offers(current_user, event, years), confirmations.not_offered(event)
+
+    @expose("/ask_partner/", methods=("POST",))
+    def ask_partner_view(self) -> Any:
+        """Send the line's partner a link to confirm the outcome of one year."""
+        view: Any = self
+        event = view.get_one(request.args.get("id", ""))
+        if not self.outcomes_for(event):
+            abort(403)
+        year = request.form.get("year", "")
+        try:
+            if not year.isdigit() or len(year) != 4:
+                raise confirmations.ConfirmationError(gettext("Choose an academic year of the event."))
+            email = confirmations.ask(current_user, event, int(year))
+            db.session.commit()
+        except confirmations.ConfirmationError as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+        else:
+            flash(
+                gettext(
+                    "A link to confirm «%(event)s» in %(year)s has been sent to %(email)s; it is valid for "
+                    "%(days)d days. The partner's answer will appear in the review queue.",
+                    event=event.title,
+                    year=academic_year_label(int(year)),
+                    email=email,
+                    days=confirmations.LIFETIME.days,
+                ),
+                "success",
+            )
+        return redirect(view.get_url(".details_view", id=event.id))
 
     def status_label(self, record: m.EventExecution | None) -> str:
         return labels.choice_label(m.EventExecution, "status", record.status if record else "planned")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, g, request
+from flask import abort, flash, g, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -12,14 +12,17 @@ from flask_login import current_user
 from flask_wtf.file import FileField
 from markupsafe import Markup, escape
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from .. import access, uploads, workflow
+from .. import access, confirmations, uploads, workflow
 from .. import models as m
 from ..extensions import db
 from ..formats import month_name
+from ..lookup import parse_id
 from ..timing import ACADEMIC_MONTHS
 from .base import SecuredModelView, SecuredView
 from .loading import ajax_lookups, relation_filter, school_filter, used_filter
@@ -179,8 +182,17 @@ def awaiting_review() -> int:
     once per request (the menu shows its label more than once)."""
     if "awaiting_review" not in g:
         submitted = select(m.Event.id).where(workflow.REVIEW.holds(m.Event)).limit(REVIEW_COUNT_CAP + 1)
+        # The partners' reports of a year's outcome wait in the same queue (coop/confirmations.py).
+        reported = (
+            select(m.EventExecution.id)
+            .where(m.EventExecution.status == workflow.REPORTED)
+            .limit(REVIEW_COUNT_CAP + 1)
+        )
         g.awaiting_review = db.session.execute(
-            select(func.count()).select_from(submitted.subquery())
+            select(
+                select(func.count()).select_from(submitted.subquery()).scalar_subquery()
+                + select(func.count()).select_from(reported.subquery()).scalar_subquery()
+            )
         ).scalar_one()
     return g.awaiting_review
 
@@ -201,7 +213,8 @@ class ReviewMenuName:
 
 
 class ReviewView(SecuredView):
-    """The school's queue: events partners submitted, to approve or return."""
+    """The school's queue: events partners submitted, to approve or return, and what
+    partners reported of a year's outcome by a link, to confirm or reject."""
 
     permission = workflow.REVIEW.permission
 
@@ -224,7 +237,32 @@ class ReviewView(SecuredView):
             "coop/review.html",
             events=events,
             transitions={event.id: workflow.available(current_user, event) for event in events},
+            reports=confirmations.waiting(),
         )
+
+    @expose("/report/", methods=("POST",))
+    def report(self) -> Any:
+        """Confirm or reject a partner's report of a year's outcome."""
+        record = db.session.execute(
+            select(m.EventExecution).where(m.EventExecution.id == parse_id(request.args.get("id")))
+        ).scalar_one_or_none()
+        if record is None:
+            abort(404)
+        try:
+            message = confirmations.decide(
+                current_user, record, request.form.get("decision", ""), request.form.get("comment", "")
+            )
+            db.session.commit()
+        except (confirmations.ConfirmationError, workflow.WorkflowError) as refused:
+            db.session.rollback()
+            flash(str(refused), "error")
+        except (IntegrityError, StaleDataError):
+            db.session.rollback()
+            message = gettext("Someone else has changed this record meanwhile. Reload it and try again.")
+            flash(message, "error")
+        else:
+            flash(message, "success")
+        return redirect(url_for(".index"))
 
 
 VIEWS = [
