@@ -859,6 +859,8 @@ class Token(Base):
     # (an invitation), an event's year (a partner's confirmation).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("E-mail")})
+    # An invitation: the invited person's name as the inviter wrote it (they may correct it).
+    name: Mapped[str] = mapped_column(String(255), default="", server_default="", info={"label": _l("Name")})
     role: Mapped[str | None] = mapped_column(String(32), info={"label": _l("Role"), "choices": ROLES})
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
     partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))

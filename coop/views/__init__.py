@@ -16,6 +16,7 @@ from . import (
     dashboard,
     directory,
     history,
+    invitations,
     notifications,
     plan,
     plan_import,
@@ -36,7 +37,7 @@ MENU = (
     (_l("Audit"), (remarks, history, trash, dashboard)),
     (_l("Directory"), (directory,)),
     (_l("Catalogs"), (catalogs,)),
-    (_l("Administration"), (users,)),
+    (_l("Administration"), (users, invitations)),
 )
 
 
