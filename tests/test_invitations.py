@@ -340,3 +340,6 @@ def test_the_menus_lead_to_invitations(client_as: Any) -> None:
         assert 'href="/admin/invitations/"' in client_as(key).get("/admin/").text
     for key in ("coordinator", "kemsu"):
         assert 'href="/admin/invitations/"' not in client_as(key).get("/admin/").text
+    assert (
+        'href="/admin/invitations/new/"' in client_as("admin").get("/admin/user/").text
+    )  # the users section

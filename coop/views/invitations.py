@@ -31,7 +31,9 @@ class InvitationForm(FlaskForm):
         validators=[DataRequired(), Email(message=_l("Enter an e-mail address.")), Length(max=255)],
         filters=[normalize_email],
     )
-    name = StringField(_l("Name"), validators=[Length(max=255)], description=_l("They may correct it"))
+    name = StringField(
+        _l("Their name"), validators=[Length(max=255)], description=_l("Optional: they may correct it")
+    )
     whom = SelectField(
         _l("Invite as"),
         validators=[DataRequired(message=_l("Choose whom to invite."))],
