@@ -17,7 +17,9 @@ from . import (
     feeds,
     formats,
     history,
+    invitations,
     labels,
+    recovery,
     security,
     sessions,
     sqlcount,
@@ -45,6 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     sessions.init_app(app)  # before auth: an expired session ends before anything else
     auth.init_app(app)
+    recovery.init_app(app)
+    invitations.init_app(app)
     api.init_app(app)
     feeds.init_app(app)
     uploads.init_app(app)

@@ -55,17 +55,31 @@ def role_of(user: Principal | None) -> str | None:
     return user.role
 
 
-def agreed_school_ids(user: Principal) -> frozenset[int]:
-    """Schools a partner user has an agreement (not in the trash) with; cached for the request."""
-    if role_of(user) != PARTNER:
-        return frozenset()
-    cache = g.setdefault("_agreed_schools", {}) if has_request_context() else {}
-    key = (user.id, user.partner_id)
+def _agreed(tenant: str, tenant_id: int | None) -> frozenset[int]:
+    """The other side of a tenant's agreements (not in the trash): the schools a partner
+    has an agreement with (tenant "partner"), or the partners a school has one with
+    (tenant "school"); cached for the request."""
+    cache = g.setdefault("_agreed", {}) if has_request_context() else {}
+    key = (tenant, tenant_id)
     if key not in cache:
-        stmt = select(m.Agreement.school_id).where(m.Agreement.partner_id == user.partner_id)
-        rows = db.session.execute(stmt, execution_options={"skip_scope": True}).scalars()
-        cache[key] = frozenset(rows)
+        mine, theirs = (
+            (m.Agreement.partner_id, m.Agreement.school_id)
+            if tenant == PARTNER
+            else (m.Agreement.school_id, m.Agreement.partner_id)
+        )
+        stmt = select(theirs).where(mine == tenant_id)
+        cache[key] = frozenset(db.session.execute(stmt, execution_options={"skip_scope": True}).scalars())
     return cache[key]
+
+
+def agreed_school_ids(user: Principal) -> frozenset[int]:
+    """Schools a partner user has an agreement (not in the trash) with."""
+    return _agreed(PARTNER, user.partner_id) if role_of(user) == PARTNER else frozenset()
+
+
+def agreed_partner_ids(user: Principal) -> frozenset[int]:
+    """Partners a school user's school has an agreement (not in the trash) with."""
+    return _agreed(SCHOOL, user.school_id) if role_of(user) == SCHOOL else frozenset()
 
 
 def school_of(obj: Any) -> int | None:
@@ -215,6 +229,37 @@ HISTORY_OF_OWN_EVENTS = Scope(
     fields=("at", "action", "table_name", "row_id", "summary", "changes", "comment"),
 )
 
+
+def _own_school_user_ids(user: Principal) -> Any:
+    return select(m.User.id).where(m.User.school_id == user.school_id)
+
+
+def _invited_by_own_school(user: Principal, obj: Any) -> bool:
+    if obj.created_by_id is None:
+        return False
+    stmt = _own_school_user_ids(user).where(m.User.id == obj.created_by_id)
+    return db.session.execute(stmt, execution_options={"skip_scope": True}).first() is not None
+
+
+# The links sent by mail (models.Token) are the system's; of them, only invitations are
+# listed, to their inviters, and never the secret's hash. Reset links stay unseen.
+INVITATION_FIELDS = (
+    *("email", "name", "role", "school", "partner", "created_by_id"),
+    *("created_at", "expires_at", "used_at", "user_id"),
+)
+ALL_INVITATIONS = Scope(
+    "every invitation",
+    lambda u, model: model.purpose == "invitation",
+    lambda u, obj: obj.purpose == "invitation",
+    fields=INVITATION_FIELDS,
+)
+OWN_SCHOOLS_INVITATIONS = Scope(
+    "invitations sent by own school's users",
+    lambda u, model: (model.purpose == "invitation") & model.created_by_id.in_(_own_school_user_ids(u)),
+    lambda u, obj: obj.purpose == "invitation" and _invited_by_own_school(u, obj),
+    fields=INVITATION_FIELDS,
+)
+
 _SCHOOL_ROWS = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL}
 _DIRECTORY = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: OWN_PARTNER}
 _EVERYONE = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: ALL}
@@ -232,6 +277,7 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.CalendarFeed: {**_SCHOOL_ROWS, PARTNER: OWN_PARTNER},
     m.User: {ADMIN: ALL, COORDINATOR: SELF, SCHOOL: SELF, PARTNER: SELF},
     m.SignIn: {ADMIN: ALL},
+    m.Token: {ADMIN: ALL_INVITATIONS, SCHOOL: OWN_SCHOOLS_INVITATIONS},
     # Everyone, the admin too, reads only the messages addressed to them.
     m.Notification: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_MESSAGES),
     # Everyone, the admin too, sees and ends only their own sessions.
@@ -342,6 +388,31 @@ def _proposer_may(action: str, obj: Any) -> bool:
 
 own_account = Rule("own account", lambda u, o: o is not None and o.id == u.id)
 
+
+def _school_may_invite(user: Any, invitation: Any) -> bool:
+    """A colleague to its own school, or a representative of a partner it has an agreement with."""
+    if invitation.role == SCHOOL:
+        return invitation.school_id == user.school_id and invitation.partner_id is None
+    if invitation.role == PARTNER:
+        return invitation.partner_id in agreed_partner_ids(user) and invitation.school_id is None
+    return False
+
+
+def _tenant_fits_role(invitation: Any) -> bool:
+    """A school account names a school, a partner's a partner, and the others neither."""
+    school, partner = invitation.school_id is not None, invitation.partner_id is not None
+    return (school, partner) == (invitation.role == SCHOOL, invitation.role == PARTNER)
+
+
+invites_whom_it_may = Rule(
+    "the invited role and tenant", lambda u, o: o is None or (_tenant_fits_role(o) and _may_invite(u, o))
+)
+
+
+def _may_invite(user: Any, invitation: Any) -> bool:
+    return role_of(user) == ADMIN or (role_of(user) == SCHOOL and _school_may_invite(user, invitation))
+
+
 _school_area = {
     "view": (is_admin | is_coordinator | is_school) & sees_row,
     "create": is_admin | own_school_row,
@@ -422,6 +493,13 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "usersession": {"view": is_signed_in, "delete": is_signed_in & sees_row},
     # How each user receives notifications by mail: their own choice only.
     "notificationpreference": dict.fromkeys(("view", "create", "edit"), is_signed_in & sees_row),
+    # Invitations (coop/invitations.py): the admin invites anyone with any role; a school
+    # a colleague, or a representative of a partner it has an agreement with.
+    "invitation": {
+        "view": is_admin | is_school,
+        "create": (is_admin | is_school) & invites_whom_it_may,
+        "revoke": (is_admin | is_school) & sees_row,
+    },
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

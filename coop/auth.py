@@ -253,6 +253,15 @@ def log_sign_in(email: str, user: User | None, reason: str) -> None:
         db.session.commit()
 
 
+def sign_in(user: User, typed_email: str) -> None:
+    """Sign the person in on a fresh session, nothing carried over from before (the
+    sign-in form, a password reset, an accepted invitation)."""
+    session.clear()
+    login_user(user)
+    sessions.start(user)
+    log_sign_in(typed_email, user, "ok")
+
+
 def _clean(text: str | None) -> str:
     """Text as sent, without the NUL characters PostgreSQL refuses."""
     return (text or "").replace("\x00", "").strip()
@@ -297,10 +306,7 @@ def login() -> Any:
             flash(gettext("This account is disabled. Ask the site administrator."), "error")
         else:
             g.auth_failed = False
-            session.clear()  # a fresh session at sign-in: nothing carried over from before
-            login_user(user)
-            sessions.start(user)
-            log_sign_in(form.email.data, user, "ok")
+            sign_in(user, form.email.data)
             if user.must_change_password:
                 return redirect(url_for("auth.change_password", next=_safe_next(next_url)))
             return redirect(_safe_next(next_url))

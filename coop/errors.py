@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from .access import AccessDenied
 from .extensions import db
+from .tokens import TokenRefused
 
 
 def _page(code: int, title: str, message: str) -> tuple[str, int]:
@@ -42,6 +43,14 @@ def _csrf_error(error: CSRFError) -> Any:
 def _access_denied(error: AccessDenied) -> Any:
     db.session.rollback()
     return _page(403, gettext("Access denied"), gettext("You are not allowed to do this with this record."))
+
+
+def _token_refused(error: TokenRefused) -> Any:
+    """A link from a message that opens nothing (unknown, tampered, another purpose's,
+    expired or used): why, in words, and nothing changed."""
+    db.session.rollback()
+    code = 404 if error.reason == "unknown" else 410
+    return _page(code, gettext("The link does not open"), error.message)
 
 
 def _out_of_range(error: Exception) -> Any:
@@ -77,5 +86,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(AccessDenied, _access_denied)
+    app.register_error_handler(TokenRefused, _token_refused)
     app.register_error_handler(OverflowError, _out_of_range)
     app.register_error_handler(DataError, _out_of_range)

@@ -907,19 +907,31 @@ class Token(Base):
     __tablename__ = "tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
     purpose: Mapped[str] = mapped_column(String(32), info={"label": _l("Purpose"), "choices": TOKEN_PURPOSES})
-    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"label": _l("Secret's SHA-256")})
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("Created")})
     expires_at: Mapped[dt.datetime] = mapped_column(DateTime, info={"label": _l("Valid until")})
     used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Used")})
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), info={"label": _l("Created by (user ID)")}
+    )
     # What the link is for: an account (a reset), an address with a role and a tenant
     # (an invitation), an event's year (a partner's confirmation).
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Account no.")}
+    )
     email: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("E-mail")})
+    # An invitation: the invited person's name as the inviter wrote it (they may correct it).
+    name: Mapped[str] = mapped_column(String(255), default="", server_default="", info={"label": _l("Name")})
     role: Mapped[str | None] = mapped_column(String(32), info={"label": _l("Role"), "choices": ROLES})
-    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partners.id", ondelete="CASCADE"))
-    event_id: Mapped[int | None] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), info={"label": _l("School")}
+    )
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partners.id", ondelete="CASCADE"), info={"label": _l("Partner")}
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), info={"label": _l("Event")}
+    )
     year: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Academic year")})
 
     def __str__(self) -> str:

@@ -233,8 +233,20 @@ PLAN_PAGES = {
     "calendar.export": "/admin/calendar/export/json/?school={school}&year=2019",
     "api.plan_json": "/api/plan.json?school={school}&year=2019",
 }
-POST_ONLY = {"calendar.feed": "/admin/calendar/feed/?school={school}"}
-TOKEN_PAGES = {"feeds.feed"}  # anonymous by design, guarded by a secret token: tests/test_calendar.py
+POST_ONLY = {
+    "calendar.feed": "/admin/calendar/feed/?school={school}",
+    "invitations.revoke": "/admin/invitations/revoke/",
+}
+# Anonymous by design, guarded by a secret token: tests/test_calendar.py, tests/test_password_reset.py,
+# tests/test_invitations.py; here, every role gets the same Russian refusal for a link that opens nothing.
+TOKEN_PAGES = {"feeds.feed", "recovery.reset", "invitation.accept"}
+BAD_LINKS = {"recovery.reset": "/password/reset/{secret}", "invitation.accept": "/invitation/{secret}"}
+# Open to everyone, signed in or not: asking for a recovery link.
+OPEN_PAGES = {"recovery.forgot": "/password/forgot"}
+# Pages of one area, by role: the invitations are the admin's and the schools' (a school sees
+# its own users' only: tests/test_invitations.py); the others are refused, anonymous sent to sign in.
+ROLE_PAGES = {"invitations.index": "/admin/invitations/", "invitations.new": "/admin/invitations/new/"}
+ROLE_PAGE_STATUS = {None: 302, "admin": 200, "coordinator": 403, "school": 200, "partner": 403}
 # Endpoints whose role × status table lives in the named test module (each such
 # module parametrizes every role, anonymous included, and checks other tenants'
 # markers). Add a row here only together with that test.
@@ -278,7 +290,7 @@ def _model_rules(app: Flask) -> list[tuple[str, str]]:
     for rule in app.url_map.iter_rules():
         if rule.endpoint in OTHER_ENDPOINTS | set(PLAN_PAGES) | set(POST_ONLY) | TOKEN_PAGES | set(
             COVERED_ELSEWHERE
-        ):
+        ) | set(OPEN_PAGES) | set(ROLE_PAGES):
             continue
         area, _, view = rule.endpoint.partition(".")
         rules.append((area, view))
@@ -288,6 +300,7 @@ def _model_rules(app: Flask) -> list[tuple[str, str]]:
 def test_every_endpoint_has_a_row_in_the_matrix(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert set(PLAN_PAGES) | set(POST_ONLY) | TOKEN_PAGES | set(COVERED_ELSEWHERE) <= endpoints
+    assert set(OPEN_PAGES) | set(ROLE_PAGES) <= endpoints
     unknown = [
         f"{area}.{view}"
         for area, view in _model_rules(app)
@@ -390,6 +403,23 @@ def test_other_pages(client_as: Any) -> None:
 
 
 @pytest.mark.parametrize("key", ROLE_KEYS)
+def test_role_open_and_token_pages(world: dict[str, Any], client_as: Any, key: str) -> None:
+    client = client_as(key)
+    role = world["principals"][key].role
+    for endpoint, url in ROLE_PAGES.items():
+        response = client.get(url)
+        assert response.status_code == ROLE_PAGE_STATUS[role], endpoint
+        if response.status_code == 200 and key in OTHER_SCHOOL:
+            for marker in MARKERS[OTHER_SCHOOL[key]]:
+                assert marker not in response.get_data(as_text=True), (endpoint, marker)
+    for endpoint, url in OPEN_PAGES.items():
+        assert client.get(url).status_code == 200, endpoint
+    for endpoint, url in BAD_LINKS.items():
+        response = client.get(url.format(secret="x" * 43))
+        assert response.status_code == 404 and "Ссылка не открывается" in response.text, endpoint
+
+
+@pytest.mark.parametrize("key", ROLE_KEYS)
 def test_writes_without_csrf_token_are_refused(
     app: Flask, world: dict[str, Any], client_as: Any, key: str
 ) -> None:
@@ -414,6 +444,9 @@ def test_writes_without_csrf_token_are_refused(
             response = client.post(url, data={"id": row.id, "rowid": row.id, "action": "delete"})
             assert response.status_code == 400, url
     assert client.post("/login", data={"email": "admin@coop.example", "password": "admin"}).status_code == 400
+    assert client.post("/password/forgot", data={"email": "admin@coop.example"}).status_code == 400
+    invitation = {"email": "x@example.org", "whom": "admin"}
+    assert client.post("/admin/invitations/new/", data=invitation).status_code == 400
     for url in POST_ONLY.values():
         assert client.post(url.format(school=world["probes"]["school"][0].id)).status_code == 400
     with app.app_context():

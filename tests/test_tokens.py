@@ -11,8 +11,8 @@ import pytest
 from flask import Flask, g
 from sqlalchemy import select
 
+from coop import access, notify, outbox, tokens
 from coop import models as m
-from coop import notify, outbox, tokens
 from coop.extensions import db
 from coop.tenancy import SYSTEM, as_system
 
@@ -89,18 +89,39 @@ def test_revoke_closes_only_the_live_tokens_that_match(ctx: None) -> None:
     assert tokens.find("password_reset", other_secret).email == "b@example.org"
 
 
-@pytest.mark.parametrize("email", [account.email for account in ACCOUNTS.values() if account.role])
-def test_no_role_reads_tokens_through_the_orm(app: Flask, email: str) -> None:
-    """Tokens are the system's: the policy names no role for them, so the ORM's scope
-    hides every row from every signed-in user, the admin included."""
+# Who reads which links through the ORM: reset links nobody; invitations the admin (all)
+# and a school (those its users sent); never the secret's hash (access.INVITATION_FIELDS).
+READS_INVITATION = {"admin": True, "school31": True, "gymnasium17": False, "coordinator": False}
+READS_INVITATION |= {"kemsu": False, "museum": False}
+
+
+@pytest.mark.parametrize("key", [key for key, account in ACCOUNTS.items() if account.role])
+def test_only_invitations_are_read_through_the_orm_and_only_by_their_inviters(app: Flask, key: str) -> None:
+    """Tokens are the system's: the policy shows no role a reset link, the admin included;
+    an invitation only to the admin and to the school whose user sent it."""
     with app.test_request_context():
-        _token, _secret = tokens.issue("password_reset", email="hidden@example.org")
         with as_system():
-            user = db.session.execute(select(m.User).filter_by(email=email)).scalar_one()
-        g.principal = user
-        assert db.session.execute(select(m.Token)).scalars().all() == []
+            users = {
+                k: db.session.execute(select(m.User).filter_by(email=a.email)).scalar_one()
+                for k, a in ACCOUNTS.items()
+                if a.role
+            }
+        inviter = users["school31"]
+        _reset, _secret = tokens.issue("password_reset", email="hidden@example.org", user_id=inviter.id)
+        invitation, _secret = tokens.issue(
+            "invitation",
+            email="new@example.org",
+            role="school",
+            school_id=inviter.school_id,
+            created_by_id=inviter.id,
+        )
+        g.principal = users[key]
+        seen = db.session.execute(select(m.Token)).scalars().all()
+        assert [t.id for t in seen] == ([invitation.id] if READS_INVITATION[key] else [])
+        fields = access.visible_fields(users[key], m.Token)  # None would mean every column
+        assert fields is not None and "secret_hash" not in fields
         g.principal = SYSTEM
-        assert db.session.execute(select(m.Token)).scalars().all() != []
+        assert len(db.session.execute(select(m.Token)).scalars().all()) == 2
         db.session.rollback()
 
 

@@ -17,6 +17,7 @@ from . import (
     dashboard,
     directory,
     history,
+    invitations,
     mail_files,
     notifications,
     plan,
@@ -39,7 +40,7 @@ MENU = (
     (_l("Audit"), (remarks, history, trash, dashboard)),
     (_l("Directory"), (directory,)),
     (_l("Catalogs"), (catalogs,)),
-    (_l("Administration"), (users, mail_files)),
+    (_l("Administration"), (users, invitations, mail_files)),
 )
 
 

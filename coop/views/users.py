@@ -16,6 +16,7 @@ from .loading import ajax_lookups
 
 
 class UserView(SecuredModelView):
+    list_template = "coop/users_list.html"  # with a link to invite a user
     column_list = ["email", "name", "role", "school", "partner", "active", "last_login_at"]
     column_searchable_list = ["email", "name"]
     column_filters = ["role", "active"]
