@@ -16,7 +16,6 @@ from urllib.parse import parse_qs, urlsplit
 from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.contrib.sqla.fields import QuerySelectField
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model.template import DeleteRowAction, EditRowAction
@@ -53,6 +52,7 @@ from .loading import (
     preload_options,
     relationship_of,
 )
+from .row_fields import RowSelectField, RowSelectMultipleField
 
 # Columns that name the tenant (forced from the user) or that the role cannot
 # see, hidden from that user's forms.
@@ -383,19 +383,13 @@ class SecuredModelView(SecuredMixin, ModelView):
         return form
 
     def _fill_choices(self, form: Any) -> Any:
-        """The plain relation selects (schools, catalogs) get their options from one
-        statement, not one each; large tables are ajax look-ups (form_ajax_refs)."""
-        fields = {
-            field: prop.mapper.class_
-            for field in form
-            if isinstance(field, QuerySelectField)
-            and field.query is None
-            and (prop := relationship_of(self.model, field.name)) is not None
-        }
+        """The plain relation selects (schools, catalogs) get their options, as (id, label)
+        rows, from one statement, not one each; large tables are ajax look-ups (form_ajax_refs)."""
+        fields = [field for field in form if isinstance(field, RowSelectField | RowSelectMultipleField)]
         if fields:
-            choices = load_choices(list(dict.fromkeys(fields.values())))
-            for field, model in fields.items():
-                field.query = choices[model]
+            choices = load_choices(list(dict.fromkeys(field.model for field in fields)))
+            for field in fields:
+                field.rows = choices[field.model]
         return form
 
     def validate_form(self, form: Any) -> bool:
