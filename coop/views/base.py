@@ -9,16 +9,18 @@ loads, look-ups) is in ``loading.py``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
+from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.helpers import get_redirect_target
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
-from flask_admin.model.template import DeleteRowAction, EditRowAction
+from flask_admin.model.template import DeleteRowAction, EditRowAction, ViewRowAction
 from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -57,6 +59,10 @@ from .row_fields import RowSelectField, RowSelectMultipleField
 # Columns that name the tenant (forced from the user) or that the role cannot
 # see, hidden from that user's forms.
 OWNER_FIELDS = {access.SCHOOL: ("school",), access.PARTNER: ("partner", "programme")}
+# A list page's one delete form (coop/list.html), which each row's delete button submits
+# with its row's id; and what stands for the row's id in the buttons made once per page.
+LIST_DELETE_FORM = "row-delete-form"
+_ROW_ID = "0000ROW0000"
 # After a transition on a selection, the rows named one by one up to this many.
 OUTCOMES_SHOWN = 10
 
@@ -149,6 +155,7 @@ class SecuredModelView(SecuredMixin, ModelView):
     create_modal = False
     column_display_pk = False
     list_template = "coop/list.html"
+    list_delete_form = LIST_DELETE_FORM
     details_template = "coop/details.html"
     edit_template = "coop/edit.html"
     # Dates дд.мм.гггг, moments in the site's time zone, да/нет, in lists, details and
@@ -291,6 +298,49 @@ class SecuredModelView(SecuredMixin, ModelView):
         if isinstance(action, DeleteRowAction):
             return self._may("delete", row)
         return True
+
+    def row_buttons(self, actions: list[Any], return_url: str) -> Callable[[Any], Markup]:
+        """The buttons of a list's rows (coop/list.html), each link made once per page and
+        the row's id put in, not a Jinja macro and a url_for per button: details, edit, and
+        delete, a button that submits the page's one delete form (LIST_DELETE_FORM, one CSRF
+        token per page). Edit and delete only where the policy allows them on that row."""
+        user = current_user._get_current_object()  # the rules read it per row: not through the proxy
+        shown: list[tuple[str | None, str]] = []
+        for action in actions:
+            title = escape(action.title or "")
+            if isinstance(action, ViewRowAction | EditRowAction):
+                endpoint, icon = (
+                    (".details_view", "fa fa-eye glyphicon glyphicon-eye-open")
+                    if isinstance(action, ViewRowAction)
+                    else (".edit_view", "fa fa-pencil glyphicon glyphicon-pencil")
+                )
+                url = escape(self.get_url(endpoint, id=_ROW_ID, url=return_url))
+                link = f'<a class="icon" href="{url}" title="{title}"><span class="{icon}"></span></a>'
+                shown.append((None if isinstance(action, ViewRowAction) else "edit", link))
+            elif isinstance(action, DeleteRowAction):
+                confirm = escape(admin_gettext("Are you sure you want to delete this record?"))
+                shown.append(
+                    (
+                        "delete",
+                        f'<button class="row-delete" form="{self.list_delete_form}" name="id" '
+                        f'value="{_ROW_ID}" data-confirm="{confirm}" title="{title}">'
+                        '<span class="fa fa-trash glyphicon glyphicon-trash"></span></button>',
+                    )
+                )
+            else:
+                raise TypeError(f"{type(action).__name__}: a row action coop/list.html does not draw")
+
+        def buttons(row: Any) -> Markup:
+            row_id = str(self.get_pk_value(row))
+            return Markup(
+                "".join(
+                    html.replace(_ROW_ID, row_id)
+                    for action, html in shown
+                    if action is None or access.can_on(user, action, self.model, row)
+                )
+            )
+
+        return buttons
 
     # --- reading: every door goes through the policy -------------------------------
 

@@ -146,7 +146,8 @@ class RowOptions:
         seen = access.criteria(current_user, naming)
         link = getattr(self.named_by.property, "secondary", None)
         if link is None:
-            return exists().where(self.named_by == model.id, seen)
+            # The ids the seen rows name, once (an index on the key): not a probe per row of model.
+            return model.id.in_(select(self.named_by).where(seen))
         to_model, to_naming = (
             next(c for c in link.c if c.references(target.__table__.c.id)) for target in (model, naming)
         )
