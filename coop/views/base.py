@@ -370,9 +370,19 @@ class SecuredModelView(SecuredMixin, ModelView):
         page_size = self.page_size if page_size is None else page_size
         offset = (page or 0) * (page_size or 0)
         matching = query
+        if page_size:
+            # A deferred join: the page's ids first, on the sort key alone (an index walks
+            # past the rows before the page), then those rows with what they show. A deep
+            # page costs about what the first does (OFFSET 50 000 over rows joined three
+            # ways would build every skipped row). The id breaks ties in both orders.
+            ordered, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+            page_ids = self._apply_pagination(ordered.order_by(self.model.id), page, page_size)
+            ids = page_ids.with_entities(self.model.id).subquery()
+            query = self.get_query().filter(self.model.id.in_(select(ids.c.id)))
         query = query.options(*(eager_load(self._model_attr(name)) for name in self._auto_joins))
-        query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)
-        query = self._apply_pagination(query, page, page_size)
+        query, _joins = self._apply_sorting(query, {} if page_size else joins, sort_column, sort_desc)
+        if page_size:
+            query = query.order_by(self.model.id)
         if not execute:
             return capped_count(matching, self.model, offset), query
         rows = query.all()

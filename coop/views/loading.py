@@ -146,7 +146,11 @@ class RowOptions:
         seen = access.criteria(current_user, naming)
         link = getattr(self.named_by.property, "secondary", None)
         if link is None:
-            # The ids the seen rows name, once (an index on the key): not a probe per row of model.
+            if access.scope_of(current_user, naming) is access.ALL:
+                # All rows seen (the coordinator): a probe per row of model, stopping at the cap.
+                return exists().where(self.named_by == model.id, seen)
+            # A tenant's rows: the ids they name, read once from them (an index on the tenant),
+            # not a probe per row of model through all the region's rows.
             return model.id.in_(select(self.named_by).where(seen))
         to_model, to_naming = (
             next(c for c in link.c if c.references(target.__table__.c.id)) for target in (model, naming)
