@@ -30,7 +30,7 @@ class RowSelectWidget(Select2Widget):
     @classmethod
     def render_option(cls, value: Any, label: Any, selected: bool, **kwargs: Any) -> Markup:
         if kwargs:
-            return super().render_option(value, label, selected, **kwargs)  # type: ignore[no-any-return]
+            return super().render_option(value, label, selected, **kwargs)
         chosen = " selected" if selected else ""
         return Markup(f'<option value="{escape(value)}"{chosen}>{escape(label)}</option>')
 
