@@ -139,9 +139,8 @@ def main() -> None:
         ("agreements list, 20 rows (coordinator)", "coordinator", "/admin/agreement/"),
     ]
     print(f"{app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, {events} events, freeze={args.freeze}")
-    print(
-        f"{'page':<52} {'median':>7} {'p95':>7} {'cpu':>7} {'sql':>4} {'KB':>7} {'filtKB':>7} {'forms':>5} {'opts':>5}"
-    )
+    heads = ("median", "p95", "cpu", "sql", "KB", "filtKB", "forms", "opts")
+    print(f"{'page':<52} " + " ".join(f"{head:>{7 if len(head) > 3 else 4}}" for head in heads))
     for name, role, url in pages:
         r = measure(clients[role], url, args.requests)
         print(
