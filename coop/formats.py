@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import get_day_names, get_month_names
 from flask import Flask, current_app, has_app_context
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale, gettext
 
 from .config import DEFAULT_TIMEZONE
@@ -115,6 +116,11 @@ def picker_locale() -> str:
 
 
 def init_app(app: Flask) -> None:
+    if isinstance(app.json, DefaultJSONProvider):
+        # JSON in pages (a list's filter options: a thousand schools' names) and in answers as
+        # UTF-8: a Cyrillic letter weighs 2 bytes, not a 6-byte \uXXXX escape. (In a page,
+        # tojson still escapes < > & ' so that the data cannot leave its element.)
+        app.json.ensure_ascii = False
     app.add_template_filter(date, "date")
     app.add_template_filter(moment, "moment")
     app.add_template_filter(academic_year, "academic_year")

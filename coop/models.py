@@ -168,6 +168,11 @@ class Catalog(Tracked):
     def __str__(self) -> str:
         return self.name
 
+    @classmethod
+    def sql_label(cls) -> Any:
+        """__str__ as SQL: a picker's options read as (id, label) rows (views/loading.py)."""
+        return cls.name
+
 
 # --- catalogs --------------------------------------------------------------------
 
@@ -219,6 +224,11 @@ class FgosResult(Tracked, Base):
         prefix = self.subgroup or self.group
         return f"{prefix}: {self.title}"
 
+    @classmethod
+    def sql_label(cls) -> Any:
+        """__str__ as SQL (see Catalog.sql_label)."""
+        return func.coalesce(func.nullif(cls.subgroup, ""), cls.group) + ": " + cls.title
+
 
 # --- tenants and directory -------------------------------------------------------
 
@@ -236,6 +246,11 @@ class School(Tracked, Base):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    @classmethod
+    def sql_label(cls) -> Any:
+        """__str__ as SQL (see Catalog.sql_label)."""
+        return func.coalesce(func.nullif(cls.short_name, ""), cls.name)
 
 
 class Partner(Tracked, Base):
@@ -264,6 +279,11 @@ class Partner(Tracked, Base):
 
     def __str__(self) -> str:
         return self.short_name or self.name
+
+    @classmethod
+    def sql_label(cls) -> Any:
+        """__str__ as SQL (see Catalog.sql_label)."""
+        return func.coalesce(func.nullif(cls.short_name, ""), cls.name)
 
 
 class PartnerResource(Tracked, Base):

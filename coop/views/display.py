@@ -22,7 +22,9 @@ from wtforms import fields
 from wtforms.validators import Optional
 
 from .. import formats
+from ..extensions import db
 from ..timing import academic_year_of
+from .row_fields import RowSelectField, RowSelectMultipleField
 
 # Flask-Admin's own filter links say «2019-11-21 to 2019-12-01»; both are still read.
 RANGE_SEPARATOR = " — "
@@ -199,7 +201,17 @@ class DatePicker(DatePickerWidget):
 
 
 class ModelConverter(AdminModelConverter):
-    """Flask-Admin's form fields, with a date typed and shown as дд.мм.гггг."""
+    """Flask-Admin's form fields, with a date typed and shown as дд.мм.гггг, and relation
+    selects whose options are (id, label) rows of models that say their label in SQL
+    (row_fields.py), not ORM objects."""
+
+    def _model_select_field(self, prop: Any, multiple: Any, remote_model: Any, **kwargs: Any) -> Any:
+        ajax = getattr(self.view, "_form_ajax_refs", {}).get(prop.key)
+        if ajax or "query_factory" in kwargs or not hasattr(remote_model, "sql_label"):
+            return super()._model_select_field(prop, multiple, remote_model, **kwargs)
+        kwargs["query_factory"] = lambda: db.session.query(remote_model)
+        field = RowSelectMultipleField if multiple else RowSelectField
+        return field(model=remote_model, **kwargs)
 
     @converts("Date")
     def convert_date(self, field_args: dict[str, Any], **extra: Any) -> fields.DateField:

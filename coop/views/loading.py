@@ -146,7 +146,12 @@ class RowOptions:
         seen = access.criteria(current_user, naming)
         link = getattr(self.named_by.property, "secondary", None)
         if link is None:
-            return exists().where(self.named_by == model.id, seen)
+            if access.scope_of(current_user, naming) is access.ALL:
+                # All rows seen (the coordinator): a probe per row of model, stopping at the cap.
+                return exists().where(self.named_by == model.id, seen)
+            # A tenant's rows: the ids they name, read once from them (an index on the tenant),
+            # not a probe per row of model through all the region's rows.
+            return model.id.in_(select(self.named_by).where(seen))
         to_model, to_naming = (
             next(c for c in link.c if c.references(target.__table__.c.id)) for target in (model, naming)
         )
@@ -276,25 +281,28 @@ class FoldingFilterConverter(FilterConverter):
     )
 
 
-def load_choices(models: list[type[Any]]) -> dict[type[Any], list[Any]]:
-    """Every row the user may see of each model, for the plain selects of a form, in one
-    statement: the ids of all the tables tagged and unioned, each table joined back."""
+def load_choices(models: list[type[Any]]) -> dict[type[Any], list[tuple[int, str]]]:
+    """(id, label) of every row the user may see of each model, for the plain selects of a
+    form (row_fields.py), in one statement: each table's ids and labels (its sql_label)
+    tagged and unioned. Catalogs in their own order, the rest by label."""
     parts = [
-        select(literal(tag).label("tag"), model.id.label("id")).where(access.criteria(current_user, model))
+        select(
+            literal(tag).label("tag"),
+            model.id.label("id"),
+            model.sql_label().label("label"),
+            getattr(model, "sort_order", literal(0)).label("sort"),
+        ).where(access.criteria(current_user, model))
         for tag, model in enumerate(models)
     ]
-    tagged = union_all(*parts).subquery()
-    stmt: Any = select(*models).select_from(tagged)
-    for tag, model in enumerate(models):
-        stmt = stmt.outerjoin(model, (tagged.c.tag == tag) & (model.id == tagged.c.id))
-    found: dict[type[Any], list[Any]] = {model: [] for model in models}
-    for row in db.session.execute(stmt):
-        for model, obj in zip(models, row, strict=True):
-            if obj is not None:
-                found[model].append(obj)
-    for rows in found.values():  # catalogs in their own order, the rest by name
-        rows.sort(key=lambda obj: (getattr(obj, "sort_order", 0), str(obj), obj.id))
-    return found
+    found: dict[int, list[tuple[int, str, int]]] = {tag: [] for tag in range(len(models))}
+    for tag, row_id, label, sort in db.session.execute(union_all(*parts)):
+        found[tag].append((row_id, label, sort))
+    return {
+        model: [
+            (row_id, label) for row_id, label, _sort in sorted(found[tag], key=lambda r: (r[2], r[1], r[0]))
+        ]
+        for tag, model in enumerate(models)
+    }
 
 
 class IdCheckingAjaxLoader(QueryAjaxModelLoader):
