@@ -18,6 +18,7 @@ from . import (
     formats,
     history,
     labels,
+    search,
     security,
     sqlcount,
     tenancy,
@@ -40,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     sqlcount.init_app(app)
     tenancy.init_app(app)
+    search.init_app(app)
     history.init_app(app)
     security.init_app(app)  # before auth: an expired session ends before anything else
     auth.init_app(app)
