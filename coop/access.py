@@ -412,6 +412,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "signin": {"view": is_admin},  # the sign-in log: written by coop.auth only
     # Written by coop.notify at flush; a user only marks their own messages read.
     "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
+    # The site-wide search: each kind's rows as the policy lets the user see them (coop/search.py).
+    "search": {"view": is_signed_in},
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

@@ -72,6 +72,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from . import access
 from . import models as m
 from .extensions import db
 
@@ -184,7 +185,7 @@ _HEAD_WEIGHT = 10.0
 class Indexed:
     """A searchable table: its names (weighed first; a look-up searches these) and its other text."""
 
-    model: type
+    model: type[Any]
     head: tuple[str, ...]
     body: tuple[str, ...]
     label: Any  # the kind's heading on the site-wide search page
@@ -223,7 +224,7 @@ BY_MODEL = {index.model: index for index in INDEX}
 SITE_WIDE = (m.Event, m.Partner, m.Agreement, m.Programme, m.Seminar, m.Remark)
 
 
-def fields_of(model: type) -> list[str]:
+def fields_of(model: type[Any]) -> list[str]:
     """The fields a search of model's rows reads (a list's column_searchable_list)."""
     return BY_MODEL[model].fields
 
@@ -281,7 +282,7 @@ def _dialect() -> str:
     return db.engine.dialect.name
 
 
-def _pg_text(model: type, names: Iterable[str]) -> Any:
+def _pg_text(model: type[Any], names: Iterable[str]) -> Any:
     # Literals, not parameters: the expression is the one the index is built on.
     joined: Any = None
     for name in names:
@@ -329,7 +330,7 @@ def _fts_match(found: Iterable[str], head_only: bool) -> str:
 
 def _fts_hits(index: Indexed, found: Iterable[str], head_only: bool) -> Any:
     """SQLite: (id, rank) of the rows whose index matches, best first by rank."""
-    name = literal_column(index.fts_table)
+    name: Any = literal_column(index.fts_table)
     fts = table(index.fts_table, column("rowid"))
     rank = func.bm25(name, literal_column(str(_HEAD_WEIGHT)), literal_column("1.0"))
     match = name.op("MATCH")(bindparam(None, _fts_match(found, head_only), type_=String))
@@ -337,7 +338,7 @@ def _fts_hits(index: Indexed, found: Iterable[str], head_only: bool) -> Any:
 
 
 def apply(
-    query: Any, model: type, text: str, columns: Iterable[Any] = (), *, head_only: bool = False
+    query: Any, model: type[Any], text: str, columns: Iterable[Any] = (), *, head_only: bool = False
 ) -> tuple[Any, Any]:
     """query (an ORM query or a select of model's rows) narrowed to the rows that match
     text, and an expression to order them by relevance, best first (None: no words for the
@@ -366,7 +367,7 @@ def apply(
 
 
 def condition(
-    model: type, text: str, columns: Iterable[Any] = (), *, head_only: bool = False
+    model: type[Any], text: str, columns: Iterable[Any] = (), *, head_only: bool = False
 ) -> ColumnElement[bool] | None:
     """The rows of model that match text, as a condition (no order); None: nothing to search for."""
     if not parse(text):
@@ -511,3 +512,85 @@ def include_object(obj: Any, name: str | None, type_: str, reflected: bool, comp
     if type_ == "table" and name and any(name.startswith(index.fts_table) for index in INDEX):
         return False
     return not (type_ == "index" and name in {index.pg_index for index in INDEX})
+
+
+# --- the site-wide search ---------------------------------------------------------------
+
+SITE_WIDE_ROWS = 10  # per kind; the kind's list shows them all
+SITE_WIDE_COUNT_CAP = 100
+SNIPPET = 160  # characters of other text shown around its first match
+
+
+@dataclass(frozen=True)
+class Found:
+    """One row found: its label and a piece of its other text, matching words marked."""
+
+    id: int
+    label: Markup
+    snippet: Markup
+
+
+@dataclass(frozen=True)
+class Group:
+    """The rows of one kind found, the first SITE_WIDE_ROWS of them; count capped."""
+
+    index: Indexed
+    rows: list[Found]
+    count: int
+
+    @property
+    def endpoint(self) -> str:
+        return self.index.model.__name__.lower()
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.rows)
+
+
+def _snippet(obj: Any, names: Iterable[str], query: Query) -> Markup:
+    for name in names:
+        value = getattr(obj, name) or ""
+        marked = highlight(value, query)
+        if "<mark>" not in str(marked):
+            continue
+        found = next(
+            (w for w in _WORD.finditer(value) if "<mark>" in str(highlight(w.group(), query))),
+            None,
+        )
+        start = 0 if found is None else max(0, found.start() - SNIPPET // 3)
+        piece = value[start : start + SNIPPET]
+        prefix = "…" if start else ""
+        suffix = "…" if start + SNIPPET < len(value) else ""
+        return Markup(prefix) + highlight(piece, query) + Markup(suffix)
+    return Markup("")
+
+
+def site_wide(user: Any, text: str) -> list[Group]:
+    """Each kind of SITE_WIDE whose rows match text, as the policy lets user see them: a
+    kind the user may not read is left out; one whose other text the user may not read is
+    searched by its names only (a partner reads schools' names)."""
+    query = parse(text)
+    groups = []
+    for model in SITE_WIDE:
+        index = BY_MODEL[model]
+        if not access.can(user, access.permission_name(model, "view")):
+            continue
+        fields = access.visible_fields(user, model)
+        readable = set(index.fields) if fields is None else set(fields)
+        if not set(index.head) <= readable:
+            continue
+        head_only = not set(index.fields) <= readable
+        rows_query = access.scope(db.session.query(model), user, model).options(*m.label_loads(model))
+        matching, rank = apply(rows_query, model, text, head_only=head_only)
+        order = (model.id,) if rank is None else (rank, model.id)
+        rows = matching.order_by(*order).limit(SITE_WIDE_ROWS).all()
+        if not rows:
+            continue
+        count = len(rows)
+        if count == SITE_WIDE_ROWS:
+            ids = matching.with_entities(model.id).order_by(None).limit(SITE_WIDE_COUNT_CAP + 1).subquery()
+            count = db.session.execute(select(func.count()).select_from(ids)).scalar_one()
+        body = () if head_only else index.body
+        found = [Found(row.id, highlight(row, query), _snippet(row, body, query)) for row in rows]
+        groups.append(Group(index, found, count))
+    return groups

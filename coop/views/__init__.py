@@ -27,6 +27,7 @@ from . import (
 )
 from .home import HomeView
 from .notifications import NotificationsView
+from .site_search import SiteSearchView
 
 # The menu: each area and the modules whose views (VIEWS, PAGES) it holds, in order.
 MENU = (
@@ -59,5 +60,7 @@ def init_app(app: Flask) -> Admin:
                 admin.add_view(view_class(name=name, category=area, endpoint=endpoint))
     # Not in a menu: the bell in the menu bar (coop/master.html) leads there.
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
+    # Not in a menu either: the search box in the menu bar leads there.
+    admin.add_view(SiteSearchView(name=_l("Search"), endpoint="search", url="/search"))
     notifications.init_app(app)
     return admin

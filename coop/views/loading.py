@@ -330,7 +330,9 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
         """A page of the rows whose names match term, as the lists' search matches
         (coop/search.py), best first; no term: the first rows."""
         limit = max(min(limit or self.page_size, self.page_size), 1)
-        query, rank = search.apply(self.get_query(), self.model, term or "", self._cached_fields, head_only=True)
+        query, rank = search.apply(
+            self.get_query(), self.model, term or "", self._cached_fields, head_only=True
+        )
         order = (self.order_by,) if rank is None else (rank, self.model.id)
         return query.order_by(*order).offset(max(offset or 0, 0)).limit(limit).all()
 
