@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from coop import lookup, search, trash
 from coop import models as m
-from coop import search, trash
 from coop.extensions import db
 
 
@@ -206,3 +206,11 @@ def test_any_title_is_found_by_each_of_its_words_in_any_case(
                 assert event.id in db.session.execute(stmt).scalars().all(), (title, typed)
         finally:
             db.session.rollback()
+
+
+@pytest.mark.parametrize("typed", ["СОШ № 31", "сош №31", "МБОУ «СОШ № 31»", "ОШ № 31"])
+def test_a_command_finds_a_school_by_words_or_a_part_of_its_name(
+    app: Flask, ids: dict[str, int], typed: str
+) -> None:
+    with app.app_context():
+        assert lookup.find_school(typed).id == ids["school31"]
