@@ -7,10 +7,11 @@ word being typed) finds «экскурсия», and several words narrow the res
 weigh more than the other text (``body``) in the order by relevance; a look-up searches
 names only.
 
-* PostgreSQL: a GIN index per table on the expression ``document(index)``,
+* PostgreSQL: a stored generated column per table (``search_vector``) under a GIN index,
   ``to_tsvector('russian', …) || to_tsvector('simple', …)`` of the names (weight A) and the
   rest (B): the 'russian' configuration stems, the 'simple' one keeps every word as
-  written, stop words («для», «и») too. The database keeps it in step by itself.
+  written, stop words («для», «и») too. The database keeps it in step by itself. (Stored,
+  not an expression index: checking and ranking 1,857 hits recomputed their vectors, 0.2 s.)
 * SQLite: an FTS5 table per searchable table (``<table>_fts``, its rowid the row's id)
   holding each word, folded, and its stem (PyStemmer: the same Snowball algorithm),
   written in the flush that writes the row (``_keep_in_step``): a rolled-back write leaves
@@ -179,6 +180,8 @@ _ENGLISH = Stemmer.Stemmer("english")
 # The order by relevance: names count this many times the other text (SQLite's bm25;
 # PostgreSQL's ts_rank reads the weights A and B).
 _HEAD_WEIGHT = 10.0
+# PostgreSQL: each searchable table's tsvector column (generated from the row, stored).
+PG_COLUMN = "search_vector"
 
 
 @dataclass(frozen=True)
@@ -297,12 +300,17 @@ def _pg_vector(value: Any, weight: str) -> Any:
     return func.setweight(russian.op("||")(simple), literal_column(f"'{weight}'"))
 
 
-def document(index: Indexed) -> Any:
-    """PostgreSQL: the row's tsvector, the expression its GIN index is built on."""
+def _pg_document(index: Indexed) -> Any:
     vector = _pg_vector(_pg_text(index.model, index.head), "A")
     if index.body:
         vector = vector.op("||")(_pg_vector(_pg_text(index.model, index.body), "B"))
     return vector
+
+
+def document(index: Indexed) -> Any:
+    """PostgreSQL: the row's tsvector, a stored generated column (PG_COLUMN) under a GIN
+    index: read, not recomputed, when a hit is checked and ranked."""
+    return literal_column(f"{index.model.__tablename__}.{PG_COLUMN}")
 
 
 def _pg_query(found: Iterable[str], head_only: bool) -> Any:
@@ -443,10 +451,16 @@ def create(connection: Connection) -> None:
                 "USING fts5(head, body, tokenize='unicode61 remove_diacritics 0')"
             )
         else:
-            expression = document(index).compile(dialect=postgresql.dialect())
+            # The expression of the row's own columns, unqualified (a generated column's).
+            table_name = index.model.__tablename__
+            expression = str(_pg_document(index).compile(dialect=postgresql.dialect()))
+            expression = expression.replace(f"{table_name}.", "")
             connection.exec_driver_sql(
-                f"CREATE INDEX IF NOT EXISTS {index.pg_index} ON {index.model.__tablename__} "
-                f"USING gin (({expression}))"
+                f"ALTER TABLE {table_name} ADD COLUMN IF NOT EXISTS {PG_COLUMN} tsvector "
+                f"GENERATED ALWAYS AS ({expression}) STORED"
+            )
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {index.pg_index} ON {table_name} USING gin ({PG_COLUMN})"
             )
 
 
@@ -456,6 +470,9 @@ def drop(connection: Connection) -> None:
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {index.fts_table}")
         else:
             connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index.pg_index}")
+            connection.exec_driver_sql(
+                f"ALTER TABLE {index.model.__tablename__} DROP COLUMN IF EXISTS {PG_COLUMN}"
+            )
 
 
 def _batches(connection: Connection, index: Indexed, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
@@ -508,7 +525,9 @@ def init_app(app: Flask) -> None:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """For Alembic's comparison of models and database: the index is no model's (its FTS5
-    tables and their shadow tables, its GIN indexes)."""
+    tables and their shadow tables, PostgreSQL's tsvector columns and their GIN indexes)."""
+    if type_ == "column" and name == PG_COLUMN:
+        return False
     if type_ == "table" and name and any(name.startswith(index.fts_table) for index in INDEX):
         return False
     return not (type_ == "index" and name in {index.pg_index for index in INDEX})

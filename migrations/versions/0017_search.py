@@ -1,7 +1,7 @@
-"""full-text search: FTS5 tables (SQLite) or GIN expression indexes (PostgreSQL)
+"""full-text search: FTS5 tables (SQLite) or stored tsvector columns under GIN indexes (PostgreSQL)
 
 What they hold is stated once, in coop/search.py (INDEX): SQLite's tables are filled
-here from the rows, PostgreSQL's indexes are built by CREATE INDEX.
+here from the rows, PostgreSQL computes its generated columns itself.
 
 Revision ID: 0017_search
 Revises: 0012_tokens
