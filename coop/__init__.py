@@ -20,6 +20,7 @@ from . import (
     invitations,
     labels,
     recovery,
+    search,
     security,
     sessions,
     sqlcount,
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     sqlcount.init_app(app)
     tenancy.init_app(app)
+    search.init_app(app)
     history.init_app(app)
     security.init_app(app)
     sessions.init_app(app)  # before auth: an expired session ends before anything else

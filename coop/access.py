@@ -500,6 +500,8 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "create": (is_admin | is_school) & invites_whom_it_may,
         "revoke": (is_admin | is_school) & sees_row,
     },
+    # The site-wide search: each kind's rows as the policy lets the user see them (coop/search.py).
+    "search": {"view": is_signed_in},
     "user": {
         "view": is_admin | own_account,
         "create": is_admin,

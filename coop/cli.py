@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, labels, outbox, reminders, security, users
+from . import backup, labels, outbox, reminders, search, security, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
 from .models import ROLES, School, User
@@ -59,6 +59,14 @@ def demo_command() -> None:
     """Load the demo data (СОШ № 31 and its 48-event plan, demo users); idempotent."""
     demo.load_demo()
     click.echo("Демо-данные загружены.")
+
+
+@coop_cli.command("rebuild-search")
+def rebuild_search_command() -> None:
+    """Rebuild the full-text search index from the rows (after writes that bypass the app)."""
+    with db.engine.begin() as connection:
+        counts = search.rebuild(connection)
+    click.echo(f"Поисковый индекс перестроен: {sum(counts.values())} строк.")
 
 
 @coop_cli.command("create-user")

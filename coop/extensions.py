@@ -14,8 +14,6 @@ from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
-from . import search
-
 # Named constraints keep Alembic's batch mode on SQLite able to alter them.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -44,10 +42,9 @@ limiter = Limiter(key_func=get_remote_address, fail_on_first_breach=False)
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
-    """WAL and a busy timeout let readers and one writer share the SQLite file; the
-    search's folding function (coop/search.py) is known to every connection."""
+    """WAL and a busy timeout let readers and one writer share the SQLite file (the
+    search's folding function is registered by coop/search.py)."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
-        search.register_sqlite(dbapi_connection)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")

@@ -12,6 +12,7 @@ from typing import TypeVar
 from flask_babel import gettext
 from sqlalchemy import select
 
+from . import search
 from .extensions import db
 from .models import Partner, School
 from .search import fold_text
@@ -54,7 +55,7 @@ def find(model: type[T], name: str) -> T:
     what = gettext("school") if model is School else gettext("partner organisation")
     if not wanted:
         raise UnknownName(gettext("No name given for the %(what)s.", what=what))
-    rows = db.session.execute(select(model)).scalars().all()
+    rows = _candidates(model, name)
     exact = [r for r in rows if wanted in (normalise(r.name), normalise(r.short_name))]
     if len(exact) == 1:
         return exact[0]
@@ -67,6 +68,17 @@ def find(model: type[T], name: str) -> T:
     raise AmbiguousName(
         gettext("«%(name)s» matches several: %(names)s. Give a longer name.", name=name, names=names)
     )
+
+
+def _candidates(model: type[T], name: str) -> list[T]:
+    """The rows whose names hold every word of name (the search's index, coop/search.py);
+    when none does (a part cut inside a word, «ОШ № 3»), every row, to be read as before."""
+    condition = search.condition(model, name, head_only=True)
+    if condition is not None:
+        found = db.session.execute(select(model).where(condition)).scalars().all()
+        if found:
+            return list(found)
+    return list(db.session.execute(select(model)).scalars().all())
 
 
 def in_trash(model: type[T], name: str) -> bool:

@@ -1,34 +1,81 @@
-"""Text search: one folding rule, applied alike to the term in Python and to the column in SQL.
+"""What matches a query, on SQLite and on PostgreSQL: the one home of search.
 
-Folding lower-cases the text and reads ё as е, so «КОНКУРС», «Конкурс» and «конкурс»
-find the same rows, and «елка» finds «Ёлка». SQLite's LIKE and lower() fold ASCII
-only, and PostgreSQL's lower() follows the database's LC_CTYPE (under "C" it folds
+**Full text** (the tables of ``INDEX``): a row matches when every word of the query begins
+a word of the row or the Snowball stem of one, whatever the case, ё or е: «олимпиаду» finds
+«Олимпиада» (both stem to «олимпиад»), «конференции» finds «конференция», «экскурс» (a
+word being typed) finds «экскурсия», and several words narrow the result. Names (``head``)
+weigh more than the other text (``body``) in the order by relevance; a look-up searches
+names only.
+
+* PostgreSQL: a stored generated column per table (``search_vector``) under a GIN index,
+  ``to_tsvector('russian', …) || to_tsvector('simple', …)`` of the names (weight A) and the
+  rest (B): the 'russian' configuration stems, the 'simple' one keeps every word as
+  written, stop words («для», «и») too. The database keeps it in step by itself. (Stored,
+  not an expression index: checking and ranking 1,857 hits recomputed their vectors, 0.2 s.)
+* SQLite: an FTS5 table per searchable table (``<table>_fts``, its rowid the row's id)
+  holding each word, folded, and its stem (PyStemmer: the same Snowball algorithm),
+  written in the flush that writes the row (``_keep_in_step``): a rolled-back write leaves
+  it as it was. ``flask coop rebuild-search`` rebuilds it after writes that bypass the ORM
+  (the bench data's bulk insert, a test's restore of the demo rows).
+
+Hits are joined back to the ORM query of the model, so the policy's scope and the trash
+(coop/tenancy.py) apply to a search as to any other query.
+
+**Folding LIKE** (``fold``, ``matches``, ``search_condition``) for what has no index: the
+tables outside ``INDEX`` (users, history, catalogs), the «contains» filters, and the terms
+of a query that hold no word («%») or ask for the start («^Скидка») or the whole text
+(«=скидка»). Folding lower-cases the text and reads ё as е. SQLite's LIKE and lower() fold
+ASCII only, and PostgreSQL's lower() follows the database's LC_CTYPE (under "C" it folds
 ASCII only), so the fold is spelled out per database:
 
 * SQLite: the deterministic function ``coop_fold`` (this module's ``fold_text``),
-  registered on every connection (``register_sqlite``, from coop/extensions.py); a call
-  into Python per row, so a search that reads a region's 300 000 lines whole takes
-  about 0.7 s where LIKE took 0.05 s (an FTS index is the remedy at that size);
+  registered on every connection (``register_sqlite``);
 * PostgreSQL: ``replace(lower(column), 'ё', 'е')`` when the database's lower() folds
   Cyrillic (checked once per engine, ``check_postgresql``); otherwise the Russian
-  capitals are translated first. (A translate() of the whole alphabet would need no
-  check, but it is sixteen times slower than ILIKE over a region's 300 000 plan lines.)
-
-Every search writes ``fold(column).contains(fold_text(term), autoescape=True)``
-through ``matches`` / ``search_condition``: a single expression per column, which
-an expression or trigram index on ``fold(column)`` can serve.
+  capitals are translated first.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import chain
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Unicode, and_, cast, event, false, or_
+import Stemmer
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    Unicode,
+    and_,
+    bindparam,
+    cast,
+    column,
+    event,
+    false,
+    func,
+    inspect,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from . import access
+from . import models as m
+from .extensions import db
 
 SQLITE_FUNCTION = "coop_fold"
 _RUSSIAN_CAPITALS = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
@@ -46,9 +93,11 @@ def _fold_value(value: Any) -> Any:
     return None if value is None else fold_text(str(value))
 
 
-def register_sqlite(dbapi_connection: Any) -> None:
+@event.listens_for(Engine, "connect")
+def register_sqlite(dbapi_connection: Any, connection_record: Any = None) -> None:
     """Make ``coop_fold`` known to a new SQLite connection (deterministic: usable in an index)."""
-    dbapi_connection.create_function(SQLITE_FUNCTION, 1, _fold_value, deterministic=True)
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        dbapi_connection.create_function(SQLITE_FUNCTION, 1, _fold_value, deterministic=True)
 
 
 @event.listens_for(Engine, "engine_connect")
@@ -117,3 +166,450 @@ def search_condition(columns: Iterable[Any], text: str) -> ColumnElement[bool] |
     if not columns:
         return false()
     return and_(*(or_(*(matches(column, term) for column in columns)) for term in terms))
+
+
+# --- full text ------------------------------------------------------------------------
+
+# A query longer than this, or with more words, is cut (a list's box) or refused with a
+# message (the site-wide page).
+MAX_QUERY_LENGTH = 200
+MAX_WORDS = 10
+_WORD = re.compile(r"[^\W_]+")
+_RUSSIAN = Stemmer.Stemmer("russian")
+_ENGLISH = Stemmer.Stemmer("english")
+# The order by relevance: names count this many times the other text (SQLite's bm25;
+# PostgreSQL's ts_rank reads the weights A and B).
+_HEAD_WEIGHT = 10.0
+# PostgreSQL: each searchable table's tsvector column (generated from the row, stored).
+PG_COLUMN = "search_vector"
+
+
+@dataclass(frozen=True)
+class Indexed:
+    """A searchable table: its names (weighed first; a look-up searches these) and its other text."""
+
+    model: type[Any]
+    head: tuple[str, ...]
+    body: tuple[str, ...]
+    label: Any  # the kind's heading on the site-wide search page
+
+    @property
+    def fields(self) -> list[str]:
+        return [*self.head, *self.body]
+
+    @property
+    def fts_table(self) -> str:
+        return f"{self.model.__tablename__}_fts"
+
+    @property
+    def pg_index(self) -> str:
+        return f"ix_{self.model.__tablename__}_search"
+
+
+INDEX = (
+    Indexed(
+        m.Event,
+        ("title",),
+        ("section", "description", "timing_text", "responsible_other"),
+        _l("Plan lines"),
+    ),
+    Indexed(m.Partner, ("name", "short_name"), ("city", "description"), _l("Partners")),
+    Indexed(m.Agreement, ("number", "subject"), ("responsibilities", "issued_documents"), _l("Agreements")),
+    Indexed(m.Programme, ("title",), ("goal", "tasks", "innovation_status"), _l("Programmes")),
+    Indexed(m.Seminar, ("topic",), ("decisions", "participants", "minutes", "documents"), _l("Seminars")),
+    Indexed(m.Remark, ("text",), ("response",), _l("Remarks")),
+    Indexed(m.School, ("name", "short_name"), ("city",), _l("Schools")),
+    Indexed(m.PartnerResource, ("title",), ("description",), _l("Partners' resources")),
+    Indexed(m.Limitation, ("title",), ("description",), _l("Limitations")),
+)
+BY_MODEL = {index.model: index for index in INDEX}
+# What the site-wide search page lists, in this order.
+SITE_WIDE = (m.Event, m.Partner, m.Agreement, m.Programme, m.Seminar, m.Remark)
+
+
+def fields_of(model: type[Any]) -> list[str]:
+    """The fields a search of model's rows reads (a list's column_searchable_list)."""
+    return BY_MODEL[model].fields
+
+
+def words(text: str) -> list[str]:
+    """The words of text, folded: letters and digits («5_А» is two words, «5» and «а»)."""
+    return _WORD.findall(fold_text(text))
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A folded word's Snowball stem (Russian; English for a Latin word)."""
+    return (_ENGLISH if word.isascii() else _RUSSIAN).stemWord(word)
+
+
+def indexed_text(values: Iterable[Any]) -> str:
+    """What SQLite's index holds for these values: each word, folded, and its stem."""
+    found: list[str] = []
+    for value in values:
+        for word in words(str(value)) if value else ():
+            found.append(word)
+            stemmed = stem(word)
+            if stemmed != word:
+                found.append(stemmed)
+    return " ".join(found)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query as typed, read: words for the index; other terms for the folding LIKE."""
+
+    words: tuple[str, ...] = ()
+    terms: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.words or self.terms)
+
+
+def parse(text: str) -> Query:
+    """The query in text, cut to MAX_QUERY_LENGTH characters and MAX_WORDS words. A term
+    «^…» (the text starts so) or «=…» (the whole text), or one with no letter or digit,
+    goes to the folding LIKE; the words of any other term to the index."""
+    found: list[str] = []
+    terms: list[str] = []
+    for term in text[:MAX_QUERY_LENGTH].split():
+        term_words = words(term)
+        if (term[0] in "^=" and len(term) > 1) or not term_words:
+            terms.append(term)
+        else:
+            found.extend(word for word in term_words if word not in found)
+    return Query(tuple(found[:MAX_WORDS]), tuple(terms[:MAX_WORDS]))
+
+
+def _dialect() -> str:
+    return db.engine.dialect.name
+
+
+def _pg_text(model: type[Any], names: Iterable[str]) -> Any:
+    # Literals, not parameters: the expression is the one the index is built on.
+    joined: Any = None
+    for name in names:
+        part = func.coalesce(getattr(model, name), literal_column("''"))
+        joined = part if joined is None else joined.op("||")(literal_column("' '")).op("||")(part)
+    return joined
+
+
+def _pg_vector(value: Any, weight: str) -> Any:
+    russian = func.to_tsvector(literal_column("'russian'"), value)
+    simple = func.to_tsvector(literal_column("'simple'"), value)
+    return func.setweight(russian.op("||")(simple), literal_column(f"'{weight}'"))
+
+
+def _pg_document(index: Indexed) -> Any:
+    vector = _pg_vector(_pg_text(index.model, index.head), "A")
+    if index.body:
+        vector = vector.op("||")(_pg_vector(_pg_text(index.model, index.body), "B"))
+    return vector
+
+
+def document(index: Indexed) -> Any:
+    """PostgreSQL: the row's tsvector, a stored generated column (PG_COLUMN) under a GIN
+    index: read, not recomputed, when a hit is checked and ranked."""
+    return literal_column(f"{index.model.__tablename__}.{PG_COLUMN}")
+
+
+def _pg_query(found: Iterable[str], head_only: bool) -> Any:
+    # Each word stemmed by the 'russian' configuration or, a stop word, as written.
+    weight = "A" if head_only else ""
+    query: Any = None
+    for word in found:
+        lexeme = bindparam(None, f"'{word}':*{weight}", type_=String)
+        either = func.to_tsquery(literal_column("'russian'"), lexeme).op("||")(
+            func.to_tsquery(literal_column("'simple'"), lexeme)
+        )
+        query = either.self_group() if query is None else query.op("&&")(either.self_group())
+    return query
+
+
+def _fts_match(found: Iterable[str], head_only: bool) -> str:
+    column_filter = "head : " if head_only else ""
+    parts = []
+    for word in found:
+        stemmed = stem(word)
+        either = f'"{stemmed}"* OR "{word}"*' if stemmed != word else f'"{word}"*'
+        parts.append(f"{column_filter}({either})")
+    return " AND ".join(parts)
+
+
+def _fts_hits(index: Indexed, found: Iterable[str], head_only: bool) -> Any:
+    """SQLite: (id, rank) of the rows whose index matches, best first by rank."""
+    name: Any = literal_column(index.fts_table)
+    fts = table(index.fts_table, column("rowid"))
+    rank = func.bm25(name, literal_column(str(_HEAD_WEIGHT)), literal_column("1.0"))
+    match = name.op("MATCH")(bindparam(None, _fts_match(found, head_only), type_=String))
+    return select(fts.c.rowid.label("id"), rank.label("rank")).where(match).subquery()
+
+
+def apply(
+    query: Any, model: type[Any], text: str, columns: Iterable[Any] = (), *, head_only: bool = False
+) -> tuple[Any, Any]:
+    """query (an ORM query or a select of model's rows) narrowed to the rows that match
+    text, and an expression to order them by relevance, best first (None: no words for the
+    index). columns: what the folding LIKE reads for a table outside INDEX, and for the
+    terms of no word (by default the index's fields)."""
+    parsed = parse(text)
+    index = BY_MODEL.get(model)
+    rank = None
+    if index is None:
+        condition = search_condition(columns, text)
+        return (query if condition is None else query.filter(condition)), None
+    if parsed.words:
+        if _dialect() == "sqlite":
+            hits = _fts_hits(index, parsed.words, head_only)
+            query = query.join(hits, hits.c.id == model.id)
+            rank = hits.c.rank
+        else:
+            document_, tsquery = document(index), _pg_query(parsed.words, head_only)
+            query = query.filter(document_.op("@@")(tsquery))
+            rank = -func.ts_rank(document_, tsquery)
+    if parsed.terms:
+        names = index.head if head_only else index.fields
+        like_columns = list(columns) or [getattr(model, name) for name in names]
+        query = query.filter(search_condition(like_columns, " ".join(parsed.terms)))
+    return query, rank
+
+
+def condition(
+    model: type[Any], text: str, columns: Iterable[Any] = (), *, head_only: bool = False
+) -> ColumnElement[bool] | None:
+    """The rows of model that match text, as a condition (no order); None: nothing to search for."""
+    if not parse(text):
+        return None
+    matching, _rank = apply(select(model.id), model, text, columns, head_only=head_only)
+    return model.id.in_(matching)
+
+
+def highlight(value: Any, query: Query) -> Markup:
+    """value's text, escaped, with each word that a word of the query matches in <mark>."""
+    text_ = "" if value is None else str(value)
+    wanted = [(word, stem(word)) for word in query.words]
+    parts: list[Any] = []
+    last = 0
+    for found in _WORD.finditer(text_):
+        word = fold_text(found.group())
+        word_stem = stem(word)
+        if any(word.startswith(s) or word_stem.startswith(s) or word_stem.startswith(w) for w, s in wanted):
+            parts += [escape(text_[last : found.start()]), Markup("<mark>"), escape(found.group())]
+            parts.append(Markup("</mark>"))
+            last = found.end()
+    parts.append(escape(text_[last:]))
+    return Markup("").join(parts)
+
+
+# --- keeping the index: SQLite in the flush, PostgreSQL by itself --------------------------
+
+
+def _changed(obj: Any, names: Iterable[str]) -> bool:
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in names)
+
+
+def _rows(index: Indexed, obj: Any) -> dict[str, Any]:
+    return {
+        "id": obj.id,
+        "head": indexed_text(getattr(obj, name) for name in index.head),
+        "body": indexed_text(getattr(obj, name) for name in index.body),
+    }
+
+
+def _keep_in_step(session: Session, flush_context: Any) -> None:
+    """SQLite: the index rows of what this flush wrote, in the flush's transaction."""
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    written: dict[Indexed, list[dict[str, Any]]] = {}
+    removed: dict[Indexed, list[dict[str, Any]]] = {}
+    for obj in chain(session.new, session.dirty, session.deleted):
+        index = BY_MODEL.get(type(obj))
+        if index is None:
+            continue
+        if obj in session.deleted:
+            removed.setdefault(index, []).append({"id": obj.id})
+        elif obj in session.new or _changed(obj, index.fields):
+            written.setdefault(index, []).append(_rows(index, obj))
+    if not (written or removed):
+        return
+    connection = session.connection()
+    for index, rows in chain(removed.items(), written.items()):
+        connection.execute(text(f"DELETE FROM {index.fts_table} WHERE rowid = :id"), rows)
+    for index, rows in written.items():
+        connection.execute(
+            text(f"INSERT INTO {index.fts_table} (rowid, head, body) VALUES (:id, :head, :body)"), rows
+        )
+
+
+def create(connection: Connection) -> None:
+    """The index's tables (SQLite) or GIN indexes (PostgreSQL), if missing (the migration)."""
+    for index in INDEX:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(
+                f"CREATE VIRTUAL TABLE IF NOT EXISTS {index.fts_table} "
+                "USING fts5(head, body, tokenize='unicode61 remove_diacritics 0')"
+            )
+        else:
+            # The expression of the row's own columns, unqualified (a generated column's).
+            table_name = index.model.__tablename__
+            expression = str(_pg_document(index).compile(dialect=postgresql.dialect()))
+            expression = expression.replace(f"{table_name}.", "")
+            connection.exec_driver_sql(
+                f"ALTER TABLE {table_name} ADD COLUMN IF NOT EXISTS {PG_COLUMN} tsvector "
+                f"GENERATED ALWAYS AS ({expression}) STORED"
+            )
+            connection.exec_driver_sql(
+                f"CREATE INDEX IF NOT EXISTS {index.pg_index} ON {table_name} USING gin ({PG_COLUMN})"
+            )
+
+
+def drop(connection: Connection) -> None:
+    for index in INDEX:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql(f"DROP TABLE IF EXISTS {index.fts_table}")
+        else:
+            connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index.pg_index}")
+            connection.exec_driver_sql(
+                f"ALTER TABLE {index.model.__tablename__} DROP COLUMN IF EXISTS {PG_COLUMN}"
+            )
+
+
+def _batches(connection: Connection, index: Indexed, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+    source = index.model.__table__  # every row, the trash's too: a restored row is found at once
+    stmt = select(source.c.id, *(source.c[name] for name in index.fields)).order_by(source.c.id)
+    batch: list[dict[str, Any]] = []
+    for row in connection.execute(stmt):
+        values = row._mapping
+        batch.append(
+            {
+                "id": values["id"],
+                "head": indexed_text(values[name] for name in index.head),
+                "body": indexed_text(values[name] for name in index.body),
+            }
+        )
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def rebuild(connection: Connection) -> dict[str, int]:
+    """The index built again from the rows: SQLite's tables refilled, PostgreSQL's indexes
+    reindexed. The rows indexed, by table."""
+    create(connection)
+    counts: dict[str, int] = {}
+    for index in INDEX:
+        name = index.model.__tablename__
+        if connection.dialect.name != "sqlite":
+            connection.exec_driver_sql(f"REINDEX INDEX {index.pg_index}")
+            counts[name] = connection.execute(
+                select(func.count()).select_from(index.model.__table__)
+            ).scalar_one()
+            continue
+        connection.exec_driver_sql(f"DELETE FROM {index.fts_table}")
+        counts[name] = 0
+        for batch in _batches(connection, index):
+            connection.execute(
+                text(f"INSERT INTO {index.fts_table} (rowid, head, body) VALUES (:id, :head, :body)"), batch
+            )
+            counts[name] += len(batch)
+    return counts
+
+
+def init_app(app: Flask) -> None:
+    if not event.contains(Session, "after_flush", _keep_in_step):
+        event.listen(Session, "after_flush", _keep_in_step)
+
+
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    """For Alembic's comparison of models and database: the index is no model's (its FTS5
+    tables and their shadow tables, PostgreSQL's tsvector columns and their GIN indexes)."""
+    if type_ == "column" and name == PG_COLUMN:
+        return False
+    if type_ == "table" and name and any(name.startswith(index.fts_table) for index in INDEX):
+        return False
+    return not (type_ == "index" and name in {index.pg_index for index in INDEX})
+
+
+# --- the site-wide search ---------------------------------------------------------------
+
+SITE_WIDE_ROWS = 10  # per kind; the kind's list shows them all
+SITE_WIDE_COUNT_CAP = 100
+SNIPPET = 160  # characters of other text shown around its first match
+
+
+@dataclass(frozen=True)
+class Found:
+    """One row found: its label and a piece of its other text, matching words marked."""
+
+    id: int
+    label: Markup
+    snippet: Markup
+
+
+@dataclass(frozen=True)
+class Group:
+    """The rows of one kind found, the first SITE_WIDE_ROWS of them; count capped."""
+
+    index: Indexed
+    rows: list[Found]
+    count: int
+
+    @property
+    def endpoint(self) -> str:
+        return self.index.model.__name__.lower()
+
+    @property
+    def more(self) -> bool:
+        return self.count > len(self.rows)
+
+
+def _snippet(obj: Any, names: Iterable[str], query: Query) -> Markup:
+    for name in names:
+        value = getattr(obj, name) or ""
+        marked = highlight(value, query)
+        if "<mark>" not in str(marked):
+            continue
+        found = next(
+            (w for w in _WORD.finditer(value) if "<mark>" in str(highlight(w.group(), query))),
+            None,
+        )
+        start = 0 if found is None else max(0, found.start() - SNIPPET // 3)
+        piece = value[start : start + SNIPPET]
+        prefix = "…" if start else ""
+        suffix = "…" if start + SNIPPET < len(value) else ""
+        return Markup(prefix) + highlight(piece, query) + Markup(suffix)
+    return Markup("")
+
+
+def site_wide(user: Any, text: str) -> list[Group]:
+    """Each kind of SITE_WIDE whose rows match text, as the policy lets user see them: a
+    kind the user may not read is left out; one whose other text the user may not read is
+    searched by its names only (a partner reads schools' names)."""
+    query = parse(text)
+    groups = []
+    for model in SITE_WIDE:
+        index = BY_MODEL[model]
+        if not access.can(user, access.permission_name(model, "view")):
+            continue
+        fields = access.visible_fields(user, model)
+        readable = set(index.fields) if fields is None else set(fields)
+        if not set(index.head) <= readable:
+            continue
+        head_only = not set(index.fields) <= readable
+        rows_query = access.scope(db.session.query(model), user, model).options(*m.label_loads(model))
+        matching, rank = apply(rows_query, model, text, head_only=head_only)
+        order = (model.id,) if rank is None else (rank, model.id)
+        rows = matching.order_by(*order).limit(SITE_WIDE_ROWS).all()
+        if not rows:
+            continue
+        count = len(rows)
+        if count == SITE_WIDE_ROWS:
+            ids = matching.with_entities(model.id).order_by(None).limit(SITE_WIDE_COUNT_CAP + 1).subquery()
+            count = db.session.execute(select(func.count()).select_from(ids)).scalar_one()
+        body = () if head_only else index.body
+        found = [Found(row.id, highlight(row, query), _snippet(row, body, query)) for row in rows]
+        groups.append(Group(index, found, count))
+    return groups

@@ -7,6 +7,7 @@ from alembic import context
 from alembic.script import ScriptDirectory
 from flask import current_app
 
+from coop import search
 from coop.seed.catalogs import fill_empty_catalogs
 
 config = context.config
@@ -37,6 +38,7 @@ def run_migrations_online() -> None:
 
     conf_args = current_app.extensions["migrate"].configure_args
     conf_args.setdefault("process_revision_directives", process_revision_directives)
+    conf_args.setdefault("include_object", search.include_object)
     with db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=db.metadata, **conf_args)
         with context.begin_transaction():

@@ -262,6 +262,7 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "dashboard.export": "tests/test_dashboard.py",
     "dashboard.report": "tests/test_report.py",
     "coverage.index": "tests/test_dashboard.py",
+    "search.index": "tests/test_site_search.py",
     **dict.fromkeys(
         (f"plan_import.{view}" for view in ("index", "upload", "preview", "confirm", "cancel")),
         "tests/test_import_web.py",

@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select, text
 
 from .. import models as m
+from .. import search
 from ..extensions import db
 from ..timing import academic_year_of, months_from_mask
 from . import catalogs
@@ -456,6 +457,8 @@ def generate(
         writer = _Writer(conn, chunk_rows, progress or (lambda n: None))
         generator.run(writer, schools, partners, agreements, events, users)
         writer.finish()
+        search.rebuild(conn)  # the rows went in by Core, past the ORM's flush
+        conn.commit()
     return BenchStats(writer.rows, time.monotonic() - started)
 
 

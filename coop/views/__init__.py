@@ -31,6 +31,7 @@ from . import (
 from .home import HomeView
 from .notifications import NotificationsView
 from .sessions import SessionsView
+from .site_search import SiteSearchView
 
 # The menu: each area and the modules whose views (VIEWS, PAGES) it holds, in order.
 MENU = (
@@ -65,6 +66,8 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
     # Not in a menu either: the user menu in the menu bar leads there.
     admin.add_view(SessionsView(name=_l("My sessions"), endpoint="sessions"))
+    # Not in a menu either: the search box in the menu bar leads there.
+    admin.add_view(SiteSearchView(name=_l("Search"), endpoint="search", url="/search"))
     notifications.init_app(app)
     confirm.init_app(app)  # outside the admin: a partner's contact opens it without an account
     return admin

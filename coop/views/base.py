@@ -231,17 +231,21 @@ class SecuredModelView(SecuredMixin, ModelView):
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, text: str
     ) -> tuple[Any, Any, Any, Any]:
-        """Flask-Admin's search box, folded (coop/search.py): every word in one of the
-        searchable columns, whatever its case, ё or е, % and _ read as themselves.
-        (get_list counts from the same query: count_query is None and stays so.)"""
+        """Flask-Admin's search box (see _searched). (get_list counts from the same query:
+        count_query is None and stays so.)"""
+        query, joins, _rank = self._searched(query, joins, text)
+        return query, count_query, joins, count_joins
+
+    def _searched(self, query: Any, joins: Any, text: str) -> tuple[Any, Any, Any]:
+        """The rows that match the search box's text (coop/search.py: the full-text index of
+        a searchable table, else the folding LIKE over the searchable columns), and the
+        order by relevance (None: none)."""
         columns = []
         for field, path in self._search_fields or ():
             query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
             columns.append(field if alias is None else getattr(alias, field.key))
-        condition = search.search_condition(columns, text)
-        if condition is not None:
-            query = query.filter(condition)
-        return query, count_query, joins, count_joins
+        query, rank = search.apply(query, self.model, text, columns)
+        return query, joins, rank
 
     def handle_filter(self, filter: Any) -> Any:
         # A filter through an association table needs no join (see LinkedFilter).
@@ -362,15 +366,17 @@ class SecuredModelView(SecuredMixin, ModelView):
     ) -> tuple[int | None, Any]:
         """Flask-Admin's list query, with a capped count and relations loaded without
         multiplying the page (see eager_load)."""
-        query, joins = self.get_query(), cast(dict[str, Any], {})
+        query, joins, rank = self.get_query(), cast(dict[str, Any], {}), None
         if self._search_supported and search:
-            query, _, joins, _ = self._apply_search(query, None, joins, {}, search)
+            query, joins, rank = self._searched(query, joins, search)
         if filters and self._filters and self.readable_fields() is None:
             query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         page_size = self.page_size if page_size is None else page_size
         offset = (page or 0) * (page_size or 0)
         matching = query
-        if page_size:
+        # A search's page goes by relevance, read where the search joined its index.
+        deferred = bool(page_size) and rank is None
+        if deferred:
             # A deferred join: the page's ids first, on the sort key alone (an index walks
             # past the rows before the page), then those rows with what they show. A deep
             # page costs about what the first does (OFFSET 50 000 over rows joined three
@@ -380,9 +386,13 @@ class SecuredModelView(SecuredMixin, ModelView):
             ids = page_ids.with_entities(self.model.id).subquery()
             query = self.get_query().filter(self.model.id.in_(select(ids.c.id)))
         query = query.options(*(eager_load(self._model_attr(name)) for name in self._auto_joins))
-        query, _joins = self._apply_sorting(query, {} if page_size else joins, sort_column, sort_desc)
-        if page_size:
+        if rank is not None and sort_column is None:
+            query = query.order_by(rank, self.model.id)  # by relevance, unless sorted by a column
+        else:
+            query, _joins = self._apply_sorting(query, {} if deferred else joins, sort_column, sort_desc)
             query = query.order_by(self.model.id)
+        if not deferred:
+            query = self._apply_pagination(query, page, page_size)
         if not execute:
             return capped_count(matching, self.model, offset), query
         rows = query.all()

@@ -5,13 +5,14 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
+from .. import search
 from .base import SecuredModelView
 from .loading import ajax_lookups, relation_filter
 
 
 class SchoolView(SecuredModelView):
     column_list = ["short_name", "name", "city", "director", "email", "phone"]
-    column_searchable_list = ["name", "short_name", "city"]
+    column_searchable_list = search.fields_of(m.School)
     column_filters = ["city"]
     column_sortable_list = ["short_name", "city"]
     column_default_sort = "short_name"
@@ -20,7 +21,7 @@ class SchoolView(SecuredModelView):
 
 class PartnerView(SecuredModelView):
     column_list = ["short_name", "name", "kind", "sphere", "city", "contact_person", "phone"]
-    column_searchable_list = ["name", "short_name", "city"]
+    column_searchable_list = search.fields_of(m.Partner)
     column_filters = ["sphere", relation_filter(m.Partner.kind_id), "city"]
     column_sortable_list = ["short_name", "sphere", "city"]
     column_default_sort = "short_name"
@@ -42,7 +43,7 @@ class PartnerView(SecuredModelView):
 
 class PartnerResourceView(SecuredModelView):
     column_list = ["partner", "title", "description"]
-    column_searchable_list = ["title"]
+    column_searchable_list = search.fields_of(m.PartnerResource)
     column_sortable_list = ["title"]
     column_select_related_list = [m.PartnerResource.partner]
     form_ajax_refs = ajax_lookups("partner")

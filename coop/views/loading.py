@@ -215,7 +215,8 @@ class RowFilter(FilterEqual):
         row_id = parse_id(value)
         if row_id is not None:
             return target.id == row_id
-        return search.search_condition(self.options.name_columns(), value)
+        columns = self.options.name_columns()
+        return search.condition(target, value, columns, head_only=True)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         column = self.get_column(alias)
@@ -334,14 +335,14 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
             return self.get_query().filter(self.model.id == row_id).one_or_none()
 
     def get_list(self, term: str | None, offset: int = 0, limit: int = DEFAULT_PAGE_SIZE) -> Any:
-        """A page of the rows where every word of term is in one of the fields, folded as the
-        lists' search is (coop/search.py); no term: the first rows."""
+        """A page of the rows whose names match term, as the lists' search matches
+        (coop/search.py), best first; no term: the first rows."""
         limit = max(min(limit or self.page_size, self.page_size), 1)
-        query = self.get_query()
-        condition = search.search_condition(self._cached_fields, term or "")
-        if condition is not None:
-            query = query.filter(condition)
-        return query.order_by(self.order_by).offset(max(offset or 0, 0)).limit(limit).all()
+        query, rank = search.apply(
+            self.get_query(), self.model, term or "", self._cached_fields, head_only=True
+        )
+        order = (self.order_by,) if rank is None else (rank, self.model.id)
+        return query.order_by(*order).offset(max(offset or 0, 0)).limit(limit).all()
 
     def _narrowed(self, query: Any) -> Any:
         """Only the chosen school's rows, when the look-up asks with ?school=ID (a

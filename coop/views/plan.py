@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from wtforms import SelectMultipleField
 from wtforms.validators import NumberRange, Optional, ValidationError
 
-from .. import access, confirmations, uploads, workflow
+from .. import access, confirmations, search, uploads, workflow
 from .. import models as m
 from ..extensions import db
 from ..formats import month_name
@@ -48,7 +48,7 @@ def _responsible_names(event: m.Event) -> list[str]:
 class EventView(YearlyOutcomes, SecuredModelView):
     details_template = "coop/event_details.html"
     column_list = ["school", "partner", "number", "title", "timing_text", "audience", "responsible", "state"]
-    column_searchable_list = ["title", "timing_text"]
+    column_searchable_list = search.fields_of(m.Event)
     # What a person filters a plan by comes first; the columns' own filters after.
     column_filters = [
         school_filter(m.Event.school_id),

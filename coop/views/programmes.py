@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
+from .. import search
 from .base import SecuredModelView
 from .loading import ajax_lookups, school_filter, used_filter
 from .validators import REQUIRED_YEAR, LinksOfThisSchool, NotBefore
@@ -22,7 +23,7 @@ NETWORK_FIELDS = [
 
 class ProgrammeView(SecuredModelView):
     column_list = ["school", "title", "first_year", "last_year", "state", "innovation_status"]
-    column_searchable_list = ["title", "goal"]
+    column_searchable_list = search.fields_of(m.Programme)
     column_filters = ["first_year", "last_year", "state", school_filter(m.Programme.school_id)]
     column_sortable_list = ["title", "first_year", "state"]
     column_select_related_list = [m.Programme.school]
@@ -50,7 +51,7 @@ class ProgrammeView(SecuredModelView):
 class AgreementView(SecuredModelView):
     attachments = True  # the signed document, evidence, minutes: see coop/uploads.py
     column_list = ["school", "partner", "agreement_type", "number", "signed_on", "valid_to", "state"]
-    column_searchable_list = ["number", "subject"]
+    column_searchable_list = search.fields_of(m.Agreement)
     column_filters = [
         "agreement_type",
         "state",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
+from .. import search
 from .base import SecuredModelView
 from .loading import ajax_lookups, narrowing_widget_args, school_filter
 from .validators import LinksOfThisSchool
@@ -12,7 +13,7 @@ from .validators import LinksOfThisSchool
 
 class RemarkView(SecuredModelView):
     column_list = ["school", "text", "programme", "agreement", "event", "state", "created_at"]
-    column_searchable_list = ["text", "response"]
+    column_searchable_list = search.fields_of(m.Remark)
     column_filters = ["state", "created_at", school_filter(m.Remark.school_id)]
     column_sortable_list = ["state", "created_at"]
     column_default_sort = ("created_at", True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 
 from .. import models as m
+from .. import search
 from .base import SecuredModelView
 from .loading import LinkedFilter, ajax_lookups, school_filter
 from .validators import REQUIRED_COUNT, LinksOfThisSchool
@@ -13,7 +14,7 @@ from .validators import REQUIRED_COUNT, LinksOfThisSchool
 class SeminarView(SecuredModelView):
     attachments = True  # the signed document, evidence, minutes: see coop/uploads.py
     column_list = ["school", "cycle", "held_on", "topic", "participants_count"]
-    column_searchable_list = ["topic", "decisions"]
+    column_searchable_list = search.fields_of(m.Seminar)
     column_filters = [
         "cycle",
         "held_on",
@@ -46,7 +47,7 @@ class SeminarView(SecuredModelView):
 
 class LimitationView(SecuredModelView):
     column_list = ["school", "title", "seminar", "resource"]
-    column_searchable_list = ["title", "description"]
+    column_searchable_list = search.fields_of(m.Limitation)
     column_filters = [school_filter(m.Limitation.school_id)]
     column_select_related_list = [m.Limitation.school, m.Limitation.seminar, m.Limitation.resource]
     # The resource's own title: its full name would load its partner row by row.
