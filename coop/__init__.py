@@ -20,6 +20,7 @@ from . import (
     labels,
     security,
     sqlcount,
+    summary,
     tenancy,
     uploads,
     views,
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     sqlcount.init_app(app)
     tenancy.init_app(app)
     history.init_app(app)
+    summary.init_app(app)  # after the history: both at every flush
     security.init_app(app)  # before auth: an expired session ends before anything else
     auth.init_app(app)
     api.init_app(app)
