@@ -71,7 +71,7 @@ def counted(
     return rows
 
 
-def _stored(session: Session, years: Iterable[int]) -> list[tuple[Any, ...]]:
+def _stored(session: Any, years: Iterable[int]) -> list[tuple[Any, ...]]:
     kept = m.SchoolYearFigure
     stmt = select(*(getattr(kept, name) for name in COLUMNS)).where(kept.year.in_(list(years)))
     return [tuple(row) for row in session.execute(stmt, execution_options={"skip_scope": True})]
@@ -92,14 +92,14 @@ def kept_years(connection: Connection) -> set[int]:
     return set(connection.execute(select(_YEARS.c.year)).scalars())
 
 
-def wanted_years(session: Session, today: dt.date | None = None) -> set[int]:
+def wanted_years(session: Any, today: dt.date | None = None) -> set[int]:
     """The years of the plans (of the lines not in the trash) and the current one."""
     first, last = session.execute(select(*year_bounds()), execution_options={"skip_scope": True}).one()
     current = academic_year_of(today or dt.date.today())
     return set(years_between(first, last)) | {current}
 
 
-def recount(session: Session, school_ids: Sequence[int] | None, years: Iterable[int] | None = None) -> None:
+def recount(session: Any, school_ids: Sequence[int] | None, years: Iterable[int] | None = None) -> None:
     """Count again the kept rows of the schools (None: all) for `years` (None: the kept ones),
     and keep the years of the plans that are not kept yet, for every school."""
     connection = session.connection()
@@ -113,7 +113,7 @@ def recount(session: Session, school_ids: Sequence[int] | None, years: Iterable[
         connection.execute(insert(_YEARS), [{"year": year} for year in sorted(new)])
 
 
-def rebuild(session: Session) -> int:
+def rebuild(session: Any) -> int:
     """Count every kept year (and the years of the plans) again for every school; the rows kept."""
     recount(session, None, kept_years(session.connection()) | wanted_years(session))
     return cast(int, session.execute(select(func.count()).select_from(_TABLE)).scalar_one())
@@ -143,7 +143,7 @@ def _shown(values: tuple[Any, ...] | None) -> str:
     return "(" + ", ".join("—" if value is None else str(value) for value in values) + ")"
 
 
-def check(session: Session) -> list[Difference]:
+def check(session: Any) -> list[Difference]:
     """Every kept row against the same rows counted from the tables, for every kept year."""
     years = kept_years(session.connection())
     want, have = Counter(counted(session, years, None)), Counter(_stored(session, years))
@@ -198,10 +198,10 @@ def _touched(session: Session) -> tuple[set[int], bool]:
 def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
     """Note the schools that rows about to change or go belonged to when the flush cannot
     tell (a row expired by a commit, then given another school or deleted): from the table."""
-    unknown: dict[type, list[int]] = {}
+    unknown: dict[Any, list[int]] = {}
     for obj in [*session.dirty, *session.deleted]:
         if isinstance(obj, COUNTED_FROM) and obj.id is not None:
-            history = inspect(obj).attrs["school_id"].history
+            history = inspect(cast(Any, obj)).attrs["school_id"].history
             if not (history.deleted or history.unchanged):
                 unknown.setdefault(type(obj), []).append(obj.id)
     schools = session.info.setdefault(_TOUCHED, set())
