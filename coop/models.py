@@ -897,7 +897,8 @@ class FigureYear(Base):
     figures of any other year are counted from the rows when asked for."""
 
     __tablename__ = "figure_years"
-    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that

@@ -210,6 +210,15 @@ def _before_flush(session: Session, flush_context: Any, instances: Any) -> None:
         schools.update(session.connection().execute(stmt).scalars())
 
 
+def _bulk_write(state: Any) -> None:
+    """An UPDATE or DELETE of many rows at once (session.execute(update(Model)…)) says not
+    which schools it touches: every school's figures are counted again before the commit."""
+    if not (state.is_update or state.is_delete) or state.bind_mapper is None:
+        return
+    if issubclass(state.bind_mapper.class_, (*COUNTED_FROM, m.Partner, m.FgosResult)):
+        state.session.info[_EVERYONE] = True
+
+
 _TOUCHED = "figures_touched"  # session.info: the schools whose figures this transaction changed
 _EVERYONE = "figures_everyone"
 
@@ -242,6 +251,7 @@ def init_app(app: Flask) -> None:
         ("after_flush", _after_flush),
         ("before_commit", _before_commit),
         ("after_rollback", _forget),
+        ("do_orm_execute", _bulk_write),
     ):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

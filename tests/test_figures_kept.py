@@ -146,10 +146,9 @@ def test_writes_through_the_web_keep_the_figures(
 
 def test_check_figures_finds_a_difference_and_fix_repairs_it(app: Flask, fresh_db: None) -> None:
     runner = app.test_cli_runner()
-    with app.app_context():  # past the ORM: nothing keeps the figures
-        db.session.execute(
-            update(m.EventExecution).where(m.EventExecution.year == YEAR).values(status="held")
-        )
+    with app.app_context():  # past the ORM, on the connection: nothing keeps the figures
+        records = m.EventExecution.__table__
+        db.session.connection().execute(update(records).where(records.c.year == YEAR).values(status="held"))
         db.session.commit()
     result = runner.invoke(args=["coop", "check-figures"])
     assert result.exit_code == 1
@@ -158,6 +157,15 @@ def test_check_figures_finds_a_difference_and_fix_repairs_it(app: Flask, fresh_d
     assert result.exit_code == 0 and "пересчитаны" in result.output
     result = runner.invoke(args=["coop", "check-figures"])
     assert result.exit_code == 0, result.output
+
+
+def test_a_bulk_update_through_the_session_counts_every_school_again(app: Flask, fresh_db: None) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(m.EventExecution).where(m.EventExecution.year == YEAR).values(status="held")
+        )
+        db.session.commit()
+        assert not summary.check(db.session)
 
 
 def test_the_home_page_reads_the_lines_without_a_record_from_the_kept_figures(app: Flask) -> None:

@@ -21,8 +21,10 @@ depends_on = None
 
 def upgrade():
     op.create_table('figure_years',
-    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
-    sa.PrimaryKeyConstraint('year', name=op.f('pk_figure_years'))
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_figure_years')),
+    sa.UniqueConstraint('year', name=op.f('uq_figure_years_year'))
     )
     op.create_table('school_year_figures',
     sa.Column('id', sa.Integer(), nullable=False),
