@@ -24,6 +24,7 @@ from . import (
     security,
     sessions,
     sqlcount,
+    summary,
     tenancy,
     uploads,
     views,
@@ -46,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     tenancy.init_app(app)
     search.init_app(app)
     history.init_app(app)
+    summary.init_app(app)  # after the history: both at every flush
     security.init_app(app)
     sessions.init_app(app)  # before auth: an expired session ends before anything else
     auth.init_app(app)

@@ -290,6 +290,9 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
         PARTNER: HISTORY_OF_OWN_EVENTS,
     },
     **{catalog: _EVERYONE for catalog in m.CATALOGS},
+    # The figures kept (coop.summary): read by the dashboard and the home page, written by no one.
+    m.SchoolYearFigure: _SCHOOL_ROWS,
+    m.FigureYear: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL},
 }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Date, Select, and_, cast, exists, func, literal, null, select, union_all
+from sqlalchemy import ColumnElement, Date, Select, cast, exists, func, literal, null, select, union_all
 
 from . import models as m
 from . import workflow
@@ -88,17 +88,48 @@ def waiting_review(now: dt.datetime) -> ColumnElement[bool]:
     return workflow.REVIEW.holds(m.Event) & (m.Event.updated_at < now - dt.timedelta(days=REVIEW_WAIT_DAYS))
 
 
-def without_record(year: int, past: int) -> ColumnElement[bool]:
-    """Lines of the plan running in `year` with a month already over (in the `past` mask)
-    and no outcome recorded for that year (one still «planned», or a partner's report the
-    school has not confirmed, is none)."""
+def _owed_a_record(year: int) -> ColumnElement[bool]:
+    """Lines of the plan running in `year`, in the agreed plan, with no outcome recorded for
+    that year (one still «planned», or a partner's report the school has not confirmed, is none)."""
     recorded = exists().where(
         m.EventExecution.event_id == m.Event.id,
         m.EventExecution.year == year,
         m.EventExecution.status.in_(COUNTED),
     )
-    return and_(
-        runs_in_year(year), m.Event.state.in_(IN_PLAN), m.Event.months_mask.op("&")(past) != 0, ~recorded
+    return runs_in_year(year) & m.Event.state.in_(IN_PLAN) & ~recorded
+
+
+def without_record(year: int, past: int) -> ColumnElement[bool]:
+    """Lines owed a record of `year` with a month already over (in the `past` mask)."""
+    return _owed_a_record(year) & (m.Event.months_mask.op("&")(past) != 0)
+
+
+def unrecorded_by_timing(year: int) -> Select:
+    """Per school and timing (months mask), the lines owed a record of `year`: what
+    coop.summary keeps for _without_record."""
+    return (
+        select(m.Event.school_id, m.Event.months_mask, func.count())
+        .where(_owed_a_record(year))
+        .group_by(m.Event.school_id, m.Event.months_mask)
+    )
+
+
+def _without_record(year: int, past: int) -> Select:
+    """Per school, the lines of past months with no record of `year`."""
+    return (
+        select(literal("without_record").label("item"), m.Event.school_id, func.count(), _NO_DATE)
+        .where(without_record(year, past))
+        .group_by(m.Event.school_id)
+    )
+
+
+def _kept_without_record(year: int, past: int) -> Select:
+    """_without_record read from the figures kept for `year` (coop.summary)."""
+    kept = m.SchoolYearFigure
+    return (
+        select(literal("without_record").label("item"), kept.school_id, func.sum(kept.number1), _NO_DATE)
+        .where(kept.year == year, kept.figure == "unrecorded", kept.number0.op("&")(past) != 0)
+        .group_by(kept.school_id)
     )
 
 
@@ -115,13 +146,6 @@ def _waiting_review(now: dt.datetime) -> Select:
     )
 
 
-def _without_record(year: int, past: int) -> Select:
-    """Per school, the lines of past months with no record of `year`."""
-    return select(literal("without_record").label("item"), m.Event.school_id, func.count(), _NO_DATE).where(
-        without_record(year, past)
-    )
-
-
 def _agreements_ending(today: dt.date) -> Select:
     """Per school, the agreements about to end, and the first to end."""
     return select(
@@ -135,12 +159,15 @@ def _agreements_ending(today: dt.date) -> Select:
 _NO_DATE = cast(null(), Date)
 
 
-def per_school(year: int, now: dt.datetime) -> dict[str, list[PerSchool]]:
-    """The three counts per school (review, without_record, agreements) in one statement."""
+def per_school(year: int, now: dt.datetime, kept: bool = False) -> dict[str, list[PerSchool]]:
+    """The three counts per school (review, without_record, agreements) in one statement;
+    kept: the year's figures are kept (coop.summary), and the lines without a record are
+    read from them."""
     past = past_months_mask(year, now.date())
+    unrecorded = _kept_without_record if kept else _without_record
     parts = [
         _waiting_review(now).group_by(m.Event.school_id),
-        *([_without_record(year, past).group_by(m.Event.school_id)] if past else []),
+        *([unrecorded(year, past)] if past else []),
         _agreements_ending(now.date()).group_by(m.Agreement.school_id),
     ]
     counts = union_all(*parts).subquery()
@@ -156,12 +183,12 @@ def per_school(year: int, now: dt.datetime) -> dict[str, list[PerSchool]]:
     return found
 
 
-def attention(year: int, now: dt.datetime | None = None) -> Attention:
+def attention(year: int, now: dt.datetime | None = None, kept: bool = False) -> Attention:
     """Everything that needs attention, in two statements; `year` is the academic year whose
-    plan is checked for records."""
+    plan is checked for records (kept: its figures are kept, see per_school)."""
     now = now or m.utcnow()
     remarks, total = open_remarks(now)
-    counts = per_school(year, now)
+    counts = per_school(year, now, kept)
     return Attention(
         year=year,
         remarks=remarks,

@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, labels, outbox, reminders, search, security, users
+from . import backup, labels, outbox, reminders, search, security, summary, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
 from .models import ROLES, School, User
@@ -208,6 +208,33 @@ def bench_data_command(**sizes: Any) -> None:
         f"Записано {stats.total} строк за {stats.seconds:.0f} с ({stats.rows_per_second:.0f} строк/с). "
         f"Пароль всех пользователей: {bench.BENCH_PASSWORD}"
     )
+
+
+@coop_cli.command("check-figures")
+@click.option("--fix", is_flag=True, help="Count the kept figures again from the rows and keep them.")
+def check_figures_command(fix: bool) -> None:
+    """Count the kept figures (per school and year) again from the rows; non-zero exit on any difference."""
+    differences = summary.check(db.session)
+    for difference in differences[:SHOWN_DIFFERENCES]:
+        click.echo(str(difference))
+    if len(differences) > SHOWN_DIFFERENCES:
+        click.echo(f"… и ещё {len(differences) - SHOWN_DIFFERENCES}.")
+    years = sorted(summary.kept_years(db.session.connection()))
+    if fix:
+        rows = summary.rebuild(db.session)
+        db.session.commit()
+        click.echo(f"Показатели пересчитаны по записям: {rows} строк.")
+        return
+    if differences:
+        raise click.ClickException(
+            f"Хранимые показатели расходятся с записями: {len(differences)} расхождений "
+            "(исправить: flask --app app coop check-figures --fix)."
+        )
+    shown = ", ".join(f"{year}/{year + 1}" for year in years) or "нет"
+    click.echo(f"Хранимые показатели совпадают с записями. Учебные годы: {shown}.")
+
+
+SHOWN_DIFFERENCES = 50
 
 
 @coop_cli.command("check-deploy")

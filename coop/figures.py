@@ -223,6 +223,32 @@ def _counted(condition: ColumnElement[bool]) -> Any:
 
 def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> list[AnySelect]:
     """The GROUP BYs of SchoolFigures, one per figure, and the partners of all the schools."""
+    return [
+        _schools(school_ids),
+        *school_branches(year, school_ids, line),
+        _all_partners_branch(year, school_ids),
+    ]
+
+
+def _schools(school_ids: Sequence[int] | None) -> AnySelect:
+    return _tagged(
+        "school",
+        _only(select(m.School.id, m.School.short_name, m.School.name), m.School.id, school_ids),
+        texts=2,
+    )
+
+
+def _all_partners_branch(year: int, school_ids: Sequence[int] | None) -> AnySelect:
+    """Partners counted once however many of the schools work with them: the totals'."""
+    agreement = m.Agreement
+    stmt = select(cast(null(), Integer), func.count(distinct(agreement.partner_id))).where(
+        agreements_in_year(year)
+    )
+    return _tagged("all_partners", _only(stmt, agreement.school_id, school_ids))
+
+
+def school_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> list[AnySelect]:
+    """The GROUP BYs of SchoolFigures by school, one per figure: what coop.summary keeps."""
     agreement, agreed = m.Agreement, m.agreement_fgos_results.c
     in_year = agreements_in_year(year)
     first, last = academic_year_bounds(year)
@@ -231,12 +257,6 @@ def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> 
         return _tagged(figure, _only(stmt, column, school_ids), texts)
 
     return [
-        by_school(
-            "school",
-            select(m.School.id, m.School.short_name, m.School.name),
-            m.School.id,
-            texts=2,
-        ),
         by_school(
             "agreements",
             select(agreement.school_id, agreement.agreement_type, agreement.state, func.count())
@@ -286,12 +306,6 @@ def _figure_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> 
             .group_by(m.Remark.school_id),
             m.Remark.school_id,
         ),
-        # Partners counted once however many of the schools work with them: the totals'.
-        by_school(
-            "all_partners",
-            select(cast(null(), Integer), func.count(distinct(agreement.partner_id))).where(in_year),
-            agreement.school_id,
-        ),
     ]
 
 
@@ -337,6 +351,25 @@ def _covered(year: int, school_ids: Sequence[int] | None, line: CTE) -> AnySelec
     return select(covered.c.school_id, func.count()).group_by(covered.c.school_id)
 
 
+def school_chart(line: CTE) -> AnySelect:
+    """Per school, lines of the year and those held by (partner kind, level, timing)."""
+    return _tagged(
+        "chart",
+        select(
+            line.c.school_id,
+            m.Partner.kind_id,
+            line.c.level_id,
+            line.c.months_mask,
+            cast(line.c.all_year, Integer),
+            func.count(),
+            _counted(line.c.held),
+        )
+        .select_from(line)
+        .outerjoin(m.Partner, m.Partner.id == line.c.partner_id)
+        .group_by(line.c.school_id, m.Partner.kind_id, line.c.level_id, line.c.months_mask, line.c.all_year),
+    )
+
+
 def _chart_branches(line: CTE) -> list[AnySelect]:
     """Lines of the year and those held by (partner kind, level, timing), with the names.
 
@@ -358,28 +391,32 @@ def _chart_branches(line: CTE) -> list[AnySelect]:
         .group_by(m.Partner.kind_id, line.c.level_id, line.c.months_mask, line.c.all_year)
         .subquery()
     )
+    return [_named_chart(groups)]
+
+
+def _named_chart(groups: Any) -> AnySelect:
+    """The chart's groups (kind_id, level_id, months_mask, all_year, lines, held) with the
+    names and orders of the kinds and levels."""
     kind, level = m.PartnerKind, m.EventLevel
-    return [
-        _tagged(
-            "chart",
-            select(
-                groups.c.kind_id,
-                kind.name,
-                level.name,
-                groups.c.level_id,
-                kind.sort_order,
-                level.sort_order,
-                groups.c.months_mask,
-                cast(groups.c.all_year, Integer),
-                groups.c.lines,
-                groups.c.held,
-            )
-            .select_from(groups)
-            .outerjoin(kind, kind.id == groups.c.kind_id)
-            .outerjoin(level, level.id == groups.c.level_id),
-            texts=2,
+    return _tagged(
+        "chart",
+        select(
+            groups.c.kind_id,
+            kind.name,
+            level.name,
+            groups.c.level_id,
+            kind.sort_order,
+            level.sort_order,
+            groups.c.months_mask,
+            cast(groups.c.all_year, Integer),
+            groups.c.lines,
+            groups.c.held,
         )
-    ]
+        .select_from(groups)
+        .outerjoin(kind, kind.id == groups.c.kind_id)
+        .outerjoin(level, level.id == groups.c.level_id),
+        texts=2,
+    )
 
 
 def _tagged_rows(branches: Sequence[AnySelect]) -> dict[str, list[Any]]:
@@ -430,10 +467,83 @@ def _all_partners(rows: dict[str, list[Any]]) -> int:
     return count
 
 
+# --- the figures kept, or counted when the year is not kept ------------------------------
+#
+# coop.summary keeps the rows of school_branches() and school_chart() of every school for the
+# years in FigureYear, exact at every flush. A page reads them (a few rows per school), and
+# counts from the rows only a year that is not kept, in a second statement.
+
+KEPT_FIGURES = ("agreements", "partners", "lines", "seminars", "limitations", "covered", "remarks")
+
+
+def _kept_rows(year: int, school_ids: Sequence[int] | None) -> AnySelect:
+    kept = m.SchoolYearFigure
+    stmt = select(
+        kept.figure.label("figure"),
+        kept.school_id.label("key"),
+        *(getattr(kept, f"text{index}").label(f"text{index}") for index in range(TEXTS)),
+        *(getattr(kept, f"number{index}").label(f"number{index}") for index in range(NUMBERS)),
+    ).where(kept.year == year, kept.figure.in_(KEPT_FIGURES))
+    return _only(stmt, kept.school_id, school_ids)
+
+
+def _kept_chart(year: int, school_ids: Sequence[int] | None) -> AnySelect:
+    kept = m.SchoolYearFigure
+    groups = _only(
+        select(
+            kept.number0.label("kind_id"),
+            kept.number1.label("level_id"),
+            kept.number2.label("months_mask"),
+            kept.number3.label("all_year"),
+            func.sum(kept.number4).label("lines"),
+            func.sum(kept.number5).label("held"),
+        )
+        .where(kept.year == year, kept.figure == "chart")
+        .group_by(kept.number0, kept.number1, kept.number2, kept.number3),
+        kept.school_id,
+        school_ids,
+    )
+    return _named_chart(groups.subquery())
+
+
+def _kept_year(year: int) -> AnySelect:
+    return _tagged("kept", select(cast(null(), Integer), func.count()).where(m.FigureYear.year == year))
+
+
+def is_kept(rows: dict[str, list[Any]]) -> bool:
+    """Whether the rows of _read came from the figures kept."""
+    return "kept" in rows
+
+
+def _read(
+    year: int, school_ids: Sequence[int] | None, *, with_figures: bool = True, with_charts: bool = False
+) -> dict[str, list[Any]]:
+    """The tagged rows of the figures and/or the charts: one statement when the year is kept,
+    two when it is not (then counted from the rows, as coop.summary counts what it keeps)."""
+    branches = [_kept_year(year)]
+    if with_figures:
+        branches += [
+            _schools(school_ids),
+            _kept_rows(year, school_ids),
+            _all_partners_branch(year, school_ids),
+        ]
+    if with_charts:
+        branches.append(_kept_chart(year, school_ids))
+    rows = _tagged_rows(branches)
+    ((_key, _t0, _t1, kept, *_),) = rows.pop("kept")
+    if kept:
+        rows["kept"] = []
+        return rows
+    line = _line_statuses(year, school_ids)
+    branches = [*_figure_branches(year, school_ids, line)] if with_figures else []
+    if with_charts:
+        branches += _chart_branches(line)
+    return _tagged_rows(branches)
+
+
 def school_figures(year: int, school_ids: Sequence[int] | None = None) -> list[SchoolFigures]:
     """One SchoolFigures per visible school (or per school of `school_ids`), by name."""
-    line = _line_statuses(year, school_ids)
-    return _school_figures(_tagged_rows(_figure_branches(year, school_ids, line)))
+    return _school_figures(_read(year, school_ids))
 
 
 def totals(
@@ -551,8 +661,7 @@ def _page(
 
 def figures_page(year: int, sort: str = "school", desc: bool = False, page: int = 1) -> FiguresPage:
     """One page of the sorted table, with the totals of every school."""
-    line = _line_statuses(year, None)
-    rows = _tagged_rows(_figure_branches(year, None, line))
+    rows = _read(year, None)
     return _page(year, _school_figures(rows), _all_partners(rows), sort, desc, page)
 
 
@@ -616,8 +725,9 @@ def _catalog_bars(counts: dict[int | None, list[Any]]) -> tuple[Bar, ...]:
 
 def charts(year: int, school_id: int | None = None) -> Charts:
     """Plan lines of the year (and those held) by month, by partner kind and by level."""
-    line = _line_statuses(year, None if school_id is None else [school_id])
-    return _charts(_tagged_rows(_chart_branches(line)))
+    return _charts(
+        _read(year, None if school_id is None else [school_id], with_figures=False, with_charts=True)
+    )
 
 
 # --- the whole dashboard in one statement -----------------------------------------------
@@ -628,24 +738,27 @@ class Dashboard:
     charts: Charts
     school: SchoolFigures | None  # the school's figures when one school is asked for
     page: FiguresPage | None  # else the page of the table of all schools
+    kept: bool = False  # read from the figures kept for the year (coop.summary)
 
 
 def dashboard(
     year: int, school_id: int | None = None, sort: str = "school", desc: bool = False, page: int = 1
 ) -> Dashboard:
-    """The charts and the figures of one school, or of a page of all, read in one statement.
+    """The charts and the figures of one school, or of a page of all, read in one statement
+    when the year is kept (coop.summary), else counted from the rows in a second.
 
     The same as charts() with school_figures() or figures_page(), in one statement
     instead of two (and on SQLite the plan lines are joined with their status once).
     """
-    school_ids = None if school_id is None else [school_id]
-    line = _line_statuses(year, school_ids)
-    rows = _tagged_rows([*_figure_branches(year, school_ids, line), *_chart_branches(line)])
-    figures = _school_figures(rows)
+    rows = _read(year, None if school_id is None else [school_id], with_charts=True)
+    figures, kept = _school_figures(rows), is_kept(rows)
     if school_id is not None:
-        return Dashboard(charts=_charts(rows), school=figures[0] if figures else None, page=None)
+        return Dashboard(charts=_charts(rows), school=figures[0] if figures else None, page=None, kept=kept)
     return Dashboard(
-        charts=_charts(rows), school=None, page=_page(year, figures, _all_partners(rows), sort, desc, page)
+        charts=_charts(rows),
+        school=None,
+        page=_page(year, figures, _all_partners(rows), sort, desc, page),
+        kept=kept,
     )
 
 

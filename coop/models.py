@@ -958,6 +958,38 @@ class Token(Base):
         return str(TOKEN_PURPOSES.get(self.purpose, self.purpose))
 
 
+class SchoolYearFigure(Base):
+    """A row of the figures kept for a school and an academic year (coop/summary.py keeps
+    them exact at every flush; coop/figures.py reads them). The layout of coop.figures'
+    tagged rows: which figure, up to two codes (an agreement's type and state, a seminar's
+    cycle) and up to seven numbers."""
+
+    __tablename__ = "school_year_figures"
+    __table_args__ = (Index("ix_school_year_figures_year_school", "year", "school_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    figure: Mapped[str] = mapped_column(String(16))
+    text0: Mapped[str | None] = mapped_column(String(32))
+    text1: Mapped[str | None] = mapped_column(String(32))
+    number0: Mapped[int | None] = mapped_column(Integer)
+    number1: Mapped[int | None] = mapped_column(Integer)
+    number2: Mapped[int | None] = mapped_column(Integer)
+    number3: Mapped[int | None] = mapped_column(Integer)
+    number4: Mapped[int | None] = mapped_column(Integer)
+    number5: Mapped[int | None] = mapped_column(Integer)
+    number6: Mapped[int | None] = mapped_column(Integer)
+
+
+class FigureYear(Base):
+    """An academic year whose figures are kept (SchoolYearFigure) for every school; the
+    figures of any other year are counted from the rows when asked for."""
+
+    __tablename__ = "figure_years"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True)
+
+
 # The bell in the menu bar: the user's unread notifications, read in the statement that
 # loads the user on every request (no statement of its own); counted up to a cap, as
 # every count on a page is (the bell then says «99+»).

@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 
-from coop import create_app, search
+from coop import create_app, search, summary
 from coop import models as m
 from coop.extensions import db
 from coop.seed.demo import load_demo
@@ -79,11 +79,21 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     )
     with app.app_context():
         load_demo()
+        _figures_agree()
         app.config["DEMO_SNAPSHOT"] = _snapshot()
     yield app
     with app.app_context():
+        db.session.rollback()
+        _figures_agree()  # after every write of the whole session
         db.session.remove()
         db.engine.dispose()
+
+
+def _figures_agree() -> None:
+    """The figures kept (coop.summary) are those counted from the rows: `coop check-figures`."""
+    differences = summary.check(db.session)
+    db.session.rollback()
+    assert not differences, "\n".join(map(str, differences[:20]))
 
 
 def _snapshot() -> dict[str, list[dict]]:
@@ -129,7 +139,10 @@ def fresh_db(app: Flask) -> Iterator[None]:
     yield
     with app.app_context():
         db.session.rollback()
-        _restore(app.config["DEMO_SNAPSHOT"])
+        try:
+            _figures_agree()  # whatever the test wrote kept the figures exact
+        finally:
+            _restore(app.config["DEMO_SNAPSHOT"])
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')

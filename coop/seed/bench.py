@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select, text
 
 from .. import models as m
-from .. import search
+from .. import search, summary
 from ..extensions import db
 from ..timing import academic_year_of, months_from_mask
 from . import catalogs
@@ -459,6 +459,9 @@ def generate(
         writer.finish()
         search.rebuild(conn)  # the rows went in by Core, past the ORM's flush
         conn.commit()
+    # Written past the ORM in bulk: the kept figures are counted once, at the end.
+    summary.rebuild(db.session)
+    db.session.commit()
     return BenchStats(writer.rows, time.monotonic() - started)
 
 

@@ -377,6 +377,7 @@ def dashboard_context() -> dict[str, Any]:
         "remark_states": labels.choices(m.Remark, "state"),
         "charts": _charts(data.charts),
         "may_see_remarks": access.can(current_user, "remark.view"),
+        "figures_kept": data.kept,
     }
     drill = DrillDown(year)
     if school is not None:

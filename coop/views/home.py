@@ -26,7 +26,7 @@ class HomeView(SecuredMixin, AdminIndexView):
     def index(self) -> str:
         if access.can(current_user, "dashboard.view"):
             context = dashboard_context()
-            items = attention(context["year"])
+            items = attention(context["year"], kept=context["figures_kept"])
             return self.render(
                 "coop/dashboard.html",
                 home_links=self._links(),

@@ -1,0 +1,175 @@
+"""The figures kept per school and year (coop/summary.py): exact after every kind of write,
+read by the dashboard and the home page, checked and rebuilt by `coop check-figures`.
+
+conftest.py checks them too, after every test that writes (fresh_db) and at the end of the
+session: the whole suite's writes are held to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import select, update
+
+from coop import attention, figures, summary
+from coop import models as m
+from coop.extensions import db
+
+YEAR = 2019
+
+
+def _counted_live(year: int, school_id: int) -> figures.SchoolFigures:
+    """The school's figures counted from the rows, as when the year is not kept."""
+    line = figures._line_statuses(year, [school_id])
+    rows = figures._tagged_rows(figures._figure_branches(year, [school_id], line))
+    return figures._school_figures(rows)[0]
+
+
+def _charts_live(year: int) -> figures.Charts:
+    return figures._charts(figures._tagged_rows(figures._chart_branches(figures._line_statuses(year, None))))
+
+
+def test_the_demo_keeps_the_years_of_its_plans_and_check_figures_passes(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["coop", "check-figures"])
+    assert result.exit_code == 0, result.output
+    assert "совпадают" in result.output and "2019/2020" in result.output
+    with app.app_context():
+        kept = summary.kept_years(db.session.connection())
+        assert set(range(2019, 2023)) <= kept
+        assert summary.wanted_years(db.session) <= kept
+
+
+def test_the_dashboard_reads_the_kept_figures_and_they_are_those_counted(
+    app: Flask, ids: dict[str, int]
+) -> None:
+    with app.app_context():
+        for year in (2019, 2020, 2022):
+            whole = figures.dashboard(year)
+            assert whole.kept
+            assert whole.charts == _charts_live(year)
+            for school in (ids["school31"], ids["gymnasium17"]):
+                assert figures.school_figures(year, [school])[0] == _counted_live(year, school)
+
+
+def test_a_year_not_kept_is_counted_from_the_rows(app: Flask, ids: dict[str, int]) -> None:
+    with app.app_context():
+        year = max(summary.kept_years(db.session.connection())) + 3
+        data = figures.dashboard(year, ids["school31"])
+        assert not data.kept
+        assert data.school == _counted_live(year, ids["school31"])
+
+
+def _school31(app: Flask, ids: dict[str, int]) -> figures.SchoolFigures:
+    with app.app_context():
+        return figures.school_figures(YEAR, [ids["school31"]])[0]
+
+
+def test_every_kind_of_write_keeps_the_figures_exact(app: Flask, ids: dict[str, int], fresh_db: None) -> None:
+    school = ids["school31"]
+    before = _school31(app, ids)
+    with app.app_context():
+        record = db.session.execute(
+            select(m.EventExecution).filter_by(school_id=school, year=YEAR, status="not_held").limit(1)
+        ).scalar_one()
+        record.status = "held"
+        db.session.commit()
+    after = _school31(app, ids)
+    assert (after.held, after.not_held) == (before.held + 1, before.not_held - 1)
+    with app.app_context():  # a line to the trash, then back
+        event = db.session.execute(
+            select(m.Event).filter_by(school_id=school).order_by(m.Event.id).limit(1)
+        ).scalar_one()
+        event.deleted_at = dt.datetime(2026, 1, 1)
+        db.session.commit()
+        assert figures.school_figures(YEAR, [school])[0].lines == after.lines - 1
+        assert not summary.check(db.session)
+        event = db.session.execute(
+            select(m.Event).filter_by(id=event.id).execution_options(include_deleted=True)
+        ).scalar_one()
+        event.deleted_at = None
+        db.session.commit()
+        assert figures.school_figures(YEAR, [school])[0].lines == after.lines
+        # a line moved to another school: both schools' figures follow
+        event.school_id = ids["gymnasium17"]
+        db.session.commit()
+        assert figures.school_figures(YEAR, [school])[0].lines == after.lines - 1
+        # a seminar, a limitation, a remark, an agreement's end
+        seminar = db.session.execute(select(m.Seminar).filter_by(school_id=school).limit(1)).scalar_one()
+        seminar.held_on = dt.date(2030, 1, 1)
+        db.session.add(m.Remark(school_id=school, text="Проверка", state="open"))
+        agreement = db.session.execute(select(m.Agreement).filter_by(school_id=school).limit(1)).scalar_one()
+        agreement.valid_to = dt.date(2019, 1, 1)
+        db.session.commit()
+        assert not summary.check(db.session)
+        # the lines' years: a plan line running one more year keeps that year too
+        event.first_year, event.last_year = 2019, 2035
+        db.session.commit()
+        assert 2035 in summary.kept_years(db.session.connection())
+        assert not summary.check(db.session)
+        # purged for good
+        db.session.delete(event)
+        db.session.commit()
+        assert not summary.check(db.session)
+
+
+def test_a_partners_kind_and_trash_move_the_charts(app: Flask, ids: dict[str, int], fresh_db: None) -> None:
+    with app.app_context():
+        partner = db.session.get(m.Partner, ids["kemsu"])
+        other = db.session.execute(
+            select(m.PartnerKind).where(m.PartnerKind.id != partner.kind_id).limit(1)
+        ).scalar_one()
+        partner.kind_id = other.id
+        db.session.commit()
+        assert figures.charts(YEAR) == _charts_live(YEAR)
+        partner.deleted_at = dt.datetime(2026, 1, 1)
+        db.session.commit()
+        assert figures.charts(YEAR) == _charts_live(YEAR)
+        assert not summary.check(db.session)
+
+
+def test_writes_through_the_web_keep_the_figures(
+    client_as: Any, app: Flask, ids: dict[str, int], fresh_db: None
+) -> None:
+    """A school's user edits through the site: the flush is the user's, the figures the system's."""
+    from .test_outcomes import HELD, _event, _post
+
+    school = client_as("school31")
+    before = _school31(app, ids)
+    assert _post(school, _event(app, ids["school31"], "not_held"), **HELD).status_code == 302
+    after = _school31(app, ids)
+    assert after.held == before.held + 1
+    with app.app_context():
+        assert not summary.check(db.session)
+
+
+def test_check_figures_finds_a_difference_and_fix_repairs_it(app: Flask, fresh_db: None) -> None:
+    runner = app.test_cli_runner()
+    with app.app_context():  # past the ORM, on the connection: nothing keeps the figures
+        records = m.EventExecution.__table__
+        db.session.connection().execute(update(records).where(records.c.year == YEAR).values(status="held"))
+        db.session.commit()
+    result = runner.invoke(args=["coop", "check-figures"])
+    assert result.exit_code == 1
+    assert "расходятся" in result.output and "2019/2020 учебный год" in result.output
+    result = runner.invoke(args=["coop", "check-figures", "--fix"])
+    assert result.exit_code == 0 and "пересчитаны" in result.output
+    result = runner.invoke(args=["coop", "check-figures"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_bulk_update_through_the_session_counts_every_school_again(app: Flask, fresh_db: None) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(m.EventExecution).where(m.EventExecution.year == YEAR).values(status="held")
+        )
+        db.session.commit()
+        assert not summary.check(db.session)
+
+
+def test_the_home_page_reads_the_lines_without_a_record_from_the_kept_figures(app: Flask) -> None:
+    now = dt.datetime(2026, 12, 1)
+    with app.app_context():
+        for year in (2019, 2022):
+            assert attention.per_school(year, now, kept=True) == attention.per_school(year, now, kept=False)
