@@ -967,18 +967,20 @@ class SchoolYearFigure(Base):
     __tablename__ = "school_year_figures"
     __table_args__ = (Index("ix_school_year_figures_year_school", "year", "school_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"))
-    year: Mapped[int] = mapped_column(Integer)
-    figure: Mapped[str] = mapped_column(String(16))
-    text0: Mapped[str | None] = mapped_column(String(32))
-    text1: Mapped[str | None] = mapped_column(String(32))
-    number0: Mapped[int | None] = mapped_column(Integer)
-    number1: Mapped[int | None] = mapped_column(Integer)
-    number2: Mapped[int | None] = mapped_column(Integer)
-    number3: Mapped[int | None] = mapped_column(Integer)
-    number4: Mapped[int | None] = mapped_column(Integer)
-    number5: Mapped[int | None] = mapped_column(Integer)
-    number6: Mapped[int | None] = mapped_column(Integer)
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), info={"label": _l("School (ID)")}
+    )
+    year: Mapped[int] = mapped_column(Integer, info={"label": _l("Academic year")})
+    figure: Mapped[str] = mapped_column(String(16), info={"label": _l("Figure")})
+    text0: Mapped[str | None] = mapped_column(String(32), info={"label": _l("Code")})
+    text1: Mapped[str | None] = mapped_column(String(32), info={"label": _l("Code")})
+    number0: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
+    number1: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
+    number2: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
+    number3: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
+    number4: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
+    number5: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
+    number6: Mapped[int | None] = mapped_column(Integer, info={"label": _l("Number")})
 
 
 class FigureYear(Base):
@@ -987,7 +989,7 @@ class FigureYear(Base):
 
     __tablename__ = "figure_years"
     id: Mapped[int] = mapped_column(primary_key=True)
-    year: Mapped[int] = mapped_column(Integer, unique=True)
+    year: Mapped[int] = mapped_column(Integer, unique=True, info={"label": _l("Academic year")})
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that
