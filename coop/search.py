@@ -365,7 +365,11 @@ def apply(
             rank = hits.c.rank
         else:
             document_, tsquery = document(index), _pg_query(parsed.words, head_only)
-            query = query.filter(document_.op("@@")(tsquery))
+            matched = document_.op("@@")(tsquery)
+            if head_only:  # a name as typed («2019/1»): PostgreSQL's parser keeps it one word
+                as_typed = search_condition([getattr(model, name) for name in index.head], text)
+                matched = matched if as_typed is None else matched | as_typed
+            query = query.filter(matched)
             rank = -func.ts_rank(document_, tsquery)
     if parsed.terms:
         names = index.head if head_only else index.fields
