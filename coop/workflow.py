@@ -449,9 +449,7 @@ def reject_report(user: Any, row: m.EventExecution, comment: str) -> m.EventExec
     nothing again (the report stays in its history)."""
     if row.status != REPORTED:
         raise WorkflowError(gettext("This report has already been decided."))
-    outcome = reported_outcome(row)
-    if not access.can(user, outcome.permission, row.event):
-        raise WorkflowError(gettext("You are not allowed to do this with this record."))
+    _allowed(user, row.event, reported_outcome(row))  # as confirming it would be
     if not comment.strip():
         raise WorkflowError(gettext("Say why the report is rejected."))
     row.status = OPEN

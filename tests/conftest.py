@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -18,7 +19,7 @@ from sqlalchemy import create_engine, select, text
 
 from coop import create_app, search, summary
 from coop import models as m
-from coop.extensions import db
+from coop.extensions import db, limiter
 from coop.seed.demo import load_demo
 
 from .mailbox import Mailbox, Server
@@ -203,3 +204,40 @@ def smtp(app: Flask) -> Iterator[tuple[Server, Mailbox]]:
     yield server, mailbox
     app.config.update(saved)
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def throttled_app(app: Flask) -> Iterator[Flask]:
+    """The app once more on the same database, with throttling on."""
+    other = create_app(
+        {
+            "TESTING": True,
+            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+            "SECRET_KEY": "test-secret-key",
+            "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
+            "AUTO_MIGRATE": False,
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_STORAGE_URI": "memory://",
+            "DEMO_SNAPSHOT": app.config["DEMO_SNAPSHOT"],
+        }
+    )
+    yield other
+    limiter.enabled = False  # the extension is one object: leave it off for the other tests
+    with other.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def throttled(throttled_app: Flask) -> Iterator[Any]:
+    """throttled("127.0.0.7") → a client of the throttled app from that address."""
+    limiter.enabled = True
+    limiter.reset()
+
+    def make(address: str = "127.0.0.2") -> FlaskClient:
+        client = throttled_app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        return client
+
+    yield make
+    limiter.reset()
+    limiter.enabled = False

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from lxml import html
 from sqlalchemy import select
 
 from coop import models as m
@@ -35,6 +36,16 @@ def test_wrong_password_is_refused_with_a_message(client_as: Any) -> None:
     assert response.status_code == 200
     assert "Неверный" in response.get_data(as_text=True)
     assert "/login" in client.get("/admin/").headers["Location"]
+
+
+def test_a_field_error_is_tied_to_its_field(client_as: Any) -> None:
+    """A screen reader reads the error with the field: aria-invalid and aria-describedby."""
+    page = html.fromstring(_sign_in(client_as("anonymous"), "", "x").get_data(as_text=True))
+    email = page.get_element_by_id("email")
+    assert email.get("aria-invalid") == "true"
+    errors = page.get_element_by_id(email.get("aria-describedby"))
+    assert "invalid-feedback" in errors.get("class") and errors.text_content().strip()
+    assert page.get_element_by_id("password").get("aria-invalid") is None
 
 
 def test_passwords_are_stored_as_scrypt_hashes(app: Flask) -> None:

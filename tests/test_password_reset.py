@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from coop import create_app, recovery
 from coop import models as m
-from coop.extensions import db, limiter
+from coop import recovery
+from coop.extensions import db
 
 from .conftest import csrf_token, login
 
@@ -226,43 +225,6 @@ def test_a_reset_link_cannot_open_an_invitation(app: Flask, client_as: Any) -> N
 
 
 # --- throttling: budgets of its own ----------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def throttled_app(app: Flask) -> Iterator[Flask]:
-    """The app once more on the same database, with throttling on."""
-    other = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "test-secret-key",
-            "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-            "AUTO_MIGRATE": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-            "DEMO_SNAPSHOT": app.config["DEMO_SNAPSHOT"],
-        }
-    )
-    yield other
-    limiter.enabled = False  # the extension is one object: leave it off for the other tests
-    with other.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def throttled(throttled_app: Flask) -> Iterator[Any]:
-    """throttled("127.0.0.7") → a client of the throttled app from that address."""
-    limiter.enabled = True
-    limiter.reset()
-
-    def make(address: str = "127.0.0.2") -> FlaskClient:
-        client = throttled_app.test_client()
-        client.environ_base["REMOTE_ADDR"] = address
-        return client
-
-    yield make
-    limiter.reset()
-    limiter.enabled = False
 
 
 def test_at_most_three_messages_an_hour_to_one_account(app: Flask, throttled: Any) -> None:

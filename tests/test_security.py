@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from coop import config, create_app, passwords, security, sessions
+from coop import config, passwords, security, sessions
 from coop import models as m
-from coop.extensions import db, limiter
+from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
 from .test_access_matrix import MARKERS, OTHER_SCHOOL
@@ -180,42 +179,6 @@ def test_an_account_disabled_anywhere_loses_its_session_at_the_next_request(
 
 
 # --- throttling -------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def throttled_app(app: Flask) -> Iterator[Flask]:
-    """The app once more on the same database, with throttling on."""
-    other = create_app(
-        {
-            "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
-            "SECRET_KEY": "test-secret-key",
-            "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
-            "AUTO_MIGRATE": False,
-            "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://",
-        }
-    )
-    yield other
-    limiter.enabled = False  # the extension is one object: leave it off for the other tests
-    with other.app_context():
-        db.engine.dispose()
-
-
-@pytest.fixture
-def throttled(throttled_app: Flask) -> Iterator[Any]:
-    """throttled("127.0.0.7") → a client of the throttled app from that address."""
-    limiter.enabled = True
-    limiter.reset()
-
-    def make(address: str = "127.0.0.2") -> FlaskClient:
-        client = throttled_app.test_client()
-        client.environ_base["REMOTE_ADDR"] = address
-        return client
-
-    yield make
-    limiter.reset()
-    limiter.enabled = False
 
 
 THROTTLED_RU = "Слишком много неудачных попыток. Повторите через"
