@@ -7,4 +7,5 @@ source scripts/venv.sh
 source scripts/browser.sh  # the browser tests: Chromium installed if it can be, else skipped
 "$VENV"/bin/ruff check .
 "$VENV"/bin/mypy
-exec "$VENV"/bin/pytest "$@"
+# One test process per core (pytest-xdist), each on its own database; a file's tests stay together.
+exec "$VENV"/bin/pytest -n "${COOP_TEST_WORKERS:-auto}" --dist loadfile "$@"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import create_engine, event, make_url, select, text
 
 from coop import create_app, search, summary
 from coop import models as m
@@ -46,21 +46,31 @@ ACCOUNTS = {
 }
 
 
-def _reset_postgres(url: str) -> None:
+def _reset_postgres(url: str) -> str:
+    """An empty database for this test process: DATABASE_URL's own, or under pytest-xdist
+    one per worker beside it (<name>_gw0, …), made on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker:
+        named = make_url(url)
+        server = create_engine(named, isolation_level="AUTOCOMMIT")
+        with server.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{named.database}_{worker}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{named.database}_{worker}"'))
+        server.dispose()
+        url = named.set(database=f"{named.database}_{worker}").render_as_string(hide_password=False)
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
     engine.dispose()
+    return url
 
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("DATABASE_URL", "")
     if url.startswith(("postgresql", "postgres")):
-        url = "postgresql+psycopg://" + url.split("://", 1)[1]
-        _reset_postgres(url)
-        return url
+        return _reset_postgres("postgresql+psycopg://" + url.split("://", 1)[1])
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'coop.sqlite3'}"
 
 
@@ -82,6 +92,7 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         load_demo()
         _figures_agree()
         app.config["DEMO_SNAPSHOT"] = _snapshot()
+        event.listen(db.engine, "before_cursor_execute", _note_written)
     yield app
     with app.app_context():
         db.session.rollback()
@@ -95,6 +106,30 @@ def _figures_agree() -> None:
     differences = summary.check(db.session)
     db.session.rollback()
     assert not differences, "\n".join(map(str, differences[:20]))
+
+
+# What a test's statements wrote: a table's name, or for an UPDATE the table and its columns
+# ("users(last_login_at)"); None for a write whose table was not read off it. fresh_db
+# checks the figures and puts the demo back only after a test that wrote more than signing in.
+_WRITE_RE = re.compile(
+    r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|DELETE\s+FROM|TRUNCATE|(UPDATE))\s+"?(\w+)"?(?:\s+SET\s+(.*?)\s+WHERE\b)?',
+    re.IGNORECASE | re.DOTALL,
+)
+_written: set[str | None] = set()
+# Signing in and out: the demo's own sessions survive a restore anyway.
+_HARMLESS = {"user_sessions", "sign_ins", "users(last_login_at,updated_at,version)"}
+
+
+def _note_written(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+    match = _WRITE_RE.match(statement)
+    if match:
+        update, table, assignments = match.groups()
+        columns = sorted(re.findall(r"(\w+)\s*=", assignments or ""))
+        _written.add(f"{table.lower()}({','.join(columns)})" if update and columns else table.lower())
+    elif re.match(r"\s*WITH\b", statement, re.IGNORECASE) and re.search(
+        r"\b(INSERT|UPDATE|DELETE)\b", statement, re.IGNORECASE
+    ):
+        _written.add(None)
 
 
 def _snapshot() -> dict[str, list[dict]]:
@@ -137,9 +172,12 @@ def _restore(snapshot: dict[str, list[dict]]) -> None:
 @pytest.fixture
 def fresh_db(app: Flask) -> Iterator[None]:
     """For tests that write: afterwards, the demo data as it was, for the next test."""
+    _written.clear()
     yield
     with app.app_context():
         db.session.rollback()
+        if _written <= _HARMLESS:
+            return
         try:
             _figures_agree()  # whatever the test wrote kept the figures exact
         finally:

@@ -24,7 +24,6 @@ from coop.seed import catalogs
 
 from .conftest import login
 
-RESTORE_DB = "coop_restore_test"
 UPLOADED = Path("agreements") / "backup-test.pdf"
 
 
@@ -57,13 +56,14 @@ def target_url(app: Flask, tmp_path: Path) -> Iterator[str]:
     if url.get_backend_name() == "sqlite":
         yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
         return
+    restore_db = f"{url.database}_restore"  # beside the suite's: one per pytest-xdist worker
     server = create_engine(url, isolation_level="AUTOCOMMIT")
     with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {RESTORE_DB}"))
-    yield url.set(database=RESTORE_DB).render_as_string(hide_password=False)
+        connection.execute(text(f"DROP DATABASE IF EXISTS {restore_db} WITH (FORCE)"))
+        connection.execute(text(f"CREATE DATABASE {restore_db}"))
+    yield url.set(database=restore_db).render_as_string(hide_password=False)
     with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)"))
+        connection.execute(text(f"DROP DATABASE IF EXISTS {restore_db} WITH (FORCE)"))
     server.dispose()
 
 

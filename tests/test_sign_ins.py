@@ -16,7 +16,6 @@ from coop import models as m
 from coop.extensions import db
 
 from .conftest import csrf_token
-from .test_security import throttled, throttled_app  # noqa: F401 (fixtures)
 
 
 def _sign_in(client: Any, email: str, password: str, user_agent: str = "TestBrowser/1.0") -> Any:
@@ -87,7 +86,7 @@ def test_a_disabled_account_is_logged(app: Flask, client_as: Any, fresh_db: None
         assert [(s.success, s.reason) for s in _sign_ins_after(last)] == [(False, "inactive")]
 
 
-def test_throttled_attempts_are_logged(throttled_app: Flask, throttled: Any) -> None:  # noqa: F811
+def test_throttled_attempts_are_logged(throttled_app: Flask, throttled: Any) -> None:
     client = throttled("127.0.0.9")
     with throttled_app.app_context():
         last = _last_id(m.SignIn)
