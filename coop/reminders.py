@@ -111,7 +111,8 @@ def reviews_waiting(now: dt.datetime) -> list[Occasion]:
     )
     return [
         Occasion(
-            f"review_waiting:{row_id}:{since.isoformat(timespec='seconds')}",
+            # To the microsecond: a submission again within the same second is a new one.
+            f"review_waiting:{row_id}:{since.isoformat()}",
             school_id,
             partner_id,
             notify.link_to("event", row_id),
