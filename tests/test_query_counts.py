@@ -199,3 +199,37 @@ def test_sql_count_header_only_when_asked(app: Flask, database_url: str) -> None
     assert sqlcount.HEADER not in app.test_client().get("/login").headers
     with counted.app_context():
         db.engine.dispose()
+
+
+# The pages of issue 13's budget, with the demo data, as the role that opens them.
+NAMED_PAGES = {
+    "events list, as the school": ("school31", "/admin/event/"),
+    "events list, as the admin": ("admin", "/admin/event/"),
+    "event edit form, as the admin": ("admin", "/admin/event/edit/?id={event}"),
+    "event edit form, as the school": ("school31", "/admin/event/edit/?id={event}"),
+    "school edit form, as the school": ("school31", "/admin/school/edit/?id={school}"),
+    "agreements list, as the admin": ("admin", "/admin/agreement/"),
+    "agreements list, as the school": ("school31", "/admin/agreement/"),
+    "partners list, as the admin": ("admin", "/admin/partner/"),
+    "partners list, as the school": ("school31", "/admin/partner/"),
+    "dashboard, as the coordinator": ("coordinator", "/admin/dashboard/"),
+    "home, as the coordinator": ("coordinator", "/admin/"),
+    "home, as the school": ("school31", "/admin/"),
+}
+
+
+def test_the_budgeted_pages_stay_within_the_statement_budget(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """Issue 13's pages, each at most SQL_BUDGET statements (printed: pytest -s shows them)."""
+    event = _row_id(app, m.Event, school_id=ids["school31"])
+    clients: dict[str, FlaskClient] = {}
+    counts = {}
+    for name, (role, url) in NAMED_PAGES.items():
+        client = clients.setdefault(role, client_as(role))
+        url = url.format(event=event, school=ids["school31"])
+        _statements(app, client, url)  # warm-up
+        counts[name] = _statements(app, client, url)
+    print("\n".join(f"{count:3d}  {name}" for name, count in counts.items()))
+    over = {name: count for name, count in counts.items() if count > SQL_BUDGET}
+    assert not over, f"over {SQL_BUDGET} SQL statements: {over}"

@@ -78,11 +78,17 @@ def eager_load(attr: Any) -> Any:
     return load.options(*labels) if labels else load
 
 
+# A school picker lists the schools while the user sees at most this many (a school its
+# own, a partner those it has agreements with); past it (the coordinator's 1,000 or 10,000)
+# it is a look-up. The form reads one row more than this to tell.
+LIST_UP_TO = 50
+
 # Relation fields whose tables grow with the region are look-ups (a search box asking
-# /ajax/lookup/), not selects listing every row; schools (the fixed set of tenants)
-# and the catalogs stay plain selects. By field name, for form_ajax_refs.
+# /ajax/lookup/), not selects listing every row; schools are listed while few (LIST_UP_TO),
+# the catalogs always. By field name, for form_ajax_refs.
 _PARTNER_LOOKUP = {"fields": ["name", "short_name"], "page_size": 20}
 AJAX_LOOKUPS: dict[str, dict[str, Any]] = {
+    "school": {"fields": ["name", "short_name"], "page_size": 20, "list_up_to": LIST_UP_TO},
     "partner": _PARTNER_LOOKUP,
     "partners": _PARTNER_LOOKUP,
     # A school's own programmes and seminars are few: the list opens without typing.
@@ -282,19 +288,26 @@ class FoldingFilterConverter(FilterConverter):
     )
 
 
-def load_choices(models: list[type[Any]]) -> dict[type[Any], list[tuple[int, str]]]:
+def load_choices(
+    models: list[type[Any]], up_to: dict[type[Any], int] | None = None
+) -> dict[type[Any], list[tuple[int, str]]]:
     """(id, label) of every row the user may see of each model, for the plain selects of a
     form (row_fields.py), in one statement: each table's ids and labels (its sql_label)
-    tagged and unioned. Catalogs in their own order, the rest by label."""
-    parts = [
-        select(
+    tagged and unioned. Catalogs in their own order, the rest by label. For a model in
+    up_to, at most one row more than its number: more rows than that are a look-up's."""
+    parts = []
+    for tag, model in enumerate(models):
+        stmt = select(
             literal(tag).label("tag"),
             model.id.label("id"),
             model.sql_label().label("label"),
             getattr(model, "sort_order", literal(0)).label("sort"),
         ).where(access.criteria(current_user, model))
-        for tag, model in enumerate(models)
-    ]
+        if up_to and model in up_to:
+            # A subquery: SQLite allows no LIMIT inside a UNION otherwise.
+            capped = stmt.limit(up_to[model] + 1).subquery()
+            stmt = select(*capped.c)
+        parts.append(stmt)
     found: dict[int, list[tuple[int, str, int]]] = {tag: [] for tag in range(len(models))}
     for tag, row_id, label, sort in db.session.execute(union_all(*parts)):
         found[tag].append((row_id, label, sort))
@@ -315,6 +328,8 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
     def __init__(self, name: str, session: Any, model: type[Any], **options: Any) -> None:
         # A look-up narrowed to the row's school (ajax_lookups(narrow_by="school")).
         narrow_by = options.pop("narrow_by", None)
+        # Listed in a select while the user sees at most this many rows (ListOrLookupField).
+        self.list_up_to: int | None = options.pop("list_up_to", None)
         self.narrow_column = getattr(model, f"{narrow_by}_id", None) if narrow_by else None
         self.narrow_by = narrow_by
         super().__init__(name, session, model, **options)
