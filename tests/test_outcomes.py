@@ -12,13 +12,14 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from flask_admin.contrib.sqla.filters import BaseSQLAFilter, IntEqualFilter
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from sqlalchemy import func, select
 
 from coop import figures, workflow
 from coop import models as m
 from coop.extensions import db
 from coop.report.data import build_report
+from coop.views.loading import SchoolFilter
 from coop.views.outcomes import AcademicYearFilter, StateInYearFilter
 
 from .conftest import ACCOUNTS, csrf_token
@@ -281,7 +282,7 @@ def _listed(page: str) -> set[int]:
 def _held_everywhere(app: Flask, client: Any, school_id: int, year: int) -> dict[str, int]:
     """The school's lines held in `year` as each of the four views counts them."""
     year_arg, state_arg = _filter_arg(app, AcademicYearFilter), _filter_arg(app, StateInYearFilter)
-    school_arg = _filter_arg(app, IntEqualFilter, m.Event.school_id)
+    school_arg = _filter_arg(app, SchoolFilter, m.Event.school_id)
     listed = client.get(
         f"/admin/event/?flt0_{year_arg}={year}&flt1_{state_arg}=held&flt2_{school_arg}={school_id}&page_size=100"
     ).get_data(as_text=True)

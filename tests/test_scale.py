@@ -222,3 +222,108 @@ def test_a_look_up_invites_typing_in_russian(client_as: Any) -> None:
     page = client_as("admin").get("/admin/remark/new/").text
     assert 'data-placeholder="Выберите или начните вводить для поиска"' in page
     assert "модель" not in page  # Flask-Admin's own placeholder: «choose a model»
+
+
+@pytest.fixture
+def few_listed(app: Flask, monkeypatch: pytest.MonkeyPatch) -> int:
+    """School pickers list at most one school: the demo's two are then «many»."""
+    for view in _views(app):
+        loader = (view._form_ajax_refs or {}).get("school")
+        if loader is not None:
+            monkeypatch.setattr(loader, "list_up_to", 1)
+    return 1
+
+
+def _school_field(page: str) -> str | None:
+    """The school field of a form page: its <select> or its look-up <input>."""
+    found = re.search(r'<select[^>]*name="school".*?</select>|<input[^>]*name="school"[^>]*>', page, re.S)
+    return found.group(0) if found else None
+
+
+def test_every_school_picker_is_listed_when_few_and_looked_up_when_many(app: Flask) -> None:
+    """Each form with a school field: a look-up past LIST_UP_TO schools (ListOrLookupField)."""
+    pickers = {
+        view.endpoint: view._form_ajax_refs.get("school")
+        for view in _views(app)
+        for name in view.form_columns or ()
+        if (prop := loading.relationship_of(view.model, name)) is not None and prop.mapper.class_ is m.School
+    }
+    assert {"event", "programme", "agreement", "seminar", "limitation", "remark", "user"} <= set(pickers)
+    assert all(loader is not None and loader.list_up_to == loading.LIST_UP_TO for loader in pickers.values())
+
+
+def test_a_school_picker_lists_the_schools_while_few(client_as: Any) -> None:
+    field = _school_field(client_as("admin").get("/admin/event/new/").text)
+    assert field and field.startswith("<select")
+    assert "МБОУ «СОШ № 31»</option>" in field and "МБОУ «Гимназия № 17»</option>" in field
+
+
+def test_a_school_picker_is_a_look_up_past_the_few(
+    app: Flask, client_as: Any, ids: dict[str, int], few_listed: int
+) -> None:
+    """The admin sees two schools, over the cap: a look-up box holding the row's school only;
+    the partner sees one, its agreements' school: still a select; a school has no picker."""
+    with app.app_context():
+        event_id = db.session.execute(
+            select(m.Event.id).where(m.Event.school_id == ids["school31"]).limit(1)
+        ).scalar_one()
+    page = client_as("admin").get(f"/admin/event/edit/?id={event_id}").text
+    field = _school_field(page)
+    assert field and field.startswith("<input") and 'data-role="select2-ajax"' in field
+    assert "name=school" in field and f'value="{ids["school31"]}"' in field
+    assert "Гимназия" not in field  # the other school is not sent
+    assert "<option" not in field
+    new = _school_field(client_as("admin").get("/admin/event/new/").text)
+    assert new and new.startswith("<input") and "value=" not in new.replace("data-", "")
+    partner = _school_field(client_as("kemsu").get("/admin/event/new/").text)
+    assert partner and partner.startswith("<select") and "МБОУ «СОШ № 31»</option>" in partner
+    assert _school_field(client_as("school31").get("/admin/event/new/").text) is None
+
+
+@pytest.mark.parametrize("key", ["school31", "kemsu"])
+def test_a_school_look_up_finds_no_school_out_of_reach(client_as: Any, key: str) -> None:
+    """A school finds its own school only, a partner the schools it has agreements with."""
+    client = client_as(key)
+    status, found = _lookup(client, "event", "school", query="Гимназия")
+    assert status == 200 and found == []
+    status, found = _lookup(client, "event", "school", query="31")
+    assert status == 200 and [label for _id, label in found] == ["МБОУ «СОШ № 31»"]
+    status, found = _lookup(client_as("admin"), "event", "school", query="гимназ")
+    assert [label for _id, label in found] == ["МБОУ «Гимназия № 17»"]  # the search itself works
+
+
+def _event_form(page: str, **changes: str) -> dict[str, Any]:
+    """The edit form's fields as posted, with changes."""
+    data: dict[str, Any] = {"csrf_token": csrf_token(page)}
+    for tag in re.findall(r"<input[^>]*>", page):
+        name = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="checkbox"' not in tag and 'type="file"' not in tag:
+            data.setdefault(name.group(1), value.group(1).replace("&#34;", '"') if value else "")
+    for name, select_ in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', page, re.S):
+        data[name] = re.findall(r'<option[^>]*value="([^"]*)"[^>]*selected', select_)
+    return data | changes
+
+
+def test_a_school_look_up_saves_the_school_chosen_and_refuses_one_out_of_reach(
+    app: Flask, client_as: Any, ids: dict[str, int], few_listed: int, fresh_db: None
+) -> None:
+    with app.app_context():
+        event_id, title = db.session.execute(
+            select(m.Event.id, m.Event.title).where(m.Event.school_id == ids["school31"]).limit(1)
+        ).one()
+    client = client_as("admin")
+    url = f"/admin/event/edit/?id={event_id}"
+    for school, saved in ((str(10**9), False), ("x1", False), (str(ids["gymnasium17"]), True)):
+        page = client.get(url).text
+        response = client.post(url, data=_event_form(page, school=school, programme="", title=title))
+        if saved:
+            assert response.status_code == 302
+        else:
+            assert response.status_code == 200
+            field = _school_field(response.text)
+            assert field and "is-invalid" in field
+        with app.app_context():
+            now = db.session.get(m.Event, event_id)
+            assert now is not None
+            assert now.school_id == (ids["gymnasium17"] if saved else ids["school31"])

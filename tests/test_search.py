@@ -278,3 +278,25 @@ def test_a_long_list_of_partners_becomes_a_box_for_a_name(
     for typed in ("КЕМЕРОВСКИЙ государственный", "кемгу", str(ids["kemsu"])):
         assert _found(client, **{arg: typed}) == kemsu_events, typed
     assert _found(client, **{arg: "нет такого партнёра"}) == set()
+
+
+def test_a_long_list_of_schools_becomes_a_box_for_a_name(
+    app: Flask, client_as: Any, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The school filter lists the schools up to OPTIONS_CAP (a school its own), past it
+    (a region's schools for the coordinator) none, every list page: it takes a name; the
+    drill-down links' ids still work."""
+    monkeypatch.setattr(loading, "OPTIONS_CAP", 1)
+    assert set(_filter_options(client_as("school31"), "Школа")) == {ids["school31"]}
+    client = client_as("coordinator")
+    page = html.fromstring(client.get("/admin/event/").text)
+    groups = json.loads(page.xpath("//*[@id='filter-groups-data']")[0].text)
+    assert [flt["options"] for flt in groups["Школа"]] == [None]
+    arg = _filter_arg(app, m.Event.school_id)
+    with app.app_context():
+        stmt = select(m.Event.id).filter_by(school_id=ids["gymnasium17"])
+        gymnasium = set(db.session.execute(stmt).scalars())
+    assert gymnasium
+    for typed in ("гимназия № 17", "ГИМНАЗ", str(ids["gymnasium17"])):
+        assert _found(client, **{arg: typed}) == gymnasium, typed
+    assert _found(client, **{arg: "нет такой школы"}) == set()

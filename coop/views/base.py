@@ -54,7 +54,7 @@ from .loading import (
     preload_options,
     relationship_of,
 )
-from .row_fields import RowSelectField, RowSelectMultipleField
+from .row_fields import ListOrLookupField, RowSelectField, RowSelectMultipleField
 
 # Columns that name the tenant (forced from the user) or that the role cannot
 # see, hidden from that user's forms.
@@ -454,12 +454,23 @@ class SecuredModelView(SecuredMixin, ModelView):
 
     def _fill_choices(self, form: Any) -> Any:
         """The plain relation selects (schools, catalogs) get their options, as (id, label)
-        rows, from one statement, not one each; large tables are ajax look-ups (form_ajax_refs)."""
+        rows, from one statement, not one each; large tables are ajax look-ups (form_ajax_refs).
+        A school picker lists the schools while the user sees few, read with one row more:
+        past that it is a look-up (ListOrLookupField)."""
         fields = [field for field in form if isinstance(field, RowSelectField | RowSelectMultipleField)]
         if fields:
-            choices = load_choices(list(dict.fromkeys(field.model for field in fields)))
+            up_to = {
+                field.model: field.loader.list_up_to
+                for field in fields
+                if isinstance(field, ListOrLookupField)
+            }
+            choices = load_choices(list(dict.fromkeys(field.model for field in fields)), up_to)
             for field in fields:
-                field.rows = choices[field.model]
+                rows = choices[field.model]
+                if isinstance(field, ListOrLookupField) and len(rows) > up_to[field.model]:
+                    field.use_lookup()
+                else:
+                    field.rows = rows
         return form
 
     def validate_form(self, form: Any) -> bool:

@@ -39,6 +39,7 @@ from ..report.docx_out import report_to_docx
 from ..timing import academic_year_bounds, academic_year_label
 from .base import SecuredView
 from .display import DateBetweenFilter, date_range
+from .loading import SchoolFilter
 from .pickers import YEAR_RANGE, ShownYear, int_arg, school_for, visible_schools, year_choice
 
 CYCLE_NUMERALS = dict(zip(m.SEMINAR_CYCLES, ("I", "II", "III", "IV"), strict=True))
@@ -179,9 +180,9 @@ class DrillDown:
 
     def _links_of(self, school_id: int | str) -> dict[str, str | None]:
         year = self.year
-        agreements = (m.Agreement.school_id, IntEqualFilter, school_id)
+        agreements = (m.Agreement.school_id, SchoolFilter, school_id)
         executions = (
-            (m.EventExecution.school_id, IntEqualFilter, school_id),
+            (m.EventExecution.school_id, SchoolFilter, school_id),
             (m.EventExecution.year, IntEqualFilter, year),
         )
         held_on = date_range(self.first, self.last)
@@ -193,7 +194,7 @@ class DrillDown:
             ),
             "lines": self.url(
                 "event",
-                (m.Event.school_id, IntEqualFilter, school_id),
+                (m.Event.school_id, SchoolFilter, school_id),
                 (m.Event.first_year, IntSmallerFilter, year + 1),
                 (m.Event.last_year, IntGreaterFilter, year - 1),
             ),
@@ -211,7 +212,7 @@ class DrillDown:
             **{
                 f"seminars_{cycle}": self.url(
                     "seminar",
-                    (m.Seminar.school_id, IntEqualFilter, school_id),
+                    (m.Seminar.school_id, SchoolFilter, school_id),
                     (m.Seminar.cycle, FilterEqual, cycle),
                     (m.Seminar.held_on, DateBetweenFilter, held_on),
                 )
@@ -219,12 +220,12 @@ class DrillDown:
             },
             **dict.fromkeys(
                 ("limitations", "limitations_addressed"),
-                self.url("limitation", (m.Limitation.school_id, IntEqualFilter, school_id)),
+                self.url("limitation", (m.Limitation.school_id, SchoolFilter, school_id)),
             ),
             **dict.fromkeys(
                 ("fgos_agreed", "fgos_covered"), url_for("coverage.index", school=school_id, year=year)
             ),
-            "remarks_open": self.url("remark", (m.Remark.school_id, IntEqualFilter, school_id)),
+            "remarks_open": self.url("remark", (m.Remark.school_id, SchoolFilter, school_id)),
         }
         for kind in m.AGREEMENT_TYPES:
             for state in m.AGREEMENT_STATES:

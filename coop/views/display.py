@@ -24,7 +24,7 @@ from wtforms.validators import Optional
 from .. import formats
 from ..extensions import db
 from ..timing import academic_year_of
-from .row_fields import RowSelectField, RowSelectMultipleField
+from .row_fields import ListOrLookupField, RowSelectField, RowSelectMultipleField
 
 # Flask-Admin's own filter links say «2019-11-21 to 2019-12-01»; both are still read.
 RANGE_SEPARATOR = " — "
@@ -207,6 +207,9 @@ class ModelConverter(AdminModelConverter):
 
     def _model_select_field(self, prop: Any, multiple: Any, remote_model: Any, **kwargs: Any) -> Any:
         ajax = getattr(self.view, "_form_ajax_refs", {}).get(prop.key)
+        if ajax is not None and getattr(ajax, "list_up_to", None) and not multiple:
+            kwargs["query_factory"] = lambda: db.session.query(remote_model)
+            return ListOrLookupField(model=remote_model, loader=ajax, **kwargs)
         if ajax or "query_factory" in kwargs or not hasattr(remote_model, "sql_label"):
             return super()._model_select_field(prop, multiple, remote_model, **kwargs)
         kwargs["query_factory"] = lambda: db.session.query(remote_model)

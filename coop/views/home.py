@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import url_for
 from flask_admin import AdminIndexView, expose
-from flask_admin.contrib.sqla.filters import FilterEqual, IntEqualFilter
+from flask_admin.contrib.sqla.filters import FilterEqual
 from flask_login import current_user
 
 from .. import access, workflow
@@ -17,6 +17,7 @@ from ..attention import ENDING_WITHIN_DAYS, Attention, attention
 from .base import SecuredMixin, SecuredModelView
 from .dashboard import DrillDown, dashboard_context
 from .display import DateBetweenFilter, date_range
+from .loading import SchoolFilter
 
 
 class HomeView(SecuredMixin, AdminIndexView):
@@ -57,7 +58,7 @@ def _attention_links(items: Attention, year: int) -> dict[str, Any]:
             return url_for("review.index")
         return drill.url(
             "event",
-            (m.Event.school_id, IntEqualFilter, school_id),
+            (m.Event.school_id, SchoolFilter, school_id),
             (m.Event.state, FilterEqual, "submitted"),
         )
 
@@ -72,7 +73,7 @@ def _attention_links(items: Attention, year: int) -> dict[str, Any]:
         "agreements": {
             row.school_id: drill.url(
                 "agreement",
-                (m.Agreement.school_id, IntEqualFilter, row.school_id),
+                (m.Agreement.school_id, SchoolFilter, row.school_id),
                 (m.Agreement.valid_to, DateBetweenFilter, ending),
             )
             for row in items.agreements_ending

@@ -32,10 +32,10 @@ from ..extensions import db
 from ..lookup import parse_id
 from .display import FilterConverter
 
-# A filter on partners offers a list of them when there are at most this many (a school's
-# own); beyond (a region's 3 000 for the coordinator), a box to type a name in: a list that
-# long weighs more than the page it filters. Schools (the fixed set of tenants) and the
-# catalogs are always listed, as the forms' selects list them.
+# A filter on partners or schools offers a list of them when there are at most this many
+# (a school's own partners, its own school); beyond (a region's 3 000 partners or 1 000
+# schools for the coordinator), a box to type a name in: a list that long weighs more than
+# the page it filters, and is read for every list page. The catalogs are always listed.
 OPTIONS_CAP = 200
 # A list counts its rows up to this many (and past the page shown); beyond, it says
 # «more than 10 000» instead of counting a million rows on every page.
@@ -78,11 +78,17 @@ def eager_load(attr: Any) -> Any:
     return load.options(*labels) if labels else load
 
 
+# A school picker lists the schools while the user sees at most this many (a school its
+# own, a partner those it has agreements with); past it (the coordinator's 1,000 or 10,000)
+# it is a look-up. The form reads one row more than this to tell.
+LIST_UP_TO = 50
+
 # Relation fields whose tables grow with the region are look-ups (a search box asking
-# /ajax/lookup/), not selects listing every row; schools (the fixed set of tenants)
-# and the catalogs stay plain selects. By field name, for form_ajax_refs.
+# /ajax/lookup/), not selects listing every row; schools are listed while few (LIST_UP_TO),
+# the catalogs always. By field name, for form_ajax_refs.
 _PARTNER_LOOKUP = {"fields": ["name", "short_name"], "page_size": 20}
 AJAX_LOOKUPS: dict[str, dict[str, Any]] = {
+    "school": {"fields": ["name", "short_name"], "page_size": 20, "list_up_to": LIST_UP_TO},
     "partner": _PARTNER_LOOKUP,
     "partners": _PARTNER_LOOKUP,
     # A school's own programmes and seminars are few: the list opens without typing.
@@ -121,6 +127,9 @@ class RowOptions:
 
     model: type[Any]
     named_by: Any = None
+    # Past OPTIONS_CAP rows, a box to type a name in instead of a list (the rows of a table
+    # that grows with the region: partners, the schools). Catalogs are always listed.
+    capped: bool = False
 
     def statement(self, tag: int) -> Any:
         model = self.model
@@ -130,11 +139,13 @@ class RowOptions:
         stmt = select(
             literal(tag).label("tag"), model.id.label("id"), label.label("label"), order.label("sort")
         ).where(access.criteria(current_user, model))
-        if self.named_by is None:
+        if self.named_by is not None:
+            stmt = stmt.where(self._named(model))
+        if not self.capped:
             return stmt
         # One more than the cap tells a long list (each part a subquery: SQLite allows no
         # LIMIT inside a UNION otherwise).
-        capped = stmt.where(self._named(model)).limit(OPTIONS_CAP + 1).subquery()
+        capped = stmt.limit(OPTIONS_CAP + 1).subquery()
         return select(*capped.c)
 
     def name_columns(self) -> list[Any]:
@@ -185,7 +196,7 @@ def preload_options(filters: Any) -> None:
     for tag, source in enumerate(sources):
         rows = sorted(found[tag], key=lambda row: (row[2], row[1].casefold(), row[0]))
         listed = [(row_id, label) for row_id, label, _sort in rows]
-        cache[source] = None if source.named_by is not None and len(listed) > OPTIONS_CAP else listed
+        cache[source] = None if source.capped and len(listed) > OPTIONS_CAP else listed
 
 
 def _target(column: Any) -> type[Any]:
@@ -241,23 +252,28 @@ class LinkedFilter(RowFilter):
     handle_filter leaves it alone); options as used_filter's."""
 
     def __init__(self, relation: Any) -> None:
-        options = RowOptions(relation.property.mapper.class_, named_by=relation)
+        options = RowOptions(relation.property.mapper.class_, named_by=relation, capped=True)
         super().__init__(relation, labels.lazy_label(relation.class_, relation.key), options=options)
 
     def apply(self, query: Any, value: Any, alias: Any = None) -> Any:
         return query.filter(self.column.any(self.related(value)))
 
 
-def school_filter(column: Any) -> IntEqualFilter:
-    """A list filter "School" picking one of the schools the user sees: the drill-down links use it."""
-    return relation_filter(column)
+class SchoolFilter(RowFilter):
+    """A list filter "School": one of the schools the user sees (the drill-down links name
+    it by id), or, past OPTIONS_CAP of them (the coordinator's region), those named so."""
+
+
+def school_filter(column: Any) -> SchoolFilter:
+    options = RowOptions(_target(column), capped=True)
+    return SchoolFilter(column, labels.lazy_label(column.class_, column.key), options=options)
 
 
 def used_filter(column: Any) -> RowFilter:
     """A list filter on a foreign key to a table that grows with the region (partners),
     offering only the related rows that rows of the list the user sees refer to (a school's
     partner filter: the partners of its own plan), or a box for a name past OPTIONS_CAP."""
-    options = RowOptions(_target(column), named_by=column)
+    options = RowOptions(_target(column), named_by=column, capped=True)
     return RowFilter(column, labels.lazy_label(column.class_, column.key), options=options)
 
 
@@ -282,19 +298,26 @@ class FoldingFilterConverter(FilterConverter):
     )
 
 
-def load_choices(models: list[type[Any]]) -> dict[type[Any], list[tuple[int, str]]]:
+def load_choices(
+    models: list[type[Any]], up_to: dict[type[Any], int] | None = None
+) -> dict[type[Any], list[tuple[int, str]]]:
     """(id, label) of every row the user may see of each model, for the plain selects of a
     form (row_fields.py), in one statement: each table's ids and labels (its sql_label)
-    tagged and unioned. Catalogs in their own order, the rest by label."""
-    parts = [
-        select(
+    tagged and unioned. Catalogs in their own order, the rest by label. For a model in
+    up_to, at most one row more than its number: more rows than that are a look-up's."""
+    parts = []
+    for tag, model in enumerate(models):
+        stmt = select(
             literal(tag).label("tag"),
             model.id.label("id"),
             model.sql_label().label("label"),
             getattr(model, "sort_order", literal(0)).label("sort"),
         ).where(access.criteria(current_user, model))
-        for tag, model in enumerate(models)
-    ]
+        if up_to and model in up_to:
+            # A subquery: SQLite allows no LIMIT inside a UNION otherwise.
+            capped = stmt.limit(up_to[model] + 1).subquery()
+            stmt = select(*capped.c)
+        parts.append(stmt)
     found: dict[int, list[tuple[int, str, int]]] = {tag: [] for tag in range(len(models))}
     for tag, row_id, label, sort in db.session.execute(union_all(*parts)):
         found[tag].append((row_id, label, sort))
@@ -315,6 +338,8 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
     def __init__(self, name: str, session: Any, model: type[Any], **options: Any) -> None:
         # A look-up narrowed to the row's school (ajax_lookups(narrow_by="school")).
         narrow_by = options.pop("narrow_by", None)
+        # Listed in a select while the user sees at most this many rows (ListOrLookupField).
+        self.list_up_to: int | None = options.pop("list_up_to", None)
         self.narrow_column = getattr(model, f"{narrow_by}_id", None) if narrow_by else None
         self.narrow_by = narrow_by
         super().__init__(name, session, model, **options)

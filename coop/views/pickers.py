@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import request
+from flask_login import current_user
 from sqlalchemy import exists, select
 
+from .. import access
 from .. import models as m
 from ..extensions import db
 from ..plan_io.plan import runs_in_year, year_bounds, years_between
@@ -28,7 +30,12 @@ def int_arg(name: str, allowed: range | None = None) -> int | None:
 
 
 def visible_schools() -> list[m.School]:
-    """Schools whose plans the user may open (the ORM applies the policy)."""
+    """Schools whose plans the user may open (the ORM applies the policy). A user whose
+    scope of schools is its own school (a school user) has it already, loaded with the
+    account (coop/sessions.py): no statement for it."""
+    if access.scope_of(current_user, m.School) is access.OWN_SCHOOL:
+        own = current_user.school
+        return [own] if own is not None and own.deleted_at is None else []
     return list(db.session.execute(select(m.School).order_by(m.School.short_name)).scalars())
 
 

@@ -66,8 +66,8 @@ class EventView(YearlyOutcomes, SecuredModelView):
     column_select_related_list = [m.Event.school, m.Event.partner, m.Event.audience, m.Event.responsible]
     column_formatters = {"responsible": _responsible, "months_mask": _months}
     column_formatters_export = {"responsible": lambda v, c, e, n: ", ".join(_responsible_names(e))}
-    # The school stays a plain select: a partner picks among the few it has agreements with.
-    form_ajax_refs = ajax_lookups("partner", "programme")
+    # The school a select while few (a partner's, the schools it has agreements with), else a look-up.
+    form_ajax_refs = ajax_lookups("school", "partner", "programme")
     form_columns = [
         *("school", "partner", "programme", "number", "title", "section", "kind", "level", "audience"),
         *("grades", "responsible", "responsible_other", "fgos_results", "timing_text", "manual_months"),

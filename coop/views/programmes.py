@@ -27,6 +27,7 @@ class ProgrammeView(SecuredModelView):
     column_filters = ["first_year", "last_year", "state", school_filter(m.Programme.school_id)]
     column_sortable_list = ["title", "first_year", "state"]
     column_select_related_list = [m.Programme.school]
+    form_ajax_refs = ajax_lookups("school")
     form_columns = [
         "school",
         "title",
@@ -62,7 +63,7 @@ class AgreementView(SecuredModelView):
     ]
     column_sortable_list = ["number", "signed_on", "valid_to", "state"]
     column_select_related_list = [m.Agreement.school, m.Agreement.partner]
-    form_ajax_refs = ajax_lookups("partner", "programme")
+    form_ajax_refs = ajax_lookups("school", "partner", "programme")
     form_columns = [
         "school",
         "partner",

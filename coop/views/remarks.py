@@ -22,7 +22,9 @@ class RemarkView(SecuredModelView):
     column_formatters = {"agreement": lambda v, c, row, n: row.agreement.number if row.agreement else ""}
     # The pickers offer the chosen school's rows (coop/static/narrow-lookups.js sends the
     # school); a link to another school's row is refused on the school field.
-    form_ajax_refs = ajax_lookups("programme", "agreement", "event", narrow_by="school")
+    form_ajax_refs = ajax_lookups("school") | ajax_lookups(
+        "programme", "agreement", "event", narrow_by="school"
+    )
     form_widget_args = narrowing_widget_args("programme", "agreement", "event", by="school")
     # State and the school's answer change only through the workflow (coop/workflow.py).
     form_columns = ["school", "programme", "agreement", "event", "text"]

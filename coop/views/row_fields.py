@@ -6,6 +6,11 @@ on an event's form: most of the form's time). These fields take their options as
 load an ORM row only for what is chosen: on a GET the row's own relation, already loaded
 with it; on a POST the chosen ids, in one statement. A posted id not among the options
 (a row the user may not see, or none) is «Not a valid choice».
+
+ListOrLookupField is a select while the user sees few rows of its table (a school user
+its own school, a partner the schools it has agreements with) and an ajax look-up when
+more (the coordinator's region): the base view reads at most one more row than it lists,
+and the look-up asks the view's loader, which the policy scopes.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.form import Select2Widget
+from flask_admin.model.widgets import AjaxSelect2Widget
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms.validators import ValidationError
@@ -117,5 +123,46 @@ class RowSelectMultipleField(QuerySelectMultipleField):
             return super().pre_validate(form)
         self.data  # noqa: B018 (reads the posted ids)
         if self._invalid_formdata:
+            raise ValidationError(self.gettext("Not a valid choice"))
+        return None
+
+
+class ListOrLookupField(RowSelectField):
+    """One related row, from a select of rows (id, label) while they are few, else from an
+    ajax look-up (the loader of the view's form_ajax_refs, scoped by the policy): the base
+    view calls use_rows() or use_lookup() when it fills the form (SecuredModelView._fill_choices)."""
+
+    def __init__(self, *args: Any, loader: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.loader = loader
+        self.lookup = False
+
+    def use_lookup(self) -> None:
+        """Too many rows to list: a look-up box showing the chosen row only."""
+        self.lookup = True
+        self.widget = AjaxSelect2Widget()
+
+    def _get_data(self) -> Any:
+        if not self.lookup or self._formdata is None:
+            return super()._get_data()
+        posted = self._formdata
+        if posted in ("", "__None"):  # the look-up's box emptied: no row
+            self._invalid = not self.allow_blank
+            self._set_data(None)
+            return self._data
+        row_id = parse_id(posted)
+        # The loader reads through the policy: an id the user may not see is no row.
+        row = self.loader.get_one(row_id) if row_id is not None else None
+        self._invalid = row is None
+        self._set_data(row)
+        return self._data
+
+    data = property(_get_data, QuerySelectField._set_data)
+
+    def pre_validate(self, form: Any) -> None:
+        if not self.lookup:
+            return super().pre_validate(form)
+        data = self.data
+        if self._invalid or (data is None and not self.allow_blank):
             raise ValidationError(self.gettext("Not a valid choice"))
         return None

@@ -24,7 +24,7 @@ class SeminarView(SecuredModelView):
     column_sortable_list = ["cycle", "held_on", "topic"]
     column_default_sort = ("held_on", True)
     column_select_related_list = [m.Seminar.school]
-    form_ajax_refs = ajax_lookups("programme", "partners")
+    form_ajax_refs = ajax_lookups("school", "programme", "partners")
     form_columns = [
         "school",
         "programme",
@@ -53,7 +53,7 @@ class LimitationView(SecuredModelView):
     # The resource's own title: its full name would load its partner row by row.
     column_formatters = {"resource": lambda v, c, row, n: row.resource.title if row.resource else ""}
     form_columns = ["school", "title", "description", "seminar", "resource"]
-    form_ajax_refs = ajax_lookups("seminar", "resource")
+    form_ajax_refs = ajax_lookups("school", "seminar", "resource")
     form_args = {"school": {"validators": [LinksOfThisSchool("seminar")]}}
 
 

@@ -22,7 +22,7 @@ class UserView(SecuredModelView):
     column_filters = ["role", "active"]
     column_sortable_list = ["email", "role", "last_login_at"]
     column_select_related_list = [m.User.school, m.User.partner]
-    form_ajax_refs = ajax_lookups("partner")
+    form_ajax_refs = ajax_lookups("school", "partner")
     form_columns = [
         "email",
         "name",
