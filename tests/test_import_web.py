@@ -8,6 +8,7 @@ confirmation is found only by the user who uploaded it.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from docx import Document
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from coop import models as m
@@ -148,6 +149,21 @@ def test_a_waiting_upload_is_only_its_uploaders(
         if key in FOREIGN:
             assert FOREIGN[key] not in response.get_data(as_text=True)
     assert len(_uploads(app)) == 1  # nobody else's request touched it
+
+
+def test_an_upload_left_over_a_day_is_gone_and_swept_by_the_next(
+    app: Flask, client_as: Any, school31_upload: tuple[FlaskClient, str]
+) -> None:
+    client, token = school31_upload
+    with app.app_context():
+        db.session.execute(
+            update(m.StagedImport).values(created_at=m.utcnow() - dt.timedelta(days=1, minutes=1))
+        )
+        db.session.commit()
+    assert client.get(f"/admin/plan_import/preview/{token}/").status_code == 404
+    other = client_as("gymnasium17")
+    fresh = _token(upload(other, seed_docx()))
+    assert [row[0] for row in _uploads(app)] == [fresh]  # whoever's upload sweeps the old ones
 
 
 def test_malformed_and_unknown_tokens_are_404(client_as: Any) -> None:
