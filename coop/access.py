@@ -151,6 +151,7 @@ OWN_MESSAGES = Scope(
 )
 OWN_SESSIONS = replace(OWN_MESSAGES, name="its own sessions")
 OWN_SETTINGS = replace(OWN_MESSAGES, name="its own settings")
+OWN_STAGED_IMPORTS = replace(OWN_MESSAGES, name="the files it uploaded for import")
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 # A partner reads its own agreements as signed: not which school programme they fall
 # under (the school's), nor the files attached (StoredFile stays the school's).
@@ -283,6 +284,8 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     # Everyone, the admin too, sees and ends only their own sessions.
     m.UserSession: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SESSIONS),
     m.NotificationPreference: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SETTINGS),
+    # A plan's file waiting for its import's confirmation: its uploader's alone.
+    m.StagedImport: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_STAGED_IMPORTS),
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -494,6 +497,12 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
     "notification": {"view": is_signed_in, "edit": is_signed_in & sees_row},
     # Started by coop.sessions at sign-in; a user ends only their own.
     "usersession": {"view": is_signed_in, "delete": is_signed_in & sees_row},
+    # A plan's file waiting between the import's preview and its confirmation (views/plan_import.py).
+    "stagedimport": {
+        "view": is_signed_in & sees_row,
+        "create": (is_admin | is_school) & sees_row,
+        "delete": is_signed_in & sees_row,
+    },
     # How each user receives notifications by mail: their own choice only.
     "notificationpreference": dict.fromkeys(("view", "create", "edit"), is_signed_in & sees_row),
     # Invitations (coop/invitations.py): the admin invites anyone with any role; a school

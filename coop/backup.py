@@ -1,9 +1,13 @@
-"""Backup and restore: the database and the uploaded files in one .tar.gz.
+"""Backup and restore: the database, uploaded files included, in one .tar.gz.
 
 The archive holds ``manifest.json`` (what it is, which database and migration
-it came from, row counts per table and per school, a SHA-256 of every file),
+it came from, row counts per table and per school, a SHA-256 of every file) and
 the database (SQLite: a copy made by the online backup API, consistent while
-the site runs; PostgreSQL: ``pg_dump`` custom format) and ``uploads/``.
+the site runs; PostgreSQL: ``pg_dump`` custom format). The uploaded files are rows
+of the database (models.stored_file_contents, since migration 0019_files_in_db).
+An archive made before that also holds ``uploads/``, the folder the files were
+kept in: restore puts it back as UPLOAD_FOLDER, where `flask db upgrade` (0019)
+reads them into the database.
 Restore goes into the configured database of the same kind; it refuses to
 overwrite data unless forced, and checks the counts afterwards.
 """
@@ -39,7 +43,7 @@ FORMAT = "coop-backup"
 VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE_FILES = {"sqlite": "database.sqlite3", "postgresql": "database.dump"}
-UPLOADS = "uploads"
+UPLOADS = "uploads"  # only in archives made before the files moved into the database
 
 
 class BackupError(Exception):
@@ -166,15 +170,11 @@ def _facts(connection: Connection) -> dict[str, Any]:
 
 def create_backup(output: Path) -> dict[str, Any]:
     """Write the backup archive to output; returns its manifest."""
-    uploads = Path(current_app.config["UPLOAD_FOLDER"])
     with tempfile.TemporaryDirectory(prefix="coop-backup-") as tmp:
         folder = Path(tmp)
         facts = _dump_database(folder)
         database_file = folder / DATABASE_FILES[db.engine.dialect.name]
         files = {database_file.name: _sha256(database_file)}
-        if uploads.is_dir():
-            for path in _files(uploads):
-                files[f"{UPLOADS}/{path.relative_to(uploads).as_posix()}"] = _sha256(path)
         manifest = {
             "format": FORMAT,
             "version": VERSION,
@@ -193,9 +193,6 @@ def create_backup(output: Path) -> dict[str, Any]:
                 info.size, info.mtime, info.mode = len(data), int(dt.datetime.now().timestamp()), 0o600
                 archive.addfile(info, io.BytesIO(data))
                 archive.add(database_file, arcname=database_file.name)
-                for name in files:
-                    if name.startswith(UPLOADS + "/"):
-                        archive.add(uploads / name[len(UPLOADS) + 1 :], arcname=name)
             os.replace(partial, output)
         except OSError as error:
             partial.unlink(missing_ok=True)
@@ -262,7 +259,7 @@ def _unpack(archive_path: Path, folder: Path) -> dict[str, Any]:
     return manifest
 
 
-def _check_target(manifest: dict[str, Any], force: bool) -> None:
+def _check_target(manifest: dict[str, Any], force: bool, uploads_in_archive: bool) -> None:
     dialect = db.engine.dialect.name
     if manifest["dialect"] != dialect:
         raise BackupError(
@@ -276,8 +273,9 @@ def _check_target(manifest: dict[str, Any], force: bool) -> None:
     with db.engine.connect() as connection:
         # A fresh install holds the default catalogs: nothing a restore would lose.
         rows = sum(row_counts(connection).values()) - sum(untouched_defaults(connection).values())
+    # An older archive replaces the uploads folder too: the files there count.
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
-    files = sum(1 for _ in _files(uploads)) if uploads.is_dir() else 0
+    files = sum(1 for _ in _files(uploads)) if uploads_in_archive and uploads.is_dir() else 0
     if (rows or files) and not force:
         raise BackupError(
             f"База данных не пуста ({rows} строк, {files} загруженных файлов): восстановление заменит "
@@ -342,27 +340,29 @@ def _restore_postgresql(dump: Path) -> None:
 
 
 def _restore_uploads(source: Path) -> None:
+    """An archive made before the files moved into the database: its uploads folder back
+    as UPLOAD_FOLDER, for `flask db upgrade` (0019_files_in_db) to read into the database."""
     uploads = Path(current_app.config["UPLOAD_FOLDER"])
     if uploads.exists():
         shutil.rmtree(uploads)
-    if source.is_dir():
-        shutil.copytree(source, uploads)
-    else:
-        uploads.mkdir(parents=True)
+    shutil.copytree(source, uploads)
 
 
 def restore_backup(archive_path: Path, *, force: bool = False) -> dict[str, Any]:
-    """Replace the configured database and uploads with the backup's; its manifest."""
+    """Replace the configured database (and, from an older archive, the uploads folder)
+    with the backup's; its manifest."""
     with tempfile.TemporaryDirectory(prefix="coop-restore-") as tmp:
         folder = Path(tmp)
         manifest = _unpack(archive_path, folder)
-        _check_target(manifest, force)
+        uploads = folder / UPLOADS
+        _check_target(manifest, force, uploads.is_dir())
         database_file = folder / DATABASE_FILES[manifest["dialect"]]
         if manifest["dialect"] == "sqlite":
             _restore_sqlite(database_file)
         else:
             _restore_postgresql(database_file)
-        _restore_uploads(folder / UPLOADS)
+        if uploads.is_dir():
+            _restore_uploads(uploads)
     with db.engine.connect() as connection:
         restored = row_counts(connection)
     wrong = {

@@ -241,6 +241,7 @@ SHOWN_DIFFERENCES = 50
 def check_deploy_command() -> None:
     """Report what is unsafe in this configuration for production; non-zero exit if anything is."""
     findings = security.check_deploy(current_app.config, os.environ) + security.check_demo_accounts()
+    findings += security.check_limiter_storage(current_app.config["RATELIMIT_STORAGE_URI"])
     for finding in findings:
         click.echo(f"{finding.code}: {finding.message}")
     if findings:

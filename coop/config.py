@@ -77,6 +77,9 @@ def load(instance_path: Path) -> dict[str, Any]:
         # Login throttling (Flask-Limiter): counters in memory, or shared by all
         # workers in Redis, e.g. redis://localhost:6379/0.
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # While that storage does not answer, each process counts by itself (and logs it)
+        # rather than failing every sign-in.
+        "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
         "RATELIMIT_STRATEGY": "moving-window",
         "WTF_CSRF_TIME_LIMIT": None,
         "FLASK_ADMIN_SWATCH": "default",

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -647,8 +648,10 @@ class Remark(Tracked, Base):
 class StoredFile(Tracked, Base):
     """A file attached to a school's row (agreement document, evidence, minutes).
 
-    Kept under instance/uploads by a random name; served only through coop.uploads,
-    which asks the policy about the row it belongs to.
+    Its bytes are in the database (stored_file_contents, below), so that every app
+    server serves them; served only through coop.uploads, which asks the policy
+    about this row first. stored_name is the random name the file had on disk
+    before (migration 0019_files_in_db) and still names it uniquely.
     """
 
     __tablename__ = "stored_files"
@@ -667,6 +670,17 @@ class StoredFile(Tracked, Base):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# The bytes of each stored file, one row per file. Not a mapped class: no query reaches
+# them but coop.uploads', by the id of a StoredFile the policy has let the user load.
+# A purged file takes its bytes with it; one in the trash keeps them.
+stored_file_contents = Table(
+    "stored_file_contents",
+    db.metadata,
+    Column("stored_file_id", ForeignKey("stored_files.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)
 
 
 # --- history ---------------------------------------------------------------------
@@ -791,6 +805,32 @@ class UserSession(Base):
 
     def __str__(self) -> str:
         return f"{self.ip} {self.created_at:%d.%m.%Y %H:%M}" if self.created_at else self.ip
+
+
+class StagedImport(Base):
+    """A plan's file uploaded for import, waiting between the preview and the confirmation
+    (coop/views/plan_import.py): in the database, so that any app server shows the preview
+    and takes the confirmation. Only its uploader finds it, by the random token in the
+    page's address; confirmed or cancelled it is deleted, left over it goes after a day."""
+
+    __tablename__ = "staged_imports"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(32), unique=True, info={"label": _l("Token")})
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Account")}
+    )
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), info={"label": _l("School")}
+    )
+    year: Mapped[int] = mapped_column(Integer, info={"label": _l("Academic year")})
+    filename: Mapped[str] = mapped_column(String(255), info={"label": _l("File name")})
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True, info={"label": _l("Content")})
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime, default=utcnow, index=True, info={"label": _l("Uploaded")}
+    )
+
+    def __str__(self) -> str:
+        return self.filename
 
 
 SIGN_IN_REASONS = {

@@ -19,12 +19,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_wtf import FlaskForm
 from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
@@ -65,11 +67,21 @@ class ResetForm(FlaskForm):
     )
 
 
+# While the shared storage (RATELIMIT_STORAGE_URI, e.g. Redis) does not answer, this
+# process counts by itself, as Flask-Limiter does for the sign-in (its in-memory fallback).
+_fallback = MovingWindowRateLimiter(MemoryStorage())
+
+
 def _within(limit: str, scope: str, key: str) -> bool:
     """Count one against a budget of this module's own; False once it is spent."""
     if not (limiter.enabled and limiter.initialized):
         return True
-    return all([limiter.limiter.hit(item, scope, key) for item in parse_many(limit)])
+    items = parse_many(limit)
+    try:
+        return all([limiter.limiter.hit(item, scope, key) for item in items])
+    except Exception:  # the storage's own errors (redis, memcached …) have no common base
+        current_app.logger.warning("Rate limit storage unreachable: counting in this process meanwhile")
+        return all([_fallback.hit(item, scope, key) for item in items])
 
 
 def _may_receive(user: User | None) -> bool:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, Response, current_app, g
+from limits.storage import storage_from_string
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -142,8 +143,8 @@ def check_deploy(config: Mapping[str, Any], environ: Mapping[str, str]) -> list[
         findings.append(
             Finding(
                 "coop.W008",
-                f"Счётчики неудачных входов хранятся в памяти каждого из {workers} процессов: "
-                "задайте RATELIMIT_STORAGE_URI=redis://…",
+                f"Счётчики неудачных входов хранятся в памяти каждого из {workers} процессов "
+                "(и каждого сервера, если их несколько): задайте RATELIMIT_STORAGE_URI=redis://…",
             )
         )
     return findings
@@ -166,6 +167,30 @@ def check_demo_accounts() -> list[Finding]:
             + ". Отключите их или смените пароли.",
         )
     ]
+
+
+def check_limiter_storage(uri: str) -> list[Finding]:
+    """The shared store of the sign-in counters (RATELIMIT_STORAGE_URI) answers (needs the network)."""
+    if uri.startswith("memory"):
+        return []
+    try:
+        answers = storage_from_string(uri).check()
+    except Exception:  # a storage's own errors (redis, memcached …) have no common base
+        answers = False
+    if answers:
+        return []
+    return [
+        Finding(
+            "coop.W010",
+            f"Хранилище счётчиков неудачных входов ({_without_password(uri)}) не отвечает: пока оно "
+            "недоступно, каждый процесс считает сам, и на нескольких процессах или серверах "
+            "подбор пароля замедляется слабее.",
+        )
+    ]
+
+
+def _without_password(uri: str) -> str:
+    return re.sub(r"//[^@/]*@", "//***@", uri)
 
 
 def init_app(app: Flask) -> None:

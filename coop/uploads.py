@@ -1,11 +1,13 @@
-"""Files attached to a school's rows: checked by content, stored by random names
-outside the static folder, served only through the access policy and only as
+"""Files attached to a school's rows: checked by content, their bytes kept in the
+database (models.stored_file_contents: every app server serves them, and a backup of
+the database holds them), served only through the access policy and only as
 downloads, never rendered inline: under the extension of the type the content was
 checked as (whatever name it came with), with a sandboxing Content-Security-Policy
 of its own."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import secrets
@@ -13,10 +15,10 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, redirect, request, send_file, url_for
+from flask import Blueprint, Flask, abort, redirect, request, send_file, url_for
 from flask_babel import gettext
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from werkzeug.datastructures import FileStorage
 from wtforms.validators import ValidationError
 
@@ -78,12 +80,6 @@ def download_name(name: str, content_type: str) -> str:
     return f"{stem or 'file'}{extension}"
 
 
-def _folder() -> Path:
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "files"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
 def _checked(upload: FileStorage) -> tuple[bytes, str]:
     """The upload's bytes and the type they are, or UploadError."""
     data = upload.read(MAX_FILE_BYTES + 1)
@@ -119,7 +115,6 @@ def store(upload: FileStorage, owner: Any) -> m.StoredFile:
     """Check and keep an uploaded file for a row; the caller commits."""
     data, content_type = _checked(upload)
     stored_name = secrets.token_hex(16) + EXTENSIONS[content_type]
-    (_folder() / stored_name).write_bytes(data)
     # The name is only shown and offered on download; control characters and
     # path separators go.
     name = "".join(c for c in Path(upload.filename or "").name if c.isprintable())[:200] or "file"
@@ -135,7 +130,18 @@ def store(upload: FileStorage, owner: Any) -> m.StoredFile:
         sha256=hashlib.sha256(data).hexdigest(),
     )
     db.session.add(row)
+    db.session.flush()  # the row's id names its bytes; the policy checked the row here
+    db.session.execute(insert(m.stored_file_contents).values(stored_file_id=row.id, data=data))
     return row
+
+
+def content(row: m.StoredFile) -> bytes | None:
+    """The bytes of a stored file the caller has loaded (through the policy); None if
+    they are missing (a file lost on disk before migration 0019_files_in_db)."""
+    table = m.stored_file_contents
+    stmt = select(table.c.data).where(table.c.stored_file_id == row.id)
+    data = db.session.execute(stmt).scalar_one_or_none()
+    return bytes(data) if data is not None else None  # PostgreSQL's bytea comes as memoryview
 
 
 def attached_to(owner: Any) -> list[m.StoredFile]:
@@ -155,14 +161,18 @@ def download(file_id: int) -> Any:
     row = db.session.execute(select(m.StoredFile).where(m.StoredFile.id == file_id)).scalar_one_or_none()
     if row is None:
         abort(404)
-    path = _folder() / row.stored_name
-    if not path.is_file():
+    data = content(row)
+    if data is None:
         abort(404)
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=row.content_type,
         as_attachment=True,  # images and PDF too: nothing of a user's opens inside the site
         download_name=download_name(row.original_name, row.content_type),  # rows stored before too
+        # As a file on disk was served: validators for the browser's cache, ranges answered.
+        etag=row.sha256,
+        last_modified=row.created_at.replace(tzinfo=dt.UTC),
+        conditional=True,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = DOWNLOAD_CSP

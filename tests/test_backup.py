@@ -1,9 +1,11 @@
 """Backup and restore: a backup restored into a fresh database holds the same rows,
-table by table and school by school, and the same uploaded files; a database with
+table by table and school by school, and the same uploaded files (rows of the database);
+an archive made when the files lived on disk still restores them; a database with
 data is not overwritten unless forced; a damaged or foreign archive is a clear error."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import tarfile
@@ -15,8 +17,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
+from werkzeug.datastructures import FileStorage
 
-from coop import backup, create_app
+from coop import backup, create_app, uploads
 from coop import models as m
 from coop.backup import DATABASE_FILES, MANIFEST, row_counts
 from coop.extensions import db
@@ -24,7 +27,7 @@ from coop.seed import catalogs
 
 from .conftest import login
 
-UPLOADED = Path("agreements") / "backup-test.pdf"
+UPLOADED = b"%PDF-1.4 agreement\n"
 
 
 def _counts_per_school() -> dict[str, dict[str, int]]:
@@ -87,18 +90,18 @@ def target(target_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def uploaded(app: Flask) -> Iterator[bytes]:
-    """A file in the uploads folder, to travel with the backup."""
-    content = b"%PDF-1.4 agreement\n"
-    path = Path(app.config["UPLOAD_FOLDER"]) / UPLOADED
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    yield content
-    path.unlink()
+def uploaded(app: Flask, fresh_db: None) -> int:
+    """A file attached to a school's agreement (its bytes in the database), to travel with
+    the backup; its id."""
+    with app.app_context():
+        agreement = db.session.execute(select(m.Agreement)).scalars().first()
+        row = uploads.store(FileStorage(io.BytesIO(UPLOADED), "Договор.pdf"), agreement)
+        db.session.commit()
+        return row.id
 
 
 @pytest.fixture
-def archive(app: Flask, tmp_path: Path, uploaded: bytes) -> Path:
+def archive(app: Flask, tmp_path: Path, uploaded: int) -> Path:
     path = tmp_path / "coop-backup.tar.gz"
     result = app.test_cli_runner().invoke(args=["coop", "backup", "-o", str(path)])
     assert result.exit_code == 0, result.output
@@ -106,7 +109,7 @@ def archive(app: Flask, tmp_path: Path, uploaded: bytes) -> Path:
 
 
 def test_backup_restores_into_a_fresh_database(
-    app: Flask, target: Flask, archive: Path, uploaded: bytes
+    app: Flask, target: Flask, archive: Path, uploaded: int
 ) -> None:
     tables, schools = _snapshot(app)
     defaults = {model.__tablename__: len(rows) for model, rows in catalogs.DEFAULTS.items()}
@@ -119,17 +122,40 @@ def test_backup_restores_into_a_fresh_database(
     assert restored_tables == tables
     assert restored_schools == schools
     assert {"МБОУ «СОШ № 31»", "МБОУ «Гимназия № 17»"} <= set(restored_schools)
-    assert (Path(target.config["UPLOAD_FOLDER"]) / UPLOADED).read_bytes() == uploaded
+    assert not Path(target.config["UPLOAD_FOLDER"]).exists()  # the file came inside the database
     client = target.test_client()  # password hashes and sessions work on the copy
-    login(client, "school31@coop.example", "school31")
+    login(client, "admin@coop.example", "admin")
     assert client.get("/admin/event/").status_code == 200
+    download = client.get(f"/files/{uploaded}")
+    assert download.status_code == 200 and download.data == UPLOADED
+
+
+def test_an_archive_made_when_files_lived_on_disk_restores_them_for_the_migration(
+    app: Flask, target: Flask, archive: Path, tmp_path: Path
+) -> None:
+    """Before 0019_files_in_db an archive held uploads/ beside the database: it is still read,
+    and the folder comes back as UPLOAD_FOLDER, where `flask db upgrade` finds the files."""
+
+    def with_uploads_folder(manifest: dict[str, Any], members: dict[str, bytes]) -> None:
+        members["uploads/files/0123456789abcdef0123456789abcdef.pdf"] = UPLOADED
+        manifest["files"]["uploads/files/0123456789abcdef0123456789abcdef.pdf"] = hashlib.sha256(
+            UPLOADED
+        ).hexdigest()
+
+    older = _rewritten(archive, tmp_path, with_uploads_folder)
+    result = target.test_cli_runner().invoke(args=["coop", "restore", str(older)])
+    assert result.exit_code == 0, result.output
+    restored = Path(target.config["UPLOAD_FOLDER"]) / "files" / "0123456789abcdef0123456789abcdef.pdf"
+    assert restored.read_bytes() == UPLOADED
 
 
 def test_manifest_counts_rows_per_table_and_per_school(app: Flask, archive: Path) -> None:
     with tarfile.open(archive) as tar:
         names = tar.getnames()
         manifest = json.loads(tar.extractfile(MANIFEST).read())
-    assert names[0] == MANIFEST and f"uploads/{UPLOADED.as_posix()}" in names
+    # The manifest and the database: the uploaded files are rows of it.
+    assert names == [MANIFEST, DATABASE_FILES[manifest["dialect"]]]
+    assert set(manifest["files"]) == {names[1]}
     tables, _schools = _snapshot(app)
     assert manifest["format"] == "coop-backup" and manifest["tables"] == tables
     assert manifest["tables"]["events"] >= 48

@@ -8,7 +8,6 @@ import struct
 import time
 import tracemalloc
 import zipfile
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -17,7 +16,7 @@ from docx import Document
 from flask import Flask
 from flask_admin.contrib.sqla import filters as sqla_filters
 from openpyxl import Workbook
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from coop import models as m
 from coop import uploads
@@ -427,9 +426,6 @@ def test_a_file_stored_before_under_a_foreign_extension_is_served_under_its_type
         agreement = (
             db.session.execute(select(m.Agreement).filter_by(school_id=ids["school31"])).scalars().first()
         )
-        folder = Path(app.config["UPLOAD_FOLDER"]) / "files"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / "0123456789abcdef0123456789abcdef.pdf").write_bytes(PDF)
         row = m.StoredFile(
             school_id=agreement.school_id,
             owner_table=agreement.__tablename__,
@@ -441,6 +437,8 @@ def test_a_file_stored_before_under_a_foreign_extension_is_served_under_its_type
             sha256="0" * 64,
         )
         db.session.add(row)
+        db.session.flush()
+        db.session.execute(insert(m.stored_file_contents).values(stored_file_id=row.id, data=PDF))
         db.session.commit()
         file_id = row.id
     download = client_as("school31").get(f"/files/{file_id}")

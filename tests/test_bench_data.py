@@ -20,9 +20,9 @@ TINY = {"schools": 4, "partners": 12, "agreements": 10, "events": 150, "years": 
 # Tables the generator leaves empty on purpose: subscriptions and uploaded files
 # are made by people.
 # sign_ins: by signing in only; notifications: by the changes that cause them (coop/notify.py)
-NOT_GENERATED = {"calendar_feeds", "stored_files", "sign_ins", "notifications"}
+NOT_GENERATED = {"calendar_feeds", "stored_files", "stored_file_contents", "sign_ins", "notifications"}
 # What people make by using the site: links sent by mail, sessions, mail preferences.
-NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences"}
+NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged_imports"}
 
 
 # Catalogs are seeded through the ORM, stamped with the time and written to the

@@ -8,6 +8,7 @@ confirmation is found only by the user who uploaded it.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from docx import Document
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from coop import models as m
@@ -34,9 +35,11 @@ FOREIGN = {"school31": "Гимназ", "gymnasium17": "СОШ № 31", "museum":
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
 
 
-def _uploads(app: Flask) -> list[Path]:
-    folder = Path(app.config["UPLOAD_FOLDER"]) / "imports"
-    return sorted(folder.iterdir()) if folder.exists() else []
+def _uploads(app: Flask) -> list[tuple[str, int]]:
+    """The files waiting for their import's confirmation (in the database): token, uploader."""
+    with app.app_context():
+        stmt = select(m.StagedImport.token, m.StagedImport.user_id).order_by(m.StagedImport.id)
+        return [tuple(row) for row in db.session.execute(stmt)]
 
 
 def _counts() -> dict[str, int]:
@@ -83,8 +86,9 @@ def _token(response: Any) -> str:
 @pytest.fixture(autouse=True)
 def _no_upload_left_behind(app: Flask) -> Iterator[None]:
     yield
-    for path in _uploads(app):
-        path.unlink()
+    with app.app_context():
+        db.session.execute(delete(m.StagedImport))
+        db.session.commit()
 
 
 @pytest.fixture
@@ -144,7 +148,22 @@ def test_a_waiting_upload_is_only_its_uploaders(
         assert response.status_code == expected, url
         if key in FOREIGN:
             assert FOREIGN[key] not in response.get_data(as_text=True)
-    assert len(_uploads(app)) == 2  # nobody else's request touched it
+    assert len(_uploads(app)) == 1  # nobody else's request touched it
+
+
+def test_an_upload_left_over_a_day_is_gone_and_swept_by_the_next(
+    app: Flask, client_as: Any, school31_upload: tuple[FlaskClient, str]
+) -> None:
+    client, token = school31_upload
+    with app.app_context():
+        db.session.execute(
+            update(m.StagedImport).values(created_at=m.utcnow() - dt.timedelta(days=1, minutes=1))
+        )
+        db.session.commit()
+    assert client.get(f"/admin/plan_import/preview/{token}/").status_code == 404
+    other = client_as("gymnasium17")
+    fresh = _token(upload(other, seed_docx()))
+    assert [row[0] for row in _uploads(app)] == [fresh]  # whoever's upload sweeps the old ones
 
 
 def test_malformed_and_unknown_tokens_are_404(client_as: Any) -> None:
@@ -167,9 +186,10 @@ def test_preview_then_confirm_imports_the_plan(
     app: Flask, ids: dict[str, int], school31_upload: tuple[FlaskClient, str]
 ) -> None:
     client, token = school31_upload
-    stored = _uploads(app)
-    assert len(stored) == 2  # the file and what it is for
-    assert all("план" not in path.name and token in path.name for path in stored)
+    with app.app_context():
+        school31 = db.session.execute(select(m.User.id).filter_by(email="school31@coop.example")).scalar_one()
+    assert _uploads(app) == [(token, school31)]  # in the database, for any app server
+    assert not (Path(app.config["UPLOAD_FOLDER"]) / "imports").exists()
     with app.app_context():
         before = _counts()
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +14,7 @@ from flask import Flask
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from sqlalchemy import func, select
 
-from coop import figures, workflow
+from coop import figures, uploads, workflow
 from coop import models as m
 from coop.extensions import db
 from coop.report.data import build_report
@@ -104,7 +103,7 @@ def test_marking_held_writes_the_years_record_and_its_evidence(
             select(m.StoredFile).filter_by(owner_table="event_executions", owner_id=record["id"])
         ).scalars()
         assert stored.original_name == "фото.png"
-        assert (Path(app.config["UPLOAD_FOLDER"]) / "files" / stored.stored_name).read_bytes() == PNG
+        assert uploads.content(stored) == PNG
         title = db.session.get(m.Event, event_id).title
         assert db.session.get(m.Event, event_id).state == "approved"  # the line keeps its approval
     assert _stored(app) == files_before + 1

@@ -4,12 +4,17 @@ the password policy, temporary passwords and the deployment check."""
 from __future__ import annotations
 
 import io
+import os
 import re
+import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -614,3 +619,59 @@ def test_demo_accounts_pass_once_their_passwords_are_changed(app: Flask) -> None
             user.active = False  # or a new password: either way they no longer open
         db.session.commit()
         assert security.check_demo_accounts() == []
+
+
+def _closed_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_check_deploy_names_a_counters_store_that_does_not_answer() -> None:
+    assert security.check_limiter_storage("memory://") == []
+    (finding,) = security.check_limiter_storage(f"redis://coop:secret@127.0.0.1:{_closed_port()}/0")
+    assert finding.code == "coop.W010" and "не отвечает" in finding.message
+    assert "secret" not in finding.message
+
+
+def test_a_reachable_redis_passes_the_check() -> None:
+    try:
+        redis.Redis(host="127.0.0.1", socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    assert security.check_limiter_storage("redis://127.0.0.1:6379/13") == []
+
+
+FALLBACK_SCRIPT = """
+import sys
+from coop import create_app
+folder = sys.argv[1]
+app = create_app({
+    "TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder}/down.sqlite3", "SECRET_KEY": "k",
+    "UPLOAD_FOLDER": folder, "AUTO_MIGRATE": True, "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_STORAGE_URI": sys.argv[2],
+})
+client = app.test_client()
+print("forgot", client.post("/password/forgot", data={"email": "a@coop.example"}).status_code)
+print("sign-in", *[client.post("/login", data={"email": "a@coop.example", "password": "x"}).status_code
+      for _ in range(6)])
+"""
+
+
+def test_sign_in_and_recovery_keep_working_while_the_counters_store_is_down(tmp_path: Path) -> None:
+    """Redis gone: each process counts by itself meanwhile (and says so in the log), rather
+    than answering 500 to every sign-in. In a process of its own: the limiter is one object."""
+    result = subprocess.run(
+        [sys.executable, "-c", FALLBACK_SCRIPT, str(tmp_path), f"redis://127.0.0.1:{_closed_port()}/0"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "COOP_SKIP_E2E": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "forgot 200" in result.stdout
+    assert "sign-in 200 200 200 200 200 429" in result.stdout  # 5 per 40 s, counted in the process
+    assert "storage unreachable" in result.stderr

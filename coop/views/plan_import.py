@@ -1,58 +1,42 @@
 """Importing a network plan from a file: upload → preview → confirm.
 
-The uploaded file waits between the preview and the confirmation under
-instance/uploads/imports/, named by a random token (never by the name the user
-gave it), readable only by the user who uploaded it, and deleted once the plan
-is imported or the import cancelled; leftovers go after a day.
+The uploaded file waits between the preview and the confirmation in the database
+(models.StagedImport: any app server shows the preview and takes the confirmation),
+found by a random token (never by the name the user gave it), only by the user who
+uploaded it (the policy), and deleted once the plan is imported or the import
+cancelled; leftovers go after a day.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import delete, select
+from sqlalchemy.orm import undefer
 
 from .. import models as m
 from ..extensions import db
 from ..formats import month_name
+from ..models import utcnow
 from ..plan_io import importer
 from ..plan_io import template as plan_template
 from ..plan_io.imported import PlanFileError
+from ..tenancy import as_system
 from ..timing import ACADEMIC_MONTHS, ACADEMIC_YEARS, academic_year_label, academic_year_of
 from .base import SecuredView
 from .pickers import school_for, visible_schools
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32}$")
 KEEP_UPLOADS = dt.timedelta(days=1)
-
-
-@dataclass(frozen=True)
-class Upload:
-    token: str
-    user_id: int
-    school_id: int
-    year: int
-    filename: str  # as the user named it: shown, never used as a path
-
-    @property
-    def data_path(self) -> Path:
-        return _folder() / f"{self.token}.upload"
-
-    @property
-    def meta_path(self) -> Path:
-        return _folder() / f"{self.token}.json"
 
 
 class ImportView(SecuredView):
@@ -104,9 +88,10 @@ class ImportView(SecuredView):
             result = importer.apply(preview)
         except importer.ImportRefused as error:
             return self._preview_page(upload, preview, str(error)), 400
+        school_id, year = upload.school_id, upload.year
         _delete(upload)
         flash(str(result), "success")
-        return redirect(url_for("calendar.index", school=upload.school_id, year=upload.year))
+        return redirect(url_for("calendar.index", school=school_id, year=year))
 
     @expose("/cancel/<token>/", methods=("POST",))
     def cancel(self, token: str) -> Any:
@@ -129,7 +114,7 @@ class ImportView(SecuredView):
             max_mb=importer.MAX_BYTES // 2**20,
         )
 
-    def _preview_page(self, upload: Upload, preview: importer.Preview, error: str = "") -> str:
+    def _preview_page(self, upload: m.StagedImport, preview: importer.Preview, error: str = "") -> str:
         audiences = {a.code: a.name for a in db.session.execute(select(m.Audience)).scalars()}
         return self.render(
             "coop/import_preview.html",
@@ -143,14 +128,14 @@ class ImportView(SecuredView):
         )
 
 
-def _prepare(upload: Upload, choices: Mapping[str, str]) -> importer.Preview:
+def _prepare(upload: m.StagedImport, choices: Mapping[str, str]) -> importer.Preview:
     school = db.session.get(m.School, upload.school_id)  # the ORM applies the policy
     if school is None:
         abort(404)
     try:
-        plan = importer.read_plan(upload.data_path.read_bytes(), upload.filename)
+        plan = importer.read_plan(bytes(upload.data), upload.filename)
         return importer.prepare(plan, school, upload.year, choices)
-    except (OSError, PlanFileError, importer.ImportRefused):
+    except (PlanFileError, importer.ImportRefused):
         abort(404)
 
 
@@ -174,57 +159,42 @@ def _programme_years() -> list[int]:
 # --- the uploaded file between preview and confirmation ----------------------------------
 
 
-def _folder() -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"]) / "imports"
-
-
-def _store(data: bytes, school_id: int, year: int, filename: str) -> Upload:
-    folder = _folder()
-    folder.mkdir(parents=True, exist_ok=True)
-    _sweep(folder)
-    upload = Upload(secrets.token_hex(16), current_user.id, school_id, year, filename[-200:])
-    upload.data_path.write_bytes(data)
-    upload.meta_path.write_text(
-        json.dumps(
-            {"user": upload.user_id, "school": school_id, "year": year, "filename": upload.filename},
-            ensure_ascii=False,
-        ),
-        encoding="utf-8",
+def _store(data: bytes, school_id: int, year: int, filename: str) -> m.StagedImport:
+    _sweep()
+    upload = m.StagedImport(
+        token=secrets.token_hex(16),
+        user_id=current_user.id,
+        school_id=school_id,
+        year=year,
+        filename=filename[-200:],
+        data=data,
     )
+    db.session.add(upload)
+    db.session.commit()
     return upload
 
 
-def _load(token: str) -> Upload:
-    """The upload behind a token, only for the user who made it; 404 otherwise."""
+def _load(token: str) -> m.StagedImport:
+    """The upload behind a token, only for the user who made it (the policy), with its
+    bytes; 404 otherwise, and once it is older than a day."""
     if not TOKEN_RE.match(token):
         abort(404)
-    path = _folder() / f"{token}.json"
-    try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
-        upload = Upload(
-            token, int(meta["user"]), int(meta["school"]), int(meta["year"]), str(meta["filename"])
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        abort(404)
-    if upload.user_id != current_user.id or not upload.data_path.exists():
+    stmt = select(m.StagedImport).where(m.StagedImport.token == token).options(undefer(m.StagedImport.data))
+    upload = db.session.execute(stmt).scalar_one_or_none()
+    if upload is None or upload.user_id != current_user.id or upload.created_at < utcnow() - KEEP_UPLOADS:
         abort(404)
     return upload
 
 
-def _delete(upload: Upload) -> None:
-    for path in (upload.data_path, upload.meta_path):
-        path.unlink(missing_ok=True)
+def _delete(upload: m.StagedImport) -> None:
+    db.session.delete(upload)
+    db.session.commit()
 
 
-def _sweep(folder: Path) -> None:
-    """Remove uploads left over from imports never confirmed nor cancelled."""
-    limit = dt.datetime.now().timestamp() - KEEP_UPLOADS.total_seconds()
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except OSError:
-            continue
+def _sweep() -> None:
+    """Remove uploads left over from imports never confirmed nor cancelled, whoever's."""
+    with as_system():
+        db.session.execute(delete(m.StagedImport).where(m.StagedImport.created_at < utcnow() - KEEP_UPLOADS))
 
 
 VIEWS: list = []  # model views: none here
