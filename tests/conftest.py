@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, make_url, select, text
+from sqlalchemy import Engine, create_engine, event, make_url, select, text
 
 from coop import create_app, search, summary
 from coop import models as m
@@ -92,7 +92,6 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         load_demo()
         _figures_agree()
         app.config["DEMO_SNAPSHOT"] = _snapshot()
-        event.listen(db.engine, "before_cursor_execute", _note_written)
     yield app
     with app.app_context():
         db.session.rollback()
@@ -108,9 +107,10 @@ def _figures_agree() -> None:
     assert not differences, "\n".join(map(str, differences[:20]))
 
 
-# What a test's statements wrote: a table's name, or for an UPDATE the table and its columns
+# What the statements since the last restore wrote, through any engine (a test's second app
+# included): a table's name, or for an UPDATE the table and its columns
 # ("users(last_login_at)"); None for a write whose table was not read off it. fresh_db
-# checks the figures and puts the demo back only after a test that wrote more than signing in.
+# checks the figures and puts the demo back only when more than signing in was written.
 _WRITE_RE = re.compile(
     r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|DELETE\s+FROM|TRUNCATE|(UPDATE))\s+"?(\w+)"?(?:\s+SET\s+(.*?)\s+WHERE\b)?',
     re.IGNORECASE | re.DOTALL,
@@ -120,6 +120,7 @@ _written: set[str | None] = set()
 _HARMLESS = {"user_sessions", "sign_ins", "users(last_login_at,updated_at,version)"}
 
 
+@event.listens_for(Engine, "before_cursor_execute")
 def _note_written(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
     match = _WRITE_RE.match(statement)
     if match:
@@ -172,7 +173,6 @@ def _restore(snapshot: dict[str, list[dict]]) -> None:
 @pytest.fixture
 def fresh_db(app: Flask) -> Iterator[None]:
     """For tests that write: afterwards, the demo data as it was, for the next test."""
-    _written.clear()
     yield
     with app.app_context():
         db.session.rollback()
@@ -182,6 +182,7 @@ def fresh_db(app: Flask) -> Iterator[None]:
             _figures_agree()  # whatever the test wrote kept the figures exact
         finally:
             _restore(app.config["DEMO_SNAPSHOT"])
+            _written.clear()
 
 
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
