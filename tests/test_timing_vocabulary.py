@@ -120,3 +120,14 @@ def test_a_range_of_dates_inside_one_month_keeps_its_days() -> None:
         D(2020, 11, 15),
         2020,
     )
+
+
+def test_spans_and_years_that_a_careless_reading_would_keep() -> None:
+    """The last month takes the first one's year; several spans keep no dates; a span of
+    years needs two different years."""
+    open_end = parse_timing("ноябрь 2020 - апрель")
+    assert (open_end.months, open_end.first_year, open_end.last_year) == ((11, 12, 1, 2, 3, 4), 2020, 2020)
+    several = parse_timing("с 01.11.2020 по 15.11.2020, март")
+    assert (several.months, several.start, several.end, several.first_year) == ((11, 3), None, None, 2020)
+    for text in ("2020-2020 гг.", "2020/2020"):
+        assert not parse_timing(text).recognized, text
