@@ -25,6 +25,7 @@ from sqlalchemy import (
     false,
     func,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, column_property, declared_attr, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -525,6 +526,14 @@ class EventExecution(Tracked, Base):
             "students_count",
             "teachers_count",
             "parents_count",
+        ),
+        # The review queue's count in every page's menu: the few partners' reports waiting
+        # (workflow.REPORTED), not a scan of every year's records.
+        Index(
+            "ix_event_executions_reported",
+            "event_id",
+            postgresql_where=text("status = 'reported'"),
+            sqlite_where=text("status = 'reported'"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
