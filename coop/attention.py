@@ -10,7 +10,7 @@ so a school finds only its own rows.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, Date, Select, cast, exists, func, literal, null, select, union_all
 
@@ -23,6 +23,9 @@ from .timing import ACADEMIC_MONTHS, month_date_in_year
 REVIEW_WAIT_DAYS = 7  # a proposal waiting longer than this is overdue
 ENDING_WITHIN_DAYS = 60
 REMARKS_SHOWN = 10  # the oldest ones; the rest are behind the link to all open remarks
+# Schools named per item, those with the most first: a region's thousand schools would make
+# the home page a list of thousands; the rest are counted in one line (Attention.more).
+SCHOOLS_SHOWN = 20
 # The line's states in the agreed plan, where its outcome is recorded (the workflow's table):
 # a draft, a proposal or a cancelled line is owed no record.
 IN_PLAN = tuple(sorted(frozenset().union(*(outcome.source for outcome in workflow.EVENT.outcomes))))
@@ -52,6 +55,7 @@ class Attention:
     waiting_review: list[PerSchool]
     without_record: list[PerSchool]
     agreements_ending: list[PerSchool]
+    more: dict[str, int] = field(default_factory=dict)  # item -> schools beyond those named
     review_wait_days: int = REVIEW_WAIT_DAYS
     ending_within_days: int = ENDING_WITHIN_DAYS
 
@@ -159,10 +163,13 @@ def _agreements_ending(today: dt.date) -> Select:
 _NO_DATE = cast(null(), Date)
 
 
-def per_school(year: int, now: dt.datetime, kept: bool = False) -> dict[str, list[PerSchool]]:
-    """The three counts per school (review, without_record, agreements) in one statement;
-    kept: the year's figures are kept (coop.summary), and the lines without a record are
-    read from them."""
+def per_school(
+    year: int, now: dt.datetime, kept: bool = False, shown: int | None = None
+) -> tuple[dict[str, list[PerSchool]], dict[str, int]]:
+    """The three counts per school (review, without_record, agreements) in one statement,
+    the schools with the most first, at most `shown` of them per item (None: all), and per
+    item the number of schools left out. kept: the year's figures are kept (coop.summary),
+    and the lines without a record are read from them."""
     past = past_months_mask(year, now.date())
     unrecorded = _kept_without_record if kept else _without_record
     parts = [
@@ -172,15 +179,30 @@ def per_school(year: int, now: dt.datetime, kept: bool = False) -> dict[str, lis
     ]
     counts = union_all(*parts).subquery()
     item, school_id, count, soonest = counts.c
-    rows = db.session.execute(
-        select(item, school_id, m.School.short_name, count, soonest)
+    ranked = (
+        select(
+            item,
+            school_id,
+            m.School.short_name,
+            count,
+            soonest,
+            func.row_number()
+            .over(partition_by=item, order_by=(count.desc(), m.School.short_name))
+            .label("rank"),
+            func.count().over(partition_by=item).label("schools"),
+        )
         .join(m.School, m.School.id == school_id)
-        .order_by(m.School.short_name)
+        .subquery()
     )
+    *values, rank, schools = ranked.c
+    stmt = select(*values, schools).order_by(rank)
+    rows = db.session.execute(stmt if shown is None else stmt.where(rank <= shown))
     found: dict[str, list[PerSchool]] = {"review": [], "without_record": [], "agreements": []}
-    for kind, *values in rows:
-        found[kind].append(PerSchool(*values))
-    return found
+    more: dict[str, int] = {}
+    for kind, *row, total in rows:
+        found[kind].append(PerSchool(*row))
+        more[kind] = total - len(found[kind])
+    return found, more
 
 
 def attention(year: int, now: dt.datetime | None = None, kept: bool = False) -> Attention:
@@ -188,7 +210,7 @@ def attention(year: int, now: dt.datetime | None = None, kept: bool = False) -> 
     plan is checked for records (kept: its figures are kept, see per_school)."""
     now = now or m.utcnow()
     remarks, total = open_remarks(now)
-    counts = per_school(year, now, kept)
+    counts, more = per_school(year, now, kept, shown=SCHOOLS_SHOWN)
     return Attention(
         year=year,
         remarks=remarks,
@@ -196,4 +218,5 @@ def attention(year: int, now: dt.datetime | None = None, kept: bool = False) -> 
         waiting_review=counts["review"],
         without_record=counts["without_record"],
         agreements_ending=counts["agreements"],
+        more={kind: left for kind, left in more.items() if left},
     )

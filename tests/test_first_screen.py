@@ -319,3 +319,39 @@ def test_the_home_page_keeps_its_statement_budget_whatever_the_rows(
         db.session.commit()
     after = _statements(app, client, "/admin/")
     assert after == before <= 8
+
+
+def _plural_schools(count: int) -> str:
+    if count % 10 == 1 and count % 100 != 11:
+        return "школа"
+    return "школы" if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14 else "школ"
+
+
+def test_past_the_schools_named_the_rest_are_counted_in_one_line(
+    app: Flask, client_as: Any, fresh_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A region's thousand schools do not make the home page a list of thousands: each item
+    names the schools with the most rows first, up to attention.SCHOOLS_SHOWN."""
+    soon = dt.date.today() + dt.timedelta(days=10)
+    with app.app_context():
+        db.session.execute(
+            update(m.Agreement).where(m.Agreement.state.in_(("active", "signing"))).values(valid_to=soon)
+        )
+        db.session.commit()
+        full, _ = attention.per_school(CURRENT, m.utcnow())
+    ending = full["agreements"]
+    assert len(ending) >= 2, "the demo has active agreements at two schools or more"
+    most = max(ending, key=lambda row: (row.count, -ending.index(row)))
+    monkeypatch.setattr(attention, "SCHOOLS_SHOWN", 1)
+    section = _attention(client_as("coordinator").get("/admin/").text)
+    named = re.findall(r'data-attention-item="agreements" data-school="(\d+)"', section)
+    assert named == [str(most.school_id)]
+    more = re.search(r'<li class="attention-more" data-attention-more="agreements">(.*?)</li>', section, re.S)
+    assert more, "no line for the schools not named"
+    left = len(ending) - 1
+    assert f"и ещё {left} {_plural_schools(left)}" in more.group(1)
+    assert _href(more.group(1)).startswith("/admin/agreement/")
+    monkeypatch.setattr(attention, "SCHOOLS_SHOWN", len(ending))
+    section = _attention(client_as("coordinator").get("/admin/").text)
+    assert len(re.findall(r'data-attention-item="agreements"', section)) == len(ending)
+    assert 'data-attention-more="agreements"' not in section

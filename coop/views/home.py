@@ -62,7 +62,17 @@ def _attention_links(items: Attention, year: int) -> dict[str, Any]:
             (m.Event.state, FilterEqual, "submitted"),
         )
 
+    # Past the schools named: all the rows of the kind, every school's.
+    more = {
+        "review": url_for("review.index")
+        if may_review
+        else drill.url("event", (m.Event.state, FilterEqual, "submitted")),
+        "agreements": drill.url("agreement", (m.Agreement.valid_to, DateBetweenFilter, ending)),
+        # The dashboard, the schools with the most lines still planned first.
+        "without_record": url_for("admin.index", year=year, sort="planned", desc=1),
+    }
     return {
+        "more": more,
         "remark": {r.id: url_for("remark.details_view", id=r.id) for r in items.remarks},
         "remarks": drill.url("remark", (m.Remark.state, FilterEqual, "open")),
         "review": {row.school_id: review(row.school_id) for row in items.waiting_review},
