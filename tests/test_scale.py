@@ -8,6 +8,7 @@ selects list only the schools and the small catalogs.
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -20,10 +21,12 @@ from sqlalchemy import event, func, select
 from coop import access
 from coop import models as m
 from coop.extensions import db
-from coop.views import MENU, loading
+from coop.views import MENU, loading, pickers
 from coop.views.base import SecuredModelView
 
 from .conftest import ACCOUNTS, csrf_token
+from .test_import_seed import seed_docx
+from .test_import_web import upload
 
 MODEL_VIEWS = {
     model.__name__.lower(): model
@@ -327,3 +330,42 @@ def test_a_school_look_up_saves_the_school_chosen_and_refuses_one_out_of_reach(
             now = db.session.get(m.Event, event_id)
             assert now is not None
             assert now.school_id == (ids["gymnasium17"] if saved else ids["school31"])
+
+
+def _page_school_field(page: str) -> str | None:
+    """The school picker of a custom page (dashboard, calendar, coverage, import)."""
+    found = re.search(r'<select[^>]*name="school".*?</select>|<input[^>]*name="school"[^>]*>', page, re.S)
+    return found.group(0) if found else None
+
+
+@pytest.mark.parametrize("url", ["/admin/", "/admin/dashboard/", "/admin/calendar/", "/admin/coverage/"])
+def test_a_custom_pages_school_picker_is_a_look_up_past_the_few(
+    client_as: Any, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """Past LIST_UP_TO schools, the picker of the custom pages reads a few schools and the one
+    asked for, and is the events' policy-scoped look-up: no school listed in the page."""
+    monkeypatch.setattr(pickers, "LIST_UP_TO", 1)
+    coordinator = client_as("coordinator")
+    page = coordinator.get(f"{url}?school={ids['gymnasium17']}").text
+    field = _page_school_field(page)
+    assert field and field.startswith("<input") and 'data-role="select2-ajax"' in field
+    assert 'data-url="/admin/event/ajax/lookup/?name=school"' in field
+    assert f'value="{ids["gymnasium17"]}"' in field and "Гимназия № 17" in html.unescape(field)
+    assert "<option" not in field and "СОШ № 31" not in html.unescape(field)
+    assert "admin/js/form.js" in page  # the script that makes the box a look-up
+    monkeypatch.setattr(pickers, "LIST_UP_TO", 50)
+    listed = _page_school_field(coordinator.get(url).text)
+    assert listed and listed.startswith("<select") and "admin/js/form.js" not in coordinator.get(url).text
+
+
+def test_the_import_takes_a_school_from_its_look_up(
+    client_as: Any, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pickers, "LIST_UP_TO", 1)
+    admin = client_as("admin")
+    field = _page_school_field(admin.get("/admin/plan_import/").text)
+    assert field and 'data-role="select2-ajax"' in field and "<option" not in field
+    preview = upload(admin, seed_docx(), school=ids["gymnasium17"], year=2030)
+    assert preview.status_code == 200 and "МБОУ «Гимназия № 17»" in html.unescape(preview.text)
+    refused = upload(admin, seed_docx(), school=10**9, year=2030)  # no such school: asked again
+    assert refused.status_code == 400 and "Выберите школу" in refused.text

@@ -14,6 +14,7 @@ import re
 import shlex
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -45,8 +46,13 @@ def _script_keywords() -> list[str]:
     return [word for flag, word in itertools.pairwise(words) if flag == "-k"]
 
 
-def _key(message: str | tuple[str, ...], context: str | None) -> Key:
-    return context, message[0] if isinstance(message, tuple) else message
+def _key(message: str | tuple[str, ...] | list[str], context: str | None) -> Key:
+    return context, message if isinstance(message, str) else message[0]  # a plural: its singular
+
+
+def _plain(value: Any) -> Any:
+    """A plural's forms (read_mo gives them as a list) as a tuple: comparable, hashable."""
+    return tuple(value) if isinstance(value, list) else value
 
 
 def _show(key: Key) -> str:
@@ -86,7 +92,8 @@ def mo_catalog() -> Catalog:
 
 
 def _strings(message) -> tuple[str, ...]:
-    return message.string if isinstance(message.string, tuple) else (message.string,)
+    string = _plain(message.string)
+    return string if isinstance(string, tuple) else (string,)
 
 
 def test_extraction_finds_python_and_template_messages() -> None:
@@ -105,7 +112,7 @@ def test_every_source_message_has_a_russian_translation() -> None:
     for (context, msgid), filenames in sorted(source_messages().items(), key=lambda item: item[0][1]):
         message = compiled.get(msgid, context)
         strings = _strings(message) if message is not None else ()
-        plural = message is not None and isinstance(message.id, tuple)
+        plural = message is not None and not isinstance(message.id, str)
         if not strings or not all(s.strip() for s in strings) or (plural and len(strings) != 3):
             missing.append(f"  {_show((context, msgid))}  [{', '.join(sorted(filenames))}]")
     assert not missing, (
@@ -145,8 +152,8 @@ def test_mo_is_compiled_from_the_current_po() -> None:
     buffer = io.BytesIO()
     write_mo(buffer, po_catalog())  # what `pybabel compile` writes (no fuzzy entries)
     buffer.seek(0)
-    expected = {(m.context, m.id): m.string for m in read_mo(buffer)}
-    actual = {(m.context, m.id): m.string for m in mo_catalog()}
+    expected = {(m.context, _plain(m.id)): _plain(m.string) for m in read_mo(buffer)}
+    actual = {(m.context, _plain(m.id)): _plain(m.string) for m in mo_catalog()}
     stale = sorted(
         {_key(k[1], k[0]) for k in expected.keys() ^ actual.keys()}
         | {_key(k[1], k[0]) for k in expected.keys() & actual.keys() if expected[k] != actual[k]},

@@ -50,7 +50,7 @@ class CalendarView(SecuredView):
         return Selection(schools, school, shown, years, feed_token)
 
     def _school(self) -> tuple[list[m.School], m.School | None]:
-        schools = visible_schools()
+        schools = visible_schools(int_arg("school"))
         school = school_for(int_arg("school"), schools)
         if request.args.get("school") and school is None:
             abort(404)

@@ -349,7 +349,7 @@ def grouped(value: Any) -> str:
 
 def dashboard_context() -> dict[str, Any]:
     """What the dashboard page shows for the school and year of the URL (also the home page)."""
-    schools = visible_schools()
+    schools = visible_schools(int_arg("school"))
     school = _school(schools, default_first=False)
     shown, years = _year(strict=False, school=school)
     year = shown.year
@@ -400,7 +400,7 @@ class DashboardView(SecuredView):
 
     @expose("/export.xlsx")
     def export(self) -> Response:
-        school = _school(visible_schools(), default_first=False)
+        school = _school(visible_schools(int_arg("school")), default_first=False)
         year = _year(strict=True, school=school)[0].year
         if school is not None:
             rows, total = figures.school_figures(year, [school.id]), None
@@ -417,7 +417,7 @@ class DashboardView(SecuredView):
     @expose("/report.docx")
     def report(self) -> Response:
         """The annual report of the school's innovation site for the year (.docx)."""
-        school = _school(visible_schools(), default_first=False)
+        school = _school(visible_schools(int_arg("school")), default_first=False)
         year = _year(strict=True, school=school)[0].year
         if school is None:  # the report is of one school: the page offers it once one is chosen
             abort(404)
@@ -474,7 +474,7 @@ class CoverageView(SecuredView):
 
     @expose("/")
     def index(self) -> str:
-        schools = visible_schools()
+        schools = visible_schools(int_arg("school"))
         school = _school(schools, default_first=True)
         shown, years = _year(strict=False, school=school)
         year = shown.year

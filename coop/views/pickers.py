@@ -9,13 +9,14 @@ from typing import Any
 
 from flask import request
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 
 from .. import access
 from .. import models as m
 from ..extensions import db
 from ..plan_io.plan import runs_in_year, year_bounds, years_between
 from ..timing import ACADEMIC_YEARS, academic_year_of
+from .loading import LIST_UP_TO
 
 YEAR_RANGE = ACADEMIC_YEARS
 
@@ -29,14 +30,30 @@ def int_arg(name: str, allowed: range | None = None) -> int | None:
     return value if allowed is None or value in allowed else None
 
 
-def visible_schools() -> list[m.School]:
-    """Schools whose plans the user may open (the ORM applies the policy). A user whose
-    scope of schools is its own school (a school user) has it already, loaded with the
-    account (coop/sessions.py): no statement for it."""
+class SchoolOptions(list[m.School]):
+    """The schools a custom page's picker offers, in name order: all of them while they are
+    few (LIST_UP_TO), else the first few and the one asked for, and `lookup` set: the
+    picker is then a policy-scoped ajax look-up (the events' look-up of schools)."""
+
+    lookup: bool = False
+
+
+def visible_schools(asked: int | None = None) -> SchoolOptions:
+    """Schools whose plans the user may open (the ORM applies the policy), in one statement
+    that reads at most LIST_UP_TO + 1 of them and the one `asked` for. A user whose scope of
+    schools is its own school (a school user) has it already, loaded with the account
+    (coop/sessions.py): no statement for it."""
     if access.scope_of(current_user, m.School) is access.OWN_SCHOOL:
         own = current_user.school
-        return [own] if own is not None and own.deleted_at is None else []
-    return list(db.session.execute(select(m.School).order_by(m.School.short_name)).scalars())
+        return SchoolOptions([own] if own is not None and own.deleted_at is None else [])
+    first = select(m.School.id).order_by(m.School.short_name).limit(LIST_UP_TO + 1)
+    wanted: ColumnElement[bool] = m.School.id.in_(first.scalar_subquery())
+    if asked is not None:
+        wanted = wanted | (m.School.id == asked)
+    rows = list(db.session.execute(select(m.School).where(wanted).order_by(m.School.short_name)).scalars())
+    options = SchoolOptions(rows)
+    options.lookup = len(rows) > LIST_UP_TO  # more than LIST_UP_TO whichever was asked for
+    return options
 
 
 def school_for(school_id: int | None, schools: list[m.School]) -> m.School | None:

@@ -60,7 +60,8 @@ class ImportView(SecuredView):
     @expose("/upload/", methods=("POST",))
     def upload(self) -> Any:
         # A school user sees only its own school: schools import into their own plan.
-        school = school_for(_int(request.form.get("school")), visible_schools())
+        asked = _int(request.form.get("school"))
+        school = school_for(asked, visible_schools(asked))
         year = _int(request.form.get("year"))
         file = request.files.get("file")
         if school is None or year is None:
@@ -100,7 +101,7 @@ class ImportView(SecuredView):
         return redirect(url_for(".index"))
 
     def _upload_form(self, error: str = "", school: m.School | None = None, year: int | None = None) -> str:
-        schools = visible_schools()
+        schools = visible_schools(school.id if school else None)
         years = _programme_years()
         today = academic_year_of(dt.date.today())
         return self.render(
