@@ -26,6 +26,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -595,29 +596,30 @@ class _Writer:
 
     def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
         columns = list(rows[0])
+        values = itemgetter(*columns)
         # What insert() would fill in from the columns' Python-side defaults (a version: 1).
         defaults = {
             column.name: _default_value(column.default)
             for column in table.c
             if column.name not in rows[0] and column.default is not None and not column.default.is_sequence
         }
-        if defaults:
-            rows = [{**row, **defaults} for row in rows]
-            columns += list(defaults)
-        as_json = {i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)}
-        values = itemgetter(*columns)
-        names = ", ".join(f'"{name}"' for name in columns)
+        tail = tuple(defaults.values())
+        names = ", ".join(f'"{name}"' for name in [*columns, *defaults])
+        as_json = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
         if not self.conn.in_transaction():
             self.conn.begin()  # the COPY goes in the transaction this connection commits
         cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            write = copy.write_row
+            if not as_json:
+                for row in rows:
+                    write(values(row) + tail)
+                return
             for row in rows:
-                line = values(row)
-                if as_json:
-                    line = tuple(
-                        (json.dumps(v) if v else "{}") if i in as_json else v for i, v in enumerate(line)
-                    )
-                copy.write_row(line)
+                line = list(values(row))
+                for i in as_json:
+                    line[i] = json.dumps(line[i]) if line[i] else "{}"
+                write((*line, *tail))
 
     def finish(self) -> None:
         self.flush()
@@ -654,6 +656,11 @@ class _Writer:
             self.conn.exec_driver_sql(definition)
         self.dropped_indexes = []
         self.conn.commit()
+
+
+@lru_cache
+def _first_morning(year: int) -> dt.datetime:
+    return dt.datetime(year, 9, 1, 9)
 
 
 def _default_value(default: Any) -> Any:
@@ -729,7 +736,7 @@ class _Generator:
         """Tracked columns: created in `year` (an academic year), never changed since: on one
         of its first 120 days, in one of the 600 minutes from 9:00 (one draw: millions of rows)."""
         drawn = int(rng.random() * 120 * 600)
-        moment = dt.datetime(year, 9, 1, 9) + dt.timedelta(days=drawn // 600, minutes=drawn % 600)
+        moment = _first_morning(year) + dt.timedelta(days=drawn // 600, minutes=drawn % 600)
         return {"created_at": moment, "updated_at": moment}
 
     def history(
@@ -1023,11 +1030,12 @@ class _Generator:
         months = months_from_mask(timing["months_mask"]) or (10,)  # an unread timing: say October
         for year in range(first, min(last, self.current_year - 1) + 1):  # academic years already over
             held = state != "cancelled" and rng.random() < 0.85
-            month = rng.choice(months)
-            held_on = dt.date(year if month >= 9 else year + 1, month, rng.randint(1, 28))
+            # random() rather than randint()/choice(): a few draws for each of millions of rows
+            month = months[int(rng.random() * len(months))]
+            held_on = dt.date(year if month >= 9 else year + 1, month, 1 + int(rng.random() * 28))
             counts = {"students": 0, "teachers": 0, "parents": 0}
             if held:
-                counts[line.audience] = rng.randint(8, 60)
+                counts[line.audience] = 8 + int(rng.random() * 53)
             writer.add(
                 m.EventExecution,
                 {
