@@ -553,7 +553,8 @@ DJANGO_MS: dict[str, dict[str, tuple[float, float] | None]] = {
 PEER_SHARE = 0.5  # every page at most half the peer's time
 SEARCH_P95_MS, DASHBOARD_P95_MS, CALENDAR_P95_MS, DEEP_RATIO = 50, 150, 100, 1.5
 DEEP_PAGE = 1500  # «page 1,500 of 100», counted from 1
-ROW_ID_RE = re.compile(r'name="rowid"[^>]*value="(\d+)"')
+# A list's row: its checkbox (where there are actions) or its details link.
+ROW_ID_RE = re.compile(r'(?:name="rowid"[^>]*value="|/admin/event/details/\?id=)(\d+)')
 
 
 @dataclass
@@ -576,6 +577,7 @@ class BudgetResult:
     sql: int
     kb: float
     rows: int | None
+    cpu_ms: float  # this process's CPU time, median: steadier than wall time on a shared machine
     checks: list[tuple[str, bool]]  # (what was checked, held)
     samples_ms: list[float] = field(default_factory=list)
 
@@ -638,12 +640,13 @@ def in_process_client(app: Any, email: str) -> Any:
 def measure_budget(client: Any, page: BudgetPage, requests: int, dialect: str) -> BudgetResult:
     for _ in range(3):  # warm-up: caches, the statements' plans
         answer = client.get(page.url)
-    samples, counts = [], []
+    samples, counts, cpu = [], [], []
     for _ in range(requests if answer.status_code == 200 else 0):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         answer = client.get(page.url)
         body = answer.get_data()
         samples.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
         counts.append(int(answer.headers.get("X-SQL-Count", "-1")))
     html = answer.get_data(as_text=True)
     median = statistics.median(samples) if samples else 0.0
@@ -674,13 +677,33 @@ def measure_budget(client: Any, page: BudgetPage, requests: int, dialect: str) -
         sql,
         round(len(body) / 1024, 1) if samples else 0.0,
         rows,
+        round(statistics.median(cpu), 1) if cpu else 0.0,
         checks,
         [round(sample, 1) for sample in samples],
     )
 
 
-def run_budgets(app: Any, pages: list[BudgetPage], roles: list[Role], dialect: str, requests: int) -> list:
-    """The pages measured, outside any app context (each request has its own, as when served)."""
+def profile_page(client: Any, page: BudgetPage, name: str) -> Path:
+    """pyinstrument's profile of 5 requests of the page, as text beside the results."""
+    from pyinstrument import Profiler  # a bench dependency (requirements-dev.txt)
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(5):
+        client.get(page.url).get_data()
+    profiler.stop()
+    slug = re.sub(r"[^a-z0-9]+", "-", page.name.encode("ascii", "ignore").decode().lower()).strip("-")
+    path = RESULTS / "profiles" / f"{name}-{slug}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(profiler.output_text(unicode=True, show_all=False, short_mode=False))
+    return path
+
+
+def run_budgets(
+    app: Any, pages: list[BudgetPage], roles: list[Role], dialect: str, requests: int, profile: str = ""
+) -> list:
+    """The pages measured, outside any app context (each request has its own, as when served);
+    with `profile` (a file name's start), each page that misses is profiled too."""
     by_key = {role.key: role for role in roles}
     clients = {key: in_process_client(app, by_key[key].email) for key in ("admin", "coordinator", "school")}
     gc.collect()
@@ -690,6 +713,8 @@ def run_budgets(app: Any, pages: list[BudgetPage], roles: list[Role], dialect: s
         result = measure_budget(clients[page.role], page, requests, dialect)
         results.append(result)
         print(budget_line(result), flush=True)
+        if profile and result.verdict == "MISS" and result.status == 200:
+            print(f"   профиль → {profile_page(clients[page.role], page, profile)}", flush=True)
     first, deep = results[0], results[1]
     if first.median_ms and deep.status == 200:
         deep.checks.append(
@@ -705,7 +730,7 @@ def run_budgets(app: Any, pages: list[BudgetPage], roles: list[Role], dialect: s
 def budget_line(r: BudgetResult) -> str:
     missed = "; ".join(what for what, held in r.checks if not held)
     return (
-        f"{r.page:<42} {r.status} {r.median_ms:>7} ms, p95 {r.p95_ms:>7}  SQL {r.sql}  "
+        f"{r.page:<42} {r.status} {r.median_ms:>7} ms, p95 {r.p95_ms:>7}, CPU {r.cpu_ms:>6}  SQL {r.sql}  "
         f"{r.verdict}{' — ' + missed if missed else ''}"
     )
 
@@ -737,18 +762,20 @@ def write_budgets(about: dict[str, Any], results: list[BudgetResult], notes: str
         f"{SEARCH_P95_MS} ms with the first page full; dashboard and home p95 ≤ {DASHBOARD_P95_MS} ms; deep "
         f"page ≤ {DEEP_RATIO}× the first; calendar p95 ≤ {CALENDAR_P95_MS} ms; ≤ {SQL_BUDGET} statements",
         "",
-        "| page | as | median ms | p95 ms | statements | KB | Django median / p95 | budget | verdict |",
-        "|---|---|---:|---:|---:|---:|---|---|---|",
+        "| page | as | median ms | p95 ms | app CPU ms | statements | KB | Django median / p95 | budget "
+        "| verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---|",
     ]
     for r in results:
         peer = DJANGO_MS[r.page][base["dialect"]]
         shown_peer = f"{peer[0]:g} / {peer[1]:g}" if peer else "—"
         checks = "; ".join(f"{what} {'✓' if held else '✗'}" for what, held in r.checks)
         if r.status != 200:
-            lines.append(f"| {r.page} | {r.role} | HTTP {r.status} | | | | {shown_peer} | | MISS |")
+            lines.append(f"| {r.page} | {r.role} | HTTP {r.status} | | | | | {shown_peer} | | MISS |")
             continue
         lines.append(
-            f"| {r.page} | {r.role} | {r.median_ms:.1f} | {r.p95_ms:.1f} | {r.sql} | {r.kb:.0f} | "
+            f"| {r.page} | {r.role} | {r.median_ms:.1f} | {r.p95_ms:.1f} | {r.cpu_ms:.1f} | {r.sql} | "
+            f"{r.kb:.0f} | "
             f"{shown_peer} | {checks} | **{r.verdict}** |"
         )
     if notes:
@@ -867,10 +894,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="only the pages of issue 13's budgets, in-process, each beside its budget (PASS/MISS)",
     )
     parser.add_argument("--notes", default="", help="--budgets: a file whose text ends the report")
+    parser.add_argument(
+        "--profile", action="store_true", help="--budgets: profile each page that misses (pyinstrument)"
+    )
     args = parser.parse_args(argv)
     url = sqlalchemy_url(args.database_url)
     if args.budgets:
-        budgets_main(url, args.requests if args.requests != 10 else 40, args.notes)
+        budgets_main(url, args.requests if args.requests != 10 else 40, args.notes, args.profile)
         return
     args.port = args.port or free_port()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUTO_MIGRATE": True})  # the schema of this code
@@ -936,7 +966,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 write(about, results, merge=bool(args.only))
 
 
-def budgets_main(url: str, requests: int, notes: str) -> None:
+def budgets_main(url: str, requests: int, notes: str, profile: bool = False) -> None:
     app = create_app(
         {
             "SQLALCHEMY_DATABASE_URI": url,
@@ -955,7 +985,8 @@ def budgets_main(url: str, requests: int, notes: str) -> None:
         print(f"База: {about['database']['dialect']} {about['database']['version']}, учебный год {year}")
         pages = budget_pages(conn, {role.key: role for role in roles}, year)
         dialect = conn.dialect.name
-    results = run_budgets(app, pages, roles, dialect, requests)
+    name = f"{about['date']}-{dialect}-{about['database']['rows'].get('schools', 0)}schools"
+    results = run_budgets(app, pages, roles, dialect, requests, name if profile else "")
     text = Path(notes).read_text() if notes else ""
     print(f"→ {write_budgets(about, results, text)}")
 
