@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import http.client
 import json
 import os
@@ -533,6 +534,256 @@ def feed_page(client: Client, role: Role, year: int) -> Page | None:
     return Page(f"iCalendar feed ({role.key})", link.group(0), "other", plan_floor(role.school_id, None))
 
 
+# --- the budgets of issue 13, page by page, beside the Django admin's figures ---------------
+
+# The Django 5.2 admin over the same data shape (1,000 schools), in-process, median / p95 ms,
+# from the issue's table; None where the peer has no such page.
+DJANGO_MS: dict[str, dict[str, tuple[float, float] | None]] = {
+    "events list, first page of 100": {"sqlite": (71, 83), "postgresql": (79, 96)},
+    "events list, page 1,500 of 100": {"sqlite": (141, 163), "postgresql": (170, 210)},
+    "search «экскурсия», 100 a page": {"sqlite": (270, 286), "postgresql": (419, 512)},
+    "a school's events list, as the school": {"sqlite": (23, 40), "postgresql": (35, 42)},
+    "an event's edit form": {"sqlite": (15, 22), "postgresql": (17, 21)},
+    "a school's edit form, as the school": {"sqlite": (14, 18), "postgresql": (19, 22)},
+    "agreements list": {"sqlite": (33, 44), "postgresql": (36, 49)},
+    "dashboard, all schools": {"sqlite": None, "postgresql": None},
+    "home page, all schools": {"sqlite": None, "postgresql": None},
+    "calendar of the busiest school": {"sqlite": None, "postgresql": None},
+}
+PEER_SHARE = 0.5  # every page at most half the peer's time
+SEARCH_P95_MS, DASHBOARD_P95_MS, CALENDAR_P95_MS, DEEP_RATIO = 50, 150, 100, 1.5
+DEEP_PAGE = 1500  # «page 1,500 of 100», counted from 1
+# A list's row: its checkbox (where there are actions) or its details link.
+ROW_ID_RE = re.compile(r'(?:name="rowid"[^>]*value="|/admin/event/details/\?id=)(\d+)')
+
+
+@dataclass
+class BudgetPage:
+    name: str
+    role: str  # admin, coordinator, school
+    url: str
+    rows: int | None = None  # rows the page must show (a full first page), checked in its HTML
+    own_p95_ms: float | None = None  # a budget of its own besides the peer's
+
+
+@dataclass
+class BudgetResult:
+    page: str
+    role: str
+    url: str
+    status: int
+    median_ms: float
+    p95_ms: float
+    sql: int
+    kb: float
+    rows: int | None
+    cpu_ms: float  # this process's CPU time, median: steadier than wall time on a shared machine
+    checks: list[tuple[str, bool]]  # (what was checked, held)
+    samples_ms: list[float] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        return "PASS" if self.status == 200 and all(held for _what, held in self.checks) else "MISS"
+
+
+def budget_pages(conn: Connection, roles: dict[str, Role], year: int) -> list[BudgetPage]:
+    school = roles["school"].school_id
+    event_id = conn.execute(
+        select(func.max(m.Event.__table__.c.id)).where(m.Event.__table__.c.school_id == school)
+    ).scalar_one()
+    return [
+        BudgetPage("events list, first page of 100", "coordinator", "/admin/event/?page_size=100", rows=100),
+        BudgetPage(
+            "events list, page 1,500 of 100",
+            "coordinator",
+            f"/admin/event/?page_size=100&page={DEEP_PAGE - 1}",  # Flask-Admin counts pages from 0
+            rows=100,
+        ),
+        BudgetPage(
+            "search «экскурсия», 100 a page",
+            "coordinator",
+            "/admin/event/?page_size=100&search=" + urllib.parse.quote("экскурсия"),
+            rows=100,
+            own_p95_ms=SEARCH_P95_MS,
+        ),
+        BudgetPage("a school's events list, as the school", "school", "/admin/event/?page_size=100"),
+        BudgetPage("an event's edit form", "admin", f"/admin/event/edit/?id={event_id}"),
+        BudgetPage("a school's edit form, as the school", "school", f"/admin/school/edit/?id={school}"),
+        BudgetPage("agreements list", "coordinator", "/admin/agreement/"),
+        BudgetPage(
+            "dashboard, all schools",
+            "coordinator",
+            f"/admin/dashboard/?year={year}",
+            own_p95_ms=DASHBOARD_P95_MS,
+        ),
+        BudgetPage("home page, all schools", "coordinator", "/admin/", own_p95_ms=DASHBOARD_P95_MS),
+        BudgetPage(
+            "calendar of the busiest school",
+            "school",
+            f"/admin/calendar/?school={school}&year={year}",
+            own_p95_ms=CALENDAR_P95_MS,
+        ),
+    ]
+
+
+def in_process_client(app: Any, email: str) -> Any:
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    answer = client.post(
+        "/login", data={"email": email, "password": bench_data.BENCH_PASSWORD, "csrf_token": csrf(page)}
+    )
+    if answer.status_code != 302:
+        raise SystemExit(f"Не удалось войти как {email}: HTTP {answer.status_code}.")
+    return client
+
+
+def measure_budget(client: Any, page: BudgetPage, requests: int, dialect: str) -> BudgetResult:
+    for _ in range(3):  # warm-up: caches, the statements' plans
+        answer = client.get(page.url)
+    samples, counts, cpu = [], [], []
+    for _ in range(requests if answer.status_code == 200 else 0):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        answer = client.get(page.url)
+        body = answer.get_data()
+        samples.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+        counts.append(int(answer.headers.get("X-SQL-Count", "-1")))
+    html = answer.get_data(as_text=True)
+    median = statistics.median(samples) if samples else 0.0
+    high = p95(samples) if samples else 0.0
+    sql = max(counts) if counts else -1
+    rows = len(set(ROW_ID_RE.findall(html))) if page.rows is not None else None
+    checks: list[tuple[str, bool]] = []
+    peer = DJANGO_MS[page.name][dialect]
+    if peer is not None:
+        checks.append(
+            (
+                f"≤ {PEER_SHARE}× Django ({peer[0] * PEER_SHARE:g} / {peer[1] * PEER_SHARE:g} ms)",
+                median <= peer[0] * PEER_SHARE and high <= peer[1] * PEER_SHARE,
+            )
+        )
+    if page.own_p95_ms is not None:
+        checks.append((f"p95 ≤ {page.own_p95_ms} ms", high <= page.own_p95_ms))
+    if page.rows is not None:
+        checks.append((f"{page.rows} rows shown", rows == page.rows))
+    checks.append((f"≤ {SQL_BUDGET} statements", 0 <= sql <= SQL_BUDGET))
+    return BudgetResult(
+        page.name,
+        page.role,
+        page.url,
+        answer.status_code,
+        round(median, 1),
+        round(high, 1),
+        sql,
+        round(len(body) / 1024, 1) if samples else 0.0,
+        rows,
+        round(statistics.median(cpu), 1) if cpu else 0.0,
+        checks,
+        [round(sample, 1) for sample in samples],
+    )
+
+
+def profile_page(client: Any, page: BudgetPage, name: str) -> Path:
+    """pyinstrument's profile of 5 requests of the page, as text beside the results."""
+    from pyinstrument import Profiler  # a bench dependency (requirements-dev.txt)
+
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    for _ in range(5):
+        client.get(page.url).get_data()
+    profiler.stop()
+    slug = re.sub(r"[^a-z0-9]+", "-", page.name.encode("ascii", "ignore").decode().lower()).strip("-")
+    path = RESULTS / "profiles" / f"{name}-{slug}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(profiler.output_text(unicode=True, show_all=False, short_mode=False))
+    return path
+
+
+def run_budgets(
+    app: Any, pages: list[BudgetPage], roles: list[Role], dialect: str, requests: int, profile: str = ""
+) -> list:
+    """The pages measured, outside any app context (each request has its own, as when served);
+    with `profile` (a file name's start), each page that misses is profiled too."""
+    by_key = {role.key: role for role in roles}
+    clients = {key: in_process_client(app, by_key[key].email) for key in ("admin", "coordinator", "school")}
+    gc.collect()
+    gc.freeze()  # as every gunicorn worker does after start-up (gunicorn.conf.py)
+    results = []
+    for page in pages:
+        result = measure_budget(clients[page.role], page, requests, dialect)
+        results.append(result)
+        print(budget_line(result), flush=True)
+        if profile and result.verdict == "MISS" and result.status == 200:
+            print(f"   профиль → {profile_page(clients[page.role], page, profile)}", flush=True)
+    first, deep = results[0], results[1]
+    if first.median_ms and deep.status == 200:
+        deep.checks.append(
+            (
+                f"≤ {DEEP_RATIO}× the first page ({first.median_ms * DEEP_RATIO:.0f} / "
+                f"{first.p95_ms * DEEP_RATIO:.0f} ms)",
+                deep.median_ms <= first.median_ms * DEEP_RATIO and deep.p95_ms <= first.p95_ms * DEEP_RATIO,
+            )
+        )
+    return results
+
+
+def budget_line(r: BudgetResult) -> str:
+    missed = "; ".join(what for what, held in r.checks if not held)
+    return (
+        f"{r.page:<42} {r.status} {r.median_ms:>7} ms, p95 {r.p95_ms:>7}, CPU {r.cpu_ms:>6}  SQL {r.sql}  "
+        f"{r.verdict}{' — ' + missed if missed else ''}"
+    )
+
+
+def write_budgets(about: dict[str, Any], results: list[BudgetResult], notes: str) -> Path:
+    """bench/results/<date>-<database>-<schools>schools-budgets.md and .json."""
+    about["machine"]["load_after"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    base = about["database"]
+    rows = base["rows"]
+    name = f"{about['date']}-{base['dialect']}-{rows.get('schools', 0)}schools-budgets"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    records = [{**asdict(r), "verdict": r.verdict} for r in results]
+    (RESULTS / f"{name}.json").write_text(
+        json.dumps({**about, "results": records}, ensure_ascii=False, indent=1)
+    )
+    mach = about["machine"]
+    lines = [
+        f"# Budgets of issue 13: {base['dialect']} {base['version']}, {rows.get('schools')} schools",
+        "",
+        f"- Date: {about['date']}; machine: {mach['cpus']} CPUs ({mach['cpu']}), {mach['memory_gb']} GB RAM, "
+        f"Python {mach['python']}; load average (1, 5, 15 min) {mach['load_before']} before, "
+        f"{mach['load_after']} after (the machine is shared: other work shows here)",
+        f"- Data: {rows.get('schools')} schools, {rows.get('partners')} partners, {rows.get('agreements')} "
+        f"agreements, {rows.get('events')} plan lines, {rows.get('event_executions')} execution records",
+        f"- In-process (Flask's test client, gc.freeze() as in the gunicorn workers), as the Django admin's "
+        f"figures were taken: 3 warm-ups, then {about['requests']} requests a page; academic year "
+        f"{about['year']}. Django's figures are at 1,000 schools.",
+        f"- Budgets: every page ≤ {PEER_SHARE}× the Django admin (median and p95); search p95 ≤ "
+        f"{SEARCH_P95_MS} ms with the first page full; dashboard and home p95 ≤ {DASHBOARD_P95_MS} ms; deep "
+        f"page ≤ {DEEP_RATIO}× the first; calendar p95 ≤ {CALENDAR_P95_MS} ms; ≤ {SQL_BUDGET} statements",
+        "",
+        "| page | as | median ms | p95 ms | app CPU ms | statements | KB | Django median / p95 | budget "
+        "| verdict |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in results:
+        peer = DJANGO_MS[r.page][base["dialect"]]
+        shown_peer = f"{peer[0]:g} / {peer[1]:g}" if peer else "—"
+        checks = "; ".join(f"{what} {'✓' if held else '✗'}" for what, held in r.checks)
+        if r.status != 200:
+            lines.append(f"| {r.page} | {r.role} | HTTP {r.status} | | | | | {shown_peer} | | MISS |")
+            continue
+        lines.append(
+            f"| {r.page} | {r.role} | {r.median_ms:.1f} | {r.p95_ms:.1f} | {r.cpu_ms:.1f} | {r.sql} | "
+            f"{r.kb:.0f} | "
+            f"{shown_peer} | {checks} | **{r.verdict}** |"
+        )
+    if notes:
+        lines += ["", notes.strip()]
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n")
+    return RESULTS / f"{name}.md"
+
+
 # --- the run --------------------------------------------------------------------------------
 
 
@@ -637,8 +888,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         default="",
         help="measure only pages whose name contains this; merged into the report there is",
     )
+    parser.add_argument(
+        "--budgets",
+        action="store_true",
+        help="only the pages of issue 13's budgets, in-process, each beside its budget (PASS/MISS)",
+    )
+    parser.add_argument("--notes", default="", help="--budgets: a file whose text ends the report")
+    parser.add_argument(
+        "--profile", action="store_true", help="--budgets: profile each page that misses (pyinstrument)"
+    )
     args = parser.parse_args(argv)
     url = sqlalchemy_url(args.database_url)
+    if args.budgets:
+        budgets_main(url, args.requests if args.requests != 10 else 40, args.notes, args.profile)
+        return
     args.port = args.port or free_port()
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "AUTO_MIGRATE": True})  # the schema of this code
     with app.app_context(), db.engine.connect() as conn:
@@ -701,6 +964,31 @@ def main(argv: Sequence[str] | None = None) -> None:
                     print(progress_line(result), flush=True)
                 # After each role: a long run interrupted keeps what it measured.
                 write(about, results, merge=bool(args.only))
+
+
+def budgets_main(url: str, requests: int, notes: str, profile: bool = False) -> None:
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "AUTO_MIGRATE": False,
+            "SQL_COUNT": True,
+            "SHOW_DEMO_ACCOUNTS": False,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    with app.app_context(), db.engine.connect() as conn:
+        roles = choose_roles(conn)
+        today = dt.date.today()
+        year = academic_year_of(today) - 1  # the last year that is over: plan lines and executions
+        about: dict[str, Any] = {"date": today.isoformat(), "machine": machine(), "database": database(conn)}
+        about.update(requests=requests, year=year)
+        print(f"База: {about['database']['dialect']} {about['database']['version']}, учебный год {year}")
+        pages = budget_pages(conn, {role.key: role for role in roles}, year)
+        dialect = conn.dialect.name
+    name = f"{about['date']}-{dialect}-{about['database']['rows'].get('schools', 0)}schools"
+    results = run_budgets(app, pages, roles, dialect, requests, name if profile else "")
+    text = Path(notes).read_text() if notes else ""
+    print(f"→ {write_budgets(about, results, text)}")
 
 
 def progress_line(r: Result) -> str:

@@ -25,7 +25,19 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Flask
-from sqlalchemy import Connection, Table, delete, event, func, insert, inspect, select, union_all
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Table,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from . import attention, figures
@@ -51,6 +63,18 @@ _YEARS = cast(Table, m.FigureYear.__table__)
 # --- counting -------------------------------------------------------------------------------
 
 
+def _counting(year: int, school_ids: Sequence[int] | None) -> CompoundSelect:
+    """The statement counting a year's rows: (figure, school_id, texts…, numbers…)."""
+    line = figures._line_statuses(year, school_ids)
+    unrecorded = figures._only(attention.unrecorded_by_timing(year), m.Event.school_id, school_ids)
+    branches = [
+        *figures.school_branches(year, school_ids, line),
+        figures.school_chart(line),
+        figures._tagged("unrecorded", unrecorded),
+    ]
+    return union_all(*branches)
+
+
 def counted(
     session: Session, years: Iterable[int], school_ids: Sequence[int] | None
 ) -> list[tuple[Any, ...]]:
@@ -59,16 +83,24 @@ def counted(
     the trash, as coop.figures counts them for a user who sees every school."""
     rows: list[tuple[Any, ...]] = []
     for year in sorted(years):
-        line = figures._line_statuses(year, school_ids)
-        unrecorded = figures._only(attention.unrecorded_by_timing(year), m.Event.school_id, school_ids)
-        branches = [
-            *figures.school_branches(year, school_ids, line),
-            figures.school_chart(line),
-            figures._tagged("unrecorded", unrecorded),
-        ]
-        result = session.execute(union_all(*branches), execution_options={"skip_scope": True})
+        result = session.execute(_counting(year, school_ids), execution_options={"skip_scope": True})
         rows += [(school_id, year, figure, *values) for figure, school_id, *values in result]
     return rows
+
+
+def _count_in_place(session: Any, years: Iterable[int]) -> None:
+    """Every school's rows of `years` counted again by the database itself, one INSERT … SELECT
+    a year (rebuild(): after a bulk load, millions of rows need not pass through Python)."""
+    connection = session.connection()
+    connection.execute(delete(_TABLE).where(_TABLE.c.year.in_(list(years))))
+    for year in sorted(years):
+        found = _counting(year, None).subquery()
+        values = [found.c.key, literal(year), found.c.figure]
+        values += [found.c[name] for name in COLUMNS[3:]]
+        session.execute(
+            insert(_TABLE).from_select(list(COLUMNS), select(*values)),
+            execution_options={"skip_scope": True},
+        )
 
 
 def _stored(session: Any, years: Iterable[int]) -> list[tuple[Any, ...]]:
@@ -115,7 +147,12 @@ def recount(session: Any, school_ids: Sequence[int] | None, years: Iterable[int]
 
 def rebuild(session: Any) -> int:
     """Count every kept year (and the years of the plans) again for every school; the rows kept."""
-    recount(session, None, kept_years(session.connection()) | wanted_years(session))
+    connection = session.connection()
+    kept = kept_years(connection)
+    years = kept | wanted_years(session)
+    _count_in_place(session, years)
+    if years - kept:
+        connection.execute(insert(_YEARS), [{"year": year} for year in sorted(years - kept)])
     return cast(int, session.execute(select(func.count()).select_from(_TABLE)).scalar_one())
 
 

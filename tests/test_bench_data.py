@@ -11,6 +11,7 @@ from flask import Flask
 from sqlalchemy import select, text
 
 from coop import models as m
+from coop import search
 from coop.extensions import db
 from coop.seed import bench as bench_data
 from coop.timing import parse_timing
@@ -165,6 +166,49 @@ def test_cli_command(app: Flask, fresh_db: None) -> None:
     again = runner.invoke(args=["coop", "bench-data", *sizes])
     assert again.exit_code != 0
     assert "уже загружены" in again.output
+
+
+def _indexes() -> set[tuple[str, str]]:
+    """Every index of the database and its definition."""
+    if db.engine.dialect.name == "postgresql":
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index'"
+    return {(name, definition or "") for name, definition in db.session.execute(text(query))}
+
+
+def test_indexes_and_foreign_keys_back_after_the_load(app: Flask, fresh_db: None) -> None:
+    """PostgreSQL's bulk load drops the secondary indexes and skips the foreign keys' checks:
+    both are back afterwards, and the search finds the rows it loaded."""
+    with app.app_context():
+        _empty_all_tables()
+        before = _indexes()
+        bench_data.generate(**TINY, today=TODAY)
+        assert _indexes() == before
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as conn:  # a connection of the pool, maybe the writer's
+                assert conn.exec_driver_sql("SHOW session_replication_role").scalar() == "origin"
+        found = search.condition(m.Event, "экскурсия")
+        assert db.session.execute(select(db.func.count()).where(found)).scalar_one() > 0
+
+
+def test_sizes_not_given_grow_with_the_schools() -> None:
+    sizes = bench_data.scaled_sizes({"schools": 10000, "partners": None, "agreements": 5, "events": None})
+    assert sizes["events"] == 3_000_000  # «national scale»: 10,000 schools, 3 million plan lines
+    assert sizes["partners"] == 30_000
+    assert sizes["agreements"] == 5  # given: kept
+    assert bench_data.scaled_sizes({"schools": 1000, "users": None})["users"] == bench_data.DEFAULTS["users"]
+
+
+def test_cli_sizes_follow_schools(app: Flask, fresh_db: None) -> None:
+    with app.app_context():
+        _empty_all_tables()
+    result = app.test_cli_runner().invoke(args=["coop", "bench-data", "--schools", "10", "--users", "5"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        count = db.session.execute(select(db.func.count()).select_from(m.Event)).scalar_one()
+        partners = db.session.execute(select(db.func.count()).select_from(m.Partner)).scalar_one()
+    assert (count, partners) == (3000, 30)  # 300 plan lines and 3 partners per school, as at 1,000
 
 
 @pytest.mark.parametrize(

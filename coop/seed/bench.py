@@ -20,14 +20,17 @@ Every generated user has the password ``BENCH_PASSWORD``; e-mails are
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import JSON, Connection, Table, func, insert, select, text
 
 from .. import models as m
 from .. import search, summary
@@ -48,6 +51,7 @@ DEFAULTS: dict[str, int] = {
     "seed": 2026,
 }
 CHUNK_ROWS = 5000
+COPY_CHUNK_ROWS = 100_000  # PostgreSQL's COPY: a chunk per commit
 
 
 class BenchDataError(ValueError):
@@ -455,14 +459,36 @@ def generate(
     db.session.commit()  # end the session's read: the writer below has its own connection
     with db.engine.connect() as conn:
         writer = _Writer(conn, chunk_rows, progress or (lambda n: None))
-        generator.run(writer, schools, partners, agreements, events, users)
-        writer.finish()
-        search.rebuild(conn)  # the rows went in by Core, past the ORM's flush
+        writer.prepare()
+        try:
+            generator.run(writer, schools, partners, agreements, events, users)
+            writer.finish()
+        except BaseException:
+            writer.restore()  # the indexes back even after a failure
+            raise
+        if not writer.copy:
+            search.rebuild(conn)  # the rows went in by Core, past the ORM's flush
         conn.commit()
     # Written past the ORM in bulk: the kept figures are counted once, at the end.
     summary.rebuild(db.session)
     db.session.commit()
     return BenchStats(writer.rows, time.monotonic() - started)
+
+
+SCALED = ("partners", "agreements", "events", "users")
+
+
+def scaled_sizes(sizes: dict[str, Any]) -> dict[str, Any]:
+    """`sizes` with those left out (None) in the proportion of DEFAULTS to its schools."""
+    schools = sizes.get("schools") or DEFAULTS["schools"]
+    return {
+        **sizes,
+        **{
+            name: DEFAULTS[name] * schools // DEFAULTS["schools"]
+            for name in SCALED
+            if sizes.get(name) is None
+        },
+    }
 
 
 def main_rows(schools: int, partners: int, agreements: int, events: int, users: int) -> int:
@@ -485,13 +511,22 @@ def _check(schools: int, partners: int, agreements: int, events: int, years: int
 
 
 class _Writer:
-    """Buffers rows per table and writes them, parents first, a chunk per commit."""
+    """Buffers rows per table and writes them, parents first, a chunk per commit.
+
+    SQLite: ``insert()`` executemany. PostgreSQL: ``COPY … FROM STDIN`` (psycopg's
+    ``cursor.copy``), into tables whose secondary indexes and search vectors are put back
+    once, at the end (``prepare``/``finish``): building an index over three million rows
+    is cheaper than keeping it in step row by row."""
 
     def __init__(self, conn: Connection, chunk_rows: int, progress: Callable[[int], None]) -> None:
-        self.conn, self.chunk_rows, self.progress = conn, chunk_rows, progress
+        self.conn, self.progress = conn, progress
+        self.copy = conn.dialect.name == "postgresql"
+        self.chunk_rows = max(chunk_rows, COPY_CHUNK_ROWS) if self.copy else chunk_rows
         self.buffers: dict[Table, list[dict[str, Any]]] = defaultdict(list)
         self.buffered = self.main = 0
         self.rows: Counter[str] = Counter()
+        self.dropped_indexes: list[str] = []  # their definitions, to create again
+        self.replica = False  # PostgreSQL: foreign keys unchecked during the load
         # Ids are assigned here, after whatever the tables already hold.
         self.next_ids = {
             table: (conn.execute(select(func.max(table.c.id))).scalar() or 0) + 1
@@ -501,6 +536,35 @@ class _Writer:
         if conn.dialect.name == "sqlite":
             # With WAL, NORMAL is still safe from corruption; it saves an fsync per chunk.
             conn.exec_driver_sql("PRAGMA synchronous=NORMAL")
+
+    def prepare(self) -> None:
+        """PostgreSQL: drop the secondary indexes of the tables the generator fills, the
+        search's GIN indexes too (not the keys and unique constraints: they check the rows;
+        the search vectors, generated columns, are computed as each row goes in)."""
+        if not self.copy:
+            return
+        names = [table.name for table in db.metadata.sorted_tables]
+        found = self.conn.execute(
+            text(
+                "SELECT i.relname, pg_get_indexdef(i.oid) FROM pg_index x "
+                "JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid "
+                "JOIN pg_namespace n ON n.oid = t.relnamespace "
+                "WHERE n.nspname = current_schema() AND t.relname = ANY(:names) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+            ),
+            {"names": names},
+        ).all()
+        for name, definition in found:
+            self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
+            self.dropped_indexes.append(definition)
+        # The foreign keys' checks are triggers fired per row; a superuser may skip them for the
+        # load (the generator writes parents first; tests/test_bench_data.py checks the links).
+        self.replica = bool(
+            self.conn.exec_driver_sql("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").scalar()
+        )
+        if self.replica:
+            self.conn.exec_driver_sql("SET session_replication_role = replica")
+        self.conn.commit()
 
     def new_id(self, model: type[Any]) -> int:
         table = model.__table__
@@ -519,13 +583,43 @@ class _Writer:
         for table in db.metadata.sorted_tables:  # parents before children
             rows = self.buffers.pop(table, None)
             if rows:
-                self.conn.execute(insert(table), rows)
+                if self.copy:
+                    self._copy(table, rows)
+                else:
+                    self.conn.execute(insert(table), rows)
                 self.rows[table.name] += len(rows)
         self.conn.commit()
         self.buffered = 0
         if self.main:
             self.progress(self.main)
             self.main = 0
+
+    def _copy(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        columns = list(rows[0])
+        values = itemgetter(*columns)
+        # What insert() would fill in from the columns' Python-side defaults (a version: 1).
+        defaults = {
+            column.name: _default_value(column.default)
+            for column in table.c
+            if column.name not in rows[0] and column.default is not None and not column.default.is_sequence
+        }
+        tail = tuple(defaults.values())
+        names = ", ".join(f'"{name}"' for name in [*columns, *defaults])
+        as_json = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+        if not self.conn.in_transaction():
+            self.conn.begin()  # the COPY goes in the transaction this connection commits
+        cursor = self.conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+            write = copy.write_row
+            if not as_json:
+                for row in rows:
+                    write(values(row) + tail)
+                return
+            for row in rows:
+                line = list(values(row))
+                for i in as_json:
+                    line[i] = json.dumps(line[i]) if line[i] else "{}"
+                write((*line, *tail))
 
     def finish(self) -> None:
         self.flush()
@@ -539,6 +633,7 @@ class _Writer:
                     )
                 )
         self.conn.commit()
+        self.restore()
         # Fresh statistics, or the planner guesses on a million-row table; on PostgreSQL
         # a VACUUM too, whose visibility map lets index-only scans skip the table
         # (autovacuum may be off, or not yet round). VACUUM runs outside a transaction.
@@ -548,6 +643,29 @@ class _Writer:
             self.conn.exec_driver_sql("ANALYZE")
             self.conn.exec_driver_sql("PRAGMA synchronous=FULL")  # the default, for the pool
         self.conn.commit()
+
+    def restore(self) -> None:
+        """The indexes dropped by prepare(), built once over all the rows."""
+        if not self.copy:
+            return
+        self.conn.rollback()  # after a failure, the transaction it broke
+        if self.replica:
+            self.conn.exec_driver_sql("SET session_replication_role = DEFAULT")
+            self.replica = False
+        for definition in self.dropped_indexes:
+            self.conn.exec_driver_sql(definition)
+        self.dropped_indexes = []
+        self.conn.commit()
+
+
+@lru_cache
+def _first_morning(year: int) -> dt.datetime:
+    return dt.datetime(year, 9, 1, 9)
+
+
+def _default_value(default: Any) -> Any:
+    """A column's Python-side default (a ColumnDefault: a value or a function of the context)."""
+    return default.arg(None) if default.is_callable else default.arg
 
 
 @dataclass
@@ -615,10 +733,10 @@ class _Generator:
         }
 
     def stamp(self, year: int, rng: random.Random) -> dict[str, Any]:
-        """Tracked columns: created in `year` (an academic year), never changed since."""
-        moment = dt.datetime(year, 9, 1, 9) + dt.timedelta(
-            days=rng.randrange(120), minutes=rng.randrange(600)
-        )
+        """Tracked columns: created in `year` (an academic year), never changed since: on one
+        of its first 120 days, in one of the 600 minutes from 9:00 (one draw: millions of rows)."""
+        drawn = int(rng.random() * 120 * 600)
+        moment = _first_morning(year) + dt.timedelta(days=drawn // 600, minutes=drawn % 600)
         return {"created_at": moment, "updated_at": moment}
 
     def history(
@@ -870,7 +988,7 @@ class _Generator:
         title = line.title.format(p=agreement.partner.short_name)
         if repeat:
             title = f"{title} ({repeat + 1}-й поток)"
-        state = rng.choices(("approved", "submitted", "draft", "cancelled"), weights=(88, 5, 5, 2))[0]
+        state = rng.choices(("approved", "submitted", "draft", "cancelled"), cum_weights=(88, 93, 98, 100))[0]
         event_id = writer.new_id(m.Event)
         school = agreement.school
         row = {
@@ -912,11 +1030,12 @@ class _Generator:
         months = months_from_mask(timing["months_mask"]) or (10,)  # an unread timing: say October
         for year in range(first, min(last, self.current_year - 1) + 1):  # academic years already over
             held = state != "cancelled" and rng.random() < 0.85
-            month = rng.choice(months)
-            held_on = dt.date(year if month >= 9 else year + 1, month, rng.randint(1, 28))
+            # random() rather than randint()/choice(): a few draws for each of millions of rows
+            month = months[int(rng.random() * len(months))]
+            held_on = dt.date(year if month >= 9 else year + 1, month, 1 + int(rng.random() * 28))
             counts = {"students": 0, "teachers": 0, "parents": 0}
             if held:
-                counts[line.audience] = rng.randint(8, 60)
+                counts[line.audience] = 8 + int(rng.random() * 53)
             writer.add(
                 m.EventExecution,
                 {
