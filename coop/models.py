@@ -528,13 +528,9 @@ class EventExecution(Tracked, Base):
             "parents_count",
         ),
         # The review queue's count in every page's menu: the few partners' reports waiting
-        # (workflow.REPORTED), not a scan of every year's records.
-        Index(
-            "ix_event_executions_reported",
-            "event_id",
-            postgresql_where=text("status = 'reported'"),
-            sqlite_where=text("status = 'reported'"),
-        ),
+        # (workflow.REPORTED), not a scan of every year's records. Partial on PostgreSQL;
+        # SQLite cannot use a partial index for a bound parameter, so there it holds every row.
+        Index("ix_event_executions_reported", "status", postgresql_where=text("status = 'reported'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
