@@ -131,3 +131,24 @@ def test_spans_and_years_that_a_careless_reading_would_keep() -> None:
     assert (several.months, several.start, several.end, several.first_year) == ((11, 3), None, None, 2020)
     for text in ("2020-2020 гг.", "2020/2020"):
         assert not parse_timing(text).recognized, text
+
+
+@pytest.mark.parametrize(
+    ("text", "months", "first_year"),
+    [
+        ("\u0406 полугодие", (9, 10, 11, 12), None),  # a Roman numeral typed with the Ukrainian «І»
+        ("\u0406\u0406 четверть", (11, 12), None),
+        ("ноябрь,", (11,), None),  # a trailing separator
+        ("ноябрь;", (11,), None),
+        ("ноябрь - апрель.", (11, 12, 1, 2, 3, 4), None),
+        ("ноябрь 2020 г., март 2021 г.", (11, 3), 2020),
+    ],
+)
+def test_spellings_a_plan_is_typed_in(text: str, months: tuple[int, ...], first_year: int | None) -> None:
+    timing = parse_timing(text)
+    assert (timing.recognized, timing.months, timing.first_year) == (True, months, first_year)
+
+
+@pytest.mark.parametrize("text", ["ноябрь март", ";ноябрь"])
+def test_months_need_a_separator_between_them(text: str) -> None:
+    assert not parse_timing(text).recognized

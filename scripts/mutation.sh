@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Mutation testing (mutmut): do the tests notice a planted bug in the modules that hold the
+# rules? Each module is mutated in a checkout of HEAD of its own and tried against the tests
+# named for it, on SQLite. Prints the score per module and every surviving mutant (see one
+# with `cd <folder> && mutmut show NAME`); exits 1 when a module scores under 90 %.
+# Slow (minutes for timing, hours for the policy): not part of CI.
+#
+#   bash scripts/mutation.sh                 every module below
+#   bash scripts/mutation.sh timing workflow some of them
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/venv.sh
+"$VENV"/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+ROOT="$PWD"
+VENV="$(cd "$VENV" && pwd)"  # the runs below start in another folder
+PASS_AT=90
+
+# name: the module, then the test files named for it.
+declare -A MODULE TESTS
+MODULE[timing]=coop/timing.py
+TESTS[timing]="tests/test_timing.py tests/test_timing_vocabulary.py"
+MODULE[access]=coop/access.py
+TESTS[access]="tests/test_policy.py tests/test_policy_holes.py tests/test_access_matrix.py"
+MODULE[tenancy]=coop/tenancy.py
+TESTS[tenancy]="tests/test_policy.py tests/test_policy_holes.py tests/test_security.py"
+MODULE[workflow]=coop/workflow.py
+TESTS[workflow]="tests/test_workflow.py tests/test_journeys_workflow.py tests/test_partner_confirmation.py"
+MODULE[importer]=coop/plan_io/importer.py
+TESTS[importer]="tests/test_import_seed.py tests/test_import_web.py tests/test_import_atomic.py tests/test_import_similar.py"
+MODULE[base]=coop/views/base.py
+TESTS[base]="tests/test_access_matrix.py tests/test_writes.py tests/test_bad_input.py"
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(timing access tenancy workflow importer base)
+failed=0
+for name in "${names[@]}"; do
+  if [ -z "${MODULE[$name]:-}" ]; then
+    echo "Нет такого модуля: $name (есть: ${!MODULE[*]})" >&2
+    exit 2
+  fi
+  work="$ROOT/test-artifacts/mutation/$name"
+  git worktree remove --force "$work" 2>/dev/null || rm -rf "$work"
+  git worktree add --quiet --detach "$work" HEAD
+  tests=$(printf '"%s", ' ${TESTS[$name]})
+  cat >>"$work/pyproject.toml" <<EOF
+
+[tool.mutmut]
+source_paths = ["coop"]
+only_mutate = ["${MODULE[$name]}"]
+pytest_add_cli_args_test_selection = [${tests%, }]
+also_copy = ["app.py", "migrations", "tests", "babel.cfg"]
+pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"]
+EOF
+  echo "== ${MODULE[$name]} against ${TESTS[$name]}"
+  (cd "$work" && env -u DATABASE_URL "$VENV"/bin/mutmut run >mutmut.log 2>&1 || true)
+  (cd "$work" && "$VENV"/bin/mutmut export-cicd-stats >/dev/null && "$VENV"/bin/mutmut results >survivors.txt 2>&1 || true)
+  score=$("$VENV"/bin/python - "$work/mutants/mutmut-cicd-stats.json" "$PASS_AT" <<'EOF'
+import json, sys
+stats = json.load(open(sys.argv[1]))
+caught = stats["killed"] + stats["timeout"]
+total = stats["total"]
+score = 100.0 * caught / total if total else 0.0
+print(f"{score:.1f}")
+print(f"   {caught} of {total} mutants caught (killed {stats['killed']}, timed out {stats['timeout']}); "
+      f"survived {stats['survived']}, no test {stats['no_tests']}, skipped {stats['skipped']}", file=sys.stderr)
+EOF
+)
+  echo "   score: $score %  (folder: $work)"
+  grep -E ": (survived|no tests)" "$work/survivors.txt" | sed 's/^ */   /' || true
+  if ! awk -v s="$score" -v at="$PASS_AT" 'BEGIN { exit !(s >= at) }'; then
+    failed=1
+  fi
+done
+exit $failed
