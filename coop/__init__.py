@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, redirect, url_for
 
 from . import (
+    added_fields,
     api,
     auth,
     cli,
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     extensions.init_app(app)
     sqlcount.init_app(app)
     tenancy.init_app(app)
+    added_fields.init_app(app)  # after the policy's check: both at every flush
     search.init_app(app)
     history.init_app(app)
     summary.init_app(app)  # after the history: both at every flush

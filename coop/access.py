@@ -261,6 +261,26 @@ OWN_SCHOOLS_INVITATIONS = Scope(
     fields=INVITATION_FIELDS,
 )
 
+# Fields and choice lists added in the site: the municipality's (no school) for everyone,
+# a school's own for that school; a partner reads those of the schools it works with,
+# whose plan lines and records it fills in.
+MUNICIPAL_OR_OWN_SCHOOLS = Scope(
+    "the municipality's and its own school's",
+    lambda u, model: model.school_id.is_(None) | (model.school_id == u.school_id),
+    lambda u, obj: obj.school_id is None or obj.school_id == u.school_id,
+)
+MUNICIPAL_OR_AGREED_SCHOOLS = Scope(
+    "the municipality's and those of the schools it has an agreement with",
+    lambda u, model: model.school_id.is_(None) | model.school_id.in_(agreed_school_ids(u)),
+    lambda u, obj: obj.school_id is None or obj.school_id in agreed_school_ids(u),
+)
+_SITE_DEFINED = {
+    ADMIN: ALL,
+    COORDINATOR: ALL,
+    SCHOOL: MUNICIPAL_OR_OWN_SCHOOLS,
+    PARTNER: MUNICIPAL_OR_AGREED_SCHOOLS,
+}
+
 _SCHOOL_ROWS = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL}
 _DIRECTORY = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: OWN_PARTNER}
 _EVERYONE = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: ALL}
@@ -293,6 +313,8 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
         PARTNER: HISTORY_OF_OWN_EVENTS,
     },
     **{catalog: _EVERYONE for catalog in m.CATALOGS},
+    m.FieldDefinition: _SITE_DEFINED,
+    m.ChoiceList: _SITE_DEFINED,
     # The figures kept (coop.summary): read by the dashboard and the home page, written by no one.
     m.SchoolYearFigure: _SCHOOL_ROWS,
     m.FigureYear: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL},
@@ -390,6 +412,19 @@ def _state_lets_proposer(action: str) -> Rule:
 def _proposer_may(action: str, obj: Any) -> bool:
     flow = workflow.workflow_of(obj)
     return flow is not None and flow.proposer_may(action, obj.state)
+
+
+municipal_row = Rule("the municipality's, no school's", lambda u, o: o is None or o.school_id is None)
+# The coordinator proposes a municipality-wide field: switched off until the admin switches it on.
+proposal = municipal_row & Rule(
+    "a proposal, switched off", lambda u, o: o is None or not (o.is_active or (o.id and _was_active(o)))
+)
+
+
+def _was_active(definition: Any) -> bool:
+    """Whether a field definition was switched on before this write (a proposal stays one)."""
+    stmt = select(m.FieldDefinition.is_active).where(m.FieldDefinition.id == definition.id)
+    return bool(db.session.execute(stmt, execution_options={"skip_scope": True}).scalar())
 
 
 own_account = Rule("own account", lambda u, o: o is not None and o.id == u.id)
@@ -512,6 +547,20 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "create": (is_admin | is_school) & invites_whom_it_may,
         "revoke": (is_admin | is_school) & sees_row,
     },
+    # Added in the site (coop/added_fields.py): the admin any, a school its own, the
+    # coordinator municipality-wide lists and proposed fields.
+    "fielddefinition": {
+        "view": (is_admin | is_coordinator | is_school) & sees_row,
+        **dict.fromkeys(
+            ("create", "edit", "delete"), is_admin | own_school_row | (is_coordinator & proposal)
+        ),
+    },
+    "choicelist": {
+        "view": (is_admin | is_coordinator | is_school) & sees_row,
+        **dict.fromkeys(
+            ("create", "edit", "delete"), is_admin | own_school_row | (is_coordinator & municipal_row)
+        ),
+    },
     # The site-wide search: each kind's rows as the policy lets the user see them (coop/search.py).
     "search": {"view": is_signed_in},
     "user": {
@@ -564,5 +613,7 @@ def assign_owner(user: Any, obj: Any) -> None:
         obj.school, obj.school_id = user.school, user.school_id
     if role == PARTNER and isinstance(obj, m.Event | m.PartnerResource):
         obj.partner, obj.partner_id = user.partner, user.partner_id
+    if role == COORDINATOR and isinstance(obj, m.FieldDefinition):
+        obj.school, obj.school_id, obj.is_active = None, None, False  # a proposal (see `proposal`)
     if isinstance(obj, m.EventExecution) and obj.event is not None:
         obj.school_id = obj.event.school_id

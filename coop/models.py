@@ -22,11 +22,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    cast,
     false,
     func,
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, column_property, declared_attr, joinedload, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -114,6 +116,36 @@ HISTORY_ACTIONS = {
 }
 
 
+# Fields added in the site (FieldDefinition, coop/added_fields.py): the records they
+# are added to, the kinds of value they hold, and who fills them.
+FIELD_MODELS = {
+    "execution": _l("Yearly record of a plan line"),
+    "event": _l("Plan line"),
+    "agreement": _l("Agreement"),
+    "partner": _l("Partner"),
+    "programme": _l("Programme"),
+    "seminar": _l("Seminar"),
+    "school": _l("School"),
+}
+FIELD_KINDS = {
+    "text": _l("Short text"),
+    "long_text": _l("Long text"),
+    "integer": _l("Whole number"),
+    "decimal": _l("Decimal number"),
+    "date": _l("Date"),
+    "boolean": _l("Yes/no"),
+    "choice": _l("One of a list"),
+    "choices": _l("Several of a list"),
+    "url": _l("Link"),
+    "email": _l("E-mail"),
+    "phone": _l("Phone"),
+}
+FIELD_FILLERS = {
+    "school": _l("The school"),
+    "partner": _l("The partner"),
+    "school_partner": _l("The school and the partner"),
+}
+
 # States have no column default: workflow.start sets the initial one at flush.
 
 # --- mixins ----------------------------------------------------------------------
@@ -157,6 +189,18 @@ class Tracked:
     @declared_attr.directive
     def __mapper_args__(cls) -> dict:  # noqa: N805
         return {"version_id_col": cls.version}
+
+
+def added_values() -> Mapped[dict[str, Any]]:
+    """The values of a row's fields added in the site (coop/added_fields.py): an object
+    from each field's key to its value, checked against the definitions at every flush."""
+    return mapped_column(
+        JSON().with_variant(JSONB(), "postgresql"),
+        default=dict,
+        server_default=text("'{}'"),
+        nullable=False,
+        info={"label": _l("Added fields"), "added_fields": True},
+    )
 
 
 class Catalog(Tracked):
@@ -238,6 +282,7 @@ class FgosResult(Tracked, Base):
 class School(Tracked, Base):
     __tablename__ = "schools"
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     name: Mapped[str] = mapped_column(String(500), unique=True, info={"label": _l("Full name")})
     short_name: Mapped[str] = mapped_column(String(255), unique=True, info={"label": _l("Short name")})
     city: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("City")})
@@ -258,6 +303,7 @@ class School(Tracked, Base):
 class Partner(Tracked, Base):
     __tablename__ = "partners"
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     name: Mapped[str] = mapped_column(String(500), unique=True, info={"label": _l("Full name")})
     short_name: Mapped[str] = mapped_column(
         String(255), default="", index=True, info={"label": _l("Short name")}
@@ -310,6 +356,7 @@ class Programme(Tracked, Base):
     __tablename__ = "programmes"
     __table_args__ = (CheckConstraint("last_year >= first_year", name="year_span"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     title: Mapped[str] = mapped_column(String(500), info={"label": _l("Title")})
     first_year: Mapped[int] = mapped_column(Integer, index=True, info={"label": _l("First year")})
@@ -366,6 +413,7 @@ class Agreement(Tracked, Base):
 
     __tablename__ = "agreements"
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -434,6 +482,7 @@ class Event(Tracked, Base):
     # The review queue: lines awaiting approval, oldest first.
     __table_args__ = (Index("ix_events_state_updated_at", "state", "updated_at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"), index=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
@@ -533,6 +582,7 @@ class EventExecution(Tracked, Base):
         Index("ix_event_executions_reported", "status", postgresql_where=text("status = 'reported'")),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
     # Copied from the event so that the tenant filter needs no join.
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -571,6 +621,7 @@ class Seminar(Tracked, Base):
 
     __tablename__ = "seminars"
     id: Mapped[int] = mapped_column(primary_key=True)
+    extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     programme_id: Mapped[int | None] = mapped_column(ForeignKey("programmes.id"), index=True)
     cycle: Mapped[str] = mapped_column(String(32), info={"label": _l("Cycle"), "choices": SEMINAR_CYCLES})
@@ -1068,6 +1119,85 @@ class NotificationPreference(Base):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.delivery}"
+
+
+class ChoiceList(Tracked, Base):
+    """A list of choices for the added fields of the choice kinds: the municipality's
+    (no school) or one school's own. The items are the values kept, one per line."""
+
+    __tablename__ = "choice_lists"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255), info={"label": _l("Name")})
+    items: Mapped[list[str]] = mapped_column(JSON, default=list, info={"label": _l("Choices")})
+
+    school: Mapped[School | None] = relationship(info={"label": _l("School (its own list)")})
+
+    def __str__(self) -> str:
+        return self.name
+
+    @classmethod
+    def sql_label(cls) -> Any:
+        """__str__ as SQL (see Catalog.sql_label)."""
+        return cls.name
+
+
+class FieldDefinition(Tracked, Base):
+    """A field added in the site to one kind of record (FIELD_MODELS): the municipality's
+    (no school; the admin defines it, the coordinator proposes it switched off) or one
+    school's own. Its values are in each record's `extra` under its key."""
+
+    __tablename__ = "field_definitions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
+    model: Mapped[str] = mapped_column(String(16), info={"label": _l("Record"), "choices": FIELD_MODELS})
+    key: Mapped[str] = mapped_column(String(64), default="", info={"label": _l("Key")})
+    label: Mapped[str] = mapped_column(String(255), info={"label": _l("Label")})
+    label_en: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Label in English")})
+    kind: Mapped[str] = mapped_column(String(16), info={"label": _l("Kind of value"), "choices": FIELD_KINDS})
+    choice_list_id: Mapped[int | None] = mapped_column(ForeignKey("choice_lists.id"), index=True)
+    required: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Required")})
+    help_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Hint")})
+    group: Mapped[str] = mapped_column(String(255), default="", info={"label": _l("Group of fields")})
+    sort_order: Mapped[int] = mapped_column(Integer, default=100, info={"label": _l("Order")})
+    filled_by: Mapped[str] = mapped_column(
+        String(16), default="school", info={"label": _l("Filled in by"), "choices": FIELD_FILLERS}
+    )
+    in_list: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Shown in the list")})
+    in_plan_document: Mapped[bool] = mapped_column(
+        Boolean, default=False, info={"label": _l("A column of the plan's document")}
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, info={"label": _l("Switched on")})
+
+    school: Mapped[School | None] = relationship(info={"label": _l("School (its own field)")})
+    choice_list: Mapped[ChoiceList | None] = relationship(info={"label": _l("Choice list")})
+
+    def __str__(self) -> str:
+        return self.label
+
+
+# The fields added in the site as they stand, read in the statement that loads the user on
+# every request: coop/added_fields.py reads the definitions again only when this changes.
+def _state_of(model: Any) -> Any:
+    return (
+        select(
+            cast(func.count(), String)
+            + ":"
+            + func.coalesce(cast(func.sum(model.version), String), "")
+            + ":"
+            + func.coalesce(cast(func.max(model.id), String), "")
+            + ":"
+            + func.coalesce(cast(func.max(model.updated_at), String), "")
+        )
+        .correlate_except(model)
+        .scalar_subquery()
+    )
+
+
+User.added_fields_state = column_property(
+    _state_of(FieldDefinition) + "/" + _state_of(ChoiceList),
+    info={"label": _l("State of the added fields")},
+)
 
 
 # The tables each tenant owns rows of, by the column that names the tenant.

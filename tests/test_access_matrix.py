@@ -41,6 +41,9 @@ VISIBILITY: dict[str, tuple[str | None, ...]] = {
     "user": ("all", None, None, None),
     "history": ("all", "all", "own", None),
     "signin": ("all", None, None, None),  # the sign-in log: the admin's only
+    # Added in the site: the municipality's and a school's own ("municipal+own").
+    "fielddefinition": ("all", "all", "municipal+own", None),
+    "choicelist": ("all", "all", "municipal+own", None),
     **{
         catalog: ("all", "all", "all", "all")
         for catalog in (
@@ -73,6 +76,16 @@ WRITERS: dict[str, dict[str, set[str]]] = {
     },
     "history": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.history
     "signin": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.auth
+    # A school its own; the coordinator the municipality's lists and its own proposals
+    # (a field switched off: the demo's «Использованные ресурсы партнёра»).
+    "fielddefinition": {
+        "create": {"admin", "school", "coordinator"},
+        **{key: {"admin", "school-own", "coordinator-proposal"} for key in ("edit", "delete")},
+    },
+    "choicelist": {
+        "create": {"admin", "school", "coordinator"},
+        **{key: {"admin", "school-own", "coordinator-municipal"} for key in ("edit", "delete")},
+    },
     **{
         area: {action: {"admin", "school"} for action in ("create", "edit", "delete")}
         for area in ("programme", "agreement", "eventexecution", "seminar", "limitation")
@@ -150,6 +163,8 @@ def world(app: Flask) -> dict[str, Any]:
             m.User,
             m.History,
             m.SignIn,
+            m.FieldDefinition,
+            m.ChoiceList,
             *m.CATALOGS,
         ):
             probes[model.__name__.lower()] = _probes(model)
@@ -161,15 +176,19 @@ def _probe(row: Any) -> Probe:
     partner_id = row.id if isinstance(row, m.Partner) else getattr(row, "partner_id", None)
     if isinstance(row, m.EventExecution):  # a yearly record is its event's partner's to read
         partner_id = row.event.partner_id
-    return Probe(row.id, school_id, partner_id, getattr(row, "state", None))
+    state = getattr(row, "state", None)
+    if isinstance(row, m.FieldDefinition):
+        state = "on" if row.is_active else "proposal"
+    return Probe(row.id, school_id, partner_id, state)
 
 
 def _probes(model: type) -> list[Probe]:
-    """One row per distinct (school, partner) pair, so both tenants are probed."""
+    """One row per distinct (school, partner, state) triple, so both tenants are probed."""
     seen: dict[tuple, Probe] = {}
     for row in db.session.execute(select(model).order_by(model.id)).scalars():
         probe = _probe(row)
-        seen.setdefault((probe.school_id, probe.partner_id), probe)
+        states = probe.state if model is m.FieldDefinition else None
+        seen.setdefault((probe.school_id, probe.partner_id, states), probe)
     return list(seen.values())
 
 
@@ -179,6 +198,8 @@ def visible(p: Principal, area: str, row: Probe | None) -> bool:
         return False
     if scope == "all" or row is None:
         return True
+    if scope == "municipal+own":
+        return row.school_id is None or row.school_id == p.school_id
     if area in ("partner", "partnerresource"):
         return row.partner_id == p.partner_id
     if scope == "agreed":
@@ -192,6 +213,12 @@ def may(p: Principal, area: str, action: str, row: Probe | None) -> bool:
     writers = WRITERS.get(area, {action: {"admin"}})[action]
     if p.role in writers:
         return True
+    if p.role == "school" and "school-own" in writers:
+        return row is None or row.school_id == p.school_id
+    if p.role == "coordinator" and "coordinator-municipal" in writers:
+        return row is None or row.school_id is None
+    if p.role == "coordinator" and "coordinator-proposal" in writers:
+        return row is None or (row.school_id is None and row.state == "proposal")
     return "partner-draft" in writers and p.role == "partner" and (row is None or row.state == "draft")
 
 

@@ -76,6 +76,24 @@ def _fill_sign_ins() -> None:
     db.session.commit()
 
 
+def _fill_added_fields() -> None:
+    """Choice lists and added fields (switched off, so that forms stay as they are)."""
+    stamp = {"created_at": dt.datetime(2026, 11, 22), "updated_at": dt.datetime(2026, 11, 22), "version": 1}
+    lists = [{"name": f"Список {i}", "items": ["а", "б"], **stamp} for i in range(LARGE_PAGE + 1)]
+    db.session.execute(insert(m.ChoiceList.__table__), lists)
+    fields = [
+        {
+            **stamp,
+            **dict(model="school", key=f"field_{i}", label=f"Поле {i}", label_en="", kind="text"),
+            **dict(required=False, help_text="", group="", sort_order=100, filled_by="school"),
+            **dict(in_list=False, in_plan_document=False, is_active=False),
+        }
+        for i in range(LARGE_PAGE + 1)
+    ]
+    db.session.execute(insert(m.FieldDefinition.__table__), fields)
+    db.session.commit()
+
+
 @pytest.fixture(scope="module")
 def many_rows(app: Flask) -> Iterator[None]:
     """Over 100 rows in every table a list view shows, on top of the demo data; the
@@ -93,6 +111,7 @@ def many_rows(app: Flask) -> Iterator[None]:
         )
         _fill_catalogs()
         _fill_sign_ins()
+        _fill_added_fields()
     yield
     with app.app_context():
         db.session.rollback()

@@ -368,6 +368,81 @@ def _load_present(gymnasium: m.School, today: dt.date) -> None:
     )
 
 
+MENTORING_FORMS = ["ученик — ученик", "учитель — ученик", "студент — ученик", "работодатель — ученик"]
+GYMNASIUM_PROFILES = ["гуманитарный", "естественно-научный", "технологический"]
+
+
+def _load_added_fields(gymnasium: m.School) -> None:
+    """Fields added in the site (coop/added_fields.py): the municipality's, one the
+    coordinator proposed (switched off), and the gymnasium's own; a few values filled."""
+    forms = get_or_create(
+        m.ChoiceList, {"items": MENTORING_FORMS}, name="Формы наставничества", school_id=None
+    )
+    profiles = get_or_create(
+        m.ChoiceList, {"items": GYMNASIUM_PROFILES}, name="Профили гимназии", school_id=gymnasium.id
+    )
+    fields = [
+        dict(
+            model="event",
+            key="mentoring_form",
+            label="Форма наставничества",
+            kind="choice",
+            choice_list_id=forms.id,
+            group="Наставничество",
+            filled_by="school_partner",
+            school_id=None,
+        ),
+        dict(
+            model="execution",
+            key="career_hours",
+            label="Часы профминимума",
+            kind="integer",
+            group="Профориентационный минимум",
+            in_list=True,
+            school_id=None,
+        ),
+        dict(
+            model="execution",
+            key="partner_resources",
+            label="Использованные ресурсы партнёра",
+            kind="long_text",
+            is_active=False,
+            school_id=None,
+        ),
+        dict(
+            model="event",
+            key="profile",
+            label="Профиль",
+            kind="choice",
+            choice_list_id=profiles.id,
+            in_list=True,
+            school_id=gymnasium.id,
+        ),
+    ]
+    for field in fields:
+        stmt = select(m.FieldDefinition.id).filter_by(model=field["model"], key=field["key"])
+        if db.session.execute(stmt.execution_options(include_deleted=True)).first() is None:
+            db.session.add(m.FieldDefinition(**field))
+    db.session.flush()
+    events = db.session.execute(
+        select(m.Event).where(m.Event.school_id == gymnasium.id).order_by(m.Event.id).limit(3)
+    ).scalars()
+    for event, (form, profile) in zip(
+        events, zip(MENTORING_FORMS, GYMNASIUM_PROFILES, strict=False), strict=False
+    ):
+        if not event.extra:
+            event.extra = {"mentoring_form": form, "profile": profile}
+    records = db.session.execute(
+        select(m.EventExecution)
+        .where(m.EventExecution.school_id == gymnasium.id, m.EventExecution.status == "held")
+        .order_by(m.EventExecution.id)
+        .limit(3)
+    ).scalars()
+    for hours, record in enumerate(records, start=2):
+        if not record.extra:
+            record.extra = {"career_hours": hours}
+
+
 def load_demo(today: dt.date | None = None) -> None:
     """Catalogs, both demo schools with their plans (the gymnasium's up to the current
     academic year), and a user for every role."""
@@ -387,6 +462,7 @@ def load_demo(today: dt.date | None = None) -> None:
         text="Уточните ожидаемые результаты для родителей: как они будут измеряться?",
     )
     _load_present(gymnasium, today)
+    _load_added_fields(gymnasium)
     _load_users()
     db.session.commit()
 

@@ -16,6 +16,7 @@ from . import (
     confirm,
     dashboard,
     directory,
+    fields,
     history,
     invitations,
     mail_files,
@@ -40,7 +41,7 @@ MENU = (
     (_l("Seminars"), (seminars,)),
     (_l("Audit"), (remarks, history, trash, dashboard)),
     (_l("Directory"), (directory,)),
-    (_l("Catalogs"), (catalogs,)),
+    (_l("Catalogs"), (catalogs, fields)),
     (_l("Administration"), (users, invitations, mail_files)),
 )
 

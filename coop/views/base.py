@@ -18,7 +18,8 @@ from flask import abort, current_app, flash, g, has_request_context, redirect, r
 from flask_admin import BaseView, expose
 from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
-from flask_admin.helpers import get_redirect_target
+from flask_admin.form import rules
+from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model.template import DeleteRowAction, EditRowAction, ViewRowAction
 from flask_babel import gettext
@@ -30,8 +31,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
+from wtforms.validators import ValidationError
 
-from .. import access, formats, history, labels, search, trash, uploads, workflow
+from .. import access, added_fields, formats, history, labels, search, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
@@ -131,15 +133,72 @@ class _ReadableColumns:
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = f"_all{name}"
 
+    def __init__(self, added: str | None = None) -> None:
+        # The added fields put after the columns: those a list shows ("listed", see
+        # FieldDefinition.in_list), every one ("all", an export), or none (details: a
+        # table of their own, coop/_record.html).
+        self.added = added
+
     def __get__(self, view: Any, owner: type | None = None) -> Any:
         if view is None:
             return self
         columns = view.__dict__.get(self.key, [])
         fields = view.readable_fields()
-        return columns if fields is None else [c for c in columns if c[0] in fields]
+        if self.added and (fields is None or "extra" in fields):
+            columns = [*columns, *view.added_columns(listed_only=self.added == "listed")]
+        return (
+            columns if fields is None else [c for c in columns if c[0] in fields or c[0].startswith(PREFIX)]
+        )
 
     def __set__(self, view: Any, value: Any) -> None:
         view.__dict__[self.key] = value
+
+
+class _FormRules:
+    """Flask-Admin's form rules, computed once; a form with added fields in groups has
+    rules of its own for the request (see SecuredModelView._added_rules)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_all{name}"
+
+    def __get__(self, view: Any, owner: type | None = None) -> Any:
+        if view is None:
+            return self
+        own = g.get("_coop_form_rules", {}).get(view.endpoint) if has_request_context() else None
+        return own or view.__dict__.get(self.key)
+
+    def __set__(self, view: Any, value: Any) -> None:
+        view.__dict__[self.key] = value
+
+
+PREFIX = added_fields.PREFIX
+
+
+class AddedFieldsForm:
+    """Mixed into a form that asks for added fields (SecuredModelView._form_class): they are
+    written into the record's `extra`, the other fields as Flask-Admin writes them."""
+
+    added: dict[str, Any] = {}  # form field name → FieldDefinition
+
+    def populate_obj(self, obj: Any) -> None:
+        form: Any = self
+        for name, field in form._fields.items():
+            if name not in self.added:
+                field.populate_obj(obj, name)
+        posted = {definition: form[name].data for name, definition in self.added.items()}
+        obj.extra = added_fields.with_values(obj, posted)
+
+
+def _fits(definition: Any) -> Callable[[Any, Any], None]:
+    """A form validator: the value reads as the field's kind (a link, a choice of its list…)."""
+
+    def check(form: Any, field: Any) -> None:
+        try:
+            added_fields.read(definition, field.data)
+        except added_fields.FieldValueError as error:
+            raise ValidationError(str(error)) from None
+
+    return check
 
 
 class SecuredModelView(SecuredMixin, ModelView):
@@ -167,9 +226,11 @@ class SecuredModelView(SecuredMixin, ModelView):
     # Text filters («contains») fold case and ё as the search box does (coop/search.py).
     filter_converter = FoldingFilterConverter()
 
-    _list_columns = _ReadableColumns()
+    _list_columns = _ReadableColumns(added="listed")
     _details_columns = _ReadableColumns()
-    _export_columns = _ReadableColumns()
+    _export_columns = _ReadableColumns(added="all")
+    _form_create_rules = _FormRules()
+    _form_edit_rules = _FormRules()
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         # Labels and choices come from the model's columns (coop/labels.py), for the
@@ -205,6 +266,78 @@ class SecuredModelView(SecuredMixin, ModelView):
         if not has_request_context() or not current_user.is_authenticated:
             return None
         return access.visible_fields(current_user, self.model)
+
+    # --- fields added in the site (coop/added_fields.py) ------------------------------
+
+    def added_columns(self, listed_only: bool) -> list[tuple[str, str]]:
+        """(name, label) of the added fields a list (listed_only) or an export shows: the
+        municipality's and the user's school's own."""
+        if added_fields.model_key(self.model) is None or not has_request_context():
+            return []
+        if not current_user.is_authenticated:
+            return []
+        definitions = added_fields.for_reader(self.model, current_user.school_id)
+        return [(PREFIX + d.key, d.label) for d in definitions if d.in_list or not listed_only]
+
+    def added_values(self, row: Any) -> list[tuple[str, list[tuple[Any, str]]]]:
+        """A record's added fields and their values as shown, by group (its details page)."""
+        fields = self.readable_fields()
+        if added_fields.model_key(self.model) is None or (fields is not None and "extra" not in fields):
+            return []
+        values = dict(added_fields.values_of(row))
+        return [(group, [(d, values[d]) for d in items]) for group, items in added_fields.grouped(values)]
+
+    def _get_field_value(self, model: Any, name: str) -> Any:
+        if isinstance(name, str) and name.startswith(PREFIX):
+            key = name.removeprefix(PREFIX)
+            for definition in added_fields.of_record(self.model, added_fields.record_school(model)):
+                if definition.key == key:
+                    return added_fields.shown(definition, (model.extra or {}).get(key))
+            return ""
+        return super()._get_field_value(model, name)
+
+    def _form_with_added_fields(self, form_class: Any, obj: Any) -> Any:
+        """The form of form_class for obj, with the added fields the user fills in: typed,
+        after the core fields, under their groups' headings."""
+        school_id = added_fields.record_school(obj) if obj is not None else current_user.school_id
+        role = access.role_of(current_user)
+        definitions = (
+            [d for d in added_fields.of_record(self.model, school_id) if added_fields.filled_by(d, role)]
+            if added_fields.model_key(self.model) is not None
+            else []
+        )
+        if not definitions:
+            return form_class(get_form_data(), obj=obj)
+        added = {PREFIX + d.key: d for d in definitions}
+        attrs: dict[str, Any] = {"added": added}
+        for name, definition in added.items():
+            field = added_fields.form_field(definition)
+            field.kwargs["validators"] = [*field.kwargs["validators"], _fits(definition)]
+            attrs[name] = field
+        form_type = type(form_class.__name__, (AddedFieldsForm, form_class), attrs)
+        values = (obj.extra or {}) if obj is not None else {}
+        data = {name: added_fields.form_data(d, values.get(d.key)) for name, d in added.items()}
+        return form_type(get_form_data(), obj=obj, **data)
+
+    def _added_rules(self, form: Any) -> Any:
+        """Rules that put the added fields under their groups' headings (None: no group)."""
+        added = getattr(form, "added", {})
+        if not any(definition.group for definition in added.values()):
+            return form
+        core = [
+            field.name
+            for field in form
+            if field.name not in added and getattr(field.widget, "input_type", None) != "hidden"
+        ]
+        groups = added_fields.grouped(added.values())
+        sets = [
+            rules.FieldSet([PREFIX + d.key for d in items], header=group or None) for group, items in groups
+        ]
+        g.setdefault("_coop_form_rules", {})[self.endpoint] = rules.RuleSet(self, [*core, *sets])
+        # Flask-Admin would warn that the hidden fields (CSRF, version) are in no rule: its
+        # form macro writes them before any rule.
+        form._validated_ruleset = True
+        return form
 
     @property
     def _search_supported(self) -> bool:
@@ -487,12 +620,14 @@ class SecuredModelView(SecuredMixin, ModelView):
         return valid
 
     def create_form(self, obj: Any = None) -> Any:
-        return self._fill_choices(self._remove_owner_fields(super().create_form(obj)))
+        form = self._remove_owner_fields(self._form_with_added_fields(self._create_form_class, obj))
+        return self._added_rules(self._fill_choices(form))
 
     def edit_form(self, obj: Any = None) -> Any:
         if obj is not None and not self._may("edit", obj):
             abort(403)
-        form = self._fill_choices(self._remove_owner_fields(super().edit_form(obj)))
+        form = self._remove_owner_fields(self._form_with_added_fields(self._edit_form_class, obj))
+        form = self._added_rules(self._fill_choices(form))
         if obj is not None and request.method == "GET":
             form.loaded_version.data = str(obj.version)
         return form
@@ -762,6 +897,9 @@ class SecuredModelView(SecuredMixin, ModelView):
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, AccessDenied):
             flash(gettext("You are not allowed to do this with this record."), "error")
+            return True
+        if isinstance(exc, added_fields.FieldValueError):
+            flash(str(exc), "error")
             return True
         if isinstance(exc, IntegrityError):
             # The database's own message is SQL; say what it means.
