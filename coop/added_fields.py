@@ -346,6 +346,13 @@ def for_reader(model: type[Any], school_id: int | None) -> list[m.FieldDefinitio
     return of_record(model, school_id)
 
 
+def definition_of(model: type[Any], key: str) -> m.FieldDefinition | None:
+    """The field of model with key among those the asker sees, switched off or not (two
+    schools' own fields may share a key: the municipality's, then the first)."""
+    found = [d for d in _all_definitions() if d.model == MODEL_KEYS.get(model) and d.key == key]
+    return min(found, key=lambda d: d.school_id is not None, default=None)
+
+
 def filled_by(definition: m.FieldDefinition, role: str | None) -> bool:
     """Whether a user of role fills definition in (the admin fills every field)."""
     return role == "admin" or (role is not None and role in FILLERS.get(definition.filled_by, frozenset()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -12,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from flask_migrate import upgrade
 
-from . import backup, labels, outbox, reminders, search, security, summary, users
+from . import backup, labels, outbox, reminders, search, security, site_config, summary, users
 from .extensions import db
 from .lookup import NameLookupError, find_school
 from .models import ROLES, School, User
@@ -177,6 +178,56 @@ def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) 
     except importer.ImportRefused as error:
         raise click.ClickException(str(error)) from error
     click.echo(str(result))
+
+
+config_cli = AppGroup(
+    "config", help="The site's configuration as a file: catalogs, choice lists, added fields."
+)
+coop_cli.add_command(config_cli)
+CONFIG_MAX_BYTES = 10 * 1024 * 1024
+
+
+@config_cli.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="File to write.")
+def config_export_command(output: Path | None) -> None:
+    """Write the catalogs, the choice lists and the fields added in the site as JSON."""
+    text = json.dumps(site_config.export(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(f"Не удалось записать {output}: {error.strerror}") from error
+    click.echo(f"Настройки сайта → {output}", err=True)
+
+
+@config_cli.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Show what the import would change; write nothing.")
+def config_import_command(file: Path, dry_run: bool) -> None:
+    """Apply a configuration written by `config export`: rows added or changed, none deleted."""
+    try:
+        with file.open("rb") as stream:
+            raw = stream.read(CONFIG_MAX_BYTES + 1)
+    except OSError as error:
+        raise click.ClickException(f"Не удалось прочитать {file}: {error.strerror}") from error
+    if len(raw) > CONFIG_MAX_BYTES:
+        raise click.ClickException(f"{file}: файл больше {CONFIG_MAX_BYTES // 1024 // 1024} МБ.")
+    try:
+        data = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise click.ClickException(
+            f"{file}: не читается как JSON в UTF-8 ({error}). Ничего не записано."
+        ) from None
+    try:
+        outcome = site_config.apply(data, dry_run=dry_run)
+    except site_config.ConfigError as error:
+        raise click.ClickException(f"{error} Ничего не записано.") from None
+    for line in outcome.lines():
+        click.echo(line)
+    if dry_run:
+        click.echo("Пробный запуск: ничего не записано.")
 
 
 def _bench_size(name: str, low: int, high: int | None = None, scaled: bool = False) -> Callable[[Any], Any]:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from . import formats, labels, notify
+from . import added_fields, formats, labels, notify
 from .extensions import db
 from .models import LABEL_RELATIONS, History, Partner, School, Tracked, label_loads
 from .tenancy import SYSTEM, current_principal, started_by
@@ -60,6 +60,9 @@ def _changes(obj: Any, created: bool) -> dict[str, list[Any]]:
             continue
         if attr.key in SECRET_FIELDS:
             before, after = ("***" if before else None), "***"
+        if attr.key == ADDED_VALUES:
+            changes.update(_added_changes(before or {}, after or {}))
+            continue
         changes[attr.key] = [_plain(before), _plain(after)]
     for rel in state.mapper.relationships:
         if not rel.uselist or rel.viewonly:
@@ -68,6 +71,18 @@ def _changes(obj: Any, created: bool) -> dict[str, list[Any]]:
         if history.has_changes():
             changes[rel.key] = [[str(o) for o in history.deleted], [str(o) for o in history.added]]
     return changes
+
+
+ADDED_VALUES = "extra"  # the values of the fields added in the site: each recorded as its own field
+
+
+def _added_changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Each added field whose value changed, as "extra.KEY" (shown by its label, see shown_changes)."""
+    return {
+        f"{ADDED_VALUES}.{key}": [before.get(key), after.get(key)]
+        for key in sorted({*before, *after})
+        if before.get(key) != after.get(key)
+    }
 
 
 def _action(obj: Any, changes: dict[str, list[Any]], created: bool) -> str:
@@ -198,10 +213,28 @@ def shown_changes(table: str, changes: dict[str, Any]) -> list[tuple[str, str, s
     for field, (before, after) in changes.items():
         if field in HIDDEN_FIELDS:
             continue
+        if field.startswith(f"{ADDED_VALUES}.") and model is not None:
+            label, old, new = _added_change(model, field.removeprefix(f"{ADDED_VALUES}."), before, after)
+            if old != new:
+                shown.append((label, old, new))
+            continue
         old, new = shown_value(model, field, before), shown_value(model, field, after)
         if old != new:
             shown.append((field_label(model, table, field), old, new))
     return shown
+
+
+def _added_change(model: type, key: str, before: Any, after: Any) -> tuple[str, str, str]:
+    """An added field's change by its label and its values as shown (its key, and the values
+    as recorded, once the field is gone or the reader does not see it)."""
+    definition = added_fields.definition_of(model, key)
+    if definition is None:
+        return key, shown_value(None, key, before), shown_value(None, key, after)
+    return (
+        definition.label,
+        added_fields.shown(definition, before) or "—",
+        added_fields.shown(definition, after) or "—",
+    )
 
 
 def field_label(model: type | None, table: str, field: str) -> str:

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
-from coop import added_fields
+from coop import added_fields, history
 from coop import models as m
 from coop.extensions import db
 
@@ -284,3 +284,52 @@ def test_a_key_is_checked_and_not_taken_twice(app: Flask, client_as: Any) -> Non
     assert malformed.status_code == 200 and _definition(app, "Третье") is None
     no_list = _define(admin, label="Четвёртое", kind="choice")
     assert no_list.status_code == 200 and _definition(app, "Четвёртое") is None
+
+
+def test_the_history_names_an_added_field_by_its_label(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    _define(client_as("admin"))
+    record_id = _records(app, ids["school31"], 1)[0]
+    assert _fill(app, client_as("school31"), record_id, "7").status_code == 302
+    with app.app_context():
+        entry = (
+            db.session.execute(
+                select(m.History)
+                .where(m.History.table_name == "event_executions", m.History.row_id == record_id)
+                .order_by(m.History.id.desc())
+            )
+            .scalars()
+            .first()
+        )
+        assert entry.changes == {"extra.obuchaiushchiesia_s_ovz": [None, 7]}
+        assert history.shown_changes("event_executions", entry.changes) == [(OVZ, "—", "7")]
+
+
+def test_the_plan_json_carries_each_events_added_values(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    with app.app_context():
+        event = (
+            db.session.execute(
+                select(m.Event).where(m.Event.school_id == ids["gymnasium17"]).order_by(m.Event.id)
+            )
+            .scalars()
+            .first()
+        )
+        expected = {key: event.extra[key] for key in ("mentoring_form", "profile")}
+        year = event.first_year
+    plan = client_as("gymnasium17").get(f"/api/plan.json?school={ids['gymnasium17']}&year={year}").get_json()
+    extras = {line["id"]: line["extra"] for line in plan["events"]}
+    assert extras[event.id] == expected
+    assert all(isinstance(extra, dict) for extra in extras.values())
+    # A switched-off field's values stay, but are not shown.
+    with app.app_context():
+        db.session.execute(
+            update(m.FieldDefinition).where(m.FieldDefinition.key == "profile").values(is_active=False)
+        )
+        db.session.commit()
+    plan = client_as("gymnasium17").get(f"/api/plan.json?school={ids['gymnasium17']}&year={year}").get_json()
+    assert {line["id"]: line["extra"] for line in plan["events"]}[event.id] == {
+        "mentoring_form": expected["mentoring_form"]
+    }

@@ -15,8 +15,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 
 from coop import backup, create_app, uploads
@@ -53,30 +52,12 @@ def _snapshot(app: Flask) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
 
 
 @pytest.fixture
-def target_url(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """A database of the same kind as the tests', empty; on PostgreSQL one made for the test."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-        return
-    restore_db = f"{url.database}_restore"  # beside the suite's: one per pytest-xdist worker
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {restore_db} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {restore_db}"))
-    yield url.set(database=restore_db).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {restore_db} WITH (FORCE)"))
-    server.dispose()
-
-
-@pytest.fixture
-def target(target_url: str, tmp_path: Path) -> Iterator[Flask]:
+def target(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app on that fresh database, migrated (as `flask` starts it by default) and empty."""
     fresh = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": target_url,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
             "SECRET_KEY": "test-secret-key",
             "UPLOAD_FOLDER": str(tmp_path / "restored-uploads"),
             "AUTO_MIGRATE": True,

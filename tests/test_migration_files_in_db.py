@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, select
 
 from coop import create_app
 from coop import models as m
@@ -30,28 +29,11 @@ MISSING = "ffffffffffffffffffffffffffffffff.pdf"
 
 
 @pytest.fixture
-def url(database_url: str, tmp_path: Path) -> Iterator[str]:
-    """A database of its own, of the suite's kind: it goes down a revision and up again."""
-    if make_url(database_url).get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'files.sqlite3'}"
-        return
-    name = f"{make_url(database_url).database}_files0019"
-    server = create_engine(database_url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    server.dispose()
-
-
-@pytest.fixture
-def app(url: str, tmp_path: Path) -> Iterator[Flask]:
+def app(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
     app = create_app(
         {
             "TESTING": True,
-            "SQLALCHEMY_DATABASE_URI": url,
+            "SQLALCHEMY_DATABASE_URI": empty_database_url,
             "SECRET_KEY": "test-secret-key",
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "AUTO_MIGRATE": True,

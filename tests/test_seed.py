@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, func, select, text, update
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select, update
 
 from coop import attention, create_app
 from coop import models as m
@@ -30,24 +29,6 @@ from .test_import_seed import expected_lines, seed_docx
 
 SCHOOL = "МБОУ «СОШ № 99» г. Новокузнецка"
 PASSWORD = "Пароль-для-проверки-каталогов-2024"
-
-
-@pytest.fixture
-def new_database(app: Flask, tmp_path: Path) -> Iterator[str]:
-    """The URL of a database with nothing in it, not even tables."""
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
-    if url.get_backend_name() == "sqlite":
-        yield f"sqlite:///{tmp_path / 'new.sqlite3'}"
-        return
-    name = f"{url.database}_new_install"
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
-    with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        connection.execute(text(f"CREATE DATABASE {name}"))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    with server.connect() as connection:
-        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    server.dispose()
 
 
 def _app(url: str, tmp_path: Path, auto_migrate: bool) -> Flask:
@@ -64,9 +45,9 @@ def _app(url: str, tmp_path: Path, auto_migrate: bool) -> Flask:
 
 
 @pytest.fixture
-def fresh(new_database: str, tmp_path: Path) -> Iterator[Flask]:
+def fresh(empty_database_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The app on the new database, not migrated yet."""
-    fresh = _app(new_database, tmp_path, auto_migrate=False)
+    fresh = _app(empty_database_url, tmp_path, auto_migrate=False)
     yield fresh
     with fresh.app_context():
         db.session.remove()
@@ -107,12 +88,12 @@ def _as_defaults(rows: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[s
 
 
 @pytest.mark.parametrize("how", ["flask db upgrade", "upgrade at start"])
-def test_the_migrations_alone_fill_every_catalog(new_database: str, tmp_path: Path, how: str) -> None:
+def test_the_migrations_alone_fill_every_catalog(empty_database_url: str, tmp_path: Path, how: str) -> None:
     if how == "flask db upgrade":
-        installed = _app(new_database, tmp_path, auto_migrate=False)
+        installed = _app(empty_database_url, tmp_path, auto_migrate=False)
         _upgrade(installed)
     else:
-        installed = _app(new_database, tmp_path, auto_migrate=True)
+        installed = _app(empty_database_url, tmp_path, auto_migrate=True)
     try:
         rows = _catalog_rows(installed)
         assert set(rows) == {model.__tablename__ for model in m.CATALOGS}
@@ -136,12 +117,12 @@ def test_the_migrations_alone_fill_every_catalog(new_database: str, tmp_path: Pa
             db.engine.dispose()
 
 
-def test_upgrading_again_adds_nothing(fresh: Flask, new_database: str, tmp_path: Path) -> None:
+def test_upgrading_again_adds_nothing(fresh: Flask, empty_database_url: str, tmp_path: Path) -> None:
     _upgrade(fresh)
     first = _catalog_rows(fresh)
     assert _as_defaults(first) == _defaults()
     _upgrade(fresh)
-    again = _app(new_database, tmp_path, auto_migrate=True)  # and the app starting on it
+    again = _app(empty_database_url, tmp_path, auto_migrate=True)  # and the app starting on it
     try:
         assert _catalog_rows(fresh) == first
     finally:

@@ -7,7 +7,7 @@ access policy), and written out by the format modules beside this one.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,8 @@ class PlanEvent:
     # The dates this year's record gives, when the line was held (held_until: a span's last day).
     held_on: dt.date | None = None
     held_until: dt.date | None = None
+    # The values of the fields added in the site, by key (coop/added_fields.py).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -327,6 +329,7 @@ class PlanLines:
             last_year=line.last_year,
             held_on=held_on,
             held_until=held_until,
+            extra=line.extra or {},
         )
 
 
@@ -334,7 +337,7 @@ class PlanLines:
 _LINE_COLUMNS = (
     *("id", "school_id", "partner_id", "number", "title", "timing_text", "months_mask", "all_year"),
     *("timing_recognized", "start_date", "end_date", "section", "grades", "state", "first_year"),
-    *("last_year", "responsible_other"),
+    *("last_year", "responsible_other", "extra"),
 )
 
 
