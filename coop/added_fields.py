@@ -186,11 +186,13 @@ class Kind:
     """What a kind of value is: `read` takes a value from a form, a file, JSON or the
     command line and returns the value kept (ValueError with the reason if it does not
     fit); `form_field` makes the form's field; `form_value` turns a kept value into the
-    form field's data; `show` writes it as a page shows it. `number`: summed in the
-    annual report and the dashboard; `text`: searched."""
+    form field's data; `show` writes it as a page shows it; `filters` names the family of
+    list filters it gets (coop/views/added_filters.py). `number`: summed in the annual
+    report and the dashboard; `text`: searched."""
 
     read: Callable[[Any, m.FieldDefinition], Any]
     form_field: Callable[..., Any]
+    filters: str
     form_value: Callable[[Any], Any] = lambda value: value
     show: Callable[[Any], str] = str
     number: bool = False
@@ -218,23 +220,24 @@ def _date_field(definition: m.FieldDefinition, **kwargs: Any) -> Any:
 
 
 KINDS: dict[str, Kind] = {
-    "text": Kind(_text, _plain(fields.StringField), text=True),
-    "long_text": Kind(_text, _plain(fields.TextAreaField), text=True),
-    "integer": Kind(_integer, _plain(fields.IntegerField), show=str, number=True),
+    "text": Kind(_text, _plain(fields.StringField), "text", text=True),
+    "long_text": Kind(_text, _plain(fields.TextAreaField), "text", text=True),
+    "integer": Kind(_integer, _plain(fields.IntegerField), "number", number=True),
     "decimal": Kind(
         _decimal,
         _plain(fields.DecimalField),
+        "number",
         form_value=lambda value: Decimal(str(value)),
         show=_shown_number,
         number=True,
     ),
-    "date": Kind(_date, _date_field, form_value=dt.date.fromisoformat, show=_shown_date),
-    "boolean": Kind(_boolean, _plain(fields.BooleanField), show=formats.yes_no),
-    "choice": Kind(_choice, _select(multiple=False)),
-    "choices": Kind(_choices, _select(multiple=True), show=_shown_list),
-    "url": Kind(_url, _plain(fields.URLField), text=True),
-    "email": Kind(_email, _plain(fields.EmailField), text=True),
-    "phone": Kind(_phone, _plain(fields.TelField), text=True),
+    "date": Kind(_date, _date_field, "date", form_value=dt.date.fromisoformat, show=_shown_date),
+    "boolean": Kind(_boolean, _plain(fields.BooleanField), "boolean", show=formats.yes_no),
+    "choice": Kind(_choice, _select(multiple=False), "choice"),
+    "choices": Kind(_choices, _select(multiple=True), "choices", show=_shown_list),
+    "url": Kind(_url, _plain(fields.URLField), "text", text=True),
+    "email": Kind(_email, _plain(fields.EmailField), "text", text=True),
+    "phone": Kind(_phone, _plain(fields.TelField), "text", text=True),
 }
 
 

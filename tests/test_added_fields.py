@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import re
 from typing import Any
 
 import pytest
@@ -333,3 +335,73 @@ def test_the_plan_json_carries_each_events_added_values(
     assert {line["id"]: line["extra"] for line in plan["events"]}[event.id] == {
         "mentoring_form": expected["mentoring_form"]
     }
+
+
+def _filter_arg(page: str, label: str, operation: str) -> str:
+    groups = json.loads(re.search(r'id="filter-groups-data" class="d-none">(.*?)</div>', page, re.S).group(1))
+    return next(item["arg"] for item in groups[label] if item["operation"] == operation)
+
+
+def _row_ids(page: str) -> set[int]:
+    return {int(value) for value in re.findall(r'name="rowid" class="action-checkbox" value="(\d+)"', page)}
+
+
+def test_lists_filter_by_added_fields_as_their_kind_wants(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    school = client_as("gymnasium17")
+    with app.app_context():
+        hours = dict(
+            db.session.execute(
+                select(m.EventExecution.id, m.EventExecution.extra).where(m.EventExecution.extra != {})
+            ).all()
+        )
+    page = school.get("/admin/eventexecution/").text
+    equal, greater = (
+        _filter_arg(page, "Часы профминимума", "равно"),
+        _filter_arg(page, "Часы профминимума", "больше чем"),
+    )
+    assert _row_ids(school.get(f"/admin/eventexecution/?flt0_{equal}=3").text) == {
+        record_id for record_id, extra in hours.items() if extra["career_hours"] == 3
+    }
+    assert _row_ids(school.get(f"/admin/eventexecution/?flt0_{greater}=2").text) == {
+        record_id for record_id, extra in hours.items() if extra["career_hours"] > 2
+    }
+    assert school.get(f"/admin/eventexecution/?flt0_{equal}=много").status_code == 200  # ignored, said
+
+    events = school.get("/admin/event/").text
+    profile = _filter_arg(events, "Профиль", "равно")
+    with app.app_context():
+        humanities = {
+            event.id
+            for event in db.session.execute(
+                select(m.Event).where(m.Event.school_id == ids["gymnasium17"])
+            ).scalars()
+            if event.extra.get("profile") == "гуманитарный"
+        }
+    assert (
+        humanities and _row_ids(school.get(f"/admin/event/?flt0_{profile}=гуманитарный").text) == humanities
+    )
+    # Another school has no such field, nor its filter.
+    assert "Профиль" not in client_as("school31").get("/admin/event/").text
+
+
+def test_several_of_a_list_is_filtered_by_one_of_its_choices(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    with app.app_context():
+        definition = db.session.execute(
+            select(m.FieldDefinition).filter_by(key="mentoring_form")
+        ).scalar_one()
+        definition.kind = "choices"  # the kept values become lists of one
+        db.session.commit()
+        first, second = db.session.execute(
+            select(m.Event).where(m.Event.extra != {}).order_by(m.Event.id).limit(2)
+        ).scalars()
+        assert first.extra["mentoring_form"] == ["ученик — ученик"]
+        second.extra = {**second.extra, "mentoring_form": ["ученик — ученик", "работодатель — ученик"]}
+        db.session.commit()
+        wanted = {second.id}
+    admin = client_as("admin")
+    arg = _filter_arg(admin.get("/admin/event/").text, "Форма наставничества", "содержит")
+    assert _row_ids(admin.get(f"/admin/event/?flt0_{arg}=работодатель — ученик").text) == wanted

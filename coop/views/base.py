@@ -9,6 +9,7 @@ loads, look-ups) is in ``loading.py``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from typing import Any, cast
@@ -20,6 +21,7 @@ from flask_admin.babel import gettext as admin_gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import rules
 from flask_admin.helpers import get_form_data, get_redirect_target
+from flask_admin.model.base import FilterGroup
 from flask_admin.model.fields import AjaxSelectField, AjaxSelectMultipleField
 from flask_admin.model.template import DeleteRowAction, EditRowAction, ViewRowAction
 from flask_babel import gettext
@@ -39,6 +41,7 @@ from ..extensions import db
 from ..lookup import parse_id
 from ..models import History, Tracked, User
 from ..plan_io.xlsx_out import safe_cell
+from . import added_filters
 from .display import (
     DETAIL_FORMATTERS,
     EXPORT_FORMATTERS,
@@ -354,12 +357,69 @@ class SecuredModelView(SecuredMixin, ModelView):
     @property
     def _filters(self) -> Any:
         # No filters for a reader of some fields only (see _get_filter_groups), and so
-        # no "Add filter" button opening an empty menu either.
-        return self.__dict__.get("_all_filters") if self.readable_fields() is None else None
+        # no "Add filter" button opening an empty menu either. The added fields' filters
+        # come after the view's own, per request (their fields change while the site runs).
+        if self.readable_fields() is not None:
+            return None
+        own, added = self.__dict__.get("_all_filters"), self._added_filters()
+        return [*(own or ()), *added] if added else own
 
     @_filters.setter
     def _filters(self, value: Any) -> None:
         self.__dict__["_all_filters"] = value
+
+    @property
+    def _filter_args(self) -> Any:
+        own = self.__dict__.get("_all_filter_args")
+        start = len(self.__dict__.get("_all_filters") or ())
+        added = {
+            self.get_filter_arg(index, flt): (index, flt)
+            for index, flt in enumerate(self._added_filters(), start=start)
+        }
+        return {**(own or {}), **added} if added else own
+
+    @_filter_args.setter
+    def _filter_args(self, value: Any) -> None:
+        self.__dict__["_all_filter_args"] = value
+
+    @property
+    def _filter_groups(self) -> Any:
+        own = self.__dict__.get("_all_filter_groups")
+        added = self._added_filters()
+        if not added:
+            return own
+        groups = OrderedDict(own or ())
+        start = len(self.__dict__.get("_all_filters") or ())
+        for index, flt in enumerate(added, start=start):
+            group = groups.setdefault(str(flt.name), FilterGroup(flt.name))
+            group.append(
+                {
+                    "index": index,
+                    "arg": self.get_filter_arg(index, flt),
+                    "operation": flt.operation(),
+                    "options": flt.get_options(self) or None,
+                    "type": flt.data_type,
+                }
+            )
+        return groups
+
+    @_filter_groups.setter
+    def _filter_groups(self, value: Any) -> None:
+        self.__dict__["_all_filter_groups"] = value
+
+    def _added_filters(self) -> list[Any]:
+        """The filters of the added fields the user's lists show (added_filters.py), per request."""
+        if added_fields.model_key(self.model) is None or not has_request_context():
+            return []
+        if not current_user.is_authenticated:
+            return []
+        cache = g.setdefault("_coop_added_filters", {})
+        if self.endpoint not in cache:
+            definitions = added_fields.for_reader(self.model, current_user.school_id)
+            cache[self.endpoint] = [
+                flt for d in definitions for flt in added_filters.filters_for(self.model, d)
+            ]
+        return cache[self.endpoint]
 
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, text: str
