@@ -173,7 +173,10 @@ def _shown_date(value: Any) -> str:
     return formats.date(dt.date.fromisoformat(value))
 
 
-def _shown_number(value: Any) -> str:
+def shown_number(value: Any) -> str:
+    """A number as a page shows it: 7,5 (a whole float without its ",0")."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     return str(value).replace(".", ",")
 
 
@@ -228,7 +231,7 @@ KINDS: dict[str, Kind] = {
         _plain(fields.DecimalField),
         "number",
         form_value=lambda value: Decimal(str(value)),
-        show=_shown_number,
+        show=shown_number,
         number=True,
     ),
     "date": Kind(_date, _date_field, "date", form_value=dt.date.fromisoformat, show=_shown_date),

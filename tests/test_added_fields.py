@@ -10,12 +10,15 @@ import re
 from typing import Any
 
 import pytest
+from docx import Document
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from coop import added_fields, history
 from coop import models as m
 from coop.extensions import db
+from coop.report.data import build_report
+from coop.report.docx_out import report_to_docx
 
 from .conftest import csrf_token
 
@@ -405,3 +408,29 @@ def test_several_of_a_list_is_filtered_by_one_of_its_choices(
     admin = client_as("admin")
     arg = _filter_arg(admin.get("/admin/event/").text, "Форма наставничества", "содержит")
     assert _row_ids(admin.get(f"/admin/event/?flt0_{arg}=работодатель — ученик").text) == wanted
+
+
+def test_the_annual_report_sums_the_added_numbers_per_partner(app: Flask, ids: dict[str, int]) -> None:
+    with app.app_context():
+        school = db.session.get(m.School, ids["gymnasium17"])
+        year = db.session.execute(
+            select(func.max(m.EventExecution.year)).where(m.EventExecution.extra != {})
+        ).scalar_one()
+        by_hand: dict[str, int] = {}
+        records = db.session.execute(
+            select(m.EventExecution).where(m.EventExecution.year == year, m.EventExecution.extra != {})
+        ).scalars()
+        for record in records:
+            partner = record.event.partner
+            name = partner.short_name or partner.name
+            by_hand[name] = by_hand.get(name, 0) + record.extra["career_hours"]
+        (hours,) = build_report(school, year).added_totals()
+        assert hours.definition.key == "career_hours"
+        assert hours.by_partner == by_hand and hours.total == sum(by_hand.values()) > 0
+        text = "\n".join(
+            cell.text
+            for table in Document(io.BytesIO(report_to_docx(build_report(school, year)))).tables
+            for row in table.rows
+            for cell in row.cells
+        )
+        assert "Часы профминимума" in text and str(hours.total) in text

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .. import figures
+from .. import added_fields, figures
 from .. import models as m
 from ..extensions import db
 from ..plan_io.plan import COUNTED, PlanEvent, build_plan
@@ -36,6 +36,15 @@ class ReportLine:
     def status(self) -> str:
         """A code of models.EXECUTION_STATUSES; "planned" when nothing is recorded."""
         return self.execution.status if self.execution else "planned"
+
+
+@dataclass(frozen=True)
+class AddedTotal:
+    """An added number or yes/no field of the yearly records, summed per partner and in all."""
+
+    definition: m.FieldDefinition
+    by_partner: dict[str, int | float]
+    total: int | float
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,27 @@ class AnnualReport:
     def reached(self, field: str) -> int:
         """Students, teachers or parents (`field` of EventExecution) reached by held lines."""
         return sum(getattr(line.execution, field) for line in self.lines if line.status == "held")
+
+    def added_totals(self) -> list[AddedTotal]:
+        """The number and yes/no fields added to the yearly records (coop/added_fields.py),
+        summed (a yes/no field: its «yes» counted) over the lines recorded in the period,
+        per partner and in total."""
+        definitions = [
+            d
+            for d in added_fields.of_record(m.EventExecution, self.school.id)
+            if added_fields.KINDS[d.kind].number or d.kind == "boolean"
+        ]
+        recorded = [line for line in self.lines if line.execution is not None]
+        totals = []
+        for definition in definitions:
+            by_partner: dict[str, int | float] = {}
+            for line in recorded:
+                value = (line.execution.extra or {}).get(definition.key) if line.execution else None
+                if value is None or value is False:
+                    continue
+                by_partner[line.partner] = by_partner.get(line.partner, 0) + (1 if value is True else value)
+            totals.append(AddedTotal(definition, by_partner, sum(by_partner.values())))
+        return totals
 
     @property
     def documents(self) -> list[str]:

@@ -15,7 +15,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt, RGBColor
 from flask_babel import gettext as _
 
-from .. import labels
+from .. import added_fields, labels
 from .. import models as m
 from ..docx_layout import (
     FONT,
@@ -102,6 +102,8 @@ def _programmes(doc: DocumentObject, report: AnnualReport) -> None:
         _field(doc, _("Innovation status"), programme.innovation_status)
         _field(doc, _("Goal"), programme.goal)
         _field(doc, _("Tasks"), programme.tasks)
+        for definition, value in added_fields.values_of(programme):  # the fields added in the site
+            _field(doc, definition.label, value)
 
 
 def _agreements(doc: DocumentObject, report: AnnualReport) -> None:
@@ -197,6 +199,38 @@ def _participants(doc: DocumentObject, report: AnnualReport) -> None:
             parents=report.reached("parents_count"),
         ),
     )
+    _added_totals(doc, report)
+
+
+# Fields per table of the added totals: with the partner's column, a portrait page's six.
+ADDED_COLUMNS = 5
+
+
+def _added_totals(doc: DocumentObject, report: AnnualReport) -> None:
+    """The number and yes/no fields added to the yearly records: per partner and in total."""
+    totals = [total for total in report.added_totals() if total.by_partner]  # a field no record fills: none
+    if not totals:
+        return
+    _text(doc, _("The figures added to the yearly records, by partner (yes/no fields: the «yes» counted):"))
+    partners = list(dict.fromkeys(partner for total in totals for partner in total.by_partner))
+    for start in range(0, len(totals), ADDED_COLUMNS):
+        shown = totals[start : start + ADDED_COLUMNS]
+        width = 10.5 / len(shown)
+        _table(
+            doc,
+            ((_("Partner"), 6.5), *((total.definition.label, width) for total in shown)),
+            (
+                *(
+                    (partner, *(_number(total.by_partner.get(partner, 0)) for total in shown))
+                    for partner in partners
+                ),
+                (_("Total"), *(_number(total.total) for total in shown)),
+            ),
+        )
+
+
+def _number(value: int | float) -> str:
+    return added_fields.shown_number(value)
 
 
 def _seminars(doc: DocumentObject, report: AnnualReport) -> None:

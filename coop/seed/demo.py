@@ -435,7 +435,7 @@ def _load_added_fields(gymnasium: m.School) -> None:
     records = db.session.execute(
         select(m.EventExecution)
         .where(m.EventExecution.school_id == gymnasium.id, m.EventExecution.status == "held")
-        .order_by(m.EventExecution.id)
+        .order_by(m.EventExecution.year.desc(), m.EventExecution.id)  # the latest year's
         .limit(3)
     ).scalars()
     for hours, record in enumerate(records, start=2):
