@@ -12,13 +12,18 @@ from typing import Any
 import pytest
 from docx import Document
 from flask import Flask
+from openpyxl import load_workbook
 from sqlalchemy import func, select, update
 
 from coop import added_fields, history
 from coop import models as m
 from coop.extensions import db
+from coop.plan_io.docx_out import plan_to_docx
+from coop.plan_io.plan import build_plan
+from coop.plan_io.xlsx_out import plan_to_xlsx
 from coop.report.data import build_report
 from coop.report.docx_out import report_to_docx
+from coop.seed.demo import MENTORING_FORMS
 
 from .conftest import csrf_token
 
@@ -317,7 +322,9 @@ def test_the_plan_json_carries_each_events_added_values(
     with app.app_context():
         event = (
             db.session.execute(
-                select(m.Event).where(m.Event.school_id == ids["gymnasium17"]).order_by(m.Event.id)
+                select(m.Event)
+                .where(m.Event.school_id == ids["gymnasium17"], m.Event.extra != {})
+                .order_by(m.Event.id)
             )
             .scalars()
             .first()
@@ -401,8 +408,8 @@ def test_several_of_a_list_is_filtered_by_one_of_its_choices(
         first, second = db.session.execute(
             select(m.Event).where(m.Event.extra != {}).order_by(m.Event.id).limit(2)
         ).scalars()
-        assert first.extra["mentoring_form"] == ["ученик — ученик"]
-        second.extra = {**second.extra, "mentoring_form": ["ученик — ученик", "работодатель — ученик"]}
+        assert first.extra["mentoring_form"] in ([form] for form in MENTORING_FORMS)
+        second.extra = {**second.extra, "mentoring_form": [MENTORING_FORMS[0], "работодатель — ученик"]}
         db.session.commit()
         wanted = {second.id}
     admin = client_as("admin")
@@ -434,3 +441,34 @@ def test_the_annual_report_sums_the_added_numbers_per_partner(app: Flask, ids: d
             for cell in row.cells
         )
         assert "Часы профминимума" in text and str(hours.total) in text
+
+
+def test_the_plans_documents_show_the_fields_marked_for_them(app: Flask, ids: dict[str, int]) -> None:
+    with app.app_context():
+        db.session.execute(
+            update(m.FieldDefinition)
+            .where(m.FieldDefinition.key == "mentoring_form")
+            .values(in_plan_document=True)
+        )
+        db.session.commit()
+        event = (
+            db.session.execute(
+                select(m.Event)
+                .where(m.Event.school_id == ids["gymnasium17"], m.Event.extra != {})
+                .order_by(m.Event.id)
+            )
+            .scalars()
+            .first()
+        )
+        plan = build_plan(db.session.get(m.School, ids["gymnasium17"]), event.first_year)
+        workbook = load_workbook(io.BytesIO(plan_to_xlsx(plan)))
+        sheet = workbook.active
+        header = [cell.value for cell in sheet[2]]
+        assert header[-1] == "Форма наставничества" and "Профиль" not in header  # not marked for the plan
+        titles = [row[2].value for row in sheet.iter_rows(min_row=3)]
+        marked = [row[-1].value for row in sheet.iter_rows(min_row=3)]
+        assert marked[titles.index(event.title)] == event.extra["mentoring_form"]
+        document = Document(io.BytesIO(plan_to_docx(plan)))
+        cells = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
+        assert cells[0][-1] == "Форма наставничества"
+        assert [event.title, event.extra["mentoring_form"]] in [[row[1], row[-1]] for row in cells]

@@ -17,6 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
 from docx.table import Table
 
+from .. import added_fields
+from .. import models as m
 from ..docx_layout import fill, fitted_widths, keep_row_whole, page_text_width, set_column_widths, setup_a4
 from ..text import clean_text
 from .plan import Plan, PlanEvent, PlanPartner
@@ -28,6 +30,7 @@ NO_EVENTS = "Мероприятий нет."
 
 # The columns' shares of the 17.5 cm of text; each is widened to hold its longest word.
 COLUMN_WIDTHS = (Cm(1.5), Cm(8.5), Cm(3.5), Cm(4.0))
+ADDED_WIDTH = Cm(3.0)  # a field added in the site (FieldDefinition.in_plan_document)
 FONT_SIZE = Pt(12)  # the Normal style's
 
 
@@ -42,8 +45,9 @@ def plan_to_docx(plan: Plan, note: Sequence[str] = ()) -> bytes:
         para.add_run(clean_text(text)).italic = True
     if not plan.partners:
         doc.add_paragraph(NO_EVENTS)
+    added = added_fields.in_plan_documents(plan.school_id)  # the fields added in the site, last
     for partner in plan.partners:
-        _partner(doc, partner)
+        _partner(doc, partner, added)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -70,7 +74,7 @@ def _title(doc: DocumentObject, plan: Plan) -> None:
         para.add_run(clean_text(plan.programme_title)).italic = True
 
 
-def _partner(doc: DocumentObject, partner: PlanPartner) -> None:
+def _partner(doc: DocumentObject, partner: PlanPartner, added: Sequence[m.FieldDefinition]) -> None:
     heading = doc.add_paragraph()
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
     heading.paragraph_format.space_before = Pt(12)
@@ -78,12 +82,13 @@ def _partner(doc: DocumentObject, partner: PlanPartner) -> None:
     heading.paragraph_format.keep_with_next = True  # never a heading alone at a page's foot
     heading.add_run(clean_text(partner.name.strip())).bold = True
 
-    table = doc.add_table(rows=1, cols=len(HEADER))
+    headings = (*HEADER, *(definition.label for definition in added))
+    table = doc.add_table(rows=1, cols=len(headings))
     table.style = "Table Grid"
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     header = table.rows[0]
     keep_row_whole(header, header=True)
-    for cell, text in zip(header.cells, HEADER, strict=True):
+    for cell, text in zip(header.cells, headings, strict=True):
         fill(cell, text, bold=True, centred=True)
 
     groups = _sections(partner.events)
@@ -94,13 +99,17 @@ def _partner(doc: DocumentObject, partner: PlanPartner) -> None:
             _section_row(table, name)
         for index, event in enumerate(events, start=1):
             number = event.number if event.number is not None else index
-            values = (f"{number}.", event.title, event.timing_text, ", ".join(event.responsible))
+            values = (
+                *(f"{number}.", event.title, event.timing_text, ", ".join(event.responsible)),
+                *(added_fields.shown(d, event.extra.get(d.key)) for d in added),
+            )
             lines.append(values)
             row = table.add_row()
             keep_row_whole(row)
             for cell, text in zip(row.cells, values, strict=True):
                 fill(cell, text)
-    set_column_widths(table, fitted_widths(COLUMN_WIDTHS, HEADER, lines, FONT_SIZE, page_text_width(doc)))
+    widths = (*COLUMN_WIDTHS, *[ADDED_WIDTH] * len(added))
+    set_column_widths(table, fitted_widths(widths, headings, lines, FONT_SIZE, page_text_width(doc)))
 
 
 def _sections(events: Sequence[PlanEvent]) -> list[tuple[str, list[PlanEvent]]]:

@@ -15,6 +15,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
+from .. import added_fields
 from ..timing import ACADEMIC_MONTHS, format_timing
 from .json_out import execution_label, state_label
 from .plan import Plan, PlanEvent, PlanPartner
@@ -50,6 +51,7 @@ MONTH_ABBR: dict[int, str] = {
 MARK = "●"
 WIDTHS = (30, 7, 50, 18, 18, 16, 10, 30, 16, 14)
 MONTH_WIDTH = 5
+ADDED_WIDTH = 18
 
 HEADER_ROW = 2
 # Leading characters with which spreadsheets start a formula (or DDE call).
@@ -74,7 +76,8 @@ def plan_to_xlsx(plan: Plan) -> bytes:
         title = f"{title}. {plan.programme_title}"
     ws.cell(1, 1, safe_cell(title)).font = Font(bold=True, size=14)
 
-    columns = (*HEADER, *(MONTH_ABBR[m] for m in ACADEMIC_MONTHS))
+    added = added_fields.in_plan_documents(plan.school_id)  # the fields added in the site, last
+    columns = (*HEADER, *(MONTH_ABBR[m] for m in ACADEMIC_MONTHS), *(d.label for d in added))
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     for col, text in enumerate(columns, start=1):
@@ -90,12 +93,18 @@ def plan_to_xlsx(plan: Plan) -> bytes:
     for partner in plan.partners:
         for event in partner.events:
             row += 1
-            for col, value in enumerate(_values(partner, event), start=1):
+            values = [
+                *_values(partner, event),
+                *(added_fields.shown(d, event.extra.get(d.key)) for d in added),
+            ]
+            for col, value in enumerate(values, start=1):
                 cell = ws.cell(row, col, safe_cell(value))
-                cell.alignment = centre if col > len(HEADER) or col == 2 else top
+                months = len(HEADER) < col <= len(HEADER) + len(ACADEMIC_MONTHS)
+                cell.alignment = centre if months or col == 2 else top
                 cell.border = border
 
-    for col, width in enumerate((*WIDTHS, *[MONTH_WIDTH] * len(ACADEMIC_MONTHS)), start=1):
+    widths = (*WIDTHS, *[MONTH_WIDTH] * len(ACADEMIC_MONTHS), *[ADDED_WIDTH] * len(added))
+    for col, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(col)].width = width
     last = get_column_letter(len(columns))
     ws.freeze_panes = ws.cell(HEADER_ROW + 1, 1)

@@ -424,8 +424,11 @@ def _load_added_fields(gymnasium: m.School) -> None:
         if db.session.execute(stmt.execution_options(include_deleted=True)).first() is None:
             db.session.add(m.FieldDefinition(**field))
     db.session.flush()
-    events = db.session.execute(
-        select(m.Event).where(m.Event.school_id == gymnasium.id).order_by(m.Event.id).limit(3)
+    events = db.session.execute(  # lines of the latest plan
+        select(m.Event)
+        .where(m.Event.school_id == gymnasium.id)
+        .order_by(m.Event.first_year.desc(), m.Event.id)
+        .limit(3)
     ).scalars()
     for event, (form, profile) in zip(
         events, zip(MENTORING_FORMS, GYMNASIUM_PROFILES, strict=False), strict=False
