@@ -31,7 +31,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 
-from .. import access, formats, history, labels, search, trash, uploads, workflow
+from .. import access, formats, history, labels, saved_views, search, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
@@ -126,7 +126,11 @@ def _without_nul(value: Any) -> Any:
 
 class _ReadableColumns:
     """A column list Flask-Admin computes once at start-up, cut per request to the
-    fields the user may read (access.visible_fields: a partner reads schools' names)."""
+    fields the user may read (access.visible_fields: a partner reads schools' names) and,
+    for a list and its export, to the columns its URL chooses (a saved view's: saved_views.chosen)."""
+
+    def __init__(self, chosen: bool = False) -> None:
+        self.chosen = chosen
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.key = f"_all{name}"
@@ -136,7 +140,8 @@ class _ReadableColumns:
             return self
         columns = view.__dict__.get(self.key, [])
         fields = view.readable_fields()
-        return columns if fields is None else [c for c in columns if c[0] in fields]
+        readable = columns if fields is None else [c for c in columns if c[0] in fields]
+        return saved_views.chosen(readable) if self.chosen else readable
 
     def __set__(self, view: Any, value: Any) -> None:
         view.__dict__[self.key] = value
@@ -167,9 +172,9 @@ class SecuredModelView(SecuredMixin, ModelView):
     # Text filters («contains») fold case and ё as the search box does (coop/search.py).
     filter_converter = FoldingFilterConverter()
 
-    _list_columns = _ReadableColumns()
+    _list_columns = _ReadableColumns(chosen=True)
     _details_columns = _ReadableColumns()
-    _export_columns = _ReadableColumns()
+    _export_columns = _ReadableColumns(chosen=True)
 
     def __init__(self, model: type, **kwargs: Any) -> None:
         # Labels and choices come from the model's columns (coop/labels.py), for the
