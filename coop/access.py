@@ -451,9 +451,9 @@ SHARES: dict[str, tuple[str, ...]] = {
 
 
 def _shares_as_it_may(user: Any, view: Any) -> bool:
-    if view.visibility not in SHARES.get(role_of(user) or "", ()):
-        return False
-    return view.school_id == (user.school_id if view.visibility == "school" else None)
+    """A view names its owner's school (none for an account without one) and is shown to
+    whom the owner's role may show it."""
+    return view.visibility in SHARES.get(role_of(user) or "", ()) and view.school_id == user.school_id
 
 
 own_saved_view = Rule("own saved view", lambda u, o: o is None or o.user_id == u.id)

@@ -27,7 +27,7 @@ QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "v
 # Sign-ins go to their own log (models.SignIn), not to the history.
 QUIET_FIELDS |= {"last_login_at"}
 # Not a column: the count of the user's unread notifications (models.User).
-QUIET_FIELDS |= {"unread_notifications", "saved_views_shown"}
+QUIET_FIELDS |= {"unread_notifications", "saved_views_menu"}
 SECRET_FIELDS = {"password_hash", "token", "feed_hash"}
 
 

@@ -1110,7 +1110,7 @@ class SavedView(Tracked, Base):
 
     __tablename__ = "saved_views"
     __table_args__ = (
-        CheckConstraint("(visibility = 'school') = (school_id IS NOT NULL)", name="school_when_shared"),
+        CheckConstraint("visibility != 'school' OR school_id IS NOT NULL", name="school_when_shared"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(
@@ -1123,6 +1123,7 @@ class SavedView(Tracked, Base):
     visibility: Mapped[str] = mapped_column(
         String(16), default="personal", info={"label": _l("Shown to"), "choices": SAVED_VIEW_VISIBILITY}
     )
+    # The owner's school (a school's user's), whom a view shown to "school" is shown to.
     school_id: Mapped[int | None] = mapped_column(
         ForeignKey("schools.id", ondelete="CASCADE"), index=True, info={"label": _l("School")}
     )
@@ -1135,24 +1136,3 @@ class SavedView(Tracked, Base):
 
     def __str__(self) -> str:
         return self.name
-
-
-# The saved views a user's menu lists (their own, their school's, everyone's), counted in
-# the statement that loads the user: a page asks for the views themselves only when there
-# are some (coop/views/saved_views.py).
-_shown_views = (
-    select(SavedView.id)
-    .where(
-        SavedView.deleted_at.is_(None),
-        (SavedView.user_id == User.id)
-        | (SavedView.visibility == "everyone")
-        | ((SavedView.visibility == "school") & (SavedView.school_id == User.school_id)),
-    )
-    .correlate_except(SavedView)
-    .limit(1)
-    .subquery()
-)
-User.saved_views_shown = column_property(
-    select(func.count()).select_from(_shown_views).scalar_subquery(),
-    info={"label": _l("Has saved views")},
-)

@@ -15,15 +15,21 @@ Who sees and writes which saved view is coop/access.py's (``savedview``).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode
 
 from flask import current_app, has_request_context, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_babel import gettext
-from sqlalchemy import Select, select
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import JSON, Select, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import column_property
+from sqlalchemy.sql.functions import FunctionElement
 from werkzeug.datastructures import MultiDict
 
 from . import access, tokens
@@ -41,8 +47,80 @@ FEED_ENDPOINTS = ("event",)
 FEED_LIFETIME = dt.timedelta(days=365)
 
 
+MENU_LIMIT = 100  # saved views a menu lists at most
+
+
 class SavedViewError(ValueError):
     """Input a saved view cannot be made of; str() is the message for the user."""
+
+
+# --- the menu's saved views, read with the user --------------------------------------
+
+
+class rows_as_json(FunctionElement):  # noqa: N801 (an SQL function)
+    """The rows of a subquery's columns as one JSON array of arrays."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(rows_as_json, "sqlite")
+def _rows_as_json_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(rows_as_json, "postgresql")
+def _rows_as_json_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+# The saved views the user's menu lists (access.SAVED_VIEWS_SHOWN, correlated to each
+# account), read in the statement that loads the user on every request: the menu and the
+# lists' controls cost no statement of their own (the budget is 8 a page).
+_menu = (
+    select(
+        *(m.SavedView.id, m.SavedView.endpoint, m.SavedView.name),
+        *(m.SavedView.query, m.SavedView.columns, m.SavedView.user_id),
+    )
+    .where(m.SavedView.deleted_at.is_(None), access.SAVED_VIEWS_SHOWN.sql(cast(Any, m.User), m.SavedView))
+    .correlate_except(m.SavedView)
+    .order_by(m.SavedView.endpoint, m.SavedView.name, m.SavedView.id)
+    .limit(MENU_LIMIT)
+    .subquery()
+)
+m.User.saved_views_menu = column_property(
+    select(rows_as_json(*_menu.c)).scalar_subquery(),
+    info={"label": _l("Saved views in the menu")},
+)
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A saved view as the menu and a list's control read it."""
+
+    id: int
+    endpoint: str
+    name: str
+    query: str
+    columns: list[str]
+    user_id: int
+
+
+def menu_entries(user: Any) -> list[MenuEntry]:
+    """The saved views the user's menu lists, as read with the user (no statement)."""
+    rows = getattr(user, "saved_views_menu", None) or []
+    if isinstance(rows, str):
+        rows = json.loads(rows)
+    return [
+        MenuEntry(int(row[0]), str(row[1]), str(row[2]), str(row[3] or ""), _names(row[4]), int(row[5]))
+        for row in rows
+    ]
+
+
+def _names(columns: Any) -> list[str]:
+    # SQLite's json_array() keeps a JSON column as its text; PostgreSQL's as JSON.
+    found = json.loads(columns) if isinstance(columns, str) else columns
+    return [str(name) for name in found] if isinstance(found, list) else []
 
 
 # --- the lists -----------------------------------------------------------------------
@@ -172,7 +250,7 @@ def make(
         query=normalise_query(view, str(query or "")),
         columns=check_columns(view, columns),
         visibility=visibility,
-        school_id=user.school_id if visibility == "school" else None,
+        school_id=user.school_id,
     )
     access.require(user, "savedview.create", saved)
     return saved
@@ -187,7 +265,7 @@ def rename(user: Any, saved: m.SavedView, name: object) -> None:
 # --- opening a saved view ------------------------------------------------------------
 
 
-def list_args(view: Any, saved: m.SavedView) -> list[tuple[str, str]]:
+def list_args(view: Any, saved: m.SavedView | MenuEntry) -> list[tuple[str, str]]:
     """The list URL's arguments that show the saved view: its sort back to the position of
     its column among those it shows (dropped if the column is gone), its columns, its id."""
     shown = [name for name, _label in columns_of(view) if not saved.columns or name in saved.columns]
@@ -206,7 +284,7 @@ def list_args(view: Any, saved: m.SavedView) -> list[tuple[str, str]]:
     return args
 
 
-def list_url(view: Any, saved: m.SavedView) -> str:
+def list_url(view: Any, saved: m.SavedView | MenuEntry) -> str:
     return url_for(f"{view.endpoint}.index_view") + "?" + urlencode(list_args(view, saved))
 
 

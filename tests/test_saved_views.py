@@ -25,6 +25,7 @@ from coop import models as m
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
+from .test_query_counts import _statements
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
 
@@ -37,12 +38,14 @@ WORLD = {
     "Гимназия: школе": ("gymnasium17", "school"),
     "КемГУ: личный": ("kemsu", "personal"),
 }
+DEMO_VIEW = "Мероприятия с КемГУ"  # the demo's: СОШ № 31 shares it among its users
+NAMES = [*WORLD, DEMO_VIEW]
 # Which of them each account sees: its own, its school's, everyone's. Written apart from
 # coop/access.py, as DESIGN.md says it.
 SEES = {
     "admin": {"Админ: личный", "Координатор: всем"},
     "coordinator": {"Координатор: всем"},
-    "school31": {"Координатор: всем", "Школа 31: личный", "Школа 31: школе"},
+    "school31": {"Координатор: всем", "Школа 31: личный", "Школа 31: школе", DEMO_VIEW},
     "gymnasium17": {"Координатор: всем", "Гимназия: школе"},
     "kemsu": {"Координатор: всем", "КемГУ: личный"},
     "museum": {"Координатор: всем"},
@@ -56,6 +59,10 @@ def _user(key: str) -> m.User:
 
 @pytest.fixture
 def world(app: Flask, ids: dict[str, int]) -> dict[str, int]:
+    return _make_world(app, ids)
+
+
+def _make_world(app: Flask, ids: dict[str, int]) -> dict[str, int]:
     """The saved views of WORLD, each of the events list filtered by КемГУ; ids by name."""
     with app.app_context():
         made = {}
@@ -68,7 +75,7 @@ def world(app: Flask, ids: dict[str, int]) -> dict[str, int]:
                 query=f"{PARTNER_FILTER}={ids['kemsu']}",
                 columns=[],
                 visibility=visibility,
-                school_id=user.school_id if visibility == "school" else None,
+                school_id=user.school_id,
             )
         db.session.add_all(made.values())
         db.session.commit()
@@ -92,7 +99,7 @@ def test_each_role_sees_its_own_its_schools_and_everyones_saved_views(
 ) -> None:
     client = client_as(key)
     page = client.get("/admin/savedviews/").text
-    assert {name for name in WORLD if name in page} == SEES[key]
+    assert {name for name in NAMES if name in page} == SEES[key]
     for name, view_id in world.items():
         response = client.get(f"/admin/savedviews/open/?id={view_id}")
         assert response.status_code == (302 if name in SEES[key] else 404), name
@@ -116,16 +123,19 @@ def test_the_rules_of_sharing_as_a_table(app: Flask) -> None:
                     endpoint="event",
                     name="x",
                     visibility=visibility,
-                    school_id=user.school_id if visibility == "school" else None,
+                    school_id=user.school_id,
                 )
-                allowed = visibility in {
-                    "admin": ("personal", "everyone"),
-                    "coordinator": ("personal", "everyone"),
-                    "school31": ("personal", "school"),
-                    "gymnasium17": ("personal", "school"),
-                    "kemsu": ("personal",),
-                    "museum": ("personal",),
-                }[key]
+                allowed = (
+                    visibility
+                    in {
+                        "admin": ("personal", "everyone"),
+                        "coordinator": ("personal", "everyone"),
+                        "school31": ("personal", "school"),
+                        "gymnasium17": ("personal", "school"),
+                        "kemsu": ("personal",),
+                        "museum": ("personal",),
+                    }[key]
+                )
                 assert access.can(user, "savedview.create", row) is allowed, (key, visibility)
                 others = [u for k, u in users.items() if k != key]
                 assert not any(access.can(other, "savedview.edit", row) for other in others)
@@ -204,7 +214,9 @@ def test_an_owner_renames_and_deletes_to_the_trash(app: Flask, client_as: Any, w
     client = client_as("school31")
     view_id = world["Школа 31: личный"]
     token = _token(client)
-    response = client.post(f"/admin/savedviews/rename/?id={view_id}", data={"name": "  Партнёр  КемГУ ", "csrf_token": token})
+    response = client.post(
+        f"/admin/savedviews/rename/?id={view_id}", data={"name": "  Партнёр  КемГУ ", "csrf_token": token}
+    )
     assert response.status_code == 302
     page = client.get("/admin/savedviews/").text
     assert "Вид переименован: «Партнёр КемГУ»." in page
@@ -222,11 +234,28 @@ def test_an_owner_renames_and_deletes_to_the_trash(app: Flask, client_as: Any, w
         assert row.deleted_at is not None and row.name == "Партнёр КемГУ"
 
 
+def test_the_menu_and_the_lists_read_saved_views_with_the_user(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """No statement of their own: a page costs the same with saved views as without."""
+    client = client_as("gymnasium17")
+    urls = ("/admin/", "/admin/event/", "/admin/calendar/", "/admin/agreement/")
+    without = {url: _statements(app, client, url) for url in urls}
+    assert DEMO_VIEW not in client.get("/admin/event/").text
+    _make_world(app, ids)  # the gymnasium's own view and the coordinator's for everyone
+    page = client.get("/admin/event/").text
+    assert "Гимназия: школе" in page and "Координатор: всем" in page
+    assert {url: _statements(app, client, url) for url in urls} == without
+
+
 # --- saving a list's state and opening it again --------------------------------------------
 
 
 def _titles(html: str) -> list[str]:
-    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'<td class="col-title[^"]*"[^>]*>(.*?)</td>', html, re.S)]
+    return [
+        re.sub(r"<[^>]+>", "", cell).strip()
+        for cell in re.findall(r'<td class="col-title[^"]*"[^>]*>(.*?)</td>', html, re.S)
+    ]
 
 
 def _headers(html: str) -> list[str]:
@@ -263,11 +292,15 @@ def test_saving_and_opening_applies_filters_sort_page_size_and_columns(
     assert "Вид «Лекции КемГУ» сохранён." in shown
     assert _headers(shown) == ["number", "title", "state"]  # the list's order, the columns chosen
     with app.app_context():
-        expected = db.session.execute(
-            select(m.Event.title)
-            .where(m.Event.school_id == ids["school31"], m.Event.partner_id == ids["kemsu"])
-            .order_by(m.Event.title.desc(), m.Event.id)
-        ).scalars().all()
+        expected = (
+            db.session.execute(
+                select(m.Event.title)
+                .where(m.Event.school_id == ids["school31"], m.Event.partner_id == ids["kemsu"])
+                .order_by(m.Event.title.desc(), m.Event.id)
+            )
+            .scalars()
+            .all()
+        )
         saved = db.session.execute(select(m.SavedView).filter_by(name="Лекции КемГУ")).scalar_one()
         assert saved.visibility == "school" and saved.school_id == ids["school31"]
         assert "sort=title" in saved.query and saved.columns == ["number", "title", "state"]
@@ -335,7 +368,12 @@ def test_a_coordinator_shares_with_everyone_and_a_school_cannot(client_as: Any, 
     coordinator = client_as("coordinator")
     response = coordinator.post(
         "/admin/savedviews/save/",
-        data={"endpoint": "event", "name": "Все мероприятия", "visibility": "everyone", "csrf_token": _token(coordinator)},
+        data={
+            "endpoint": "event",
+            "name": "Все мероприятия",
+            "visibility": "everyone",
+            "csrf_token": _token(coordinator),
+        },
     )
     assert response.status_code == 302 and "sv=" in response.headers["Location"]
     for key in ("school31", "gymnasium17", "kemsu", "admin"):
@@ -343,7 +381,9 @@ def test_a_coordinator_shares_with_everyone_and_a_school_cannot(client_as: Any, 
     coordinator_page = coordinator.get("/admin/event/").text
     assert '<option value="everyone">Всем</option>' in coordinator_page
     school_page = client_as("school31").get("/admin/event/").text
-    assert '<option value="school">Моей школе</option>' in school_page and 'value="everyone"' not in school_page
+    assert (
+        '<option value="school">Моей школе</option>' in school_page and 'value="everyone"' not in school_page
+    )
 
 
 # --- exports and the calendar --------------------------------------------------------------
@@ -359,14 +399,21 @@ def test_a_saved_view_is_the_source_of_an_export(
         db.session.commit()
         expected = set(
             db.session.execute(
-                select(m.Event.title).where(m.Event.school_id == ids["school31"], m.Event.partner_id == ids["kemsu"])
+                select(m.Event.title).where(
+                    m.Event.school_id == ids["school31"], m.Event.partner_id == ids["kemsu"]
+                )
             ).scalars()
         )
-        others = set(
-            db.session.execute(
-                select(m.Event.title).where(m.Event.school_id == ids["school31"], m.Event.partner_id != ids["kemsu"])
-            ).scalars()
-        ) - expected
+        others = (
+            set(
+                db.session.execute(
+                    select(m.Event.title).where(
+                        m.Event.school_id == ids["school31"], m.Event.partner_id != ids["kemsu"]
+                    )
+                ).scalars()
+            )
+            - expected
+        )
     client = client_as("school31")
     response = client.get(f"/admin/savedviews/export/csv/?id={world['Школа 31: школе']}")
     assert response.status_code == 302 and "/admin/event/export/csv/" in response.headers["Location"]
@@ -375,7 +422,9 @@ def test_a_saved_view_is_the_source_of_an_export(
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0] == ["Организация-партнёр", "Наименование мероприятия"] or len(rows[0]) == 2
     assert {line[1] for line in rows[1:]} == expected and expected and others
-    xlsx = client.get(client.get(f"/admin/savedviews/export/xlsx/?id={world['Школа 31: школе']}").headers["Location"])
+    xlsx = client.get(
+        client.get(f"/admin/savedviews/export/xlsx/?id={world['Школа 31: школе']}").headers["Location"]
+    )
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     assert client.get(f"/admin/savedviews/export/pdf/?id={world['Школа 31: школе']}").status_code == 404
 
@@ -391,7 +440,11 @@ def _feed_url(client: FlaskClient, view_id: int) -> str:
 
 def _summaries(body: str) -> set[str]:
     unfolded = body.replace("\r\n ", "")
-    return {line[len("SUMMARY:") :].replace("\\,", ",").replace("\\;", ";") for line in unfolded.split("\r\n") if line.startswith("SUMMARY:")}
+    return {
+        line[len("SUMMARY:") :].replace("\\,", ",").replace("\\;", ";")
+        for line in unfolded.split("\r\n")
+        if line.startswith("SUMMARY:")
+    }
 
 
 def test_a_saved_view_of_events_is_an_icalendar_feed(
@@ -409,7 +462,9 @@ def test_a_saved_view_of_events_is_an_icalendar_feed(
     with app.app_context():
         kemsu = set(
             db.session.execute(
-                select(m.Event.title).where(m.Event.school_id == ids["school31"], m.Event.partner_id == ids["kemsu"])
+                select(m.Event.title).where(
+                    m.Event.school_id == ids["school31"], m.Event.partner_id == ids["kemsu"]
+                )
             ).scalars()
         )
         row = db.session.get(m.SavedView, view_id)
@@ -417,9 +472,15 @@ def test_a_saved_view_of_events_is_an_icalendar_feed(
         # Only the secret's SHA-256 is kept, with the day the link stops working.
         assert row.feed_hash == hashlib.sha256(secret.encode()).hexdigest()
         assert row.feed_expires_at is not None and row.feed_expires_at > m.utcnow() + dt.timedelta(days=300)
-        history = db.session.execute(select(m.History).filter_by(table_name="saved_views", row_id=view_id)).scalars()
-        assert all(secret not in str(entry.changes) and row.feed_hash not in str(entry.changes) for entry in history)
-    assert kemsu and _summaries(body) <= {" ".join(title.split()) for title in kemsu} | {title for title in kemsu}
+        history = db.session.execute(
+            select(m.History).filter_by(table_name="saved_views", row_id=view_id)
+        ).scalars()
+        assert all(
+            secret not in str(entry.changes) and row.feed_hash not in str(entry.changes) for entry in history
+        )
+    assert kemsu and _summaries(body) <= {" ".join(title.split()) for title in kemsu} | {
+        title for title in kemsu
+    }
     assert len(_summaries(body)) >= 1
     # A new link replaces the old one; a stopped link, an expired one and a deleted view open nothing.
     newer = _feed_url(client, view_id)
@@ -445,7 +506,12 @@ def test_a_feed_reads_with_its_owners_rights(app: Flask, client_as: Any, ids: di
         visibility = "school" if key == "gymnasium17" else "personal"
         response = client.post(
             "/admin/savedviews/save/",
-            data={"endpoint": "event", "name": "Все строки", "visibility": visibility, "csrf_token": _token(client)},
+            data={
+                "endpoint": "event",
+                "name": "Все строки",
+                "visibility": visibility,
+                "csrf_token": _token(client),
+            },
         )
         view_id = int(re.search(r"sv=(\d+)", response.headers["Location"]).group(1))  # type: ignore[union-attr]
         body = client_as("anonymous").get(_feed_url(client, view_id)).get_data(as_text=True)
@@ -458,7 +524,12 @@ def test_a_feed_is_only_for_the_events(app: Flask, client_as: Any) -> None:
     client = client_as("school31")
     response = client.post(
         "/admin/savedviews/save/",
-        data={"endpoint": "agreement", "name": "Договоры", "visibility": "personal", "csrf_token": _token(client)},
+        data={
+            "endpoint": "agreement",
+            "name": "Договоры",
+            "visibility": "personal",
+            "csrf_token": _token(client),
+        },
     )
     view_id = re.search(r"sv=(\d+)", response.headers["Location"]).group(1)  # type: ignore[union-attr]
     response = client.post(f"/admin/savedviews/feed/?id={view_id}", data={"csrf_token": _token(client)})

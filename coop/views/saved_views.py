@@ -22,38 +22,36 @@ from ..lookup import parse_id
 from ..saved_views import SavedViewError
 from .base import SecuredView
 
-MENU_LIMIT = 100  # saved views a menu lists at most
-
 
 @dataclass(frozen=True)
 class Shown:
     """A saved view as a list page, the menu or the page of saved views show it."""
 
-    row: m.SavedView
+    row: Any  # saved_views.MenuEntry, or models.SavedView on the page of saved views
     url: str  # opens the list with its state
     mine: bool
 
 
 def shown_views() -> list[Shown]:
-    """The saved views the user sees, of lists they may open, read once per request, and
-    without a statement for a user who has none (User.saved_views_shown)."""
+    """The saved views the user's menu lists, of lists they may open: read with the user
+    (saved_views.menu_entries), no statement of their own."""
     if not has_request_context() or not current_user.is_authenticated:
         return []
     if "_coop_saved_views" not in g:
-        found: list[Shown] = []
-        if current_user.saved_views_shown:
-            stmt = access.scope(db.session.query(m.SavedView), current_user, m.SavedView).order_by(
-                m.SavedView.endpoint, m.SavedView.name, m.SavedView.id
-            )
-            views: dict[str, Any] = {}
-            for row in stmt.limit(MENU_LIMIT):
-                if row.endpoint not in views:
-                    views[row.endpoint] = saved_views.list_view(row.endpoint, current_user)
-                if views[row.endpoint] is not None:
-                    url = saved_views.list_url(views[row.endpoint], row)
-                    found.append(Shown(row, url, row.user_id == current_user.id))
-        g._coop_saved_views = found
+        g._coop_saved_views = _shown(saved_views.menu_entries(current_user))
     return list(g._coop_saved_views)
+
+
+def _shown(rows: Any) -> list[Shown]:
+    found: list[Shown] = []
+    views: dict[str, Any] = {}
+    for row in rows:
+        if row.endpoint not in views:
+            views[row.endpoint] = saved_views.list_view(row.endpoint, current_user)
+        if views[row.endpoint] is not None:
+            url = saved_views.list_url(views[row.endpoint], row)
+            found.append(Shown(row, url, row.user_id == current_user.id))
+    return found
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,8 @@ class SavedViewsView(SecuredView):
 
     @expose("/")
     def index(self) -> str:
-        shown = shown_views()
+        query = access.scope(db.session.query(m.SavedView), current_user, m.SavedView)
+        shown = _shown(query.order_by(m.SavedView.endpoint, m.SavedView.name, m.SavedView.id))
         lists = {
             shown.row.endpoint: saved_views.list_view(shown.row.endpoint, current_user) for shown in shown
         }

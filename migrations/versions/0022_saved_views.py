@@ -38,7 +38,7 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
-            "(visibility = 'school') = (school_id IS NOT NULL)",
+            "visibility != 'school' OR school_id IS NOT NULL",
             name=op.f("ck_saved_views_school_when_shared"),
         ),
         sa.ForeignKeyConstraint(
