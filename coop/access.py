@@ -281,6 +281,25 @@ _SITE_DEFINED = {
     PARTNER: MUNICIPAL_OR_AGREED_SCHOOLS,
 }
 
+def _shared_views_sql(user: Principal, model: Any) -> ColumnElement[bool]:
+    school = (
+        (model.visibility == "school") & (model.school_id == user.school_id) if user.school_id else false()
+    )
+    return (model.user_id == user.id) | (model.visibility == "everyone") | school
+
+
+def _shared_view_row(user: Principal, obj: Any) -> bool:
+    if obj.user_id == user.id or obj.visibility == "everyone":
+        return True
+    return obj.visibility == "school" and user.school_id is not None and obj.school_id == user.school_id
+
+
+# A saved view (models.SavedView): its owner's, or shared with the owner's school, or with
+# everyone. A school never sees another school's; a personal one is its owner's alone.
+SAVED_VIEWS_SHOWN = Scope(
+    "its own saved views and those shared with its school or everyone", _shared_views_sql, _shared_view_row
+)
+
 _SCHOOL_ROWS = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL}
 _DIRECTORY = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: OWN_PARTNER}
 _EVERYONE = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: ALL}
@@ -317,6 +336,7 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.ChoiceList: _SITE_DEFINED,
     # The figures kept (coop.summary): read by the dashboard and the home page, written by no one.
     m.SchoolYearFigure: _SCHOOL_ROWS,
+    m.SavedView: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), SAVED_VIEWS_SHOWN),
     m.FigureYear: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL},
 }
 
@@ -454,6 +474,27 @@ def _may_invite(user: Any, invitation: Any) -> bool:
     return role_of(user) == ADMIN or (role_of(user) == SCHOOL and _school_may_invite(user, invitation))
 
 
+# Whom each role may show a saved view to: itself; a school's user its school; the admin
+# and the coordinator everyone.
+SHARES: dict[str, tuple[str, ...]] = {
+    ADMIN: ("personal", "everyone"),
+    COORDINATOR: ("personal", "everyone"),
+    SCHOOL: ("personal", "school"),
+    PARTNER: ("personal",),
+}
+
+
+def _shares_as_it_may(user: Any, view: Any) -> bool:
+    """A view names its owner's school (none for an account without one) and is shown to
+    whom the owner's role may show it."""
+    return view.visibility in SHARES.get(role_of(user) or "", ()) and view.school_id == user.school_id
+
+
+own_saved_view = Rule("own saved view", lambda u, o: o is None or o.user_id == u.id)
+shares_as_it_may = Rule(
+    "shown to whom its role may show it", lambda u, o: o is None or _shares_as_it_may(u, o)
+)
+
 _school_area = {
     "view": (is_admin | is_coordinator | is_school) & sees_row,
     "create": is_admin | own_school_row,
@@ -559,6 +600,14 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "view": (is_admin | is_coordinator | is_school) & sees_row,
         **dict.fromkeys(
             ("create", "edit", "delete"), is_admin | own_school_row | (is_coordinator & municipal_row)
+        ),
+    },
+    # A list's state under a name (coop/saved_views.py): the owner writes it, shown no wider
+    # than its role may show it; its events' calendar feed is the owner's too.
+    "savedview": {
+        "view": is_signed_in & sees_row,
+        **dict.fromkeys(
+            ("create", "edit", "delete", "feed"), is_signed_in & own_saved_view & shares_as_it_may
         ),
     },
     # The site-wide search: each kind's rows as the policy lets the user see them (coop/search.py).

@@ -27,8 +27,8 @@ QUIET_FIELDS = {"created_at", "updated_at", "created_by_id", "updated_by_id", "v
 # Sign-ins go to their own log (models.SignIn), not to the history.
 QUIET_FIELDS |= {"last_login_at"}
 # Not a column: the count of the user's unread notifications (models.User).
-QUIET_FIELDS |= {"unread_notifications"}
-SECRET_FIELDS = {"password_hash", "token"}
+QUIET_FIELDS |= {"unread_notifications", "saved_views_menu"}
+SECRET_FIELDS = {"password_hash", "token", "feed_hash"}
 
 
 def _plain(value: Any) -> Any:

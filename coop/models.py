@@ -1218,3 +1218,51 @@ LABEL_RELATIONS: dict[type, tuple[str, ...]] = {
 def label_loads(model: type) -> list[Any]:
     """Loader options that bring the relations the model's label needs."""
     return [joinedload(getattr(model, name)) for name in LABEL_RELATIONS.get(model, ())]
+
+
+# --- saved views -------------------------------------------------------------------
+
+# Whom a saved view is shown to; which of these each role may choose is coop/access.py's
+# (SHARES).
+SAVED_VIEW_VISIBILITY = {
+    "personal": _l("Only me"),
+    "school": _l("My school"),
+    "everyone": _l("Everyone"),
+}
+
+
+class SavedView(Tracked, Base):
+    """A list's state under a name (coop/saved_views.py): its filters, search, sort and
+    page size as the list's URL says them, and the columns it shows. Personal, shared with
+    the owner's school, or (admin, coordinator) with everyone. A saved view of the events
+    may be read as an iCalendar feed at a secret URL: only the secret's SHA-256 is kept,
+    with the date the URL stops working."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        CheckConstraint("visibility != 'school' OR school_id IS NOT NULL", name="school_when_shared"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Owner")}
+    )
+    endpoint: Mapped[str] = mapped_column(String(64), info={"label": _l("List")})
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Name")})
+    query: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Filters, search and sort")})
+    columns: Mapped[list] = mapped_column(JSON, default=list, info={"label": _l("Shown columns")})
+    visibility: Mapped[str] = mapped_column(
+        String(16), default="personal", info={"label": _l("Shown to"), "choices": SAVED_VIEW_VISIBILITY}
+    )
+    # The owner's school (a school's user's), whom a view shown to "school" is shown to.
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), index=True, info={"label": _l("School")}
+    )
+    feed_hash: Mapped[str | None] = mapped_column(
+        String(64), unique=True, info={"label": _l("Calendar feed key (SHA-256)")}
+    )
+    feed_expires_at: Mapped[dt.datetime | None] = mapped_column(
+        DateTime, info={"label": _l("Calendar feed valid until")}
+    )
+
+    def __str__(self) -> str:
+        return self.name

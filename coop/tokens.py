@@ -53,13 +53,25 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def digest(secret: str) -> str:
+    """What is kept of a secret: its SHA-256 (also of the secrets kept outside this table:
+    a saved view's calendar feed, coop/saved_views.py)."""
+    return _hash(secret)
+
+
+def new_secret() -> tuple[str, str]:
+    """A random secret for a link, and the digest that is kept of it."""
+    secret = secrets.token_urlsafe(32)
+    return secret, _hash(secret)
+
+
 def issue(purpose: str, **fields: Any) -> tuple[Token, str]:
     """A new token in the session (the caller commits it with the change it belongs
     to) and its secret, which only the link carries."""
-    secret = secrets.token_urlsafe(32)
+    secret, secret_hash = new_secret()
     now = utcnow()
     expires = now + LIFETIMES[purpose]
-    token = Token(purpose=purpose, secret_hash=_hash(secret), created_at=now, expires_at=expires, **fields)
+    token = Token(purpose=purpose, secret_hash=secret_hash, created_at=now, expires_at=expires, **fields)
     with as_system():
         db.session.add(token)
         db.session.flush()

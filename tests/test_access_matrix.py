@@ -266,7 +266,7 @@ POST_ONLY = {
 }
 # Anonymous by design, guarded by a secret token: tests/test_calendar.py, tests/test_password_reset.py,
 # tests/test_invitations.py; here, every role gets the same Russian refusal for a link that opens nothing.
-TOKEN_PAGES = {"feeds.feed", "recovery.reset", "invitation.accept"}
+TOKEN_PAGES = {"feeds.feed", "feeds.saved_view", "recovery.reset", "invitation.accept"}
 BAD_LINKS = {"recovery.reset": "/password/reset/{secret}", "invitation.accept": "/invitation/{secret}"}
 # Open to everyone, signed in or not: asking for a recovery link.
 OPEN_PAGES = {"recovery.forgot": "/password/forgot"}
@@ -302,6 +302,14 @@ COVERED_ELSEWHERE: dict[str, str] = {
         (f"sessions.{view}" for view in ("index", "end", "end_others")), "tests/test_sessions.py"
     ),
     "notifications.settings": "tests/test_preferences.py",
+    # Saved views: own, shared with one's school or everyone, a foreign one (404).
+    **dict.fromkeys(
+        (
+            f"savedviews.{view}"
+            for view in ("index", "save", "open", "export", "rename", "delete", "feed", "revoke_feed")
+        ),
+        "tests/test_saved_views.py",
+    ),
     **dict.fromkeys(
         (f"mailfiles.{view}" for view in ("index", "message", "download")), "tests/test_mail_files.py"
     ),

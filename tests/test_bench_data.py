@@ -22,8 +22,8 @@ TINY = {"schools": 4, "partners": 12, "agreements": 10, "events": 150, "years": 
 # are made by people.
 # sign_ins: by signing in only; notifications: by the changes that cause them (coop/notify.py)
 NOT_GENERATED = {"calendar_feeds", "stored_files", "stored_file_contents", "sign_ins", "notifications"}
-# What people make by using the site: links sent by mail, sessions, mail preferences.
-NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged_imports"}
+# What people make by using the site: links sent by mail, sessions, mail preferences, saved views.
+NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged_imports", "saved_views"}
 
 
 # Catalogs are seeded through the ORM, stamped with the time and written to the

@@ -82,6 +82,7 @@ class PlanFilter:
     state: str | None = None  # a code of YEAR_STATES: the line's state in `year`
     month: int | None = None
     year: int | None = None
+    event_ids: Any = None  # a SELECT of the lines' ids (a saved view's, coop/saved_views.py)
 
     def condition(self) -> ColumnElement[bool]:
         """SQL for the plan lines this filter lets through (every line when empty)."""
@@ -96,6 +97,8 @@ class PlanFilter:
             conditions.append(m.Event.fgos_results.any(m.FgosResult.id == self.fgos_result_id))
         if self.month:
             conditions.append(m.Event.months_mask.op("&")(1 << (self.month - 1)) != 0)
+        if self.event_ids is not None:
+            conditions.append(m.Event.id.in_(self.event_ids))
         return and_(true(), *conditions)
 
 

@@ -467,7 +467,32 @@ def load_demo(today: dt.date | None = None) -> None:
     _load_present(gymnasium, today)
     _load_added_fields(gymnasium)
     _load_users()
+    _load_saved_views(school31)
     db.session.commit()
+
+
+def _load_saved_views(school31: m.School) -> None:
+    """A view of the events list that СОШ № 31 shares among its users: its lines with КемГУ
+    by title, with fewer columns (coop/saved_views.py)."""
+    db.session.flush()
+    user = db.session.execute(select(m.User).filter_by(email="school31@coop.example")).scalar_one_or_none()
+    kemsu = db.session.execute(
+        select(m.Partner).filter_by(short_name="КемГУ (НФИ КемГУ)")
+    ).scalar_one_or_none()
+    if user is None or kemsu is None:
+        return
+    get_or_create(
+        m.SavedView,
+        {
+            "query": f"flt0_3={kemsu.id}&sort=title",  # the list's filter «Организация-партнёр равно»
+            "columns": ["number", "title", "timing_text", "state"],
+            "visibility": "school",
+            "school_id": school31.id,
+        },
+        user_id=user.id,
+        endpoint="event",
+        name="Мероприятия с КемГУ",
+    )
 
 
 # The demo names its kinds, levels, audiences and positions as the default catalogs do.

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask
-from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
 from flask_babel import lazy_gettext as _l
 
@@ -25,12 +24,14 @@ from . import (
     plan_import,
     programmes,
     remarks,
+    saved_views,
     seminars,
     trash,
     users,
 )
 from .home import HomeView
 from .notifications import NotificationsView
+from .saved_views import MenuWithSavedViews, SavedViewsView
 from .sessions import SessionsView
 from .site_search import SiteSearchView
 
@@ -46,8 +47,8 @@ MENU = (
 )
 
 
-def init_app(app: Flask) -> Admin:
-    admin = Admin(
+def init_app(app: Flask) -> MenuWithSavedViews:
+    admin = MenuWithSavedViews(
         app,
         name="Coop",
         url="/admin",
@@ -69,6 +70,9 @@ def init_app(app: Flask) -> Admin:
     admin.add_view(SessionsView(name=_l("My sessions"), endpoint="sessions"))
     # Not in a menu either: the search box in the menu bar leads there.
     admin.add_view(SiteSearchView(name=_l("Search"), endpoint="search", url="/search"))
+    # Not in a menu either: each list's saved views control leads there.
+    admin.add_view(SavedViewsView(name=_l("Saved views"), endpoint="savedviews"))
     notifications.init_app(app)
+    saved_views.init_app(app)
     confirm.init_app(app)  # outside the admin: a partner's contact opens it without an account
     return admin

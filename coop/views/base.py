@@ -35,7 +35,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField
 from wtforms.validators import ValidationError
 
-from .. import access, added_fields, formats, history, labels, search, trash, uploads, workflow
+from .. import access, added_fields, formats, history, labels, saved_views, search, trash, uploads, workflow
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import parse_id
@@ -131,16 +131,18 @@ def _without_nul(value: Any) -> Any:
 
 class _ReadableColumns:
     """A column list Flask-Admin computes once at start-up, cut per request to the
-    fields the user may read (access.visible_fields: a partner reads schools' names)."""
+    fields the user may read (access.visible_fields: a partner reads schools' names) and,
+    for a list and its export, to the columns its URL chooses (a saved view's: saved_views.chosen)."""
 
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.key = f"_all{name}"
-
-    def __init__(self, added: str | None = None) -> None:
+    def __init__(self, added: str | None = None, chosen: bool = False) -> None:
         # The added fields put after the columns: those a list shows ("listed", see
         # FieldDefinition.in_list), every one ("all", an export), or none (details: a
         # table of their own, coop/_record.html).
         self.added = added
+        self.chosen = chosen
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = f"_all{name}"
 
     def __get__(self, view: Any, owner: type | None = None) -> Any:
         if view is None:
@@ -149,9 +151,10 @@ class _ReadableColumns:
         fields = view.readable_fields()
         if self.added and (fields is None or "extra" in fields):
             columns = [*columns, *view.added_columns(listed_only=self.added == "listed")]
-        return (
+        readable = (
             columns if fields is None else [c for c in columns if c[0] in fields or c[0].startswith(PREFIX)]
         )
+        return saved_views.chosen(readable) if self.chosen else readable
 
     def __set__(self, view: Any, value: Any) -> None:
         view.__dict__[self.key] = value
@@ -229,9 +232,9 @@ class SecuredModelView(SecuredMixin, ModelView):
     # Text filters («contains») fold case and ё as the search box does (coop/search.py).
     filter_converter = FoldingFilterConverter()
 
-    _list_columns = _ReadableColumns(added="listed")
+    _list_columns = _ReadableColumns(added="listed", chosen=True)
     _details_columns = _ReadableColumns()
-    _export_columns = _ReadableColumns(added="all")
+    _export_columns = _ReadableColumns(added="all", chosen=True)
     _form_create_rules = _FormRules()
     _form_edit_rules = _FormRules()
 

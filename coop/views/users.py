@@ -47,7 +47,7 @@ class UserView(SecuredModelView):
             "description": _l("The user will have to replace it with their own at the next sign-in")
         },
     }
-    column_details_exclude_list = ["password_hash", "unread_notifications"]
+    column_details_exclude_list = ["password_hash", "unread_notifications", "saved_views_menu"]
     column_export_exclude_list = ["password_hash"]
 
     def create_form(self, obj: Any = None) -> Any:
