@@ -281,6 +281,7 @@ _SITE_DEFINED = {
     PARTNER: MUNICIPAL_OR_AGREED_SCHOOLS,
 }
 
+
 def _shared_views_sql(user: Principal, model: Any) -> ColumnElement[bool]:
     school = (
         (model.visibility == "school") & (model.school_id == user.school_id) if user.school_id else false()
