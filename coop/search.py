@@ -313,7 +313,7 @@ def document(index: Indexed) -> Any:
     return literal_column(f"{index.model.__tablename__}.{PG_COLUMN}")
 
 
-def _pg_query(found: Iterable[str], head_only: bool) -> Any:
+def _pg_query(found: Iterable[str], head_only: bool, any_word: bool = False) -> Any:
     # Each word stemmed by the 'russian' configuration or, a stop word, as written.
     weight = "A" if head_only else ""
     query: Any = None
@@ -322,36 +322,45 @@ def _pg_query(found: Iterable[str], head_only: bool) -> Any:
         either = func.to_tsquery(literal_column("'russian'"), lexeme).op("||")(
             func.to_tsquery(literal_column("'simple'"), lexeme)
         )
-        query = either.self_group() if query is None else query.op("&&")(either.self_group())
+        joined = "||" if any_word else "&&"
+        query = either.self_group() if query is None else query.op(joined)(either.self_group())
     return query
 
 
-def _fts_match(found: Iterable[str], head_only: bool) -> str:
+def _fts_match(found: Iterable[str], head_only: bool, any_word: bool = False) -> str:
     column_filter = "head : " if head_only else ""
     parts = []
     for word in found:
         stemmed = stem(word)
         either = f'"{stemmed}"* OR "{word}"*' if stemmed != word else f'"{word}"*'
         parts.append(f"{column_filter}({either})")
-    return " AND ".join(parts)
+    return (" OR " if any_word else " AND ").join(parts)
 
 
-def _fts_hits(index: Indexed, found: Iterable[str], head_only: bool) -> Any:
+def _fts_hits(index: Indexed, found: Iterable[str], head_only: bool, any_word: bool = False) -> Any:
     """SQLite: (id, rank) of the rows whose index matches, best first by rank."""
     name: Any = literal_column(index.fts_table)
     fts = table(index.fts_table, column("rowid"))
     rank = func.bm25(name, literal_column(str(_HEAD_WEIGHT)), literal_column("1.0"))
-    match = name.op("MATCH")(bindparam(None, _fts_match(found, head_only), type_=String))
+    match = name.op("MATCH")(bindparam(None, _fts_match(found, head_only, any_word), type_=String))
     return select(fts.c.rowid.label("id"), rank.label("rank")).where(match).subquery()
 
 
 def apply(
-    query: Any, model: type[Any], text: str, columns: Iterable[Any] = (), *, head_only: bool = False
+    query: Any,
+    model: type[Any],
+    text: str,
+    columns: Iterable[Any] = (),
+    *,
+    head_only: bool = False,
+    any_word: bool = False,
 ) -> tuple[Any, Any]:
     """query (an ORM query or a select of model's rows) narrowed to the rows that match
     text, and an expression to order them by relevance, best first (None: no words for the
     index). columns: what the folding LIKE reads for a table outside INDEX, and for the
-    terms of no word (by default the index's fields)."""
+    terms of no word (by default the index's fields). any_word: a row matches when it holds
+    any word of text, not every one (those holding more come first; the import's partner
+    matching, coop/plan_io/importer.py, then scores them)."""
     parsed = parse(text)
     index = BY_MODEL.get(model)
     rank = None
@@ -360,13 +369,14 @@ def apply(
         return (query if condition is None else query.filter(condition)), None
     if parsed.words:
         if _dialect() == "sqlite":
-            hits = _fts_hits(index, parsed.words, head_only)
+            hits = _fts_hits(index, parsed.words, head_only, any_word)
             query = query.join(hits, hits.c.id == model.id)
             rank = hits.c.rank
         else:
-            document_, tsquery = document(index), _pg_query(parsed.words, head_only)
+            document_, tsquery = document(index), _pg_query(parsed.words, head_only, any_word)
             matched = document_.op("@@")(tsquery)
-            if head_only:  # a name as typed («2019/1»): PostgreSQL's parser keeps it one word
+            # A name as typed («2019/1»): PostgreSQL's parser keeps it one word.
+            if head_only and not any_word:
                 as_typed = search_condition([getattr(model, name) for name in index.head], text)
                 matched = matched if as_typed is None else matched | as_typed
             query = query.filter(matched)
