@@ -147,7 +147,7 @@ def _execution_of_year(year: int) -> ColumnElement[bool]:
     )
 
 
-def _only(stmt: Any, column: Any, school_ids: Sequence[int] | None) -> Any:
+def _only(stmt: Any, column: Any, school_ids: Sequence[int] | AnySelect | None) -> Any:
     return stmt if school_ids is None else stmt.where(column.in_(school_ids))
 
 
@@ -482,7 +482,8 @@ def _all_partners(rows: dict[str, list[Any]]) -> int:
 KEPT_FIGURES = ("agreements", "partners", "lines", "seminars", "limitations", "covered", "remarks")
 
 
-def _kept_rows(year: int, school_ids: Sequence[int] | None) -> AnySelect:
+def _kept_rows(year: int, school_ids: Sequence[int] | AnySelect | None) -> AnySelect:
+    """The kept rows of the year, of these schools (ids, or a select of them) or all."""
     kept = m.SchoolYearFigure
     stmt = select(
         kept.figure.label("figure"),
@@ -784,8 +785,8 @@ def _all_schools(year: int, sort: str, desc: bool, page: int) -> Dashboard:
     if not kept:
         line = _line_statuses(year, None)
         rows = _tagged_rows([*_figure_branches(year, None, line), *_chart_branches(line)])
-        page_ = _page(year, _school_figures(rows), _all_partners(rows), sort, desc, page)
-        return Dashboard(charts=_charts(rows), school=None, page=page_, kept=False)
+        counted = _page(year, _school_figures(rows), _all_partners(rows), sort, desc, page)
+        return Dashboard(charts=_charts(rows), school=None, page=counted, kept=False)
     ((_key, _t0, _t1, count, *_),) = rows["count"]
     pages = max(1, -(-count // PAGE_SIZE))
     if page > pages:  # past the last page: the last
