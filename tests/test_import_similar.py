@@ -127,3 +127,14 @@ def test_only_partners_holding_a_word_of_the_name_are_scored(app: Flask, fresh_d
     assert "Детская школа ИСКУССТВ № 9" in read
     assert 0 < len(read) < directory
     assert all("искус" in name.lower() or "гимна" in name.lower() for name in read)
+
+
+def test_the_exact_partner_is_found_among_many_holding_its_words(app: Flask, fresh_db: None) -> None:
+    """More partners than the index's candidates hold every word of the name: the exact one,
+    the shortest, ranks first among them."""
+    with app.app_context():
+        for number in range(importer.MAX_CANDIDATES + 10):
+            db.session.add(m.Partner(name=f"Гимназия искусств № {number}", short_name=""))
+        db.session.add(m.Partner(name="Гимназия искусств", short_name=""))
+        db.session.commit()
+    assert _offered(app, "гимназия ИСКУССТВ")[0] == "Гимназия искусств"

@@ -535,7 +535,7 @@ class _Directory:
         query, rank = search.apply(select(m.Partner), m.Partner, every_word, head_only=True)
         if rank is None:  # no word in the name: nothing to find it by
             return []
-        return db.session.execute(query.order_by(m.Partner.id).limit(MAX_CANDIDATES)).scalars().all()
+        return db.session.execute(query.order_by(rank, m.Partner.id).limit(MAX_CANDIDATES)).scalars().all()
 
     @staticmethod
     def _holding_any_word(name: _Name) -> Sequence[m.Partner]:
