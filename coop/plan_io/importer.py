@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -535,7 +535,9 @@ class _Directory:
         query, rank = search.apply(select(m.Partner), m.Partner, every_word, head_only=True)
         if rank is None:  # no word in the name: nothing to find it by
             return []
-        return db.session.execute(query.order_by(rank, m.Partner.id).limit(MAX_CANDIDATES)).scalars().all()
+        # The shortest names first where the rank ties (PostgreSQL's ts_rank ignores length).
+        order = (rank, func.length(m.Partner.name), m.Partner.id)
+        return db.session.execute(query.order_by(*order).limit(MAX_CANDIDATES)).scalars().all()
 
     @staticmethod
     def _holding_any_word(name: _Name) -> Sequence[m.Partner]:
