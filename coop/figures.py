@@ -54,6 +54,7 @@ from sqlalchemy.orm import joinedload
 from . import models as m
 from .extensions import db
 from .plan_io.plan import runs_in_year
+from .search import fold, fold_text
 from .timing import ACADEMIC_MONTHS, academic_year_bounds, months_from_mask
 
 PAGE_SIZE = 50
@@ -146,7 +147,7 @@ def _execution_of_year(year: int) -> ColumnElement[bool]:
     )
 
 
-def _only(stmt: Any, column: Any, school_ids: Sequence[int] | None) -> Any:
+def _only(stmt: Any, column: Any, school_ids: Sequence[int] | AnySelect | None) -> Any:
     return stmt if school_ids is None else stmt.where(column.in_(school_ids))
 
 
@@ -436,6 +437,12 @@ def _school_figures(rows: dict[str, list[Any]]) -> list[SchoolFigures]:
         school_id: SchoolFigures(school_id, short or name)
         for school_id, short, name, *_ in rows.get("school", ())
     }
+    _fill(figures, rows)
+    return sorted(figures.values(), key=_sort_key("school"))
+
+
+def _fill(figures: dict[Any, SchoolFigures], rows: dict[str, list[Any]]) -> None:
+    """figures (by the rows' key: a school's id) given the values of the tagged rows."""
 
     def each(figure: str) -> Iterable[tuple[SchoolFigures, Sequence[Any]]]:
         for school_id, *values in rows.get(figure, ()):
@@ -459,7 +466,6 @@ def _school_figures(rows: dict[str, list[Any]]) -> list[SchoolFigures]:
         fig.fgos_covered = count
     for fig, (_t0, _t1, count, *_) in each("remarks"):
         fig.remarks_open = count
-    return sorted(figures.values(), key=_sort_key("school"))
 
 
 def _all_partners(rows: dict[str, list[Any]]) -> int:
@@ -476,7 +482,8 @@ def _all_partners(rows: dict[str, list[Any]]) -> int:
 KEPT_FIGURES = ("agreements", "partners", "lines", "seminars", "limitations", "covered", "remarks")
 
 
-def _kept_rows(year: int, school_ids: Sequence[int] | None) -> AnySelect:
+def _kept_rows(year: int, school_ids: Sequence[int] | AnySelect | None) -> AnySelect:
+    """The kept rows of the year, of these schools (ids, or a select of them) or all."""
     kept = m.SchoolYearFigure
     stmt = select(
         kept.figure.label("figure"),
@@ -612,8 +619,8 @@ SORTS = ("school", *FIGURES)
 
 
 def _sort_key(sort: str) -> Callable[[SchoolFigures], Any]:
-    if sort == "school":
-        return lambda fig: fig.school.casefold()
+    if sort == "school":  # folded as in SQL (_name_order): «ё» is «е»
+        return lambda fig: fold_text(fig.school)
     value = FIGURES[sort]
     return lambda fig: -1 if value(fig) is None else value(fig)  # no lines, no percentage: lowest
 
@@ -661,8 +668,141 @@ def _page(
 
 def figures_page(year: int, sort: str = "school", desc: bool = False, page: int = 1) -> FiguresPage:
     """One page of the sorted table, with the totals of every school."""
-    rows = _read(year, None)
-    return _page(year, _school_figures(rows), _all_partners(rows), sort, desc, page)
+    found = dashboard(year, None, sort, desc, page).page
+    assert found is not None  # all schools: always a page
+    return found
+
+
+# --- a page of the table, sorted and cut in SQL from the figures kept ----------------------
+#
+# Only the page's schools are read whole: the order is one figure per school from the kept
+# rows (or the name), the totals the kept rows summed in the database. A school without a
+# row of the figure counts 0; without lines, its share held is lowest (-1), as in _sort_key.
+
+_KEPT = m.SchoolYearFigure
+_TOTALS = -1  # the key of the totals' rows (a school's id is positive)
+# A figure of FIGURES as (the kept rows' figure, what each of a school's rows adds to it).
+_SORT_VALUES: dict[str, tuple[str, Any]] = {
+    "partners": ("partners", _KEPT.number0),
+    "agreements": ("agreements", _KEPT.number0),
+    "agreements_active": ("agreements", case((_KEPT.text1 == "active", _KEPT.number0), else_=0)),
+    "lines": ("lines", _KEPT.number0),
+    "held": ("lines", _KEPT.number1),
+    "not_held": ("lines", _KEPT.number2),
+    "cancelled": ("lines", _KEPT.number3),
+    "planned": ("lines", _KEPT.number0 - _KEPT.number1 - _KEPT.number2 - _KEPT.number3),
+    "students": ("lines", func.coalesce(_KEPT.number4, 0)),
+    "teachers": ("lines", func.coalesce(_KEPT.number5, 0)),
+    "parents": ("lines", func.coalesce(_KEPT.number6, 0)),
+    **{
+        f"seminars_{cycle}": ("seminars", case((_KEPT.text0 == cycle, _KEPT.number0), else_=0))
+        for cycle in m.SEMINAR_CYCLES
+    },
+    "limitations": ("limitations", _KEPT.number0),
+    "limitations_addressed": ("limitations", _KEPT.number1),
+    "fgos_agreed": ("partners", _KEPT.number1),
+    "fgos_covered": ("covered", _KEPT.number0),
+    "remarks_open": ("remarks", _KEPT.number0),
+}
+
+
+def _sort_value(year: int, sort: str) -> Any:
+    """Per school (school_id, value): the figure `sort` of the year, from the kept rows."""
+    if sort == "percent_held":  # SchoolFigures.percent_held; no lines: -1
+        lines, held = _KEPT.number0, _KEPT.number1
+        share = func.round(held * literal_column("100.0") / lines, 1)
+        value: Any = func.max(case((lines > 0, share), else_=-1))
+        figure = "lines"
+    else:
+        figure, added = _SORT_VALUES[sort]
+        value = func.sum(added)
+    return (
+        select(_KEPT.school_id, value.label("value"))
+        .where(_KEPT.year == year, _KEPT.figure == figure)
+        .group_by(_KEPT.school_id)
+        .subquery()
+    )
+
+
+def _name_order() -> Any:
+    """A school's name as _sort_key("school") orders it: folded, letter by letter."""
+    name = fold(m.School.sql_label())
+    return name.collate("C") if db.engine.dialect.name == "postgresql" else name
+
+
+def _page_of_schools(year: int, sort: str, desc: bool, page: int) -> CTE:
+    """The page's schools (id, short name, name, place in the order), sorted and cut in SQL."""
+    name = _name_order()
+    stmt = select(m.School.id, m.School.short_name, m.School.name)
+    if sort in FIGURES:
+        found = _sort_value(year, sort)
+        value = func.coalesce(found.c.value, -1 if sort == "percent_held" else 0)
+        stmt = stmt.outerjoin(found, found.c.school_id == m.School.id)
+        order = [value.desc() if desc else value, name, m.School.id]
+    else:
+        order = [name.desc(), m.School.id.desc()] if desc else [name, m.School.id]
+    return (
+        stmt.add_columns(func.row_number().over(order_by=order).label("place"))
+        .order_by(*order)
+        .limit(PAGE_SIZE)
+        .offset((page - 1) * PAGE_SIZE)
+        .cte("page")
+    )
+
+
+def _kept_totals(year: int, visible: Any) -> AnySelect:
+    """The kept rows of every visible school summed per figure and code: the totals' rows."""
+    grouped = (_KEPT.figure, _KEPT.text0, _KEPT.text1)
+    return (
+        select(
+            _KEPT.figure.label("figure"),
+            literal_column(str(_TOTALS)).label("key"),
+            *(getattr(_KEPT, f"text{index}").label(f"text{index}") for index in range(TEXTS)),
+            *(func.sum(getattr(_KEPT, f"number{index}")).label(f"number{index}") for index in range(NUMBERS)),
+        )
+        .where(_KEPT.year == year, _KEPT.figure.in_(KEPT_FIGURES), _KEPT.school_id.in_(visible))
+        .group_by(*grouped)
+    )
+
+
+def _all_schools(year: int, sort: str, desc: bool, page: int) -> Dashboard:
+    """The dashboard of all schools: when the year is kept, the page read in one statement
+    (two when the page asked for is past the last); else every school counted from the rows
+    in a second and sorted here."""
+    page_ = _page_of_schools(year, sort, desc, page)
+    visible = select(m.School.id)
+    branches = [
+        _kept_year(year),
+        _tagged("school", select(page_.c.id, page_.c.short_name, page_.c.name, page_.c.place), texts=2),
+        _kept_rows(year, select(page_.c.id)),
+        _kept_totals(year, visible),
+        _tagged("count", select(cast(null(), Integer), func.count(m.School.id))),
+        _all_partners_branch(year, None),
+        _kept_chart(year, None),
+    ]
+    rows = _tagged_rows(branches)
+    ((_key, _t0, _t1, kept, *_),) = rows.pop("kept")
+    if not kept:
+        line = _line_statuses(year, None)
+        rows = _tagged_rows([*_figure_branches(year, None, line), *_chart_branches(line)])
+        counted = _page(year, _school_figures(rows), _all_partners(rows), sort, desc, page)
+        return Dashboard(charts=_charts(rows), school=None, page=counted, kept=False)
+    ((_key, _t0, _t1, count, *_),) = rows["count"]
+    pages = max(1, -(-count // PAGE_SIZE))
+    if page > pages:  # past the last page: the last
+        return _all_schools(year, sort, desc, pages)
+    shown = sorted(rows.get("school", ()), key=lambda row: row[3])
+    figures = {school_id: SchoolFigures(school_id, short or name) for school_id, short, name, *_ in shown}
+    _fill(figures, rows)
+    total = SchoolFigures(None, "")
+    _fill({_TOTALS: total}, rows)
+    total.partners = _all_partners(rows)
+    return Dashboard(
+        charts=_charts(rows),
+        school=None,
+        page=FiguresPage(list(figures.values()), total, page, pages, count, sort, desc),
+        kept=True,
+    )
 
 
 # --- charts -----------------------------------------------------------------------------
@@ -748,17 +888,15 @@ def dashboard(
     when the year is kept (coop.summary), else counted from the rows in a second.
 
     The same as charts() with school_figures() or figures_page(), in one statement
-    instead of two (and on SQLite the plan lines are joined with their status once).
+    instead of two (and on SQLite the plan lines are joined with their status once). A
+    page of all schools reads the figures of the page's schools only (_all_schools).
     """
-    rows = _read(year, None if school_id is None else [school_id], with_charts=True)
-    figures, kept = _school_figures(rows), is_kept(rows)
-    if school_id is not None:
-        return Dashboard(charts=_charts(rows), school=figures[0] if figures else None, page=None, kept=kept)
+    if school_id is None:
+        return _all_schools(year, sort if sort in SORTS else "school", desc, max(page, 1))
+    rows = _read(year, [school_id], with_charts=True)
+    figures = _school_figures(rows)
     return Dashboard(
-        charts=_charts(rows),
-        school=None,
-        page=_page(year, figures, _all_partners(rows), sort, desc, page),
-        kept=kept,
+        charts=_charts(rows), school=figures[0] if figures else None, page=None, kept=is_kept(rows)
     )
 
 

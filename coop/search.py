@@ -38,7 +38,7 @@ ASCII only), so the fold is spelled out per database:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
@@ -54,6 +54,7 @@ from sqlalchemy import (
     Unicode,
     and_,
     bindparam,
+    case,
     cast,
     column,
     event,
@@ -180,6 +181,12 @@ _ENGLISH = Stemmer.Stemmer("english")
 # The order by relevance: names count this many times the other text (SQLite's bm25;
 # PostgreSQL's ts_rank reads the weights A and B).
 _HEAD_WEIGHT = 10.0
+# The order by relevance ranks the RANKED newest rows of the index that match (bm25 on
+# SQLite, ts_rank on PostgreSQL), best first; the older ones come after them, by id.
+# Ranking every hit was most of the search's statement: 20,000 titles hold «экскурсия» at
+# 1,000 schools (216,000 at 10,000). A result of up to RANKED rows is ranked whole.
+RANKED = 1000
+_UNRANKED = "1"  # after every rank: bm25 and -ts_rank are never above 0
 # PostgreSQL: each searchable table's tsvector column (generated from the row, stored).
 PG_COLUMN = "search_vector"
 
@@ -313,7 +320,7 @@ def document(index: Indexed) -> Any:
     return literal_column(f"{index.model.__tablename__}.{PG_COLUMN}")
 
 
-def _pg_query(found: Iterable[str], head_only: bool) -> Any:
+def _pg_query(found: Iterable[str], head_only: bool, any_word: bool = False) -> Any:
     # Each word stemmed by the 'russian' configuration or, a stop word, as written.
     weight = "A" if head_only else ""
     query: Any = None
@@ -322,36 +329,59 @@ def _pg_query(found: Iterable[str], head_only: bool) -> Any:
         either = func.to_tsquery(literal_column("'russian'"), lexeme).op("||")(
             func.to_tsquery(literal_column("'simple'"), lexeme)
         )
-        query = either.self_group() if query is None else query.op("&&")(either.self_group())
+        joined = "||" if any_word else "&&"
+        query = either.self_group() if query is None else query.op(joined)(either.self_group())
     return query
 
 
-def _fts_match(found: Iterable[str], head_only: bool) -> str:
+def _fts_match(found: Iterable[str], head_only: bool, any_word: bool = False) -> str:
     column_filter = "head : " if head_only else ""
     parts = []
     for word in found:
         stemmed = stem(word)
         either = f'"{stemmed}"* OR "{word}"*' if stemmed != word else f'"{word}"*'
         parts.append(f"{column_filter}({either})")
-    return " AND ".join(parts)
+    return (" OR " if any_word else " AND ").join(parts)
 
 
-def _fts_hits(index: Indexed, found: Iterable[str], head_only: bool) -> Any:
-    """SQLite: (id, rank) of the rows whose index matches, best first by rank."""
+def _fts_hits(index: Indexed, found: Sequence[str], head_only: bool, any_word: bool = False) -> Any:
+    """SQLite: (id, rank) of the rows whose index matches, best first by rank (see RANKED)."""
     name: Any = literal_column(index.fts_table)
     fts = table(index.fts_table, column("rowid"))
-    rank = func.bm25(name, literal_column(str(_HEAD_WEIGHT)), literal_column("1.0"))
-    match = name.op("MATCH")(bindparam(None, _fts_match(found, head_only), type_=String))
+    match = name.op("MATCH")(bindparam(None, _fts_match(found, head_only, any_word), type_=String))
+    newest = select(fts.c.rowid).where(match).order_by(fts.c.rowid.desc()).limit(RANKED).subquery()
+    bm25 = func.bm25(name, literal_column(str(_HEAD_WEIGHT)), literal_column("1.0"))
+    ranked = fts.c.rowid >= select(func.min(newest.c.rowid)).scalar_subquery()
+    rank = case((ranked, bm25), else_=literal_column(_UNRANKED))
     return select(fts.c.rowid.label("id"), rank.label("rank")).where(match).subquery()
 
 
+def _pg_rank(index: Indexed, tsquery: Any) -> Any:
+    """PostgreSQL: the order by relevance of the rows that match tsquery (see RANKED)."""
+    table_, document_ = index.model.__table__, document(index)
+    # The table, not the model: the newest in the index, whoever may see them (as on SQLite).
+    newest = (
+        select(table_.c.id).where(document_.op("@@")(tsquery)).order_by(table_.c.id.desc()).limit(RANKED)
+    ).subquery()
+    ranked = index.model.id >= select(func.min(newest.c.id)).scalar_subquery()
+    return case((ranked, -func.ts_rank(document_, tsquery)), else_=literal_column(_UNRANKED))
+
+
 def apply(
-    query: Any, model: type[Any], text: str, columns: Iterable[Any] = (), *, head_only: bool = False
+    query: Any,
+    model: type[Any],
+    text: str,
+    columns: Iterable[Any] = (),
+    *,
+    head_only: bool = False,
+    any_word: bool = False,
 ) -> tuple[Any, Any]:
     """query (an ORM query or a select of model's rows) narrowed to the rows that match
     text, and an expression to order them by relevance, best first (None: no words for the
     index). columns: what the folding LIKE reads for a table outside INDEX, and for the
-    terms of no word (by default the index's fields)."""
+    terms of no word (by default the index's fields). any_word: a row matches when it holds
+    any word of text, not every one (those holding more come first; the import's partner
+    matching, coop/plan_io/importer.py, then scores them)."""
     parsed = parse(text)
     index = BY_MODEL.get(model)
     rank = None
@@ -360,17 +390,18 @@ def apply(
         return (query if condition is None else query.filter(condition)), None
     if parsed.words:
         if _dialect() == "sqlite":
-            hits = _fts_hits(index, parsed.words, head_only)
+            hits = _fts_hits(index, parsed.words, head_only, any_word)
             query = query.join(hits, hits.c.id == model.id)
             rank = hits.c.rank
         else:
-            document_, tsquery = document(index), _pg_query(parsed.words, head_only)
+            document_, tsquery = document(index), _pg_query(parsed.words, head_only, any_word)
             matched = document_.op("@@")(tsquery)
-            if head_only:  # a name as typed («2019/1»): PostgreSQL's parser keeps it one word
+            # A name as typed («2019/1»): PostgreSQL's parser keeps it one word.
+            if head_only and not any_word:
                 as_typed = search_condition([getattr(model, name) for name in index.head], text)
                 matched = matched if as_typed is None else matched | as_typed
             query = query.filter(matched)
-            rank = -func.ts_rank(document_, tsquery)
+            rank = _pg_rank(index, tsquery)
     if parsed.terms:
         names = index.head if head_only else index.fields
         like_columns = list(columns) or [getattr(model, name) for name in names]

@@ -357,6 +357,31 @@ def test_the_table_is_paged_sorted_and_totalled(
     assert _figures_on(second, "total")["held"] == _figures_on(first, ids["school31"])["held"]
 
 
+@pytest.mark.parametrize("desc", [False, True])
+def test_the_page_sorted_in_sql_is_the_table_sorted_whole(
+    app: Flask, ids: dict[str, int], many_schools: None, desc: bool
+) -> None:
+    """Every sort, both ways, every page: the schools and figures of the page read from the kept
+    figures (sorted and cut in SQL) are those of all the schools' figures sorted here."""
+    with app.app_context():
+        school = db.session.get(m.School, ids["school31"])
+        school.short_name = "ёлочная школа"  # a lower-case name, and «ё»: sorted as «Е», after «Д»
+        db.session.commit()
+        every = figures.school_figures(YEAR)
+        partners = figures.totals(YEAR, every).partners
+        for sort in figures.SORTS:
+            for number in (1, 2, 3):
+                page = figures.figures_page(YEAR, sort, desc, number)
+                whole = figures._page(YEAR, list(every), partners, sort, desc, number)
+                assert page.rows == whole.rows, (sort, number)
+                assert (page.totals, page.page, page.pages, page.count) == (
+                    whole.totals,
+                    whole.page,
+                    whole.pages,
+                    whole.count,
+                )
+
+
 def test_the_xlsx_export_holds_the_table(
     app: Flask, client_as: Any, ids: dict[str, int], many_schools: None
 ) -> None:

@@ -91,6 +91,25 @@ def test_a_title_match_comes_before_a_description_match(
     assert titles[0] != "Встреча с выпускниками"
 
 
+def test_the_newest_ranked_hits_come_first_then_the_rest_by_id(
+    app: Flask, ids: dict[str, int], fresh_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the RANKED newest rows that match are ranked (best first); the older ones follow
+    them by id, none left out. With fewer hits than RANKED, all are ranked."""
+    added = ["Поход", "Экскурсия в планетарий", "Встреча", "Экскурсия на завод"]  # oldest first
+    _add_event(app, ids, "Поход", description="Экскурсия в музей")
+    _add_event(app, ids, "Экскурсия в планетарий")
+    _add_event(app, ids, "Встреча", description="Экскурсия по заводу")
+    _add_event(app, ids, "Экскурсия на завод")
+    every = _titles(app, "экскурсия")
+    assert every.index("Экскурсия в планетарий") < every.index("Поход")  # all ranked: a title first
+    demo = [title for title in every if title not in added]
+    monkeypatch.setattr(search, "RANKED", 2)
+    found = _titles(app, "экскурсия")
+    # The two newest by relevance, the title match first; then the rest by id, the demo's first.
+    assert found == ["Экскурсия на завод", "Встреча", *demo, "Поход", "Экскурсия в планетарий"]
+
+
 def test_yo_and_capitals(app: Flask, ids: dict[str, int], fresh_db: None) -> None:
     _add_event(app, ids, "Ёлочный БАЛ-маскарад «Зимние ёжики»")
     for typed in ("елочный", "ЁЛОЧНОГО", "ежики зимние", "маскарада", "бал"):

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from coop import models as m
 from coop.extensions import db
@@ -65,8 +64,7 @@ SAME = [
 def _offered(app: Flask, name: str) -> tuple[str | None, list[str]]:
     """The partner an imported name is taken for exactly, and those offered as similar."""
     with app.app_context():
-        partners = db.session.execute(select(m.Partner), execution_options={"skip_scope": True}).scalars()
-        match = importer._Directory(list(partners)).match(0, ImportedPartner(name, ()), "")
+        match = importer._Directory().match(0, ImportedPartner(name, ()), "")
         return (str(match.exact) if match.exact else None), [str(p) for p in match.similar]
 
 
@@ -102,3 +100,41 @@ def test_the_preview_offers_the_theatre_no_similar_partner(
     assert 'name="partner-1"' in body  # «НФИ КемГУ»: КемГУ is offered
     assert "Новокузнецкий транспортно" not in body and "краеведческий музей" not in body
     assert csrf_token(body)
+
+
+def test_case_yo_and_word_forms_find_the_partner_through_the_search_index(app: Flask, fresh_db: None) -> None:
+    """The directory is read through the search index (coop/search.py): the name in another
+    case and with «е» for «ё» is the partner itself; in other word forms it is offered."""
+    gymnasium = "Гимназия искусств «Ёлочка»"
+    with app.app_context():
+        db.session.add(m.Partner(name=gymnasium, short_name=""))
+        db.session.commit()
+    assert _offered(app, "ГИМНАЗИЯ ИСКУССТВ «ЕЛОЧКА»") == (gymnasium, [])
+    assert _offered(app, "гимназии искусств елочки") == (None, [gymnasium])
+    assert _offered(app, "Гимназией искусств") == (None, [gymnasium])
+    assert _offered(app, "Гимназия «Ёлочка»") == (None, [gymnasium])
+
+
+def test_only_partners_holding_a_word_of_the_name_are_scored(app: Flask, fresh_db: None) -> None:
+    """The import scores what the index finds, not the whole directory: the partners whose
+    names hold a word beginning as one of the imported name's distinctive words."""
+    with app.app_context():
+        db.session.add(m.Partner(name="Детская школа ИСКУССТВ № 9", short_name=""))
+        db.session.commit()
+        found = importer._Directory()._holding_any_word(importer._Name.of("МБОУ «Гимназия искусств»"))
+        read = [partner.name for partner in found]
+        directory = db.session.query(m.Partner).count()
+    assert "Детская школа ИСКУССТВ № 9" in read
+    assert 0 < len(read) < directory
+    assert all("искус" in name.lower() or "гимна" in name.lower() for name in read)
+
+
+def test_the_exact_partner_is_found_among_many_holding_its_words(app: Flask, fresh_db: None) -> None:
+    """More partners than the index's candidates hold every word of the name: the exact one,
+    the shortest, ranks first among them."""
+    with app.app_context():
+        for number in range(importer.MAX_CANDIDATES + 10):
+            db.session.add(m.Partner(name=f"Гимназия искусств № {number}", short_name=""))
+        db.session.add(m.Partner(name="Гимназия искусств", short_name=""))
+        db.session.commit()
+    assert _offered(app, "гимназия ИСКУССТВ")[0] == "Гимназия искусств"

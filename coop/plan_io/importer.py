@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access
+from .. import access, search
 from .. import models as m
 from ..access import AccessDenied
 from ..extensions import db
@@ -69,6 +69,8 @@ SIMILAR_AT = 0.65
 WORD_ALIKE_AT = 0.8
 STEM = 5
 MAX_SIMILAR = 5
+# The partners the search index offers for an imported name, best first, to be scored.
+MAX_CANDIDATES = 50
 NEW = "new"  # the choice that creates a partner
 _LOWER_WORD = re.compile(r"[а-яё]+")
 
@@ -374,7 +376,7 @@ def prepare(
     "new"; partners without an exact match take the user's choice from there.
     """
     programme = find_programme(school, year)
-    directory = _Directory(db.session.execute(select(m.Partner)).scalars().all())
+    directory = _Directory()
     existing: Sequence[m.Event] = (
         []
         if programme is None
@@ -485,8 +487,9 @@ class _Name:
 
 
 def _alike(word: str, other: str) -> bool:
-    """The same word, misspelled by a letter or inflected («кемеровского», «кемеровский»)."""
-    if word == other:
+    """The same word, misspelled by a letter or inflected («кемеровского», «кемеровский»;
+    «дома» and «дом», one Snowball stem as the search index reads them)."""
+    if word == other or search.stem(word) == search.stem(other):
         return True
     if min(len(word), len(other)) < 4:  # abbreviations: «нфи» is not «ино»
         return False
@@ -499,21 +502,16 @@ def _alike(word: str, other: str) -> bool:
 
 
 class _Directory:
-    """The partner directory, read once, with its names prepared for matching."""
-
-    def __init__(self, partners: Sequence[m.Partner]) -> None:
-        self.names = [
-            (partner, [_Name.of(text) for text in (partner.name, partner.short_name or "") if text.strip()])
-            for partner in partners
-        ]
-        self.by_key: dict[str, m.Partner] = {}
-        for partner, names in self.names:
-            for name in names:
-                self.by_key.setdefault(name.key, partner)
+    """The partner directory as the search index (coop/search.py) finds it for an imported
+    name: the partners whose names hold every word of it (among them the exact match,
+    whatever the case, ё or word form) and the MAX_CANDIDATES whose names hold most of its
+    distinctive words, each read by its first STEM letters (so a word misspelled further
+    on, «техникм», or inflected, «Гимназии», still finds «техникум», «Гимназия»). Only
+    those are scored for likeness: the cost of a name does not grow with the directory."""
 
     def match(self, index: int, imported: ImportedPartner, choice: str) -> PartnerMatch:
         name = _Name.of(imported.name)
-        exact = self.by_key.get(name.key)
+        exact = next((p for p in self._holding_every_word(imported.name) if name.key in _keys(p)), None)
         if exact is not None:
             return PartnerMatch(index, imported, exact, [], exact, True)
         similar = self.similar(name)
@@ -523,12 +521,35 @@ class _Directory:
 
     def similar(self, name: _Name) -> list[m.Partner]:
         scored = []
-        for partner, names in self.names:
+        for partner in self._holding_any_word(name):
+            names = [_Name.of(text) for text in (partner.name, partner.short_name or "") if text.strip()]
             score = max((name.likeness(other) for other in names), default=0.0)
             if score >= SIMILAR_AT:
                 scored.append((score, partner))
         scored.sort(key=lambda item: (-item[0], item[1].name))
         return [partner for _score, partner in scored[:MAX_SIMILAR]]
+
+    @staticmethod
+    def _holding_every_word(name: str) -> Sequence[m.Partner]:
+        every_word = " ".join(search.words(name))
+        query, rank = search.apply(select(m.Partner), m.Partner, every_word, head_only=True)
+        if rank is None:  # no word in the name: nothing to find it by
+            return []
+        # The shortest names first where the rank ties (PostgreSQL's ts_rank ignores length).
+        order = (rank, func.length(m.Partner.name), m.Partner.id)
+        return db.session.execute(query.order_by(*order).limit(MAX_CANDIDATES)).scalars().all()
+
+    @staticmethod
+    def _holding_any_word(name: _Name) -> Sequence[m.Partner]:
+        beginnings = " ".join(dict.fromkeys(word[:STEM] for word in name.words))
+        query, rank = search.apply(select(m.Partner), m.Partner, beginnings, head_only=True, any_word=True)
+        if rank is None:
+            return []
+        return db.session.execute(query.order_by(rank, m.Partner.id).limit(MAX_CANDIDATES)).scalars().all()
+
+
+def _keys(partner: m.Partner) -> set[str]:
+    return {_Name.of(text).key for text in (partner.name, partner.short_name or "") if text.strip()}
 
 
 def _line_key(partner_id: int | None, section: str, number: int | None, title: str) -> tuple:
