@@ -1,14 +1,17 @@
 // Accessible names for what Flask-Admin's scripts draw without one (WCAG 2.1 AA,
 // tests/e2e/test_accessibility.py): a select2 picker is named by its field's label
 // and the choice it shows, each «×» of a multiple picker says which choice it
-// removes, a column's «?» says what its tooltip says, and a table that scrolls in its
-// own box (a phone) takes the keyboard's focus, to be scrolled with the arrow keys, named
-// by the heading above it. Pickers are drawn after the page has loaded (form.js, a
-// list's filters), so whatever is added is named too.
+// removes, a column's «?» says what its tooltip says, a message's «×» says «Закрыть»,
+// and a table that scrolls in its own box (a phone) takes the keyboard's focus, to be
+// scrolled with the arrow keys, named by the heading above it. A form's field is
+// described by its error (or its help), which a screen reader reads with it, and a form
+// sent back with errors puts the focus on the first field in error. Pickers are drawn
+// after the page has loaded (form.js, a list's filters), so whatever is added is named too.
 (function () {
   "use strict";
   var source = document.getElementById("coop-a11y");
   var removeWord = (source && source.getAttribute("data-remove")) || "Remove";
+  var closeWord = (source && source.getAttribute("data-close")) || "Close";
   var serial = 0;
 
   function idOf(element) {
@@ -49,6 +52,13 @@
   }
 
   function nameAll() {
+    // A message's «×» (Flask-Admin's layout.messages): a button, hidden from screen readers
+    // though it takes the focus; it is named instead.
+    var closers = document.querySelectorAll(".alert button.close[aria-hidden]");
+    for (var c = 0; c < closers.length; c += 1) {
+      closers[c].removeAttribute("aria-hidden");
+      closers[c].setAttribute("aria-label", closeWord);
+    }
     var containers = document.querySelectorAll(".select2-container");
     for (var i = 0; i < containers.length; i += 1) { name(containers[i]); }
     var tips = document.querySelectorAll("a[data-role='tooltip']:not([aria-label])");
@@ -79,8 +89,25 @@
     }
   }
 
+  function describeFields() {
+    var groups = document.querySelectorAll("form .form-group");
+    var first = null;
+    for (var i = 0; i < groups.length; i += 1) {
+      var field = groups[i].querySelector("input:not([type=hidden]), select, textarea");
+      var note = groups[i].querySelector(".invalid-feedback") || groups[i].querySelector("small.form-text");
+      if (!field || !note || field.hasAttribute("aria-describedby")) { continue; }
+      field.setAttribute("aria-describedby", idOf(note));
+      if (note.classList.contains("invalid-feedback")) {
+        field.setAttribute("aria-invalid", "true");
+        if (!first) { first = field; }
+      }
+    }
+    if (first && !document.querySelector("[autofocus]")) { first.focus(); }
+  }
+
   nameAll();
   scrollable();
+  describeFields();
   window.addEventListener("resize", scrollable);
   new MutationObserver(nameAll).observe(document.body, { childList: true, subtree: true });
 })();

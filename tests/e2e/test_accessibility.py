@@ -10,60 +10,28 @@ The count per page goes to test-artifacts/e2e/<test>/axe.txt, to be compared ove
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, StorageState
+from playwright.sync_api import Page
 from sqlalchemy import select
 
 from coop import models as m
 from coop import tokens
 from coop.extensions import db
 
-from ..conftest import ACCOUNTS
 from ..test_import_seed import seed_docx
 from . import axe
-from .conftest import TIMEOUT_MS, sign_in
+from .conftest import SIZES, AxePage
 
 YEAR = 2022  # an academic year of the demo plan with events held and not held
-SIZES = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 ROLES = ["kemsu", "school31", "coordinator", "admin"]  # in this order: see RECORD_PAGES
 # Links that download a file, not a page.
 FILES = (".xlsx", ".docx", ".csv", ".json", ".ics", ".pdf", "/download/")
 Found = dict[str, list[dict[str, Any]]]
-
-
-@pytest.fixture
-def axe_page(browser: Browser, live_server: str, signed_in: dict[str, StorageState]) -> Iterator[Any]:
-    """axe_page(key, size) → a page of a context that runs axe, signed in as `key`
-    (a session signed in earlier in this package is taken up)."""
-    contexts = []
-
-    def open_as(key: str, size: str) -> Page:
-        context = browser.new_context(
-            base_url=live_server,
-            viewport=SIZES[size],
-            storage_state=signed_in.get(key),
-            **axe.CONTEXT_OPTIONS,
-        )
-        contexts.append(context)
-        context.set_default_timeout(TIMEOUT_MS)
-        axe.enable(context)
-        page = context.new_page()
-        account = ACCOUNTS[key]
-        if account.role and key not in signed_in:
-            sign_in(page, account.email, account.password)
-            assert "/login" not in page.url, f"could not sign in as {key}"
-            signed_in[key] = context.storage_state()
-        return page
-
-    yield open_as
-    for context in contexts:
-        context.close()
 
 
 def _links(page: Page, selector: str) -> list[str]:
@@ -157,7 +125,7 @@ def _extra_pages(key: str, ids: dict[str, int]) -> list[str]:
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("key", ROLES)
 def test_every_page_of_a_role(
-    app: Flask, axe_page: Any, ids: dict[str, int], artifacts: Path, key: str, size: str
+    app: Flask, axe_page: AxePage, ids: dict[str, int], artifacts: Path, key: str, size: str
 ) -> None:
     page = axe_page(key, size)
     found = walk(app, page, ["/admin/"], size)
@@ -178,7 +146,7 @@ def _token(app: Flask, purpose: str, **fields: Any) -> str:
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_pages_before_signing_in(
-    app: Flask, axe_page: Any, artifacts: Path, fresh_db: None, size: str
+    app: Flask, axe_page: AxePage, artifacts: Path, fresh_db: None, size: str
 ) -> None:
     """The login and password pages, and the pages a link in a message opens."""
     with app.app_context():
@@ -222,7 +190,7 @@ def test_the_pages_before_signing_in(
 
 @pytest.mark.parametrize("size", SIZES)
 def test_an_import_and_its_preview(
-    axe_page: Any, artifacts: Path, fresh_db: None, tmp_path: Path, size: str
+    axe_page: AxePage, artifacts: Path, fresh_db: None, tmp_path: Path, size: str
 ) -> None:
     page = axe_page("school31", size)
     found: Found = {}
