@@ -9,6 +9,7 @@ The count per page goes to test-artifacts/e2e/<test>/axe.txt, to be compared ove
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from coop import models as m
@@ -206,3 +207,21 @@ def test_an_import_and_its_preview(
     with page.expect_navigation():
         page.click("button[form=import-cancel]")
     report(found, artifacts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_form_sent_back_with_its_errors(axe_page: AxePage, artifacts: Path, size: str) -> None:
+    """The errors are tied to their fields (aria-describedby, aria-invalid), the first field in
+    error has the focus, and the page passes axe with its messages shown."""
+    page = axe_page("school31", size)
+    page.goto("/admin/event/new/")
+    page.evaluate("document.querySelector('form.admin-form').noValidate = true")  # the server's own answer
+    with page.expect_navigation():
+        page.click("form.admin-form input[type=submit]:not([name])")  # «Сохранить», nothing filled in
+    title = page.locator("#title")
+    expect(title).to_have_attribute("aria-invalid", "true")
+    error = page.locator(f"#{title.get_attribute('aria-describedby')}")
+    expect(error).to_have_class(re.compile(r"\binvalid-feedback\b"))
+    expect(error).not_to_be_empty()
+    expect(title).to_be_focused()
+    report({"/admin/event/new/ (sent back)": axe.violations(page)}, artifacts)
