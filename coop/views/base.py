@@ -515,7 +515,10 @@ class SecuredModelView(SecuredMixin, ModelView):
                     else (".edit_view", "fa fa-pencil glyphicon glyphicon-pencil")
                 )
                 url = escape(self.get_url(endpoint, id=_ROW_ID, url=return_url))
-                link = f'<a class="icon" href="{url}" title="{title}"><span class="{icon}"></span></a>'
+                link = (
+                    f'<a class="icon" href="{url}" title="{title}" aria-label="{title}">'
+                    f'<span class="{icon}" aria-hidden="true"></span></a>'
+                )
                 shown.append((None if isinstance(action, ViewRowAction) else "edit", link))
             elif isinstance(action, DeleteRowAction):
                 confirm = escape(admin_gettext("Are you sure you want to delete this record?"))
@@ -523,8 +526,9 @@ class SecuredModelView(SecuredMixin, ModelView):
                     (
                         "delete",
                         f'<button class="row-delete" form="{self.list_delete_form}" name="id" '
-                        f'value="{_ROW_ID}" data-confirm="{confirm}" title="{title}">'
-                        '<span class="fa fa-trash glyphicon glyphicon-trash"></span></button>',
+                        f'value="{_ROW_ID}" data-confirm="{confirm}" title="{title}" aria-label="{title}">'
+                        '<span class="fa fa-trash glyphicon glyphicon-trash" aria-hidden="true"></span>'
+                        "</button>",
                     )
                 )
             else:

@@ -22,6 +22,7 @@ from playwright.sync_api import Browser, Page, StorageState, expect, sync_playwr
 from werkzeug.serving import make_server
 
 from ..conftest import ACCOUNTS
+from . import axe
 
 CHROMIUM = Path(os.environ.get("COOP_CHROMIUM", "/usr/bin/chromium"))  # as scripts/browser.sh
 CHROMIUM_ARGS = [
@@ -38,8 +39,12 @@ CHROMIUM_ARGS = [
 # Playwright's default 5 s for an expectation).
 TIMEOUT_MS = 10_000
 
+# The two screens every page is checked on: a laptop's and a phone's.
+SIZES = {"laptop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+
 Shot = Callable[[Page, str], Path]
 PageAs = Callable[..., Page]  # (key, reuse=False)
+AxePage = Callable[[str, str], Page]  # (key, size)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -157,6 +162,35 @@ def page_as(
         if report is not None and report.failed:
             page.screenshot(path=artifacts / f"failed-{key}.png", full_page=True)
         page.context.close()
+
+
+@pytest.fixture
+def axe_page(browser: Browser, live_server: str, signed_in: dict[str, StorageState]) -> Iterator[AxePage]:
+    """axe_page(key, size) → a page of a context that runs axe, signed in as `key`
+    (a session signed in earlier in this package is taken up)."""
+    contexts = []
+
+    def open_as(key: str, size: str) -> Page:
+        context = browser.new_context(
+            base_url=live_server,
+            viewport=SIZES[size],
+            storage_state=signed_in.get(key),
+            **axe.CONTEXT_OPTIONS,
+        )
+        contexts.append(context)
+        context.set_default_timeout(TIMEOUT_MS)
+        axe.enable(context)
+        page = context.new_page()
+        account = ACCOUNTS[key]
+        if account.role and key not in signed_in:
+            sign_in(page, account.email, account.password)
+            assert "/login" not in page.url, f"could not sign in as {key}"
+            signed_in[key] = context.storage_state()
+        return page
+
+    yield open_as
+    for context in contexts:
+        context.close()
 
 
 CALL_REPORT = pytest.StashKey[pytest.TestReport]()

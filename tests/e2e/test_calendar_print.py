@@ -1,5 +1,6 @@
 """The yearly calendar printed on A4 landscape keeps its month marks (issue 11, item 6):
-Bootstrap's print sheet whitened every table cell, so the printed plan lost its months."""
+Bootstrap's print sheet whitened every table cell, so the printed plan lost its months.
+The marks carry their state's symbol on the screen too (issue 16)."""
 
 from __future__ import annotations
 
@@ -37,6 +38,6 @@ def test_the_printed_calendar_keeps_its_month_marks(page_as: PageAs, artifacts: 
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert text.count("✓") >= sum(1 for _state, _colour, symbol in marks if symbol == '"✓"')
 
-    # On screen the cells stay as they were: colour only, no symbol.
+    # On screen the same symbols: a colour is not all that tells the states apart (WCAG 1.4.1).
     school.emulate_media(media="screen")
-    assert {mark[2] for mark in school.evaluate(MARKS)} <= {"none", "normal"}
+    assert {state: symbol for state, _colour, symbol in school.evaluate(MARKS)} == symbols
