@@ -392,7 +392,8 @@ def _proposer_may(action: str, obj: Any) -> bool:
     return flow is not None and flow.proposer_may(action, obj.state)
 
 
-own_account = Rule("own account", lambda u, o: o is not None and o.id == u.id)
+# Signed in first: an anonymous user has no id to compare (a refusal, not an error).
+own_account = is_signed_in & Rule("own account", lambda u, o: o is not None and o.id == u.id)
 
 
 def _school_may_invite(user: Any, invitation: Any) -> bool:
