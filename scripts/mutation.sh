@@ -50,6 +50,11 @@ only_mutate = ["${MODULE[$name]}"]
 pytest_add_cli_args_test_selection = [${tests%, }]
 also_copy = ["app.py", "migrations", "tests", "babel.cfg"]
 pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"]
+# Each mutant's pytest sets the session up again (migrations, the demo): tens of CPU seconds
+# that the tests' own durations do not count. The default limit, (tests + 1 s) × 15 × 2, sent
+# SIGXCPU to every mutant only fast tests cover, and a timeout counts as caught.
+timeout_multiplier = 2.0
+timeout_constant = 120.0
 EOF
   echo "== ${MODULE[$name]} against ${TESTS[$name]}"
   (cd "$work" && env -u DATABASE_URL "$VENV"/bin/mutmut run >mutmut.log 2>&1 || true)
