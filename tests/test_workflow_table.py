@@ -703,3 +703,16 @@ def test_the_school_rejects_a_report_saying_why(dbctx: None) -> None:
     with pytest.raises(WorkflowError, match=r"невозможно в состоянии «Отменено»"):
         workflow.reject_report(ADMIN, row, "Нет")
     assert row.status == "reported"
+
+
+def test_each_line_has_its_own_record_of_a_year(dbctx: None) -> None:
+    first, second = db.session.execute(select(m.Event).order_by(m.Event.id).limit(2)).scalars().all()
+    for event in (first, second):
+        event.state, event.first_year, event.last_year = "approved", LINE_FIRST, LINE_LAST
+    mine = workflow.record(ADMIN, first, "held", LINE_FIRST, HELD)
+    db.session.flush()
+    assert workflow.year_record(second, LINE_FIRST) is None
+    theirs = workflow.record(ADMIN, second, "not_held", LINE_FIRST, {"results": "Нет"})
+    assert theirs is not mine and theirs.event is second
+    assert (mine.status, theirs.status) == ("held", "not_held")
+    assert workflow.year_record(first, LINE_FIRST) is mine
