@@ -342,3 +342,7 @@ def test_the_system_writes_unchecked(request_ctx: None) -> None:
         db.session.flush()
         db.session.delete(foreign)
         db.session.flush()
+
+
+def test_no_one_started_anything_outside_an_application() -> None:
+    assert tenancy.started_by() is None
