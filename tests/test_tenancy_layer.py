@@ -13,6 +13,7 @@ import pytest
 from flask import Flask, g
 from flask_login import login_user
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from coop import access, tenancy, workflow
 from coop import models as m
@@ -346,3 +347,21 @@ def test_the_system_writes_unchecked(request_ctx: None) -> None:
 
 def test_no_one_started_anything_outside_an_application() -> None:
     assert tenancy.started_by() is None
+
+
+def test_an_aliased_table_is_scoped_too(request_ctx: None) -> None:
+    school = _as("school31")
+    alias = aliased(m.Event)
+    got = {row.id for row in db.session.execute(select(alias)).scalars()}
+    assert got == _expected(school, m.Event)
+
+
+def test_a_transition_on_another_schools_row_is_judged_on_that_row(request_ctx: None) -> None:
+    foreign = _row_of(m.Event, "gymnasium17")
+    foreign.state = "submitted"
+    with tenancy.as_system():
+        db.session.flush()
+    _as("school31")  # reviews its own school's events, not the gymnasium's
+    workflow.fire(_user("admin"), foreign, "approve")
+    with pytest.raises(access.AccessDenied, match=r"^event\.review: "):
+        db.session.flush()
