@@ -448,7 +448,8 @@ def _was_active(definition: Any) -> bool:
     return bool(db.session.execute(stmt, execution_options={"skip_scope": True}).scalar())
 
 
-own_account = Rule("own account", lambda u, o: o is not None and o.id == u.id)
+# Signed in first: an anonymous user has no id to compare (a refusal, not an error).
+own_account = is_signed_in & Rule("own account", lambda u, o: o is not None and o.id == u.id)
 
 
 def _school_may_invite(user: Any, invitation: Any) -> bool:

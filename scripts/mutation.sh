@@ -20,11 +20,11 @@ declare -A MODULE TESTS
 MODULE[timing]=coop/timing.py
 TESTS[timing]="tests/test_timing.py tests/test_timing_vocabulary.py"
 MODULE[access]=coop/access.py
-TESTS[access]="tests/test_policy.py tests/test_policy_holes.py tests/test_access_matrix.py"
+TESTS[access]="tests/test_policy_table.py tests/test_policy.py tests/test_policy_holes.py tests/test_access_matrix.py"
 MODULE[tenancy]=coop/tenancy.py
-TESTS[tenancy]="tests/test_policy.py tests/test_policy_holes.py tests/test_security.py"
+TESTS[tenancy]="tests/test_tenancy_layer.py tests/test_policy.py tests/test_policy_holes.py tests/test_security.py"
 MODULE[workflow]=coop/workflow.py
-TESTS[workflow]="tests/test_workflow.py tests/test_journeys_workflow.py tests/test_partner_confirmation.py"
+TESTS[workflow]="tests/test_workflow_table.py tests/test_workflow.py tests/test_journeys_workflow.py tests/test_partner_confirmation.py"
 MODULE[importer]=coop/plan_io/importer.py
 TESTS[importer]="tests/test_import_seed.py tests/test_import_web.py tests/test_import_atomic.py tests/test_import_similar.py"
 MODULE[base]=coop/views/base.py
@@ -50,6 +50,11 @@ only_mutate = ["${MODULE[$name]}"]
 pytest_add_cli_args_test_selection = [${tests%, }]
 also_copy = ["app.py", "migrations", "tests", "babel.cfg"]
 pytest_add_cli_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-q"]
+# Each mutant's pytest sets the session up again (migrations, the demo): tens of CPU seconds
+# that the tests' own durations do not count. The default limit, (tests + 1 s) × 15 × 2, sent
+# SIGXCPU to every mutant only fast tests cover, and a timeout counts as caught.
+timeout_multiplier = 2.0
+timeout_constant = 120.0
 EOF
   echo "== ${MODULE[$name]} against ${TESTS[$name]}"
   (cd "$work" && env -u DATABASE_URL "$VENV"/bin/mutmut run >mutmut.log 2>&1 || true)

@@ -83,7 +83,10 @@ def test_calendar_grid_shows_every_line_and_fills_its_months(client_as: Any, ids
     fair = next(row for row in rows if "Выставка-ярмарка учебных мест, организованных ВУЗом" in row)
     filled = re.findall(r'<td class="col-month on[^"]*" title="([^"]+)"', fair)
     assert filled == ["ноябрь", "декабрь", "январь", "февраль", "март", "апрель"]
-    assert "Календарь на год" in page or "Сетевой план" in page
+    assert "<title>Сетевой план - Календарь на год - Coop</title>" in page
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert heading
+    assert " ".join(heading.group(1).split()) == "Сетевой план — МБОУ «СОШ № 31», 2019/2020 учебный год"
 
 
 def test_month_agenda_lists_only_that_months_lines(client_as: Any, ids: dict[str, int]) -> None:

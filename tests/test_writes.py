@@ -10,6 +10,7 @@ from flask import Flask, g
 from sqlalchemy import func, select, update
 
 from coop import models as m
+from coop import tenancy
 from coop.access import AccessDenied
 from coop.extensions import db
 
@@ -104,7 +105,21 @@ def test_partner_creates_events_only_for_schools_it_has_an_agreement_with(
         "/admin/event/new/",
         {"school": ids["gymnasium17"], "title": "Чужое мероприятие", "state": "draft"},
     )
+    # The form's picker stops it first (the school is not among its choices)…
     assert refused.status_code == 200  # the form again, with the error
+    picker = refused.text.split('name="school"', 1)[1].split("</select>")[1].split('name="', 1)[0]
+    assert "text-danger" in picker
+    assert _count(app, m.Event) == before
+    # …and the rule itself, past the form, at the flush (coop.tenancy) as in the policy.
+    with app.test_request_context():
+        with tenancy.as_system():
+            partner = db.session.execute(select(m.User).filter_by(email=ACCOUNTS["kemsu"].email)).scalar_one()
+        g.principal = partner
+        stray = m.Event(school_id=ids["gymnasium17"], partner_id=ids["kemsu"], title="Чужое мероприятие")
+        db.session.add(stray)
+        with pytest.raises(AccessDenied, match=r"^event\.create: .*for a school it has an agreement with"):
+            db.session.flush()
+        db.session.rollback()
     assert _count(app, m.Event) == before
     created = _post_form(
         client,
@@ -192,9 +207,8 @@ def test_a_school_account_without_a_school_gets_a_clear_message(app: Flask, clie
         {"email": "new@coop.example", "role": "school", "new_password": "long-enough-pw"},
     )
     assert response.status_code == 200
-    assert (
-        "Для пользователя школы укажите школу" in response.get_data(as_text=True) or "школ" in response.text
-    )
+    assert "Для пользователя с ролью «Школа» укажите школу." in response.text
+    assert "Для пользователя с ролью «Школа» укажите школу." not in client.get("/admin/user/new/").text
     assert _count(app, m.User, email="new@coop.example") == 0
 
 
