@@ -147,7 +147,8 @@ class _ReadableColumns:
     def __get__(self, view: Any, owner: type | None = None) -> Any:
         if view is None:
             return self
-        columns = view.__dict__.get(self.key, [])
+        # `extra` itself is never a column: its values are the added fields' own.
+        columns = [c for c in view.__dict__.get(self.key, []) if c[0] != "extra"]
         fields = view.readable_fields()
         if self.added and (fields is None or "extra" in fields):
             columns = [*columns, *view.added_columns(listed_only=self.added == "listed")]

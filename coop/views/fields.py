@@ -80,7 +80,7 @@ class FieldDefinitionView(SecuredModelView):
     column_details_list = form_columns
     form_args = {
         "label": {"validators": [InputRequired()]},
-        "model": {"validators": [InputRequired()]},
+        "model": {"validators": [InputRequired()], "description": _l("The records the field is added to.")},
         "kind": {"validators": [InputRequired()]},
         "key": {
             "description": _l(
@@ -90,7 +90,12 @@ class FieldDefinitionView(SecuredModelView):
         },
         "choice_list": {"description": _l("For the kinds «One of a list» and «Several of a list».")},
         "group": {"description": _l("The heading the field appears under in the form.")},
-        "sort_order": {"validators": [InputRequired(), NumberRange(min=0, max=100_000)]},
+        "sort_order": {
+            "validators": [InputRequired(), NumberRange(min=0, max=100_000)],
+            "description": _l("Fields with a smaller number come first, in the form, the page and the list."),
+        },
+        "filled_by": {"description": _l("The administrator can fill in every field.")},
+        "in_list": {"description": _l("A column of its own in the list of records.")},
         "school": {"description": _l("Empty: a field of every school's records (the municipality's).")},
         "is_active": {"description": _l("A switched-off field is hidden; its values stay.")},
     }
