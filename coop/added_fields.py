@@ -359,11 +359,6 @@ def definition_of(model: type[Any], key: str) -> m.FieldDefinition | None:
     return min(found, key=lambda d: d.school_id is not None, default=None)
 
 
-def in_plan_documents(school_id: int | None) -> list[m.FieldDefinition]:
-    """The plan lines' fields that the plan's documents (DOCX, XLSX) show as columns."""
-    return [definition for definition in of_record(m.Event, school_id) if definition.in_plan_document]
-
-
 def filled_by(definition: m.FieldDefinition, role: str | None) -> bool:
     """Whether a user of role fills definition in (the admin fills every field)."""
     return role == "admin" or (role is not None and role in FILLERS.get(definition.filled_by, frozenset()))

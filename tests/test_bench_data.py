@@ -24,6 +24,8 @@ TINY = {"schools": 4, "partners": 12, "agreements": 10, "events": 150, "years": 
 NOT_GENERATED = {"calendar_feeds", "stored_files", "stored_file_contents", "sign_ins", "notifications"}
 # What people make by using the site: links sent by mail, sessions, mail preferences, saved views.
 NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged_imports", "saved_views"}
+# What a municipality adds to the site (coop/added_fields.py): none in a generated region.
+NOT_GENERATED |= {"field_definitions", "choice_lists"}
 
 
 # Catalogs are seeded through the ORM, stamped with the time and written to the

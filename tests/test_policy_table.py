@@ -37,6 +37,8 @@ HISTORY_TABLES = {
     *("partner_kinds", "event_kinds", "event_levels", "audiences", "positions", "education_levels"),
     *("fgos_results", "school_year_figures", "figure_years"),
 }
+# The coordinator reads every field and choice list added in the site, and so their history.
+COORDINATOR_HISTORY = HISTORY_TABLES | {"field_definitions", "choice_lists"}
 
 
 class World:
@@ -66,6 +68,15 @@ def _expected(key: str, user: Any, model: type, row: Any, world: World) -> bool:
         return row.user_id == user.id
     if model is m.User:
         return role == "admin" or row.id == user.id
+    if model is m.SavedView:  # its owner's, or shared with the owner's school or everyone
+        school = row.visibility == "school" and user.school_id is not None and row.school_id == user.school_id
+        return row.user_id == user.id or row.visibility == "everyone" or school
+    if model in (m.FieldDefinition, m.ChoiceList):  # the municipality's, and a school's own
+        if role in ("admin", "coordinator"):
+            return True
+        if role == "school":
+            return row.school_id in (None, user.school_id)
+        return row.school_id is None or (user.partner_id, row.school_id) in world.agreed
     if model in CATALOGS:
         return True
     if role == "admin":
@@ -74,7 +85,7 @@ def _expected(key: str, user: Any, model: type, row: Any, world: World) -> bool:
         return False
     if role == "coordinator":
         if model is m.History:
-            return row.table_name in HISTORY_TABLES
+            return row.table_name in COORDINATOR_HISTORY
         return model is not m.Token
     if role == "school":
         if model is m.School:
@@ -238,7 +249,7 @@ def test_whose_history_a_role_reads(world: World, key: str) -> None:
         expected = {
             None: False,
             "admin": True,
-            "coordinator": table in HISTORY_TABLES,
+            "coordinator": table in COORDINATOR_HISTORY,
             "school": table in HISTORY_TABLES,
             "partner": table == "events",
         }[role]
@@ -293,6 +304,19 @@ def _rows_for(area: str, users: dict[str, Any]) -> dict[str, Any]:
         }
     if area == "user":
         return {"own": "self", "foreign": users["admin"]}
+    if area == "fielddefinition":
+        return {
+            "own": m.FieldDefinition(school_id=s31, is_active=True),
+            "municipal": m.FieldDefinition(school_id=None, is_active=True),
+            "proposal": m.FieldDefinition(school_id=None, is_active=False),
+            "foreign": m.FieldDefinition(school_id=gym, is_active=True),
+        }
+    if area == "choicelist":
+        return {
+            "own": m.ChoiceList(school_id=s31),
+            "municipal": m.ChoiceList(school_id=None),
+            "foreign": m.ChoiceList(school_id=gym),
+        }
     models = {
         "programme": m.Programme,
         "seminar": m.Seminar,
@@ -440,6 +464,36 @@ PERMISSION_TABLE: dict[str, dict[str, dict[str, set[str]]]] = {
         "revoke": {"none": {A, SC, G}},
     },
     "search": {"view": {"none": SIGNED_IN}},
+    # Fields and lists added in the site: the admin any, a school its own, the coordinator
+    # the municipality's lists and its proposals (fields switched off).
+    "fielddefinition": {
+        "view": {
+            "none": STAFF,
+            "own": {A, C, SC},
+            "municipal": STAFF,
+            "proposal": STAFF,
+            "foreign": {A, C, G},
+        },
+        **{
+            action: {
+                "none": {A, C, SC, G},
+                "own": {A, SC},
+                "municipal": {A},
+                "proposal": {A, C},
+                "foreign": {A, G},
+            }
+            for action in ("create", "edit", "delete")
+        },
+    },
+    "choicelist": {
+        "view": {"none": STAFF, "own": {A, C, SC}, "municipal": STAFF, "foreign": {A, C, G}},
+        **{
+            action: {"none": {A, C, SC, G}, "own": {A, SC}, "municipal": {A, C}, "foreign": {A, G}}
+            for action in ("create", "edit", "delete")
+        },
+    },
+    # Saved views (coop/saved_views.py; their rows' cells: tests/test_saved_views.py).
+    "savedview": {action: {"none": SIGNED_IN} for action in ("view", "create", "edit", "delete", "feed")},
     "user": {
         "view": {"none": {A}, "own": SIGNED_IN, "foreign": {A}},
         **{a: {"none": {A}, "own": {A}, "foreign": {A}} for a in ("create", "edit", "delete")},

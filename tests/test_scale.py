@@ -34,7 +34,9 @@ MODEL_VIEWS = {
     for module in modules
     for _view, model, _name in getattr(module, "VIEWS", ())
 }
-SMALL_TABLES = {m.School, *m.CATALOGS}
+# The choice lists of fields added in the site: a picker offers the municipality's and the
+# user's school's own, tens of them.
+SMALL_TABLES = {m.School, *m.CATALOGS, m.ChoiceList}
 
 
 def _views(app: Flask) -> list[SecuredModelView]:

@@ -69,6 +69,7 @@ def test_export_then_import_into_a_fresh_site_reproduces_the_municipalitys_field
         "career_hours",
         "partner_resources",
         "profile",
+        "school_contact",
     }
 
     dry = _import(empty_site, tmp_path / "site.json", "--dry-run")
@@ -80,7 +81,7 @@ def test_export_then_import_into_a_fresh_site_reproduces_the_municipalitys_field
     assert done.exit_code == 0, done.output
     # The gymnasium's own list and field: that school is not on the new site.
     assert "- поле event.profile: школы «МБОУ «Гимназия № 17»» нет на сайте" in done.output
-    municipal = [row for row in _definitions(app) if row[1] != "profile"]
+    municipal = [row for row in _definitions(app) if row[1] not in ("profile", "school_contact")]
     assert _definitions(empty_site) == municipal
     with empty_site.app_context():
         mentoring = db.session.execute(select(m.FieldDefinition).filter_by(key="mentoring_form")).scalar_one()

@@ -45,7 +45,7 @@ def plan_to_docx(plan: Plan, note: Sequence[str] = ()) -> bytes:
         para.add_run(clean_text(text)).italic = True
     if not plan.partners:
         doc.add_paragraph(NO_EVENTS)
-    added = added_fields.in_plan_documents(plan.school_id)  # the fields added in the site, last
+    added = plan.document_fields  # the fields added in the site, last
     for partner in plan.partners:
         _partner(doc, partner, added)
     out = io.BytesIO()

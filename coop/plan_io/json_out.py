@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import added_fields, labels
+from .. import labels
 from .. import models as m
 from .plan import Plan, PlanEvent, PlanPartner
 
@@ -28,17 +28,16 @@ def execution_label(code: str | None) -> str:
 
 def plan_to_json(plan: Plan) -> dict[str, Any]:
     """The plan as JSON-serialisable data; keys are part of the public contract."""
-    keys = [definition.key for definition in added_fields.of_record(m.Event, plan.school_id)]
     return {
         "school": {"id": plan.school_id, "name": plan.school_name, "short_name": plan.school_short_name},
         "year": plan.year,
         "year_label": plan.year_label,
         "programme": plan.programme_title,
-        "events": [_event(partner, event, keys) for partner in plan.partners for event in partner.events],
+        "events": [_event(partner, event) for partner in plan.partners for event in partner.events],
     }
 
 
-def _event(partner: PlanPartner, event: PlanEvent, keys: list[str]) -> dict[str, Any]:
+def _event(partner: PlanPartner, event: PlanEvent) -> dict[str, Any]:
     return {
         "id": event.id,
         "partner_id": partner.id,
@@ -66,5 +65,5 @@ def _event(partner: PlanPartner, event: PlanEvent, keys: list[str]) -> dict[str,
         "execution": event.execution,
         "execution_label": execution_label(event.execution),
         # The fields added in the site (switched on, the municipality's and the school's own).
-        "extra": {key: event.extra[key] for key in keys if key in event.extra},
+        "extra": dict(event.extra),
     }

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Row, ScalarSelect, and_, exists, false, func, or_, select, true
 from sqlalchemy.orm import aliased
 
+from .. import added_fields
 from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, academic_year_label, academic_year_of, months_from_mask
@@ -64,6 +65,8 @@ class Plan:
     programme_title: str
     year: int  # academic year by its first calendar year: 2019 is 2019/2020
     partners: tuple[PlanPartner, ...] = field(default=())
+    # The lines' fields added in the site that the plan's documents show as columns.
+    document_fields: tuple[m.FieldDefinition, ...] = field(default=())
 
     @property
     def year_label(self) -> str:
@@ -282,11 +285,13 @@ class PlanLines:
     def plan(self, school: m.School, year: int) -> Plan:
         by_partner: dict[int, list[PlanEvent]] = {}
         names: dict[int, tuple[str, str]] = {}
+        fields = added_fields.of_record(m.Event, school.id)  # switched on: their values are shown
+        keys = [definition.key for definition in fields]
         for line in self.lines:
             if line.school_id != school.id or not line.shown or not _runs_in(line, year):
                 continue
             names[line.partner_id] = _partner_names(line)
-            by_partner.setdefault(line.partner_id, []).append(self._plan_event(line, year))
+            by_partner.setdefault(line.partner_id, []).append(self._plan_event(line, year, keys))
         programme = next(
             (
                 p.title
@@ -305,9 +310,10 @@ class PlanLines:
                 PlanPartner(pid, *names[pid], tuple(events))
                 for pid, events in by_partner.items()  # dicts keep plan order: first event first
             ),
+            document_fields=tuple(definition for definition in fields if definition.in_plan_document),
         )
 
-    def _plan_event(self, line: Row, year: int) -> PlanEvent:
+    def _plan_event(self, line: Row, year: int, keys: Sequence[str]) -> PlanEvent:
         held_on, held_until = self.held_dates.get((line.id, year), (None, None))
         return PlanEvent(
             id=line.id,
@@ -332,7 +338,7 @@ class PlanLines:
             last_year=line.last_year,
             held_on=held_on,
             held_until=held_until,
-            extra=line.extra or {},
+            extra={key: line.extra[key] for key in keys if key in (line.extra or {})},
         )
 
 

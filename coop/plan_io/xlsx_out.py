@@ -76,7 +76,7 @@ def plan_to_xlsx(plan: Plan) -> bytes:
         title = f"{title}. {plan.programme_title}"
     ws.cell(1, 1, safe_cell(title)).font = Font(bold=True, size=14)
 
-    added = added_fields.in_plan_documents(plan.school_id)  # the fields added in the site, last
+    added = plan.document_fields  # the fields added in the site, last
     columns = (*HEADER, *(MONTH_ABBR[m] for m in ACADEMIC_MONTHS), *(d.label for d in added))
     thin = Side(style="thin", color="999999")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)

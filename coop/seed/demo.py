@@ -372,7 +372,7 @@ MENTORING_FORMS = ["ученик — ученик", "учитель — учен
 GYMNASIUM_PROFILES = ["гуманитарный", "естественно-научный", "технологический"]
 
 
-def _load_added_fields(gymnasium: m.School) -> None:
+def _load_added_fields(gymnasium: m.School, school31: m.School) -> None:
     """Fields added in the site (coop/added_fields.py): the municipality's, one the
     coordinator proposed (switched off), and the gymnasium's own; a few values filled."""
     forms = get_or_create(
@@ -408,6 +408,14 @@ def _load_added_fields(gymnasium: m.School) -> None:
             kind="long_text",
             is_active=False,
             school_id=None,
+        ),
+        dict(
+            model="event",
+            key="school_contact",
+            label="Контакт в школе",
+            kind="text",
+            help_text="Кто в школе отвечает за мероприятие перед партнёром.",
+            school_id=school31.id,
         ),
         dict(
             model="event",
@@ -465,7 +473,7 @@ def load_demo(today: dt.date | None = None) -> None:
         text="Уточните ожидаемые результаты для родителей: как они будут измеряться?",
     )
     _load_present(gymnasium, today)
-    _load_added_fields(gymnasium)
+    _load_added_fields(gymnasium, school31)
     _load_users()
     _load_saved_views(school31)
     db.session.commit()

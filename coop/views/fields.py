@@ -13,7 +13,7 @@ from wtforms.validators import InputRequired, NumberRange, ValidationError
 from .. import access
 from .. import models as m
 from .base import SecuredModelView
-from .loading import school_filter
+from .loading import ajax_lookups, school_filter
 
 ITEMS_LIMIT = 500
 ITEM_LENGTH = 255
@@ -49,6 +49,7 @@ class ChoiceListView(SecuredModelView):
     column_formatters = {"items": lambda v, c, row, n: "; ".join(row.items or ())}
     column_formatters_detail = column_formatters
     form_columns = ["name", "items", "school"]
+    form_ajax_refs = ajax_lookups("school")
     form_overrides = {"items": LinesField}
     form_args = {
         "name": {"validators": [InputRequired()]},
@@ -78,6 +79,7 @@ class FieldDefinitionView(SecuredModelView):
         *("group", "sort_order", "filled_by", "in_list", "in_plan_document", "is_active", "school"),
     ]
     column_details_list = form_columns
+    form_ajax_refs = ajax_lookups("school")
     form_args = {
         "label": {"validators": [InputRequired()]},
         "model": {"validators": [InputRequired()], "description": _l("The records the field is added to.")},

@@ -77,13 +77,15 @@ def upgrade():
     with op.batch_alter_table('field_definitions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_field_definitions_choice_list_id'), ['choice_list_id'], unique=False)
     for table in RECORDS:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column('extra', JSON, server_default=sa.text("'{}'"), nullable=False))
+        # In place, not in batch mode: SQLite adds a column with a constant default without
+        # copying the table (a copy drops the old one, which the others' foreign keys refuse).
+        op.add_column(table, sa.Column('extra', JSON, server_default=sa.text("'{}'"), nullable=False))
 
 
 def downgrade():
     for table in RECORDS:
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('extra')
+        # Not in batch mode: SQLite (3.35+) drops a column in place, where a batch would
+        # copy the table and drop the old one, which the others' foreign keys refuse.
+        op.drop_column(table, 'extra')
     op.drop_table('field_definitions')
     op.drop_table('choice_lists')
