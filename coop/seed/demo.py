@@ -434,7 +434,9 @@ def _load_added_fields(gymnasium: m.School, school31: m.School) -> None:
     db.session.flush()
     events = db.session.execute(  # lines of the latest plan
         select(m.Event)
-        .where(m.Event.school_id == gymnasium.id)
+        .where(
+            m.Event.school_id == gymnasium.id, m.Event.state == "approved"
+        )  # not the proposal awaiting review
         .order_by(m.Event.first_year.desc(), m.Event.id)
         .limit(3)
     ).scalars()
