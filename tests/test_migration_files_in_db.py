@@ -65,7 +65,7 @@ def test_files_on_disk_move_into_the_database_and_back(
         db.session.add(school)
         db.session.commit()
         school_id = school.id  # read now: the rows of 0018 have fewer columns than the model
-        db.session.expunge_all()
+        db.session.rollback()  # and end the read: an open one would hold the downgrade's DROPs
         downgrade(directory=directory, revision="0018_figures")
         # As the app kept them before: a row, and the bytes under UPLOAD_FOLDER/files.
         folder.mkdir(parents=True)

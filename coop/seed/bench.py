@@ -599,7 +599,7 @@ class _Writer:
         values = itemgetter(*columns)
         # What insert() would fill in from the columns' Python-side defaults (a version: 1).
         defaults = {
-            column.name: _default_value(column.default)
+            column.name: _copied(_default_value(column.default))
             for column in table.c
             if column.name not in rows[0] and column.default is not None and not column.default.is_sequence
         }
@@ -661,6 +661,11 @@ class _Writer:
 @lru_cache
 def _first_morning(year: int) -> dt.datetime:
     return dt.datetime(year, 9, 1, 9)
+
+
+def _copied(value: Any) -> Any:
+    """A value as COPY takes it: a JSON column's default ({} of the added fields) as JSON text."""
+    return json.dumps(value) if isinstance(value, dict | list) else value
 
 
 def _default_value(default: Any) -> Any:
