@@ -346,12 +346,6 @@ def of_record(
     ]
 
 
-def for_reader(model: type[Any], school_id: int | None) -> list[m.FieldDefinition]:
-    """The fields a list or an export of model's rows shows as columns for a user of
-    school_id (None: a user of no school): the municipality's and the school's own."""
-    return of_record(model, school_id)
-
-
 def definition_of(model: type[Any], key: str) -> m.FieldDefinition | None:
     """The field of model with key among those the asker sees, switched off or not (two
     schools' own fields may share a key: the municipality's, then the first)."""

@@ -283,7 +283,7 @@ class SecuredModelView(SecuredMixin, ModelView):
             return []
         if not current_user.is_authenticated:
             return []
-        definitions = added_fields.for_reader(self.model, current_user.school_id)
+        definitions = added_fields.of_record(self.model, current_user.school_id)
         return [(PREFIX + d.key, d.label) for d in definitions if d.in_list or not listed_only]
 
     def added_values(self, row: Any) -> list[tuple[str, list[tuple[Any, str]]]]:
@@ -419,7 +419,7 @@ class SecuredModelView(SecuredMixin, ModelView):
             return []
         cache = g.setdefault("_coop_added_filters", {})
         if self.endpoint not in cache:
-            definitions = added_fields.for_reader(self.model, current_user.school_id)
+            definitions = added_fields.of_record(self.model, current_user.school_id)
             cache[self.endpoint] = [
                 flt for d in definitions for flt in added_filters.filters_for(self.model, d)
             ]
