@@ -213,3 +213,19 @@ def test_an_event_is_saved_with_its_years_left_blank(app: Flask, client_as: Any,
     data["last_year"] = "abc"
     refused = client.post("/admin/event/new/", data=data)
     assert refused.status_code == 200 and "Запись не создана" in refused.text
+
+
+def test_each_page_of_a_record_names_itself_in_its_title(app: Flask, client_as: Any) -> None:
+    """A screen reader's user (and a browser tab) tells a new record's form from its list by the title."""
+    record = _first_record(app)
+    client = client_as("admin")
+    titles = {
+        "/admin/eventexecution/": "Сетевой план - Выполнение по годам - Coop",
+        "/admin/eventexecution/new/": "Создать новую запись — Выполнение по годам — Coop",
+        f"/admin/eventexecution/edit/?id={record.id}": "Редактировать запись — Выполнение по годам — Coop",
+        f"/admin/eventexecution/details/?id={record.id}": "Подробнее — Выполнение по годам — Coop",
+    }
+    for url, title in titles.items():
+        page = client.get(url).get_data(as_text=True)
+        found = re.search(r"<title>\s*(.*?)\s*</title>", page, re.S)
+        assert found and " ".join(found.group(1).split()) == title, (url, found and found.group(1))

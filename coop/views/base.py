@@ -223,6 +223,7 @@ class SecuredModelView(SecuredMixin, ModelView):
     list_template = "coop/list.html"
     list_delete_form = LIST_DELETE_FORM
     details_template = "coop/details.html"
+    create_template = "coop/create.html"
     edit_template = "coop/edit.html"
     # Dates дд.мм.гггг, moments in the site's time zone, да/нет, in lists, details and
     # exports; forms and filters read dates as they are shown (display.py).
