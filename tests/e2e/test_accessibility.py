@@ -21,7 +21,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from coop import models as m
-from coop import tokens
+from coop import notify, outbox, tokens
 from coop.extensions import db
 
 from ..test_import_seed import seed_docx
@@ -236,3 +236,27 @@ def test_a_form_sent_back_with_its_errors(axe_page: AxePage, artifacts: Path, si
     expect(error).not_to_be_empty()
     expect(title).to_be_focused()
     report({"/admin/event/new/ (sent back)": axe.violations(page)}, artifacts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_sent_message_as_the_admin_reads_it(
+    app: Flask, axe_page: AxePage, artifacts: Path, fresh_db: None, size: str
+) -> None:
+    """The list of messages written as files, and one message opened (headers, text, the HTML
+    part in its frame): no menu walk reaches a message while the folder is empty."""
+    with app.app_context():
+        notify.send_direct(
+            "password_reset", "school31@coop.example", "password_reset", {"name": "Школа"}, link="/password"
+        )
+        db.session.commit()
+        delivered, _failed = outbox.deliver_due()
+    assert delivered >= 1
+    page = axe_page("admin", size)
+    found: Found = {}
+    page.goto("/admin/mailfiles/")
+    found["/admin/mailfiles/"] = axe.violations(page)
+    with page.expect_navigation():
+        page.locator("td.list-primary a").first.click()
+    expect(page.locator("iframe")).to_have_count(1)
+    found["/admin/mailfiles/<message>/"] = axe.violations(page)
+    report(found, artifacts)
