@@ -260,3 +260,27 @@ def test_a_sent_message_as_the_admin_reads_it(
     expect(page.locator("iframe")).to_have_count(1)
     found["/admin/mailfiles/<message>/"] = axe.violations(page)
     report(found, artifacts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("key", ["admin", "school31"])
+def test_the_menu_with_each_of_its_drop_downs_open(
+    axe_page: AxePage, artifacts: Path, key: str, size: str
+) -> None:
+    """A closed drop-down hides its items from axe; each is opened (by the keyboard) and checked."""
+    page = axe_page(key, size)
+    page.goto("/admin/")
+    toggler = page.locator("button.navbar-toggler")
+    if toggler.is_visible():  # the phone's collapsed menu
+        toggler.click()
+    found: Found = {}
+    toggles = page.locator(".navbar .dropdown-toggle:visible")
+    assert toggles.count() >= 2
+    for index in range(toggles.count()):
+        toggle = toggles.nth(index)
+        toggle.focus()
+        page.keyboard.press("Enter")
+        expect(toggle).to_have_attribute("aria-expanded", "true")
+        found[f"/admin/ menu «{toggle.inner_text().strip()}» open"] = axe.violations(page)
+        page.keyboard.press("Escape")
+    report(found, artifacts)
