@@ -109,6 +109,7 @@ def test_partner_creates_events_only_for_schools_it_has_an_agreement_with(
     assert refused.status_code == 200  # the form again, with the error
     picker = refused.text.split('name="school"', 1)[1].split("</select>")[1].split('name="', 1)[0]
     assert "text-danger" in picker
+    assert "Not a valid choice" not in picker and "Недопустимое значение" in picker, picker
     assert _count(app, m.Event) == before
     # …and the rule itself, past the form, at the flush (coop.tenancy) as in the policy.
     with app.test_request_context():

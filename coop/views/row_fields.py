@@ -5,7 +5,8 @@ on an event's form: most of the form's time). These fields take their options as
 (id, label) rows (the base view fills them from one statement, loading.load_choices) and
 load an ORM row only for what is chosen: on a GET the row's own relation, already loaded
 with it; on a POST the chosen ids, in one statement. A posted id not among the options
-(a row the user may not see, or none) is «Not a valid choice».
+(a row the user may not see, or none) is «Not a valid choice», from Coop's own catalog
+(the field's self.gettext is WTForms' and answered in English).
 
 ListOrLookupField is a select while the user sees few rows of its table (a school user
 its own school, a partner the schools it has agreements with) and an ajax look-up when
@@ -20,6 +21,7 @@ from typing import Any
 from flask_admin.contrib.sqla.fields import QuerySelectField, QuerySelectMultipleField
 from flask_admin.form import Select2Widget
 from flask_admin.model.widgets import AjaxSelect2Widget
+from flask_babel import gettext
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms.validators import ValidationError
@@ -81,7 +83,7 @@ class RowSelectField(QuerySelectField):
             return super().pre_validate(form)
         data = self.data
         if self._invalid or (data is None and not self.allow_blank):
-            raise ValidationError(self.gettext("Not a valid choice"))
+            raise ValidationError(gettext("Not a valid choice"))
         return None
 
 
@@ -123,7 +125,7 @@ class RowSelectMultipleField(QuerySelectMultipleField):
             return super().pre_validate(form)
         self.data  # noqa: B018 (reads the posted ids)
         if self._invalid_formdata:
-            raise ValidationError(self.gettext("Not a valid choice"))
+            raise ValidationError(gettext("Not a valid choice"))
         return None
 
 
@@ -164,5 +166,5 @@ class ListOrLookupField(RowSelectField):
             return super().pre_validate(form)
         data = self.data
         if self._invalid or (data is None and not self.allow_blank):
-            raise ValidationError(self.gettext("Not a valid choice"))
+            raise ValidationError(gettext("Not a valid choice"))
         return None
