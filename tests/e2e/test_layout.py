@@ -16,6 +16,11 @@ from typing import Any
 import pytest
 from flask import Flask
 from playwright.sync_api import Page, expect
+from sqlalchemy import select, update
+
+from coop import models as m
+from coop.extensions import db
+from coop.tenancy import as_system
 
 from ..test_workflow import _fire, _propose
 from .conftest import PageAs, Shot
@@ -199,3 +204,24 @@ def test_partner_pages_fit(page_as: PageAs, shot: Shot, ids: dict[str, int]) -> 
             Screen("resource-form", "/admin/partnerresource/new/", SAVE),
         ],
     )
+
+
+@pytest.mark.usefixtures("fresh_db")
+def test_a_record_changed_by_a_long_name_fits_a_phone(app: Flask, page_as: PageAs, shot: Shot) -> None:
+    """The «Создано / Изменено» line under a record wraps a long name instead of widening the page."""
+    long_name = "Константинопольская Анастасия-Виктория Владиславовна, заместитель директора по УВР"
+    with app.app_context(), as_system():
+        admin = db.session.execute(select(m.User).filter_by(email="admin@coop.example")).scalar_one()
+        event = db.session.execute(select(m.Event).order_by(m.Event.id)).scalars().first()
+        db.session.execute(update(m.User).where(m.User.id == admin.id).values(name=long_name))
+        db.session.execute(
+            update(m.Event).where(m.Event.id == event.id).values(created_by_id=admin.id, updated_by_id=admin.id)
+        )
+        db.session.commit()
+        event_id = event.id
+    page = page_as("admin")
+    page.set_viewport_size(PHONE)
+    page.goto(f"/admin/event/details/?id={event_id}")
+    expect(page.locator(".record-stamp")).to_contain_text(long_name[:20])
+    no_overflow(page)
+    shot(page, "390-long-name")
