@@ -214,9 +214,8 @@ def test_a_record_changed_by_a_long_name_fits_a_phone(app: Flask, page_as: PageA
         admin = db.session.execute(select(m.User).filter_by(email="admin@coop.example")).scalar_one()
         event = db.session.execute(select(m.Event).order_by(m.Event.id)).scalars().first()
         db.session.execute(update(m.User).where(m.User.id == admin.id).values(name=long_name))
-        db.session.execute(
-            update(m.Event).where(m.Event.id == event.id).values(created_by_id=admin.id, updated_by_id=admin.id)
-        )
+        stamp = {"created_by_id": admin.id, "updated_by_id": admin.id}
+        db.session.execute(update(m.Event).where(m.Event.id == event.id).values(**stamp))
         db.session.commit()
         event_id = event.id
     page = page_as("admin")
