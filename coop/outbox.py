@@ -19,9 +19,10 @@ import datetime as dt
 import email
 import email.policy
 import re
+import signal
 import smtplib
 import ssl
-import time
+import threading
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -269,13 +270,28 @@ REMIND_EVERY = dt.timedelta(hours=1)
 
 def run_worker(interval: float, once: bool = False) -> None:
     """Every `interval` seconds, send what is due (the digests at their hour); write the
-    reminders that fell due (coop.reminders) at start and every REMIND_EVERY (until stopped, or once)."""
-    reminded: dt.datetime | None = None
-    while True:
-        if reminded is None or utcnow() - reminded >= REMIND_EVERY:
-            reminders.remind()
-            reminded = utcnow()
-        send_mail()
-        if once:
-            return
-        time.sleep(interval)
+    reminders that fell due (coop.reminders) at start and every REMIND_EVERY (until stopped, or once).
+
+    SIGTERM and SIGINT (a service manager's stop, Ctrl+C) end the worker between two rounds:
+    a message being sent is finished and marked, not cut off halfway."""
+    stopping = threading.Event()
+    handled = (signal.SIGTERM, signal.SIGINT)
+    before = {number: signal.getsignal(number) for number in handled}
+    if threading.current_thread() is threading.main_thread():  # only it may take signals
+        for number in handled:
+            signal.signal(number, lambda _number, _frame: stopping.set())
+    try:
+        reminded: dt.datetime | None = None
+        while not stopping.is_set():
+            if reminded is None or utcnow() - reminded >= REMIND_EVERY:
+                reminders.remind()
+                reminded = utcnow()
+            send_mail()
+            if once:
+                return
+            stopping.wait(interval)
+        current_app.logger.info("The worker stopped on a signal.")
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            for number, handler in before.items():
+                signal.signal(number, handler)

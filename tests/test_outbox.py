@@ -7,7 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import os
+import signal
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +250,25 @@ def test_send_mail_and_worker_once_deliver_what_is_due(
     # The worker also wrote the reminders due on the demo data (tests/test_reminders.py), and sent them.
     sent = [row for row in _queued(app) if row.sent_at]
     assert len(mailbox.messages) == len(sent) >= 2 * queued and not _queued(app, sent_at=None)
+
+
+def test_the_worker_ends_between_rounds_on_sigterm(
+    app: Flask, client_as: Any, ids: dict[str, int], smtp: tuple[Server, Mailbox]
+) -> None:
+    """A service manager's stop ends the worker after its round, not in the middle of a
+    message; the process's own handlers are as before afterwards."""
+    _, mailbox = smtp
+    partner = client_as("kemsu")
+    _fire(partner, "event", _propose(app, partner, ids, "Лекция о кометах"), "submit")
+    waiting = len(_queued(app, sent_at=None))
+    assert waiting > 0
+    handler_before = signal.getsignal(signal.SIGTERM)
+    stop = threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGTERM))
+    started = time.monotonic()
+    stop.start()
+    with app.app_context():
+        outbox.run_worker(interval=600)  # without the handler, the signal would end pytest itself
+    assert time.monotonic() - started < 60  # it did not sleep out its interval
+    assert _queued(app, sent_at=None) == []
+    assert len(mailbox.messages) >= waiting  # and the reminders it wrote on the demo data
+    assert signal.getsignal(signal.SIGTERM) is handler_before
