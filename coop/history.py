@@ -121,12 +121,14 @@ def _record(session: Session, flush_context: Any) -> None:
         transition = obj.__dict__.pop("_coop_transition", None)
         # The comment of a change no transition made (coop/workflow.py: a partner's report).
         comment = obj.__dict__.pop("_coop_comment", "")
+        # What such a change is, for the notification table (coop/notify.py RULES): "report".
+        happening = obj.__dict__.pop("_coop_happened", None)
         if changes or created:
             action = "transition" if transition else _action(obj, changes, created)
             rows.append(_row(actor, obj, action, changes, transition["comment"] if transition else comment))
-            if created or transition:
-                name = transition["name"] if transition else "create"
-                happened.append(notify.Happened(obj, name, transition["comment"] if transition else ""))
+            if created or transition or happening:
+                name = transition["name"] if transition else happening or "create"
+                happened.append(notify.Happened(obj, name, transition["comment"] if transition else comment))
     rows += [_row(actor, obj, "purge", {}, "") for obj in session.deleted if isinstance(obj, Tracked)]
     if rows:
         session.connection().execute(insert(cast(Table, History.__table__)), rows)

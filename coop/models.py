@@ -932,6 +932,7 @@ NOTIFICATION_KINDS = {
     "agreement_ending_30": _l("An agreement ends within 30 days"),
     "plan_unrecorded": _l("Past months' plan lines with no record (monthly)"),
     "review_waiting": _l("An event has awaited approval for over 7 days"),
+    "outcome_reported": _l("A partner reported an event's outcome"),
     "digest": _l("Daily digest"),
 }
 # How a user receives a kind of notification by mail (NotificationPreference); the site

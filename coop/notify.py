@@ -23,8 +23,10 @@ from flask import current_app, has_request_context, url_for
 from flask_babel import force_locale
 from sqlalchemy import Connection, Table, insert, select
 
+from . import formats
 from . import models as m
 from .extensions import db
+from .timing import academic_year_label
 
 SCHOOL, PARTNER, COORDINATOR = "school", "partner", "coordinator"
 AT_ONCE = "now"  # models.DELIVERIES: what a user who chose nothing gets
@@ -45,7 +47,7 @@ class Rule:
     role: str
     kind: str  # models.NOTIFICATION_KINDS
     template: str
-    endpoint: str  # the view whose details page the link opens
+    endpoint: str  # the view whose details page the link opens, or a page ("review.index")
 
 
 RULES: tuple[Rule, ...] = (
@@ -54,6 +56,8 @@ RULES: tuple[Rule, ...] = (
     Rule(m.Event, "return", PARTNER, "event_returned", "event_returned", "event"),
     Rule(m.Remark, "create", SCHOOL, "remark_created", "remark_created", "remark"),
     Rule(m.Remark, "answer", COORDINATOR, "remark_answered", "remark_answered", "remark"),
+    # A partner's report by a link (coop/confirmations.py) waits in the school's review queue.
+    Rule(m.EventExecution, "report", SCHOOL, "outcome_reported", "outcome_reported", "review.index"),
 )
 
 
@@ -79,7 +83,9 @@ def queue(connection: Connection, happened: list[Happened], actor_id: int | None
             partner_id = getattr(obj, "partner_id", None)
             users = recipients(connection, rule.role, obj.school_id, partner_id, but=actor_id)
             if users:
-                context, link = _context(connection, item), link_to(rule.endpoint, obj.id)
+                context = _context(connection, item)
+                is_page = "." in rule.endpoint
+                link = absolute_url(rule.endpoint) if is_page else link_to(rule.endpoint, obj.id)
                 written += write(connection, rule.kind, rule.template, users, context, link, obj.school_id)
     return written
 
@@ -168,6 +174,17 @@ def _context(connection: Connection, item: Happened) -> dict[str, Any]:
         context |= {"title": obj.title, "partner": _name(connection, m.Partner, obj.partner_id)}
     if isinstance(obj, m.Remark):
         context |= {"text": obj.text, "response": obj.response}
+    if isinstance(obj, m.EventExecution):
+        event = connection.execute(
+            select(m.Event.title, m.Event.partner_id).where(m.Event.id == obj.event_id)
+        ).one()
+        context |= {
+            "title": event.title,
+            "partner": _name(connection, m.Partner, event.partner_id),
+            "year": academic_year_label(obj.year),
+            "held_on": formats.date(obj.held_on) if obj.held_on else "",
+            "results": obj.results,  # what was achieved, or why it was not held
+        }
     return context
 
 

@@ -432,6 +432,7 @@ def report(event: m.Event, name: str, year: int, values: dict[str, Any], comment
         raise WorkflowError(gettext("«%(action)s» needs a date.", action=outcome.label))
     row = _write_year(event, REPORTED, year, values)
     _comment(row, comment)
+    _happened(row, "report")
     return row
 
 
@@ -464,3 +465,9 @@ def reject_report(user: Any, row: m.EventExecution, comment: str) -> m.EventExec
 def _comment(row: Any, comment: str) -> None:
     """The comment coop.history writes with the change of a row that no transition made."""
     row._coop_comment = comment
+
+
+def _happened(row: Any, name: str) -> None:
+    """What a change no transition made is, for the notification table (coop/notify.py RULES),
+    which coop.history hands it to at the flush."""
+    row._coop_happened = name

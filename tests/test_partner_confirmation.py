@@ -74,12 +74,10 @@ def _ask(client: Any, event_id: int, year: int = YEAR) -> Any:
     )
 
 
-def _messages(app: Flask) -> list[m.Notification]:
+def _messages(app: Flask, kind: str = "event_confirmation") -> list[m.Notification]:
     with app.app_context():
         rows = (
-            db.session.execute(
-                select(m.Notification).filter_by(kind="event_confirmation").order_by(m.Notification.id)
-            )
+            db.session.execute(select(m.Notification).filter_by(kind=kind).order_by(m.Notification.id))
             .scalars()
             .all()
         )
@@ -198,6 +196,17 @@ def test_the_partner_confirms_by_the_link_and_nothing_counts_until_the_school_co
     assert CONTACT in queue and title in queue and "Пять призёров олимпиады" in queue
     assert "фото.png" in queue
     assert "На согласовании (1)" in queue  # the menu's count includes the report
+    # Every active account of the school heard of it, with a link to that queue.
+    heard = _messages(app, "outcome_reported")
+    with app.app_context():
+        school_accounts = db.session.execute(
+            select(m.User.id).filter_by(school_id=ids["school31"], active=True, deleted_at=None)
+        ).scalars()
+        assert sorted(n.user_id for n in heard) == sorted(school_accounts)
+    assert heard and all(urlsplit(n.link).path == "/admin/review/" for n in heard)
+    assert title[:40] in heard[0].subject and "КемГУ" in heard[0].body_text
+    assert "проведено в 2019/2020 учебном году, 21.11.2019" in heard[0].body_text
+    assert "Пять призёров олимпиады" in heard[0].body_html
     done = _report(school, record.id, "confirm").get_data(as_text=True)
     assert "Отчёт партнёра подтверждён" in done
     record = _record(app, event_id)
@@ -256,6 +265,9 @@ def test_not_held_reported_then_rejected_leaves_the_year_open_and_the_link_dead(
     assert _counts(app, school, ids, event_id) == before
     queue = school.get("/admin/review/").get_data(as_text=True)
     assert "Не состоялось" in queue and "Музей закрыт на ремонт" in queue
+    # The school hears of the report at once (coop/notify.py RULES), with the reason.
+    (heard,) = _messages(app, "outcome_reported")
+    assert "не проведено в 2019/2020" in heard.body_text and "Музей закрыт на ремонт" in heard.body_text
 
     # A rejection needs its reason.
     assert "Укажите, почему" in _report(school, record.id, "reject").get_data(as_text=True)

@@ -41,6 +41,7 @@ OFFERED = {
         "agreement_ending_30",
         "review_waiting",
         "plan_unrecorded",
+        "outcome_reported",
     ],
     "partner": ["event_approved", "event_returned", "agreement_ending_60", "agreement_ending_30"],
 }

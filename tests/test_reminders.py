@@ -62,6 +62,7 @@ def test_every_reminder_has_its_kind_templates_and_roles(app: Flask) -> None:
     assert reminders.kinds_for("school") == [
         "event_submitted",
         "remark_created",
+        "outcome_reported",
         "agreement_ending_60",
         "agreement_ending_30",
         "review_waiting",
