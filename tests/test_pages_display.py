@@ -5,9 +5,11 @@ academic years «2019/2020", offered as such in forms and filters."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
 from typing import Any
 
+import openpyxl
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -91,6 +93,26 @@ def test_dates_read_dd_mm_yyyy_in_lists_details_and_exports(app: Flask, client_a
     assert f"Дата подписания {signed}" in details
     export = client.get("/admin/agreement/export/csv/").get_data(as_text=True)
     assert signed in export and not ISO_DATE.search(export)
+
+
+def test_an_xlsx_export_keeps_numbers_as_numbers(app: Flask, client_as: Any) -> None:
+    """A workbook of the yearly records sums its participants: counts are numbers, not text."""
+    response = client_as("school31").get("/admin/eventexecution/export/xlsx/")
+    assert response.status_code == 200
+    assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert ".xlsx" in response.headers["Content-Disposition"]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
+    header = [cell.value for cell in sheet[1]]
+    students = header.index("Обучающиеся")
+    counts = [row[students] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert counts and all(isinstance(count, int) for count in counts)
+    with app.app_context():
+        total = db.session.execute(
+            select(func.sum(m.EventExecution.students_count)).filter_by(school_id=_first_record(app).school_id)
+        ).scalar_one()
+    assert sum(counts) == total > 0
+    # Text stays text, and a formula typed into a field never runs.
+    assert any(isinstance(value, str) for value in next(sheet.iter_rows(min_row=2, values_only=True)))
 
 
 def test_the_academic_year_is_picked_and_shown_as_2019_2020(app: Flask, client_as: Any) -> None:
