@@ -3,6 +3,7 @@ the sections for a partner."""
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -47,3 +48,18 @@ def test_a_partner_gets_the_sections(client_as: Any) -> None:
     page = client_as("kemsu").get("/admin/").text
     assert not FIGURE.search(page)
     assert 'href="/admin/event/"' in page and 'href="/admin/programme/"' not in page
+
+
+@pytest.mark.parametrize(
+    ("key", "shown"),
+    [
+        ("admin", "Администратор"),  # the demo's name is the role's: said once
+        ("coordinator", "Муниципальный координатор"),
+        ("school31", "Координатор программы МБОУ «СОШ № 31» · Школа · МБОУ «СОШ № 31»"),
+        ("kemsu", "Представитель КемГУ · Организация-партнёр · КемГУ (НФИ КемГУ)"),
+    ],
+)
+def test_the_menu_bar_names_who_is_signed_in(client_as: Any, key: str, shown: str) -> None:
+    page = client_as(key).get("/admin/").get_data(as_text=True)
+    found = re.search(r'<i class="fa fa-user"></i>(.*?)</span>', page, re.S)
+    assert found and " ".join(html.unescape(found.group(1)).split()) == shown
