@@ -1,0 +1,219 @@
+"""A fast pass over mutmut's mutants: one pytest session for all of them.
+
+`mutmut run` starts a pytest session per mutant, and each session builds the app again
+(migrations, the demo data): seconds before the first test, hours for the policy's 1,000+
+mutants on two cores. This pass generates the same mutants with mutmut (its trampolines
+switch a mutant on by name at each call), then, in ONE session:
+
+1. runs every selected test clean, recording which functions each one calls (the
+   trampolines' own "stats" mode, as mutmut records them);
+2. for each mutant, runs the tests that call its function, the best killers so far first,
+   and stops at the first failure: of the test itself, or of its teardown (fresh_db checks
+   the kept figures there), which runs clean; a test past its time limit counts as caught,
+   as in mutmut;
+3. after each mutant puts the demo data back when anything was written, and runs the
+   killing test again clean (a canary): a kill whose canary fails is tried once more after
+   the data is put back, then reported "unsure", not counted.
+
+Functions called only while a module is imported cannot be switched at a call: their
+mutants have no test here ("no tests"), as with mutmut.
+
+    python scripts/mutation_pass.py generate                   in a folder with mutmut's config
+    cd mutants && python -m pytest -p mutation_pass TESTS...   (PYTHONPATH=scripts)
+
+`scripts/mutation.sh --fast` runs both and prints the score; results in mutation-pass.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _pytest.runner import call_and_report
+
+RESULTS = Path("mutation-pass.json")
+LIMIT_FACTOR, LIMIT_FLOOR = 10, 30.0  # a test's time limit: its clean time × 10, at least 30 s
+
+
+def generate() -> None:
+    """mutmut's mutants of the configured module under mutants/ (and their *.meta); no test runs."""
+    from mutmut.__main__ import create_mutants
+    from mutmut.mutation.trampoline import set_mutant_under_test
+    from mutmut.utils.file_utils import copy_also_copy_files, copy_src_dir, setup_source_paths
+
+    set_mutant_under_test("mutant_generation")
+    Path("mutants").mkdir(exist_ok=True)
+    copy_src_dir()
+    copy_also_copy_files()
+    setup_source_paths()
+    create_mutants(1)
+
+
+def _mutant_names() -> list[str]:
+    names: list[str] = []
+    for meta in sorted(Path(".").rglob("*.py.meta")):
+        names += json.loads(meta.read_text())["exit_code_by_key"]
+    return names
+
+
+def _switch(name: str) -> None:
+    from mutmut.mutation.trampoline import set_mutant_under_test
+
+    set_mutant_under_test(name)
+
+
+class _TimeLimit(Exception):
+    pass
+
+
+def _alarm(_signum: int, _frame: Any) -> None:
+    raise _TimeLimit("the test ran past its time limit")
+
+
+class _Keep:
+    """A teardown's `nextitem` that keeps what the item's module, class and session set up
+    (pytest tears down what the next item does not descend from): only the test's own
+    fixtures end, so its teardown's outcome is known before the next test is chosen."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.chain = item.listchain()[:-1]
+
+    def listchain(self) -> list[Any]:
+        return self.chain
+
+
+class MutationPass:
+    def __init__(self) -> None:
+        self.duration: dict[str, float] = {}
+        self.calls: dict[str, set[str]] = {}  # function (mutmut's mangled name) → tests calling it
+        self.kills: Counter[str] = Counter()
+        self.app: Any = None
+
+    def _run(self, session: pytest.Session, item: pytest.Item, mutant: str) -> bool:
+        """Run `item` with `mutant` on ("" clean, "stats" recording the calls), its teardown
+        clean: passed (or skipped), teardown included?"""
+        _switch("")
+        session._setupstate.teardown_exact(item)  # the fixtures of another module or class end
+        if hasattr(item, "_request") and not item._request:
+            item._initrequest()
+        limit = max(LIMIT_FLOOR, LIMIT_FACTOR * self.duration.get(item.nodeid, LIMIT_FLOOR))
+        previous = signal.signal(signal.SIGALRM, _alarm)
+        signal.setitimer(signal.ITIMER_REAL, limit)
+        started = time.monotonic()
+        try:
+            _switch(mutant)
+            report = call_and_report(item, "setup", log=False)
+            passed = report.passed or report.skipped
+            if report.passed:
+                passed = not call_and_report(item, "call", log=False).failed
+        finally:
+            _switch("")
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        elapsed = time.monotonic() - started
+        self.app = (getattr(item, "funcargs", None) or {}).get("app", self.app)
+        passed = not call_and_report(item, "teardown", log=False, nextitem=_Keep(item)).failed and passed
+        if hasattr(item, "_request"):
+            item._request = False
+            item.funcargs = None
+        if mutant in ("", "stats"):
+            self.duration[item.nodeid] = elapsed
+        return passed
+
+    def _settle(self) -> None:
+        """The demo data back if anything more than signing in was written (tests/conftest.py)."""
+        conftest = sys.modules.get("tests.conftest")
+        if conftest is None or self.app is None or conftest._written <= conftest._HARMLESS:
+            return
+        from coop.extensions import db
+
+        with self.app.app_context():
+            db.session.rollback()
+            conftest._restore(self.app.config["DEMO_SNAPSHOT"])
+        conftest._written.clear()
+
+    def _first_failure(
+        self, session: pytest.Session, mutant: str, tests: list[pytest.Item]
+    ) -> pytest.Item | None:
+        for item in tests:
+            if not self._run(session, item, mutant):
+                return item
+        return None
+
+    def _kill(self, session: pytest.Session, mutant: str, tests: list[pytest.Item]) -> tuple[str, str]:
+        """(status, the killing test): killed, survived, or unsure (its canary failed twice)."""
+        killer = None
+        for _attempt in range(2):
+            killer = self._first_failure(session, mutant, tests)
+            self._settle()
+            if killer is None:
+                return "survived", ""
+            canary = self._run(session, killer, "")
+            self._settle()
+            if canary:
+                return "killed", killer.nodeid
+        assert killer is not None
+        return "unsure", killer.nodeid
+
+    def pytest_runtestloop(self, session: pytest.Session) -> bool:
+        from mutmut.state import state
+        from mutmut.utils.format_utils import mangled_name_from_mutant_name
+
+        items = list(session.items)
+        by_id = {item.nodeid: item for item in items}
+        for item in items:  # clean, recording which functions each test calls
+            state()._stats.clear()
+            if not self._run(session, item, "stats"):
+                print(f"\nThe clean run fails at {item.nodeid}: no mutant tried.", file=sys.stderr)
+                session.testsfailed = 1
+                return True
+            for function in state()._stats:
+                self.calls.setdefault(function, set()).add(item.nodeid)
+        self._settle()
+        results: dict[str, dict[str, str]] = {}
+        mutants = _mutant_names()
+        started = time.monotonic()
+        for number, mutant in enumerate(mutants, 1):
+            called = self.calls.get(mangled_name_from_mutant_name(mutant), set())
+            tests = sorted(
+                (by_id[nodeid] for nodeid in called),
+                key=lambda item: (-self.kills[item.nodeid], self.duration.get(item.nodeid, 0.0)),
+            )
+            if not tests:
+                results[mutant] = {"status": "no tests"}
+                continue
+            status, test = self._kill(session, mutant, tests)
+            if status == "killed":
+                self.kills[test] += 1
+            results[mutant] = {"status": status, "test": test}
+            if number % 25 == 0 or number == len(mutants):
+                done = dict(Counter(result["status"] for result in results.values()))
+                print(f"{number}/{len(mutants)} in {time.monotonic() - started:.0f} s: {done}", flush=True)
+        session._setupstate.teardown_exact(None)
+        # The tests pass clean after all mutants: no kill was bought by data a mutant broke.
+        self.final_clean = all(self._run(session, item, "") for item in items)
+        session._setupstate.teardown_exact(None)
+        RESULTS.write_text(
+            json.dumps({"clean_after": self.final_clean, "mutants": results}, indent=1, ensure_ascii=False)
+        )
+        return True
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _switch("")
+    config.pluginmanager.register(MutationPass(), "mutation-pass-runner")
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["generate"]:
+        os.environ.pop("DATABASE_URL", None)
+        generate()
+    else:
+        sys.exit(__doc__)
