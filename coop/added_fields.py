@@ -416,10 +416,11 @@ def with_values(obj: Any, posted: dict[m.FieldDefinition, Any]) -> dict[str, Any
 # --- the check at every write -----------------------------------------------------------
 
 
-def check(obj: Any) -> None:
+def check(obj: Any, known: list[m.FieldDefinition] | None = None) -> None:
     """FieldValueError if obj's added values do not fit their definitions; else the values
     as kept (a number read from text becomes a number). Every definition counts, the
-    switched-off and those in the trash too (their values stay)."""
+    switched-off and those in the trash too (their values stay). known: every definition
+    of obj's kind of record, read once for a whole flush (_check_flush); else read here."""
     values = obj.extra or {}
     if not values:
         return
@@ -427,15 +428,10 @@ def check(obj: Any) -> None:
         raise FieldValueError(gettext("The added fields' values must be an object of keys and values."))
     model = MODEL_KEYS[type(obj)]
     school_id = record_school(obj)
-    stmt = (
-        select(m.FieldDefinition)
-        .options(db.joinedload(m.FieldDefinition.choice_list))
-        .where(m.FieldDefinition.model == model, m.FieldDefinition.key.in_(list(values)))
-    )
-    found = db.session.execute(
-        stmt, execution_options={"skip_scope": True, "include_deleted": True}
-    ).scalars()
-    definitions = {d.key: d for d in found if d.school_id is None or d.school_id == school_id}
+    found = _definitions_of({model}, list(values)) if known is None else known
+    definitions = {
+        d.key: d for d in found if d.model == model and (d.school_id is None or d.school_id == school_id)
+    }
     checked = {}
     for key, value in values.items():
         definition = definitions.get(key)
@@ -449,6 +445,20 @@ def check(obj: Any) -> None:
             checked[key] = kept
     if checked != values:
         obj.extra = checked
+
+
+def _definitions_of(models: set[str], keys: list[str] | None = None) -> list[m.FieldDefinition]:
+    """Every definition of those kinds of record (with those keys), the trash and other
+    schools' included, with their choice lists: one statement."""
+    stmt = (
+        select(m.FieldDefinition)
+        .options(db.joinedload(m.FieldDefinition.choice_list))
+        .where(m.FieldDefinition.model.in_(sorted(models)))
+    )
+    if keys is not None:
+        stmt = stmt.where(m.FieldDefinition.key.in_(keys))
+    options = {"skip_scope": True, "include_deleted": True}
+    return list(db.session.execute(stmt, execution_options=options).unique().scalars())
 
 
 ROWS_NAMED = 5  # rows a refusal names, then «and N more»
@@ -565,9 +575,17 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
             elif isinstance(obj, m.ChoiceList) and obj in session.dirty:
                 for definition in _using(obj):
                     _check_kept_values(definition)
-        for obj in written:
-            if type(obj) in MODEL_KEYS and (obj in session.new or _changed(obj, "extra")):
-                check(obj)
+        # The records whose added values are written: their definitions read once for the
+        # flush (an import of N lines costs one statement, not N).
+        checked = [
+            obj
+            for obj in written
+            if type(obj) in MODEL_KEYS and obj.extra and (obj in session.new or _changed(obj, "extra"))
+        ]
+        if checked:
+            known = _definitions_of({MODEL_KEYS[type(obj)] for obj in checked})
+            for obj in checked:
+                check(obj, known)
 
 
 def _changed(obj: Any, name: str) -> bool:
