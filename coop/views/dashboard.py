@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .. import access, figures, labels
+from .. import access, added_fields, figures, labels
 from .. import models as m
 from ..formats import month_name
 from ..plan_io.export import FORMATS
@@ -343,8 +343,27 @@ def _school(schools: list[m.School], default_first: bool) -> m.School | None:
 
 
 def grouped(value: Any) -> str:
-    """12345 as «12 345», as Russian writes numbers (with a narrow no-break space)."""
+    """12345 as «12 345», 7.5 as «7,5», as Russian writes numbers (with a narrow no-break space)."""
+    if isinstance(value, float):  # an added number field's sum, to the hundredth
+        return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
+
+
+def added_columns(school_id: int | None) -> list[m.FieldDefinition]:
+    """The fields added to the yearly records that the dashboard sums (number kinds) or
+    counts («yes» of yes/no): the municipality's, and a school's own on its page."""
+    return [
+        d
+        for d in added_fields.of_record(m.EventExecution, school_id)
+        if added_fields.KINDS[d.kind].number or d.kind == "boolean"
+    ]
+
+
+def added_value(fig: figures.SchoolFigures, definition: m.FieldDefinition) -> int | float:
+    """A field's figure: the sum of a number field, the «yes» of a yes/no one."""
+    if definition.kind == "boolean":
+        return fig.added_yes(definition.key)
+    return fig.added_sum(definition.key)
 
 
 def dashboard_context() -> dict[str, Any]:
@@ -379,6 +398,8 @@ def dashboard_context() -> dict[str, Any]:
         "charts": _charts(data.charts),
         "may_see_remarks": access.can(current_user, "remark.view"),
         "figures_kept": data.kept,
+        "added_columns": added_columns(school.id if school else None),
+        "added_value": added_value,
     }
     drill = DrillDown(year)
     if school is not None:

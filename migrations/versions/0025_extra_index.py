@@ -1,4 +1,4 @@
-"""the added fields' texts in the full-text index (issue 14)
+"""the added fields' texts in the full-text index; the kept figures' codes as long as a field's key (issue 14)
 
 Revision ID: 0025_extra_index
 Revises: 0022_saved_views
@@ -7,9 +7,12 @@ Create Date: 2026-12-06 07:10:00.000000
 What the index holds is stated once, in coop/search.py: a searchable table with added
 fields (its `extra`) indexes their string values with its other text. PostgreSQL's
 generated tsvector column is made again with them; SQLite's FTS5 tables are refilled.
+The figures kept per school and year (coop/summary.py) keep the added fields' sums under
+their key: its codes take a key's 64 characters.
 """
 
 from alembic import op
+import sqlalchemy as sa
 
 from coop import search
 
@@ -27,9 +30,18 @@ def _index(with_extra: bool) -> None:
     search.rebuild(connection, with_extra=with_extra)
 
 
+def _codes(length: int) -> None:
+    with op.batch_alter_table("school_year_figures", schema=None) as batch_op:
+        for name in ("text0", "text1"):
+            batch_op.alter_column(name, existing_type=sa.String(), type_=sa.String(length=length))
+
+
 def upgrade():
     _index(with_extra=True)
+    _codes(64)
 
 
 def downgrade():
+    op.execute("DELETE FROM school_year_figures WHERE figure = 'added'")  # kept again on the next write
+    _codes(32)
     _index(with_extra=False)
