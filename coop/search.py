@@ -615,7 +615,13 @@ def init_app(app: Flask) -> None:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """For Alembic's comparison of models and database: the index is no model's (its FTS5
-    tables and their shadow tables, PostgreSQL's tsvector columns and their GIN indexes)."""
+    tables and their shadow tables, PostgreSQL's tsvector columns and their GIN indexes); nor
+    are the indexes of the added number fields' values (made and dropped with their
+    definitions: coop/added_fields.py, sync_index)."""
+    from .added_fields import is_field_index  # imported here: a cycle at import time otherwise
+
+    if type_ == "index" and is_field_index(name):
+        return False
     if type_ == "column" and name == PG_COLUMN:
         return False
     if type_ == "table" and name and any(name.startswith(index.fts_table) for index in INDEX):
