@@ -4,11 +4,13 @@ exact after every write, as `flask coop check-figures` says, which the fixture c
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
 import pytest
 from flask import Flask
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from coop import figures, summary
@@ -97,6 +99,15 @@ def test_number_and_yes_no_fields_per_school_and_in_total(
     # The school sees its own figures; the export does not break.
     own = client_as("school31").get(f"/admin/dashboard/?year={year}").text
     assert _shown(own, "ovz_students") == ["1 505"]
+    # The XLSX of the table has them too, by their labels (numbers, not texts).
+    workbook = load_workbook(io.BytesIO(coordinator.get(f"/admin/dashboard/export.xlsx?year={year}").data))
+    cells = [list(row) for row in workbook.active.iter_rows(min_row=3, values_only=True)]
+    heading = cells[0]
+    school_row = next(row for row in cells if row[0] == "МБОУ «СОШ № 31»")
+    assert school_row[heading.index("Обучающиеся с ОВЗ")] == 1505
+    assert school_row[heading.index("Наставничество")] == 2
+    assert school_row[heading.index("Затрачено часов")] == 3.75
+    assert cells[-1][heading.index("Обучающиеся с ОВЗ")] == 1505  # the totals
     # A value taken away: the kept figure follows at once.
     with app.app_context():
         record = db.session.get(m.EventExecution, records[1])

@@ -430,7 +430,7 @@ class DashboardView(SecuredView):
             total = figures.totals(year, rows)
         name = f"dashboard-{year}-{year + 1}.xlsx"
         return Response(
-            figures_to_xlsx(rows, total, year, school),
+            figures_to_xlsx(rows, total, year, school, added_columns(school.id if school else None)),
             mimetype=FORMATS["xlsx"].mimetype,
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
@@ -455,8 +455,10 @@ def figures_to_xlsx(
     total: figures.SchoolFigures | None,
     year: int,
     school: m.School | None,
+    added: Sequence[m.FieldDefinition] = (),
 ) -> bytes:
-    """The dashboard table as a one-sheet workbook: a row per school, and the totals."""
+    """The dashboard table as a one-sheet workbook: a row per school, and the totals; then
+    the added fields' figures (added_columns), by their labels."""
     wb = Workbook()
     ws = wb.active
     ws.title = academic_year_label(year).replace("/", "-")
@@ -465,7 +467,11 @@ def figures_to_xlsx(
         "Dashboard: %(where)s, academic year %(year)s", where=where, year=academic_year_label(year)
     )
     ws.cell(1, 1, safe_cell(title)).font = Font(bold=True, size=13)
-    header = [gettext("School"), *(str(column.label) for column in COLUMNS)]
+    header = [
+        gettext("School"),
+        *(str(column.label) for column in COLUMNS),
+        *(d.label for d in added),
+    ]
     for col, text in enumerate(header, start=1):
         cell = ws.cell(3, col, safe_cell(text))
         cell.font = Font(bold=True)
@@ -476,11 +482,15 @@ def figures_to_xlsx(
         ws.cell(line, 1, safe_cell(fig.school))
         for col, column in enumerate(COLUMNS, start=2):
             ws.cell(line, col, figures.FIGURES[column.key](fig))
+        for col, definition in enumerate(added, start=len(COLUMNS) + 2):
+            ws.cell(line, col, added_value(fig, definition))
     if total is not None:
         line += 1
         ws.cell(line, 1, gettext("Total")).font = Font(bold=True)
         for col, column in enumerate(COLUMNS, start=2):
             ws.cell(line, col, figures.FIGURES[column.key](total)).font = Font(bold=True)
+        for col, definition in enumerate(added, start=len(COLUMNS) + 2):
+            ws.cell(line, col, added_value(total, definition)).font = Font(bold=True)
     ws.column_dimensions["A"].width = 40
     for col in range(2, len(header) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 12
