@@ -897,8 +897,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--profile", action="store_true", help="--budgets: profile each page that misses (pyinstrument)"
     )
+    parser.add_argument(
+        "--added",
+        action="store_true",
+        help="only issue 14's pages: the events list showing 5 added fields, a filter on an added number "
+        "(bench/added_fields.py; adds the fields and their values to the database)",
+    )
     args = parser.parse_args(argv)
     url = sqlalchemy_url(args.database_url)
+    if args.added:
+        added_main(url, args.requests if args.requests != 10 else 40)
+        return
     if args.budgets:
         budgets_main(url, args.requests if args.requests != 10 else 40, args.notes, args.profile)
         return
@@ -989,6 +998,46 @@ def budgets_main(url: str, requests: int, notes: str, profile: bool = False) -> 
     results = run_budgets(app, pages, roles, dialect, requests, name if profile else "")
     text = Path(notes).read_text() if notes else ""
     print(f"→ {write_budgets(about, results, text)}")
+
+
+def added_main(url: str, requests: int) -> None:
+    """Issue 14's Speed (bench/added_fields.py), in-process as the budgets are measured."""
+    from bench import added_fields as added
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "AUTO_MIGRATE": True,  # this code's schema: migration 0025's indexes
+            "SQL_COUNT": True,
+            "SHOW_DEMO_ACCOUNTS": False,
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    with app.app_context():
+        prepared = added.prepare()
+        with db.engine.connect() as conn:
+            roles = {role.key: role for role in choose_roles(conn)}
+            about: dict[str, Any] = {"machine": machine(), "database": database(conn), "requests": requests}
+            plans = added.explain(conn)
+        pages = added.pages()
+    print(f"База: {about['database']['dialect']}; строк плана: {prepared['lines']}", flush=True)
+    client = in_process_client(app, roles["coordinator"].email)
+    gc.collect()
+    gc.freeze()
+    results = []
+    for shown, (name, page_url, rows) in [(False, (added.BASELINE, pages[0][1], 100))] + [
+        (True, page) for page in pages
+    ]:
+        with app.app_context():
+            added.show_in_list(shown)
+        result = added.measure(client, name, page_url, rows, requests, ROW_ID_RE)
+        results.append(result)
+        print(
+            f"{name:<50} {result.status} {result.median_ms:>7} ms, p95 {result.p95_ms:>7}  SQL {result.sql}  "
+            f"rows {result.rows}  {result.verdict}",
+            flush=True,
+        )
+    print(f"→ {added.report(about, prepared, results, plans)}")
 
 
 def progress_line(r: Result) -> str:

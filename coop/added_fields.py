@@ -11,6 +11,7 @@ passes (at flush, whoever writes: a form, an import, the command line).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from flask_admin.form import Select2Field
 from flask_babel import gettext
 from flask_login import current_user
 from slugify import slugify
-from sqlalchemy import event, inspect, select
+from sqlalchemy import ColumnElement, Connection, Numeric, event, inspect, literal_column, select
 from sqlalchemy.orm import Session
 from wtforms import fields
 from wtforms.validators import InputRequired, Optional
@@ -216,6 +217,33 @@ def _plain(field: type[Any], **defaults: Any) -> Callable[..., Any]:
     return lambda definition, **kwargs: field(**defaults, **kwargs)
 
 
+def _number(field: type[Any]) -> Callable[..., Any]:
+    """A number field of the form whose refusal names the field and says why in Russian, as
+    the check at the write does (read), not WTForms' «Not a valid integer value»; a decimal
+    takes a comma and spaces as written in Russian («1 234,5»)."""
+
+    class AddedNumber(field):
+        definition: m.FieldDefinition
+
+        def process_formdata(self, valuelist: list[Any]) -> None:
+            if not valuelist or not str(valuelist[0]).strip():
+                self.data = None
+                return
+            try:
+                self.data = read(self.definition, valuelist[0])
+            except FieldValueError as error:
+                self.data = None
+                raise ValueError(str(error)) from None
+            if self.data is not None and isinstance(self, fields.DecimalField):
+                self.data = Decimal(str(self.data))
+
+    def make(definition: m.FieldDefinition, **kwargs: Any) -> Any:
+        bound: Any = type("AddedNumber", (AddedNumber,), {"definition": definition})
+        return bound(**kwargs)
+
+    return make
+
+
 def _date_field(definition: m.FieldDefinition, **kwargs: Any) -> Any:
     from .views.display import DatePicker  # the views' own date picker (дд.мм.гггг)
 
@@ -225,10 +253,10 @@ def _date_field(definition: m.FieldDefinition, **kwargs: Any) -> Any:
 KINDS: dict[str, Kind] = {
     "text": Kind(_text, _plain(fields.StringField), "text", text=True),
     "long_text": Kind(_text, _plain(fields.TextAreaField), "text", text=True),
-    "integer": Kind(_integer, _plain(fields.IntegerField), "number", number=True),
+    "integer": Kind(_integer, _number(fields.IntegerField), "number", number=True),
     "decimal": Kind(
         _decimal,
-        _plain(fields.DecimalField),
+        _number(fields.DecimalField),
         "number",
         form_value=lambda value: Decimal(str(value)),
         show=shown_number,
@@ -324,6 +352,7 @@ def forget() -> None:
     """Read the definitions again, from the database, for the rest of the request (one was written)."""
     if has_request_context():
         g.pop("_coop_added_fields", None)
+        g.pop("_coop_added_by_key", None)  # views/base.py's per-request look-up by key
         g._coop_added_fields_written = True
 
 
@@ -416,10 +445,11 @@ def with_values(obj: Any, posted: dict[m.FieldDefinition, Any]) -> dict[str, Any
 # --- the check at every write -----------------------------------------------------------
 
 
-def check(obj: Any) -> None:
+def check(obj: Any, known: list[m.FieldDefinition] | None = None) -> None:
     """FieldValueError if obj's added values do not fit their definitions; else the values
     as kept (a number read from text becomes a number). Every definition counts, the
-    switched-off and those in the trash too (their values stay)."""
+    switched-off and those in the trash too (their values stay). known: every definition
+    of obj's kind of record, read once for a whole flush (_check_flush); else read here."""
     values = obj.extra or {}
     if not values:
         return
@@ -427,15 +457,10 @@ def check(obj: Any) -> None:
         raise FieldValueError(gettext("The added fields' values must be an object of keys and values."))
     model = MODEL_KEYS[type(obj)]
     school_id = record_school(obj)
-    stmt = (
-        select(m.FieldDefinition)
-        .options(db.joinedload(m.FieldDefinition.choice_list))
-        .where(m.FieldDefinition.model == model, m.FieldDefinition.key.in_(list(values)))
-    )
-    found = db.session.execute(
-        stmt, execution_options={"skip_scope": True, "include_deleted": True}
-    ).scalars()
-    definitions = {d.key: d for d in found if d.school_id is None or d.school_id == school_id}
+    found = _definitions_of({model}, list(values)) if known is None else known
+    definitions = {
+        d.key: d for d in found if d.model == model and (d.school_id is None or d.school_id == school_id)
+    }
     checked = {}
     for key, value in values.items():
         definition = definitions.get(key)
@@ -449,6 +474,20 @@ def check(obj: Any) -> None:
             checked[key] = kept
     if checked != values:
         obj.extra = checked
+
+
+def _definitions_of(models: set[str], keys: list[str] | None = None) -> list[m.FieldDefinition]:
+    """Every definition of those kinds of record (with those keys), the trash and other
+    schools' included, with their choice lists: one statement."""
+    stmt = (
+        select(m.FieldDefinition)
+        .options(db.joinedload(m.FieldDefinition.choice_list))
+        .where(m.FieldDefinition.model.in_(sorted(models)))
+    )
+    if keys is not None:
+        stmt = stmt.where(m.FieldDefinition.key.in_(keys))
+    options = {"skip_scope": True, "include_deleted": True}
+    return list(db.session.execute(stmt, execution_options=options).unique().scalars())
 
 
 ROWS_NAMED = 5  # rows a refusal names, then «and N more»
@@ -565,9 +604,17 @@ def _check_flush(session: Session, flush_context: Any, instances: Any) -> None:
             elif isinstance(obj, m.ChoiceList) and obj in session.dirty:
                 for definition in _using(obj):
                     _check_kept_values(definition)
-        for obj in written:
-            if type(obj) in MODEL_KEYS and (obj in session.new or _changed(obj, "extra")):
-                check(obj)
+        # The records whose added values are written: their definitions read once for the
+        # flush (an import of N lines costs one statement, not N).
+        checked = [
+            obj
+            for obj in written
+            if type(obj) in MODEL_KEYS and obj.extra and (obj in session.new or _changed(obj, "extra"))
+        ]
+        if checked:
+            known = _definitions_of({MODEL_KEYS[type(obj)] for obj in checked})
+            for obj in checked:
+                check(obj, known)
 
 
 def _changed(obj: Any, name: str) -> bool:
@@ -579,6 +626,85 @@ def _using(choice_list: m.ChoiceList) -> list[m.FieldDefinition]:
     return list(db.session.execute(stmt, execution_options={"skip_scope": True}).scalars())
 
 
+# --- the index a filter on a number field reads (PostgreSQL) ---------------------------------
+
+
+def _pg_number(table: str, key: str) -> str:
+    """PostgreSQL: a field's value as a number, NULL when it holds no number (a value kept
+    from another kind, a school's own field of another kind under the same key): the
+    expression never fails, so an index of it never stops a write."""
+    assert KEY_PATTERN.match(key)
+    value = f"{table}.extra" if table else "extra"
+    return (
+        f"CASE WHEN jsonb_typeof({value} -> '{key}') = 'number' "
+        f"THEN CAST(({value} ->> '{key}') AS NUMERIC) END"
+    )
+
+
+def number_value(model: type[Any], definition: m.FieldDefinition) -> ColumnElement[Any]:
+    """An added number field's value as SQL, as the list filters compare it. On PostgreSQL
+    it is written whole as text (_pg_number: the key a literal, KEY_PATTERN's letters, digits
+    and «_»), so that the planner matches the expression index of the field (sync_index)."""
+    if db.engine.dialect.name == "postgresql":
+        return literal_column(_pg_number(model.__tablename__, definition.key), Numeric)
+    value = model.extra[definition.key]
+    return value.as_integer() if definition.kind == "integer" else value.as_float()
+
+
+def index_name(model_key: str, key: str) -> str:
+    """The name of the expression index of a field's values (at most PostgreSQL's 63 characters)."""
+    table = MODELS[model_key].__tablename__
+    name = f"ix_{table}_x_{key}"
+    return name if len(name) <= 63 else f"ix_{table}_x_{hashlib.sha1(key.encode()).hexdigest()[:16]}"
+
+
+def is_field_index(name: str | None) -> bool:
+    """Whether an index is one of sync_index's (Alembic leaves them out of its comparison)."""
+    return bool(name) and any(
+        str(name).startswith(f"ix_{model.__tablename__}_x_") for model in MODELS.values()
+    )
+
+
+def wants_index(definition: m.FieldDefinition) -> bool:
+    """Whether a field's values are indexed for its filters (PostgreSQL): a number field of
+    the municipality's, not in the trash (a school's own field filters that school's rows only)."""
+    kind = KINDS.get(definition.kind)
+    return bool(kind and kind.number and definition.school_id is None and definition.deleted_at is None)
+
+
+def sync_index(connection: Connection, model_key: str, key: str, wanted: bool) -> None:
+    """PostgreSQL: make or drop the expression index of a field's values, in the connection's
+    transaction (CREATE INDEX, not CONCURRENTLY: the table's writes wait for it, a second or
+    so at the benchmark's 100,000 plan lines). The expression is number_value's."""
+    if connection.dialect.name != "postgresql" or model_key not in MODELS or not KEY_PATTERN.match(key):
+        return
+    name = index_name(model_key, key)
+    if wanted:
+        table = MODELS[model_key].__tablename__
+        connection.exec_driver_sql(f"CREATE INDEX IF NOT EXISTS {name} ON {table} (({_pg_number('', key)}))")
+    else:
+        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
+
+
+def _keep_indexes(session: Session, flush_context: Any) -> None:
+    """After a flush that wrote field definitions: their indexes made or dropped with them."""
+    written = [
+        obj for obj in (*session.new, *session.dirty, *session.deleted) if isinstance(obj, m.FieldDefinition)
+    ]
+    if not written or session.get_bind().dialect.name != "postgresql":
+        return
+    connection = session.connection()
+    for definition in written:
+        history = inspect(definition).attrs["key"].history
+        for old_key in history.deleted or ():  # a key changed: the old one's index goes
+            if old_key and old_key != definition.key:
+                sync_index(connection, definition.model, old_key, False)
+        wanted = definition not in session.deleted and wants_index(definition)
+        sync_index(connection, definition.model, definition.key, wanted)
+
+
 def init_app(app: Flask) -> None:
     if not event.contains(Session, "before_flush", _check_flush):
         event.listen(Session, "before_flush", _check_flush)
+    if not event.contains(Session, "after_flush", _keep_indexes):
+        event.listen(Session, "after_flush", _keep_indexes)

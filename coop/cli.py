@@ -159,7 +159,7 @@ def import_plan_command(file: Path, school_name: str, year: int, dry_run: bool) 
         raise click.ClickException(f"Не удалось прочитать {file}: {error.strerror}") from error
     school = school_named(school_name)
     try:
-        plan = importer.read_plan(data, file.name)
+        plan = importer.read_plan(data, file.name, school)
         preview = importer.prepare(plan, school, year)
         if preview.undecided:
             choices = {partner.field_name: importer.NEW for partner in preview.undecided}

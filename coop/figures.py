@@ -35,6 +35,7 @@ from sqlalchemy import (
     CTE,
     ColumnElement,
     Integer,
+    Numeric,
     Select,
     String,
     and_,
@@ -47,6 +48,7 @@ from sqlalchemy import (
     null,
     or_,
     select,
+    true,
     union_all,
 )
 from sqlalchemy.orm import joinedload
@@ -86,6 +88,18 @@ class SchoolFigures:
     fgos_agreed: int = 0
     fgos_covered: int = 0
     remarks_open: int = 0
+    # The fields added to the yearly records (coop/added_fields.py), by key: the sum of a
+    # number field's values in hundredths, and how many records say «yes» to a yes/no one.
+    added: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def added_sum(self, key: str) -> int | float:
+        """A number field's sum over the year's records: whole, or to the hundredth."""
+        hundredths = self.added.get(key, (0, 0))[0]
+        return hundredths // 100 if hundredths % 100 == 0 else hundredths / 100
+
+    def added_yes(self, key: str) -> int:
+        """How many of the year's records say «yes» to a yes/no field."""
+        return self.added.get(key, (0, 0))[1]
 
     @property
     def agreements_total(self) -> int:
@@ -204,6 +218,7 @@ def _line_statuses(year: int, school_ids: Sequence[int] | None) -> CTE:
             execution.students_count,
             execution.teachers_count,
             execution.parents_count,
+            execution.extra,
         )
         .outerjoin(execution, _execution_of_year(year))
         .where(_all_lines_in_year(year))
@@ -307,7 +322,42 @@ def school_branches(year: int, school_ids: Sequence[int] | None, line: CTE) -> l
             .group_by(m.Remark.school_id),
             m.Remark.school_id,
         ),
+        _tagged("added", _added(line), texts=1),
     ]
+
+
+# A kept number is an integer column: a sum past this (in hundredths) is kept as this.
+ADDED_LIMIT = 2_000_000_000
+
+
+def _added(line: CTE) -> AnySelect:
+    """Per school and key of the added fields of its yearly records (the line's record of
+    the year, when it says an outcome): the sum of the numbers, in hundredths, and the
+    count of «yes». Every key whose values are numbers or yes/no: which fields the
+    dashboard shows is the definitions' to say, when it shows them."""
+    if db.engine.dialect.name == "postgresql":
+        pairs: Any = func.jsonb_each(line.c.extra).table_valued("key", "value").lateral("added")
+        kind = func.jsonb_typeof(pairs.c.value)
+        text_value = pairs.c.value.op("#>>")(literal_column("'{}'"))
+        number = case((kind == "number", cast(text_value, Numeric)))
+        yes = and_(kind == "boolean", text_value == "true")
+        typed = kind.in_(("number", "boolean"))
+    else:
+        pairs = func.json_each(line.c.extra).table_valued("key", "value", "type").alias("added")
+        number = case((pairs.c.type.in_(("integer", "real")), pairs.c.value))
+        yes = pairs.c.type == "true"
+        typed = pairs.c.type.in_(("integer", "real", "true"))
+    hundredths = func.round(func.coalesce(func.sum(number), 0) * 100)
+    kept = case(
+        (hundredths > ADDED_LIMIT, ADDED_LIMIT), (hundredths < -ADDED_LIMIT, -ADDED_LIMIT), else_=hundredths
+    )
+    return (
+        select(line.c.school_id, pairs.c.key, cast(kept, Integer), _counted(yes))
+        .select_from(line)
+        .join(pairs, true())
+        .where(line.c.extra.isnot(None), typed)
+        .group_by(line.c.school_id, pairs.c.key)
+    )
 
 
 def limitations_found_by(last: dt.date) -> ColumnElement[bool]:
@@ -466,6 +516,8 @@ def _fill(figures: dict[Any, SchoolFigures], rows: dict[str, list[Any]]) -> None
         fig.fgos_covered = count
     for fig, (_t0, _t1, count, *_) in each("remarks"):
         fig.remarks_open = count
+    for fig, (key, _t1, hundredths, yes, *_) in each("added"):
+        fig.added[key] = (int(hundredths or 0), int(yes or 0))
 
 
 def _all_partners(rows: dict[str, list[Any]]) -> int:
@@ -479,7 +531,7 @@ def _all_partners(rows: dict[str, list[Any]]) -> int:
 # years in FigureYear, exact at every flush. A page reads them (a few rows per school), and
 # counts from the rows only a year that is not kept, in a second statement.
 
-KEPT_FIGURES = ("agreements", "partners", "lines", "seminars", "limitations", "covered", "remarks")
+KEPT_FIGURES = ("agreements", "partners", "lines", "seminars", "limitations", "covered", "remarks", "added")
 
 
 def _kept_rows(year: int, school_ids: Sequence[int] | AnySelect | None) -> AnySelect:
@@ -585,6 +637,9 @@ def totals(
             total.agreements[pair] = total.agreements.get(pair, 0) + count
         for cycle, count in row.seminars.items():
             total.seminars[cycle] = total.seminars.get(cycle, 0) + count
+        for key, (hundredths, yes) in row.added.items():
+            was = total.added.get(key, (0, 0))
+            total.added[key] = (was[0] + hundredths, was[1] + yes)
     if partners is None:
         stmt = select(func.count(distinct(m.Agreement.partner_id))).where(agreements_in_year(year))
         partners = db.session.execute(_only(stmt, m.Agreement.school_id, school_ids)).scalar_one()

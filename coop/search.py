@@ -189,6 +189,11 @@ RANKED = 1000
 _UNRANKED = "1"  # after every rank: bm25 and -ts_rank are never above 0
 # PostgreSQL: each searchable table's tsvector column (generated from the row, stored).
 PG_COLUMN = "search_vector"
+# The column of a row's values of the fields added in the site: its texts are indexed
+# with the other text (body). The index holds every string value of it: the text kinds'
+# (added_fields.Kind.text), and the choice kinds' and dates' as written, since
+# PostgreSQL's generated column reads the row alone, not the definitions of its fields.
+EXTRA = "extra"
 
 
 @dataclass(frozen=True)
@@ -211,6 +216,18 @@ class Indexed:
     @property
     def pg_index(self) -> str:
         return f"ix_{self.model.__tablename__}_search"
+
+    @property
+    def has_extra(self) -> bool:
+        """Whether the rows have fields added in the site (coop/added_fields.py), whose
+        text values the index holds with the other text."""
+        return EXTRA in self.model.__table__.c
+
+    @property
+    def reads(self) -> list[str]:
+        """The columns whose text the index holds: a user searches the whole of it only
+        when reading each of them."""
+        return [*self.fields, EXTRA] if self.has_extra else self.fields
 
 
 INDEX = (
@@ -307,11 +324,33 @@ def _pg_vector(value: Any, weight: str) -> Any:
     return func.setweight(russian.op("||")(simple), literal_column(f"'{weight}'"))
 
 
-def _pg_document(index: Indexed) -> Any:
+def _pg_extra_vector(model: type[Any]) -> Any:
+    """The string values of the row's added fields (EXTRA), stemmed and as written, weight B."""
+    strings: Any = literal_column("""'["string"]'""")
+    value = func.coalesce(getattr(model, EXTRA), literal_column("'{}'::jsonb"))
+    russian = func.jsonb_to_tsvector(literal_column("'russian'"), value, strings)
+    simple = func.jsonb_to_tsvector(literal_column("'simple'"), value, strings)
+    return func.setweight(russian.op("||")(simple), literal_column("'B'"))
+
+
+def _pg_document(index: Indexed, with_extra: bool = True) -> Any:
     vector = _pg_vector(_pg_text(index.model, index.head), "A")
     if index.body:
         vector = vector.op("||")(_pg_vector(_pg_text(index.model, index.body), "B"))
+    if with_extra and index.has_extra:
+        vector = vector.op("||")(_pg_extra_vector(index.model))
     return vector
+
+
+def extra_texts(values: Any) -> list[str]:
+    """The string values of a row's added fields (EXTRA), those in lists too: what the
+    index holds of them."""
+    found: list[str] = []
+    for value in (values or {}).values() if isinstance(values, dict) else ():
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, str):
+                found.append(item)
+    return found
 
 
 def document(index: Indexed) -> Any:
@@ -444,11 +483,20 @@ def _changed(obj: Any, names: Iterable[str]) -> bool:
     return any(attrs[name].history.has_changes() for name in names)
 
 
+def _body(index: Indexed, values: Any, with_extra: bool = True) -> str:
+    """SQLite: the index's other text of a row (values: the row, or its mapping of columns)."""
+    get = values.get if isinstance(values, dict) else lambda name: getattr(values, name)
+    texts = [get(name) for name in index.body]
+    if with_extra and index.has_extra:
+        texts.extend(extra_texts(get(EXTRA)))
+    return indexed_text(texts)
+
+
 def _rows(index: Indexed, obj: Any) -> dict[str, Any]:
     return {
         "id": obj.id,
         "head": indexed_text(getattr(obj, name) for name in index.head),
-        "body": indexed_text(getattr(obj, name) for name in index.body),
+        "body": _body(index, obj),
     }
 
 
@@ -464,7 +512,7 @@ def _keep_in_step(session: Session, flush_context: Any) -> None:
             continue
         if obj in session.deleted:
             removed.setdefault(index, []).append({"id": obj.id})
-        elif obj in session.new or _changed(obj, index.fields):
+        elif obj in session.new or _changed(obj, index.reads):
             written.setdefault(index, []).append(_rows(index, obj))
     if not (written or removed):
         return
@@ -477,8 +525,9 @@ def _keep_in_step(session: Session, flush_context: Any) -> None:
         )
 
 
-def create(connection: Connection) -> None:
-    """The index's tables (SQLite) or GIN indexes (PostgreSQL), if missing (the migration)."""
+def create(connection: Connection, with_extra: bool = True) -> None:
+    """The index's tables (SQLite) or GIN indexes (PostgreSQL), if missing (the migration).
+    with_extra: the added fields' texts in it (a migration before their column says False)."""
     for index in INDEX:
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql(
@@ -488,7 +537,7 @@ def create(connection: Connection) -> None:
         else:
             # The expression of the row's own columns, unqualified (a generated column's).
             table_name = index.model.__tablename__
-            expression = str(_pg_document(index).compile(dialect=postgresql.dialect()))
+            expression = str(_pg_document(index, with_extra).compile(dialect=postgresql.dialect()))
             expression = expression.replace(f"{table_name}.", "")
             connection.exec_driver_sql(
                 f"ALTER TABLE {table_name} ADD COLUMN IF NOT EXISTS {PG_COLUMN} tsvector "
@@ -499,8 +548,11 @@ def create(connection: Connection) -> None:
             )
 
 
-def drop(connection: Connection) -> None:
+def drop(connection: Connection, only_extra: bool = False) -> None:
+    """The index gone; only_extra: of the tables with added fields only (migration 0025)."""
     for index in INDEX:
+        if only_extra and not index.has_extra:
+            continue
         if connection.dialect.name == "sqlite":
             connection.exec_driver_sql(f"DROP TABLE IF EXISTS {index.fts_table}")
         else:
@@ -510,9 +562,12 @@ def drop(connection: Connection) -> None:
             )
 
 
-def _batches(connection: Connection, index: Indexed, size: int = 5000) -> Iterator[list[dict[str, Any]]]:
+def _batches(
+    connection: Connection, index: Indexed, with_extra: bool = True, size: int = 5000
+) -> Iterator[list[dict[str, Any]]]:
     source = index.model.__table__  # every row, the trash's too: a restored row is found at once
-    stmt = select(source.c.id, *(source.c[name] for name in index.fields)).order_by(source.c.id)
+    names = index.reads if with_extra else index.fields
+    stmt = select(source.c.id, *(source.c[name] for name in names)).order_by(source.c.id)
     batch: list[dict[str, Any]] = []
     for row in connection.execute(stmt):
         values = row._mapping
@@ -520,7 +575,7 @@ def _batches(connection: Connection, index: Indexed, size: int = 5000) -> Iterat
             {
                 "id": values["id"],
                 "head": indexed_text(values[name] for name in index.head),
-                "body": indexed_text(values[name] for name in index.body),
+                "body": _body(index, dict(values), with_extra),
             }
         )
         if len(batch) >= size:
@@ -530,10 +585,10 @@ def _batches(connection: Connection, index: Indexed, size: int = 5000) -> Iterat
         yield batch
 
 
-def rebuild(connection: Connection) -> dict[str, int]:
+def rebuild(connection: Connection, with_extra: bool = True) -> dict[str, int]:
     """The index built again from the rows: SQLite's tables refilled, PostgreSQL's indexes
-    reindexed. The rows indexed, by table."""
-    create(connection)
+    reindexed. The rows indexed, by table. with_extra: as create's."""
+    create(connection, with_extra)
     counts: dict[str, int] = {}
     for index in INDEX:
         name = index.model.__tablename__
@@ -545,7 +600,7 @@ def rebuild(connection: Connection) -> dict[str, int]:
             continue
         connection.exec_driver_sql(f"DELETE FROM {index.fts_table}")
         counts[name] = 0
-        for batch in _batches(connection, index):
+        for batch in _batches(connection, index, with_extra):
             connection.execute(
                 text(f"INSERT INTO {index.fts_table} (rowid, head, body) VALUES (:id, :head, :body)"), batch
             )
@@ -560,7 +615,13 @@ def init_app(app: Flask) -> None:
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """For Alembic's comparison of models and database: the index is no model's (its FTS5
-    tables and their shadow tables, PostgreSQL's tsvector columns and their GIN indexes)."""
+    tables and their shadow tables, PostgreSQL's tsvector columns and their GIN indexes); nor
+    are the indexes of the added number fields' values (made and dropped with their
+    definitions: coop/added_fields.py, sync_index)."""
+    from .added_fields import is_field_index  # imported here: a cycle at import time otherwise
+
+    if type_ == "index" and is_field_index(name):
+        return False
     if type_ == "column" and name == PG_COLUMN:
         return False
     if type_ == "table" and name and any(name.startswith(index.fts_table) for index in INDEX):
@@ -630,10 +691,10 @@ def site_wide(user: Any, text: str) -> list[Group]:
         if not access.can(user, access.permission_name(model, "view")):
             continue
         fields = access.visible_fields(user, model)
-        readable = set(index.fields) if fields is None else set(fields)
+        readable = set(index.reads) if fields is None else set(fields)
         if not set(index.head) <= readable:
             continue
-        head_only = not set(index.fields) <= readable
+        head_only = not set(index.reads) <= readable
         rows_query = access.scope(db.session.query(model), user, model).options(*m.label_loads(model))
         matching, rank = apply(rows_query, model, text, head_only=head_only)
         order = (model.id,) if rank is None else (rank, model.id)

@@ -1,9 +1,11 @@
 """The site's configuration as a file (as Plone's GenericSetup profiles move a site's setup).
 
-`coop config export` writes the catalogs, the choice lists and the fields added in the
-site (coop/added_fields.py) as JSON; `coop config import` applies such a file
-idempotently: each row found by its natural key (a catalog's code or name; a list's name
-and school; a field's record, key and school), added or changed, never deleted. A file it
+`coop config export` writes the catalogs, the choice lists, the fields added in the
+site (coop/added_fields.py) and the shared saved views (coop/saved_views.py: those shown
+to a school or to everyone, not the personal ones) as JSON; `coop config import` applies
+such a file idempotently: each row found by its natural key (a catalog's code or name; a
+list's name and school; a field's record, key and school; a saved view's list, name and
+owner's e-mail), added or changed, never deleted. A file it
 cannot read, or one from a newer version, is refused; any error writes nothing.
 """
 
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy import inspect, select
 
-from . import added_fields, labels
+from . import access, added_fields, labels, saved_views
 from . import models as m
 from .extensions import db
 
@@ -25,6 +28,11 @@ FIELD_COLUMNS = (
     *("model", "key", "label", "label_en", "kind", "required", "help_text", "group"),
     *("sort_order", "filled_by", "in_list", "in_plan_document", "is_active"),
 )
+# The saved views the file carries: shared ones (a personal view is its owner's alone).
+SHARED = ("school", "everyone")
+VIEW_KEYS = ("endpoint", "name", "visibility", "owner", "school", "query", "columns")
+# The arguments of a list's URL a saved view keeps (coop/saved_views.py: normalise_query).
+VIEW_ARGS = ("search", "sort", "desc", "page_size")
 FIELD_DEFAULTS: dict[str, Any] = {
     "label_en": "",
     "required": False,
@@ -114,7 +122,29 @@ def export() -> dict[str, Any]:
             }
             for row in definitions
         ],
+        "saved_views": _export_views(schools),
     }
+
+
+def _export_views(schools: dict[int | None, str]) -> list[dict[str, Any]]:
+    stmt = (
+        select(m.SavedView, m.User.email)
+        .join(m.User, m.User.id == m.SavedView.user_id)
+        .where(m.SavedView.visibility.in_(SHARED))
+        .order_by(m.SavedView.id)
+    )
+    return [
+        {
+            "endpoint": view.endpoint,
+            "name": view.name,
+            "visibility": view.visibility,
+            "owner": email,
+            "school": schools.get(view.school_id),
+            "query": view.query,
+            "columns": list(view.columns or []),
+        }
+        for view, email in db.session.execute(stmt)
+    ]
 
 
 # --- import ------------------------------------------------------------------------------
@@ -140,6 +170,8 @@ def apply(data: Any, *, dry_run: bool = False) -> Outcome:
                     lists[(row.name, row.school_id)] = row
             for index, entry in enumerate(_entries(data, "fields")):
                 _apply_field(entry, schools, lists, f"fields[{index}]", outcome)
+            for index, entry in enumerate(_entries(data, "saved_views")):
+                _apply_view(entry, schools, f"saved_views[{index}]", outcome)
         db.session.flush()
     except added_fields.FieldValueError as error:
         db.session.rollback()
@@ -324,3 +356,74 @@ def _apply_field(
     except added_fields.FieldValueError as error:
         raise ConfigError(f"{where}: {error}") from None
     _record(outcome, row, created, changed, f"поле {values['model']}.{values['key']}")
+
+
+def _apply_view(entry: dict[str, Any], schools: dict[str, int], where: str, outcome: Outcome) -> None:
+    """A shared saved view, found by its list, name and owner (by e-mail); skipped when
+    its owner has no account on this site."""
+    unknown = set(entry) - set(VIEW_KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: неизвестные ключи {', '.join(sorted(unknown))}.")
+    for name in ("endpoint", "name", "visibility", "owner"):
+        if name not in entry:
+            raise ConfigError(f"{where}: нет ключа «{name}».")
+    values = {"query": "", "columns": [], **{key: entry[key] for key in VIEW_KEYS if key in entry}}
+    for name in ("endpoint", "name", "visibility", "owner", "query"):
+        _typed(values, name, str, where)
+    columns = _typed(values, "columns", list, where)
+    if not all(isinstance(column, str) and column for column in columns):
+        raise ConfigError(f"{where}.columns: нужен список имён столбцов.")
+    if values["visibility"] not in SHARED:
+        raise ConfigError(f"{where}.visibility: одно из {', '.join(SHARED)} (личные виды не переносятся).")
+    try:
+        name = saved_views.check_name(values["name"])
+    except saved_views.SavedViewError as error:
+        raise ConfigError(f"{where}.name: {error}") from None
+    _check_view_query(values["query"], where)
+    email = values["owner"].strip().lower()
+    owner = db.session.execute(
+        select(m.User).where(m.User.email == email).execution_options(skip_scope=True)
+    ).scalar_one_or_none()
+    title = f"вид «{name}» списка {values['endpoint']}"
+    if owner is None:
+        outcome.skipped.append(f"{title}: пользователя {email} нет на сайте")
+        return
+    if saved_views.list_view(values["endpoint"], owner) is None:
+        raise ConfigError(f"{where}.endpoint: списка «{values['endpoint']}» нет, или {email} его не видит.")
+    if values["visibility"] not in access.SHARES.get(access.role_of(owner) or "", ()):
+        raise ConfigError(f"{where}.visibility: {email} не может показать вид «{values['visibility']}».")
+    school = values.get("school")
+    school_id = schools.get(school) if isinstance(school, str) else None
+    if values["visibility"] == "school" and (school_id is None or school_id != owner.school_id):
+        raise ConfigError(f"{where}.school: вид для школы — школа его владельца ({email}).")
+    stmt = (
+        select(m.SavedView)
+        .filter_by(user_id=owner.id, endpoint=values["endpoint"], name=name)
+        .execution_options(include_deleted=True, skip_scope=True)
+    )
+    row = db.session.execute(stmt).scalar_one_or_none()
+    created = row is None
+    if row is None:
+        row = m.SavedView(user_id=owner.id, endpoint=values["endpoint"], name=name)
+        db.session.add(row)
+    changed = _set(
+        row,
+        {
+            "query": values["query"],
+            "columns": columns,
+            "visibility": values["visibility"],
+            "school_id": owner.school_id,
+        },
+    )
+    _record(outcome, row, created, changed, title)
+
+
+def _check_view_query(query: str, where: str) -> None:
+    """A saved view's list arguments: only those a saved view keeps (no other argument)."""
+    if len(query) > saved_views.QUERY_MAX:
+        raise ConfigError(f"{where}.query: длиннее {saved_views.QUERY_MAX} символов.")
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        if key not in VIEW_ARGS and not saved_views.FILTER_ARG.fullmatch(key):
+            raise ConfigError(f"{where}.query: неизвестный параметр «{key[:40]}».")
+        if len(value) > saved_views.VALUE_MAX:
+            raise ConfigError(f"{where}.query: значение «{key[:40]}» слишком длинное.")

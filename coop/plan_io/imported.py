@@ -9,7 +9,7 @@ so plans from Word, Excel and CSV are understood by one set of rules.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from flask_babel import gettext
@@ -54,6 +54,8 @@ HEADER_EXACT = {
     ),
 }
 MAX_HEADER_WORDS = 6
+# A column of a field added in the site (coop/added_fields.py) is named EXTRA + its key.
+EXTRA = "extra:"
 COLUMN_LABELS = {TITLE: "«Наименование мероприятия»", TIMING: "«Сроки»"}
 
 AUDIENCE_CODES = ("students", "teachers", "parents")
@@ -119,6 +121,9 @@ class ImportedEvent:
     audience: str | None  # a code of AUDIENCE_CODES; None when the file does not say
     grades: str
     where: str
+    # The texts of the columns headed by an added field's label, by the field's key
+    # (non-empty cells only); importer.prepare reads them by the field's kind.
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -244,8 +249,11 @@ class Row:
 class PlanBuilder:
     """Collects the partners and events of every plan table handed to it."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, added: Mapping[str, str] | None = None) -> None:
+        """added: the headings of the fields added to plan lines (header_key of a
+        label, Russian or English) → the field's key."""
         self.plan = ImportedPlan(kind)
+        self.added: Mapping[str, str] = added or {}
         self.plan_tables = 0
         self.other_tables: list[str] = []  # first rows of tables that are not plans, for the message
         self._last_columns: dict[str, int] | None = None
@@ -259,7 +267,7 @@ class PlanBuilder:
         rows = [row for row in rows if any(cell.strip() for cell in row.cells)]
         if not rows:
             return
-        start, columns = _find_header(rows)
+        start, columns = _find_header(rows, self.added)
         above = ""
         if columns is None:
             # A table without a header continues the plan table before it (Word
@@ -316,7 +324,7 @@ class PlanBuilder:
         partner = self._partner(named or above, label) if named or above else None
         section, section_audience = "", None
         for row in rows:
-            again = _header_columns(row)
+            again = _header_columns(row, self.added)
             if again is not None:  # the header repeated, perhaps with other columns
                 columns = again
                 continue
@@ -400,7 +408,13 @@ class PlanBuilder:
             audience = section_audience
         if audience is None and _PARENTS_IN_TITLE.search(title):
             audience = "parents"
+        extra = {
+            name.removeprefix(EXTRA): text
+            for name, index in columns.items()
+            if name.startswith(EXTRA) and (text := _cell(row, columns, name).strip())
+        }
         return ImportedEvent(
+            extra=extra,
             number=number,
             title=title,
             timing=timing,
@@ -436,8 +450,8 @@ class PlanBuilder:
         return self.plan
 
 
-def is_header(cells: list[str]) -> bool:
-    return _header_columns(Row(cells, "")) is not None
+def is_header(cells: list[str], added: Mapping[str, str] | None = None) -> bool:
+    return _header_columns(Row(cells, ""), added) is not None
 
 
 def brief_error(error: Exception) -> str:
@@ -445,21 +459,25 @@ def brief_error(error: Exception) -> str:
     return collapse(str(error))[:120] or type(error).__name__
 
 
-def _find_header(rows: Sequence[Row]) -> tuple[int, dict[str, int] | None]:
+def _find_header(
+    rows: Sequence[Row], added: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, int] | None]:
     """The index of the row after the header and the header's columns."""
     for index, row in enumerate(rows[:25]):
-        columns = _header_columns(row)
+        columns = _header_columns(row, added)
         if columns is not None:
             return index + 1, columns
     return 0, None
 
 
-def _header_columns(row: Row) -> dict[str, int] | None:
+def _header_columns(row: Row, added: Mapping[str, str] | None = None) -> dict[str, int] | None:
     """The fields of a header row by column, or None when the row is not a header.
 
     A header names the event and its number, timing or responsible; most of its
     cells are known headers, and none is a number (an event's row may well have a
-    title starting «Мероприятие…» and a responsible «Ответственный за …»).
+    title starting «Мероприятие…» and a responsible «Ответственный за …»). A cell that
+    is an added field's label (added, by header_key) is that field's column, before
+    any core field it might start like («Количество…», «Партнёрские ресурсы»).
     """
     if row.merged:
         return None
@@ -472,6 +490,10 @@ def _header_columns(row: Row) -> dict[str, int] | None:
         filled += 1
         if parse_number(text) is not None:
             return None
+        if added and (key := added.get(header_key(text))) is not None:
+            known += 1
+            columns.setdefault(EXTRA + key, index)
+            continue
         found = header_field(text)
         if found is None:
             continue

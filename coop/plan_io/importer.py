@@ -25,6 +25,7 @@ import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import func, select
@@ -32,14 +33,22 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import access, search
+from .. import access, added_fields, search
 from .. import models as m
 from ..access import AccessDenied
 from ..extensions import db
 from ..lookup import normalise
 from ..tenancy import SYSTEM, current_principal
 from ..timing import Timing, academic_year_label, parse_timing
-from .imported import ImportedEvent, ImportedPartner, ImportedPlan, PlanFileError, RowIssue, collapse
+from .imported import (
+    ImportedEvent,
+    ImportedPartner,
+    ImportedPlan,
+    PlanFileError,
+    RowIssue,
+    collapse,
+    header_key,
+)
 from .read_docx import read_docx
 from .read_table import read_csv, read_xlsx
 
@@ -113,10 +122,23 @@ class ImportRefused(ValueError):
 # --- 1. reading ------------------------------------------------------------------------
 
 
-def read_plan(data: bytes, filename: str = "") -> ImportedPlan:
+def read_plan(data: bytes, filename: str = "", school: m.School | None = None) -> ImportedPlan:
     """The plan in the file's bytes, read by their content; the name only helps
-    to explain a file renamed to something it is not."""
-    return READERS[detect_kind(data, filename)](data)
+    to explain a file renamed to something it is not. With school, a column headed by
+    the label of a field added to its plan lines is read as that field."""
+    added = added_headers(school) if school is not None else None
+    return READERS[detect_kind(data, filename)](data, added)
+
+
+def added_headers(school: m.School) -> dict[str, str]:
+    """The headings that name a field added to the school's plan lines: its label, Russian
+    or English, as header_key compares them (case, ё and spacing aside) → the field's key."""
+    headers: dict[str, str] = {}
+    for definition in added_fields.of_record(m.Event, school.id):
+        for label in (definition.label, definition.label_en):
+            if (label or "").strip():
+                headers.setdefault(header_key(label), definition.key)
+    return headers
 
 
 def detect_kind(data: bytes, filename: str = "") -> str:
@@ -256,6 +278,8 @@ class Line:
     existing: m.Event | None = None
     changes: tuple[str, ...] = ()  # labels of the fields an update changes
     repeated: bool = False  # the file has this line twice; the later one is skipped
+    # The added fields' values of the file's columns, as kept (read by each field's kind).
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def status(self) -> str:
@@ -408,6 +432,7 @@ def prepare(
     positions = _positions()
     add_positions = may_add_positions()
     issues = list(plan.issues)
+    definitions = _added_fields(school)
     partners: list[PartnerMatch] = []
     seen: dict[tuple, Line] = {}
     new_positions: dict[str, str] = {}
@@ -417,6 +442,7 @@ def prepare(
         partners.append(match)
         for event in imported.events:
             line = Line(event, parse_timing(event.timing), _resolve_positions(event.responsible, positions))
+            line.extra = _added_values(event, definitions, issues)
             for name in line.responsible:
                 if _position_key(name) not in positions:
                     found = new_positions if add_positions else unlisted
@@ -442,7 +468,7 @@ def prepare(
                 if line.existing is None and len(alike) == 1:
                     line.existing = alike[0]
                 if line.existing is not None:
-                    line.changes = _changes(line.existing, line)
+                    line.changes = _changes(line.existing, line, definitions)
             match.lines.append(line)
     # Lines of the plan the file does not have; not yet for partners still to be chosen.
     matched = {id(line.existing) for line in seen.values() if line.existing is not None}
@@ -594,11 +620,53 @@ def _resolve_positions(parts: tuple[str, ...], known: Mapping[str, object]) -> t
     return tuple(names)
 
 
+def _added_fields(school: m.School) -> dict[str, tuple[m.FieldDefinition, bool]]:
+    """The fields added to the school's plan lines, by key, and whether this import fills
+    each: those the importing user's role fills in (every one for the CLI, the system)."""
+    principal = current_principal()
+    role = None if principal is SYSTEM else access.role_of(principal)
+    return {
+        d.key: (d, principal is SYSTEM or added_fields.filled_by(d, role))
+        for d in added_fields.of_record(m.Event, school.id)
+    }
+
+
+def _added_values(
+    event: ImportedEvent, definitions: Mapping[str, tuple[m.FieldDefinition, bool]], issues: list[RowIssue]
+) -> dict[str, Any]:
+    """The added fields' values of an imported line, read by each field's kind; a value
+    that does not fit is an error naming the row and the column (the whole file is refused)."""
+    values: dict[str, Any] = {}
+    for key, text in event.extra.items():
+        if key not in definitions:
+            continue
+        definition, fills = definitions[key]
+        if not fills:
+            issues.append(
+                RowIssue(
+                    event.where,
+                    gettext(
+                        "the column «%(column)s» is filled in by another role: not read.",
+                        column=definition.label,
+                    ),
+                    blocking=False,
+                )
+            )
+            continue
+        try:
+            values[key] = added_fields.read(definition, text)
+        except added_fields.FieldValueError as error:
+            issues.append(RowIssue(event.where, gettext("column %(error)s.", error=str(error))))
+    return values
+
+
 def _positions() -> dict[str, m.Position]:
     return {_position_key(p.name): p for p in db.session.execute(select(m.Position)).scalars()}
 
 
-def _changes(event: m.Event, line: Line) -> tuple[str, ...]:
+def _changes(
+    event: m.Event, line: Line, definitions: Mapping[str, tuple[m.FieldDefinition, bool]]
+) -> tuple[str, ...]:
     imported = line.imported
     changes = []
     if event.timing_text != imported.timing:
@@ -613,6 +681,8 @@ def _changes(event: m.Event, line: Line) -> tuple[str, ...]:
         changes.append(gettext("audience"))
     if imported.grades and imported.grades != event.grades:
         changes.append(gettext("grades"))
+    kept = event.extra or {}
+    changes.extend(definitions[key][0].label for key, value in line.extra.items() if kept.get(key) != value)
     return tuple(changes)
 
 
@@ -832,6 +902,7 @@ def _write(preview: Preview) -> Result:
                     last_year=last,
                     responsible=responsible,
                     responsible_other=_other_text(line),
+                    extra=dict(line.extra),
                 )
                 event.set_timing(imported.timing)
                 db.session.add(event)
@@ -877,3 +948,5 @@ def _update(
         event.audience = audiences[imported.audience]
     if imported.grades:
         event.grades = imported.grades
+    if any((event.extra or {}).get(key) != value for key, value in line.extra.items()):
+        event.extra = {**(event.extra or {}), **line.extra}  # an empty cell keeps the value

@@ -13,7 +13,7 @@ import io
 import re
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from docx import Document
 from docx.oxml.ns import qn
@@ -52,8 +52,9 @@ _P, _TBL, _TR, _TC, _SDT, _SDT_CONTENT = (
 )
 
 
-def read_docx(data: bytes) -> ImportedPlan:
-    """The plan in a .docx file; PlanFileError when it cannot be read as one."""
+def read_docx(data: bytes, added: Mapping[str, str] | None = None) -> ImportedPlan:
+    """The plan in a .docx file; PlanFileError when it cannot be read as one. added: the
+    added fields' headings (PlanBuilder)."""
     _check_document(data)
     try:
         body = Document(io.BytesIO(data)).element.body
@@ -64,7 +65,7 @@ def read_docx(data: bytes) -> ImportedPlan:
                 "The Word document is damaged and cannot be opened (%(error)s).", error=brief_error(error)
             ),
         ) from error
-    builder = PlanBuilder("docx")
+    builder = PlanBuilder("docx", added)
     paragraphs: list[str] = []  # since the last table: the partner's name is at their end
     tables = 0
     for element in _blocks(body):

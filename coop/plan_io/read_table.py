@@ -16,6 +16,7 @@ import re
 import warnings
 import zipfile
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from flask_babel import gettext
@@ -43,8 +44,9 @@ _FORMULA_STARTS = ("=", "+", "-", "@")
 # --- Excel ---------------------------------------------------------------------------
 
 
-def read_xlsx(data: bytes) -> ImportedPlan:
-    """The plan in an .xlsx workbook (every visible sheet); PlanFileError when unreadable."""
+def read_xlsx(data: bytes, added: Mapping[str, str] | None = None) -> ImportedPlan:
+    """The plan in an .xlsx workbook (every visible sheet); PlanFileError when unreadable.
+    added: the added fields' headings (PlanBuilder)."""
     _check_sheets(data)
     try:
         with warnings.catch_warnings():
@@ -58,7 +60,7 @@ def read_xlsx(data: bytes) -> ImportedPlan:
                 "The Excel workbook is damaged and cannot be opened (%(error)s).", error=brief_error(error)
             ),
         ) from error
-    builder = PlanBuilder("xlsx")
+    builder = PlanBuilder("xlsx", added)
     for sheet in workbook.worksheets:
         if sheet.sheet_state == "visible":
             label = gettext("sheet «%(name)s»", name=sheet.title)
@@ -184,12 +186,12 @@ def _text(value: Any) -> str:
 # --- CSV -----------------------------------------------------------------------------
 
 
-def read_csv(data: bytes) -> ImportedPlan:
+def read_csv(data: bytes, added: Mapping[str, str] | None = None) -> ImportedPlan:
     """The plan in a CSV file: UTF-8 (with or without BOM), UTF-16 or Windows-1251;
-    separated by semicolons, commas or tabs."""
+    separated by semicolons, commas or tabs. added: the added fields' headings (PlanBuilder)."""
     text = decode_text(data)
-    builder = PlanBuilder("csv")
-    builder.table(_csv_rows(text, _delimiter(text)), gettext("the file"))
+    builder = PlanBuilder("csv", added)
+    builder.table(_csv_rows(text, _delimiter(text, added)), gettext("the file"))
     return builder.result()
 
 
@@ -253,7 +255,7 @@ def _csv_rows(text: str, delimiter: str) -> list[Row]:
     return rows
 
 
-def _delimiter(text: str) -> str:
+def _delimiter(text: str, added: Mapping[str, str] | None = None) -> str:
     """The separator under which some early row reads as a plan header, else the
     one that splits the first lines into most columns."""
     head = "\n".join(text.splitlines()[:40])
@@ -263,7 +265,7 @@ def _delimiter(text: str) -> str:
             rows = list(csv.reader(io.StringIO(head, newline=""), delimiter=delimiter))
         except csv.Error:
             continue
-        if any(is_header(row[:MAX_COLUMNS]) for row in rows[:12]):
+        if any(is_header(row[:MAX_COLUMNS], added) for row in rows[:12]):
             return delimiter
         width = max((len(row) for row in rows), default=0)
         if width > best_width:

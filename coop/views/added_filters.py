@@ -74,13 +74,26 @@ class ChoicesContain(sqla.BaseSQLAFilter):
         return _l("contains")
 
 
+ARG_PREFIX = "x_"  # of an added field's filter in a list's URL: flt0_x_<key>_<n>
+
+
 def filters_for(model: type[Any], definition: m.FieldDefinition) -> list[Any]:
-    """The list filters of one added field of model's records."""
+    """The list filters of one added field of model's records, each with its name in a
+    list's URL (url_arg): the field's key and its place among the field's filters, so a
+    URL or a saved view keeps its filter when other fields are added or removed (Flask-
+    Admin would name it by its place among all the list's filters)."""
+    found = _filters_for(model, definition)
+    for number, flt in enumerate(found):
+        flt.url_arg = f"{ARG_PREFIX}{definition.key}_{number}"
+    return found
+
+
+def _filters_for(model: type[Any], definition: m.FieldDefinition) -> list[Any]:
     value = model.extra[definition.key]
     name = definition.label
     family = added_fields.KINDS[definition.kind].filters
     if family == "number":
-        number = value.as_integer() if definition.kind == "integer" else value.as_float()
+        number = added_fields.number_value(model, definition)  # indexed on PostgreSQL
         equal, greater, smaller = (
             (sqla.IntEqualFilter, sqla.IntGreaterFilter, sqla.IntSmallerFilter)
             if definition.kind == "integer"

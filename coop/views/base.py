@@ -297,13 +297,21 @@ class SecuredModelView(SecuredMixin, ModelView):
         values = dict(added_fields.values_of(row))
         return [(group, [(d, values[d]) for d in items]) for group, items in added_fields.grouped(values)]
 
+    def _added_by_key(self, school_id: int | None) -> dict[str, Any]:
+        """The added fields of a record of this view's model at school_id, by key: once per
+        request and school (a list asks for each cell of 100 rows)."""
+        cache = g.setdefault("_coop_added_by_key", {})
+        found = cache.get((self.model, school_id))
+        if found is None:
+            found = {d.key: d for d in added_fields.of_record(self.model, school_id)}
+            cache[(self.model, school_id)] = found
+        return found
+
     def _get_field_value(self, model: Any, name: str) -> Any:
         if isinstance(name, str) and name.startswith(PREFIX):
             key = name.removeprefix(PREFIX)
-            for definition in added_fields.of_record(self.model, added_fields.record_school(model)):
-                if definition.key == key:
-                    return added_fields.shown(definition, (model.extra or {}).get(key))
-            return ""
+            definition = self._added_by_key(added_fields.record_school(model)).get(key)
+            return "" if definition is None else added_fields.shown(definition, (model.extra or {}).get(key))
         return super()._get_field_value(model, name)
 
     def _form_with_added_fields(self, form_class: Any, obj: Any) -> Any:
@@ -374,6 +382,11 @@ class SecuredModelView(SecuredMixin, ModelView):
     @_filters.setter
     def _filters(self, value: Any) -> None:
         self.__dict__["_all_filters"] = value
+
+    def get_filter_arg(self, index: int, flt: Any) -> str:
+        """A filter's name in the list's URL: an added field's by its key (added_filters.py),
+        any other by its place, as Flask-Admin names it."""
+        return getattr(flt, "url_arg", None) or super().get_filter_arg(index, flt)
 
     @property
     def _filter_args(self) -> Any:

@@ -28,7 +28,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .. import access, figures, labels
+from .. import access, added_fields, figures, labels
 from .. import models as m
 from ..formats import month_name
 from ..plan_io.export import FORMATS
@@ -343,8 +343,27 @@ def _school(schools: list[m.School], default_first: bool) -> m.School | None:
 
 
 def grouped(value: Any) -> str:
-    """12345 as «12 345», as Russian writes numbers (with a narrow no-break space)."""
+    """12345 as «12 345», 7.5 as «7,5», as Russian writes numbers (with a narrow no-break space)."""
+    if isinstance(value, float):  # an added number field's sum, to the hundredth
+        return f"{value:,.2f}".rstrip("0").rstrip(".").replace(",", "\u202f").replace(".", ",")
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
+
+
+def added_columns(school_id: int | None) -> list[m.FieldDefinition]:
+    """The fields added to the yearly records that the dashboard sums (number kinds) or
+    counts («yes» of yes/no): the municipality's, and a school's own on its page."""
+    return [
+        d
+        for d in added_fields.of_record(m.EventExecution, school_id)
+        if added_fields.KINDS[d.kind].number or d.kind == "boolean"
+    ]
+
+
+def added_value(fig: figures.SchoolFigures, definition: m.FieldDefinition) -> int | float:
+    """A field's figure: the sum of a number field, the «yes» of a yes/no one."""
+    if definition.kind == "boolean":
+        return fig.added_yes(definition.key)
+    return fig.added_sum(definition.key)
 
 
 def dashboard_context() -> dict[str, Any]:
@@ -379,6 +398,8 @@ def dashboard_context() -> dict[str, Any]:
         "charts": _charts(data.charts),
         "may_see_remarks": access.can(current_user, "remark.view"),
         "figures_kept": data.kept,
+        "added_columns": added_columns(school.id if school else None),
+        "added_value": added_value,
     }
     drill = DrillDown(year)
     if school is not None:
@@ -409,7 +430,7 @@ class DashboardView(SecuredView):
             total = figures.totals(year, rows)
         name = f"dashboard-{year}-{year + 1}.xlsx"
         return Response(
-            figures_to_xlsx(rows, total, year, school),
+            figures_to_xlsx(rows, total, year, school, added_columns(school.id if school else None)),
             mimetype=FORMATS["xlsx"].mimetype,
             headers={"Content-Disposition": f"attachment; filename={name}"},
         )
@@ -434,8 +455,10 @@ def figures_to_xlsx(
     total: figures.SchoolFigures | None,
     year: int,
     school: m.School | None,
+    added: Sequence[m.FieldDefinition] = (),
 ) -> bytes:
-    """The dashboard table as a one-sheet workbook: a row per school, and the totals."""
+    """The dashboard table as a one-sheet workbook: a row per school, and the totals; then
+    the added fields' figures (added_columns), by their labels."""
     wb = Workbook()
     ws = wb.active
     ws.title = academic_year_label(year).replace("/", "-")
@@ -444,7 +467,11 @@ def figures_to_xlsx(
         "Dashboard: %(where)s, academic year %(year)s", where=where, year=academic_year_label(year)
     )
     ws.cell(1, 1, safe_cell(title)).font = Font(bold=True, size=13)
-    header = [gettext("School"), *(str(column.label) for column in COLUMNS)]
+    header = [
+        gettext("School"),
+        *(str(column.label) for column in COLUMNS),
+        *(d.label for d in added),
+    ]
     for col, text in enumerate(header, start=1):
         cell = ws.cell(3, col, safe_cell(text))
         cell.font = Font(bold=True)
@@ -455,11 +482,15 @@ def figures_to_xlsx(
         ws.cell(line, 1, safe_cell(fig.school))
         for col, column in enumerate(COLUMNS, start=2):
             ws.cell(line, col, figures.FIGURES[column.key](fig))
+        for col, definition in enumerate(added, start=len(COLUMNS) + 2):
+            ws.cell(line, col, added_value(fig, definition))
     if total is not None:
         line += 1
         ws.cell(line, 1, gettext("Total")).font = Font(bold=True)
         for col, column in enumerate(COLUMNS, start=2):
             ws.cell(line, col, figures.FIGURES[column.key](total)).font = Font(bold=True)
+        for col, definition in enumerate(added, start=len(COLUMNS) + 2):
+            ws.cell(line, col, added_value(total, definition)).font = Font(bold=True)
     ws.column_dimensions["A"].width = 40
     for col in range(2, len(header) + 1):
         ws.column_dimensions[get_column_letter(col)].width = 12

@@ -70,7 +70,7 @@ class ImportView(SecuredView):
             return self._upload_form(gettext("Choose the plan's file: .docx, .xlsx or .csv.")), 400
         data = file.stream.read(importer.MAX_BYTES + 1)
         try:
-            importer.read_plan(data, file.filename)  # a file that is no plan is answered here
+            importer.read_plan(data, file.filename, school)  # a file that is no plan is answered here
         except (PlanFileError, importer.ImportRefused) as error:
             return self._upload_form(str(error), school=school, year=year), 400
         upload = _store(data, school.id, year, file.filename)
@@ -134,7 +134,7 @@ def _prepare(upload: m.StagedImport, choices: Mapping[str, str]) -> importer.Pre
     if school is None:
         abort(404)
     try:
-        plan = importer.read_plan(bytes(upload.data), upload.filename)
+        plan = importer.read_plan(bytes(upload.data), upload.filename, school)
         return importer.prepare(plan, school, upload.year, choices)
     except (PlanFileError, importer.ImportRefused):
         abort(404)

@@ -20,7 +20,7 @@ depends_on = None
 
 
 def upgrade():
-    search.rebuild(op.get_bind())
+    search.rebuild(op.get_bind(), with_extra=False)  # no added fields yet (0021, 0025)
 
 
 def downgrade():

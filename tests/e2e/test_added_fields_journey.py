@@ -1,6 +1,7 @@
 """Issue 14's journey in Chromium: the admin adds a field to the yearly records through
 the web, a school fills it in three records, and it shows in the form, the record's
-page, the list and the XLSX export; a value that is not a number is refused in Russian.
+page, the list, the XLSX export and the dashboard's sums; a value that is not a number is
+refused in Russian, naming the field.
 
 Screenshots (test-artifacts/e2e/<test>/) are taken at 1366x768 and at 390x844 for
 the form and the record's page.
@@ -17,6 +18,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from coop import figures
 from coop import models as m
 from coop.extensions import db
 
@@ -149,7 +151,32 @@ def test_admin_adds_a_field_and_a_school_fills_it(
     # Written as the list shows them, as the core numbers are (Flask-Admin's export writes texts).
     assert sorted(str(v) for v in values if v not in (None, "")) == [str(v) for v in VALUES]
 
-    # 4. Not a number: the browser's number box takes no letters; a client that sends
+    # 4. The dashboard sums it over the year's records of the school, and in the totals.
+    with app.app_context():
+        stmt = select(m.EventExecution.id, m.EventExecution.year, m.EventExecution.status).where(
+            m.EventExecution.id.in_(records)
+        )
+        found = {row.id: row for row in db.session.execute(stmt)}
+        year = found[records[0]].year
+        expected = sum(
+            value
+            for record_id, value in zip(records, VALUES, strict=True)
+            if found[record_id].year == year and found[record_id].status in figures.COUNTED_STATUSES
+        )
+    coordinator = page_as("coordinator", reuse=True)
+    coordinator.set_viewport_size(WIDE)
+    coordinator.goto(f"/admin/dashboard/?year={year}&school={ids['school31']}")
+    card = coordinator.locator("section.added-figures")
+    expect(card).to_contain_text(LABEL)
+    expect(card.locator(f"[data-figure='extra__{key}']")).to_have_text(str(expected))
+    shot_both(coordinator, shot, "coordinator-dashboard-school")
+    coordinator.goto(f"/admin/dashboard/?year={year}")
+    total = coordinator.locator(f"tr[data-school='total'] [data-figure='extra__{key}']")
+    expect(total).to_have_text(str(expected))
+    expect(coordinator.locator("table.dashboard-table thead")).to_contain_text(LABEL)
+    shot(coordinator, "coordinator-dashboard-all")
+
+    # 5. Not a number: the browser's number box takes no letters; a client that sends
     # them anyway (here: the box made a text box) gets a Russian message, nothing saved.
     record_id = records[0]
     school.goto(f"/admin/eventexecution/edit/?id={record_id}")
@@ -159,7 +186,7 @@ def test_admin_adds_a_field_and_a_school_fills_it(
     save(school)
     error = school.locator(f".form-group:has({field}) .invalid-feedback")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("целое число")  # «Неверное целое число.», under the field
+    expect(error).to_contain_text(f"«{LABEL}»: нужно целое число")  # under the field, named
     expect(school.locator(".alert-success")).to_have_count(0)
     shot_both(school, shot, "school-bad-value")
     assert extra_of(app, record_id).get(key) == VALUES[0]
