@@ -11,9 +11,10 @@ switch a mutant on by name at each call), then, in ONE session:
    and stops at the first failure: of the test itself, or of its teardown (fresh_db checks
    the kept figures there), which runs clean; a test past its time limit counts as caught,
    as in mutmut;
-3. after each mutant puts the demo data back when anything was written, and runs the
-   killing test again clean (a canary): a kill whose canary fails is tried once more after
-   the data is put back, then reported "unsure", not counted.
+3. after each mutant ends the fixtures of modules and classes (one built while a mutant
+   was on would serve the next mutants), puts the demo data back when anything was
+   written, and runs the killing test again clean (a canary): a kill whose canary fails
+   is tried once more, then reported "unsure", not counted.
 
 Functions called only while a module is imported cannot be switched at a call: their
 mutants have no test here ("no tests"), as with mutmut.
@@ -89,6 +90,21 @@ class _Keep:
         return self.chain
 
 
+class _Outer:
+    """A `nextitem` for tearing down every module's and class's fixtures (the session's stay):
+    one a mutant's test set up would serve the next mutant's tests with what it built."""
+
+    def __init__(self, item: pytest.Item) -> None:
+        self.chain = [
+            node
+            for node in item.listchain()
+            if not isinstance(node, (pytest.Module, pytest.Class, pytest.Item))
+        ]
+
+    def listchain(self) -> list[Any]:
+        return self.chain
+
+
 class MutationPass:
     def __init__(self) -> None:
         self.duration: dict[str, float] = {}
@@ -147,16 +163,25 @@ class MutationPass:
                 return item
         return None
 
+    def _reset(self, session: pytest.Session, item: pytest.Item) -> None:
+        """After a mutant: the fixtures of modules and classes end, the demo data goes back."""
+        _switch("")
+        try:
+            session._setupstate.teardown_exact(_Outer(item))  # type: ignore[arg-type]
+        except Exception as error:  # a module fixture built by a mutant may fail its teardown
+            print(f"teardown after a mutant: {error!r}", file=sys.stderr)
+        self._settle()
+
     def _kill(self, session: pytest.Session, mutant: str, tests: list[pytest.Item]) -> tuple[str, str]:
         """(status, the killing test): killed, survived, or unsure (its canary failed twice)."""
         killer = None
         for _attempt in range(2):
             killer = self._first_failure(session, mutant, tests)
-            self._settle()
+            self._reset(session, tests[0])
             if killer is None:
                 return "survived", ""
             canary = self._run(session, killer, "")
-            self._settle()
+            self._reset(session, tests[0])
             if canary:
                 return "killed", killer.nodeid
         assert killer is not None
