@@ -863,6 +863,28 @@ class UserSession(Base):
         return f"{self.ip} {self.created_at:%d.%m.%Y %H:%M}" if self.created_at else self.ip
 
 
+class ApiToken(Base):
+    """A personal token of the read API /api/v1/ (coop/api_tokens.py): made on the «API
+    tokens» page and shown once; only its SHA-256 is kept. It reads as its account does,
+    until it expires or is revoked, and stops with the account."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A purged account takes its tokens with it.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Account")}
+    )
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Name")})
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"label": _l("Secret's SHA-256")})
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("Created")})
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, info={"label": _l("Valid until")})
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Last used")})
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Revoked")})
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class StagedImport(Base):
     """A plan's file uploaded for import, waiting between the preview and the confirmation
     (coop/views/plan_import.py): in the database, so that any app server shows the preview
