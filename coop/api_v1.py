@@ -74,7 +74,8 @@ def schema_of(
     """A marshmallow schema of a model's columns (all but LEFT_OUT and leave_out), each
     described by its label and its codes, plus `extra` (the added fields) and add."""
     declared: dict[str, fields.Field] = {}
-    for prop in sa_inspect(model).column_attrs:
+    mapper: Any = sa_inspect(model)
+    for prop in mapper.column_attrs:
         column = prop.columns[0]
         if prop.key in LEFT_OUT + leave_out or not hasattr(column, "nullable"):
             continue
@@ -259,7 +260,8 @@ def list_rows(resource: Resource) -> Any:
     refused = _allowed(resource)
     if refused is not None:
         return refused
-    model, user = resource.model, _user()
+    model: Any = resource.model
+    user = _user()
     try:
         limit, since, after = _limit(), _updated_since(), _cursor()
     except BadRequest as error:
@@ -282,7 +284,8 @@ def one_row(resource: Resource, row_id: int) -> Any:
     refused = _allowed(resource)
     if refused is not None:
         return refused
-    model, user = resource.model, _user()
+    model: Any = resource.model
+    user = _user()
     row = None
     if row_id <= MAX_ID:
         stmt = select(model).where(access.criteria(user, model), model.id == row_id)
