@@ -88,5 +88,7 @@ def test_the_scope_check_sees_a_foreign_row(app: Flask, ids: dict[str, int]) -> 
     """The check above would catch a leak: another school's row in a school's answer."""
     foreign = {"items": [{"id": ids["school31"]}, {"id": ids["gymnasium17"]}]}
     assert _outside_scope(app, "school31", "/schools", foreign) == [ids["gymnasium17"]]
-    assert _outside_scope(app, "school31", "/schools/{id}", {"id": ids["gymnasium17"]}) == [ids["gymnasium17"]]
+    assert _outside_scope(app, "school31", "/schools/{id}", {"id": ids["gymnasium17"]}) == [
+        ids["gymnasium17"]
+    ]
     assert _outside_scope(app, "admin", "/schools", foreign) == []

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from .. import api_tokens, api_v1
 from ..extensions import db
@@ -36,7 +36,8 @@ assert max(int(days) for days in LIFETIMES) == api_tokens.LONGEST_LIFETIME.days
 class TokenForm(AdminForm):
     name = StringField(
         _l("Name"),
-        validators=[InputRequired(_l("Name the token: what will use it.")), Length(max=100)],
+        validators=[DataRequired(_l("Name the token: what will use it.")), Length(max=100)],
+        filters=[lambda value: value.strip() if isinstance(value, str) else value],
         description=_l("What will read with it, e.g. «Municipal reporting system»."),
     )
     lifetime = SelectField(_l("Valid for"), choices=list(LIFETIMES.items()), default="365")
@@ -68,11 +69,11 @@ class ApiTokensView(SecuredView):
 
     @expose("/new/", methods=("POST",))
     def create(self) -> Any:
-        form = TokenForm()
+        form = TokenForm(formdata=request.form)
         if not form.validate_on_submit():
             return self._page(form, status=400)
         expires = utcnow() + dt.timedelta(days=int(form.lifetime.data))
-        _, secret = api_tokens.issue(current_user, form.name.data.strip(), expires)
+        _, secret = api_tokens.issue(current_user, form.name.data, expires)
         db.session.commit()
         flash(gettext("The token is made. Copy it now: it is shown only once."), "success")
         # Shown in this answer only, never kept: not in the session, not in a redirect.
