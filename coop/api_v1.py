@@ -271,7 +271,11 @@ def list_rows(resource: Resource) -> Any:
         stmt = stmt.where(model.updated_at >= since)
     if after is not None:
         moment, row_id = after
-        stmt = stmt.where(or_(model.updated_at > moment, and_(model.updated_at == moment, model.id > row_id)))
+        # The first condition alone bounds an index's range (events, executions: updated_at, id).
+        stmt = stmt.where(
+            model.updated_at >= moment,
+            or_(model.updated_at > moment, and_(model.updated_at == moment, model.id > row_id)),
+        )
     rows = list(db.session.execute(stmt.order_by(model.updated_at, model.id).limit(limit + 1)).scalars())
     more = len(rows) > limit
     rows = rows[:limit]

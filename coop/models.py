@@ -480,7 +480,11 @@ class Event(Tracked, Base):
 
     __tablename__ = "events"
     # The review queue: lines awaiting approval, oldest first.
-    __table_args__ = (Index("ix_events_state_updated_at", "state", "updated_at"),)
+    __table_args__ = (
+        Index("ix_events_state_updated_at", "state", "updated_at"),
+        # The read API's order (coop/api_v1.py): pages of every school's lines by (updated_at, id).
+        Index("ix_events_updated_at_id", "updated_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -580,6 +584,8 @@ class EventExecution(Tracked, Base):
         # (workflow.REPORTED), not a scan of every year's records. Partial on PostgreSQL;
         # SQLite cannot use a partial index for a bound parameter, so there it holds every row.
         Index("ix_event_executions_reported", "status", postgresql_where=text("status = 'reported'")),
+        # The read API's order (coop/api_v1.py), as the events'.
+        Index("ix_event_executions_updated_at_id", "updated_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     extra: Mapped[dict[str, Any]] = added_values()

@@ -1,4 +1,4 @@
-"""api tokens: personal tokens of the read API /api/v1/, kept as their SHA-256
+"""api tokens: personal tokens of the read API /api/v1/, kept as their SHA-256; its order's indexes
 
 Revision ID: 0023_api_tokens
 Revises: 0022_saved_views
@@ -36,7 +36,12 @@ def upgrade():
     )
     with op.batch_alter_table("api_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_api_tokens_user_id"), ["user_id"], unique=False)
+    # The read API pages the large tables by (updated_at, id).
+    op.create_index("ix_events_updated_at_id", "events", ["updated_at", "id"], unique=False)
+    op.create_index("ix_event_executions_updated_at_id", "event_executions", ["updated_at", "id"], unique=False)
 
 
 def downgrade():
+    op.drop_index("ix_event_executions_updated_at_id", table_name="event_executions")
+    op.drop_index("ix_events_updated_at_id", table_name="events")
     op.drop_table("api_tokens")
