@@ -411,6 +411,15 @@ def openapi() -> Any:
     return jsonify(_documents[locale])
 
 
+@bp.after_request
+def _not_kept(response: Any) -> Any:
+    """Rows are the token's account's: no cache keeps them (the document excepted)."""
+    if request.endpoint != "api_v1.openapi":
+        response.headers["Cache-Control"] = "no-store"
+        response.vary.add("Authorization")
+    return response
+
+
 def urls() -> dict[str, str]:
     """Each resource's address, for the page that makes tokens."""
     return {resource.path: url_for(f"api_v1.list_{resource.path}", _external=True) for resource in RESOURCES}

@@ -40,6 +40,7 @@ def test_every_role_makes_sees_and_revokes_its_own(
     assert made.status_code == 200
     secret = SECRET_RE.search(made.text).group(0)  # shown in this answer…
     assert "показывается только один раз" in made.text
+    assert made.headers["Cache-Control"] == "no-store"
     listed = client.get(PAGE)
     assert listed.status_code == 200 and f"Система {key}" in listed.text
     assert secret not in listed.text  # …and never again

@@ -127,7 +127,9 @@ def test_a_session_cookie_opens_nothing_and_the_token_reads_as_its_account(
     """A browser signed in as the admin, sending a school's token: the school's rows only."""
     client = client_as("admin")
     _refused(client.get("/api/v1/schools"))
-    schools = _get(client, "/api/v1/schools", token_of("school31")).json["items"]
+    answer = _get(client, "/api/v1/schools", token_of("school31"))
+    assert answer.headers["Cache-Control"] == "no-store" and "Authorization" in answer.headers["Vary"]
+    schools = answer.json["items"]
     assert [school["id"] for school in schools] == [ids["school31"]]
 
 

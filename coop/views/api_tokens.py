@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, flash, make_response, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -76,8 +76,10 @@ class ApiTokensView(SecuredView):
         _, secret = api_tokens.issue(current_user, form.name.data, expires)
         db.session.commit()
         flash(gettext("The token is made. Copy it now: it is shown only once."), "success")
-        # Shown in this answer only, never kept: not in the session, not in a redirect.
-        return self._page(TokenForm(formdata=None), secret=secret)
+        # Shown in this answer only, never kept: not in the session, not in a redirect, not in a cache.
+        page = make_response(self._page(TokenForm(formdata=None), secret=secret))
+        page.headers["Cache-Control"] = "no-store"
+        return page
 
     @expose("/revoke/", methods=("POST",))
     def revoke(self) -> Any:
