@@ -28,7 +28,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint, Flask, jsonify, request, url_for
+from flask import Blueprint, Flask, has_request_context, jsonify, request, url_for
 from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -418,6 +418,11 @@ def _not_kept(response: Any) -> Any:
         response.headers["Cache-Control"] = "no-store"
         response.vary.add("Authorization")
     return response
+
+
+def asked() -> bool:
+    """Whether the request is to the read API (its errors, even an unknown address's, are JSON)."""
+    return has_request_context() and request.path.startswith(f"{bp.url_prefix}/")
 
 
 def urls() -> dict[str, str]:

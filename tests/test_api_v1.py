@@ -151,11 +151,21 @@ def test_the_secret_is_kept_only_as_its_digest(app: Flask, token_of: Any) -> Non
         assert kept.secret_hash == digest(secret) and secret not in kept.secret_hash
 
 
-def test_only_gets(client_as: Any, token_of: Any) -> None:
+def test_only_gets_and_every_error_in_json(client_as: Any, token_of: Any) -> None:
     secret = token_of("admin")
     client = client_as("anonymous")
+    headers = {"Authorization": f"Bearer {secret}"}
     for method in (client.post, client.put, client.delete, client.patch):
-        assert method("/api/v1/schools", headers={"Authorization": f"Bearer {secret}"}).status_code == 405
+        answer = method("/api/v1/schools", headers=headers)
+        assert answer.status_code == 405 and CYRILLIC & set(answer.json["error"].lower())
+    for url, status in (
+        ("/api/v1/nothing", 404),
+        ("/api/v1/schools/-1", 404),
+        ("/api/v1/events?cursor=a%00", 400),
+    ):
+        answer = client.get(url, headers=headers)
+        assert answer.status_code == status and CYRILLIC & set(answer.json["error"].lower()), url
+    assert client.get("/admin/nothing/").mimetype == "text/html"  # the site's pages stay pages
 
 
 # --- what each role reads ---------------------------------------------------------------------
