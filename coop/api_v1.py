@@ -425,9 +425,13 @@ def asked() -> bool:
     return has_request_context() and request.path.startswith(f"{bp.url_prefix}/")
 
 
-def urls() -> dict[str, str]:
-    """Each resource's address, for the page that makes tokens."""
-    return {resource.path: url_for(f"api_v1.list_{resource.path}", _external=True) for resource in RESOURCES}
+def urls(user: Any) -> dict[str, str]:
+    """The address of each resource the user's tokens read, for the page that makes them."""
+    return {
+        resource.path: url_for(f"api_v1.list_{resource.path}", _external=True)
+        for resource in RESOURCES
+        if access.can(user, resource.view_permission)
+    }
 
 
 for _resource in RESOURCES:

@@ -45,6 +45,9 @@ def test_every_role_makes_sees_and_revokes_its_own(
     assert listed.status_code == 200 and f"Система {key}" in listed.text
     assert secret not in listed.text  # …and never again
     assert "действует" in listed.text and "ни разу" in listed.text
+    # The addresses its tokens read, and only those: a partner reads no remarks.
+    assert ("/api/v1/remarks" in listed.text) is (ACCOUNTS[key].role != "partner")
+    assert "/api/v1/events" in listed.text
     api = app.test_client()
     assert api.get("/api/v1/schools", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
     assert "ни разу" not in client.get(PAGE).text  # last used: now

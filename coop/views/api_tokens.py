@@ -58,7 +58,7 @@ class ApiTokensView(SecuredView):
             form=form,
             rows=rows,
             secret=secret,
-            urls=api_v1.urls(),
+            urls=api_v1.urls(current_user),
             openapi=url_for("api_v1.openapi", _external=True),
         )
         return page if status == 200 else (page, status)
