@@ -23,7 +23,6 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 from apispec import APISpec
@@ -434,9 +433,24 @@ def urls(user: Any) -> dict[str, str]:
     }
 
 
+def _views(resource: Resource) -> tuple[Callable[[], Any], Callable[[int], Any]]:
+    """The resource's two views, as named functions (Flask-Limiter names a view by its function)."""
+
+    def list_view() -> Any:
+        return list_rows(resource)
+
+    def one_view(row_id: int) -> Any:
+        return one_row(resource, row_id)
+
+    for view, kind in ((list_view, "list"), (one_view, "get")):
+        view.__name__ = view.__qualname__ = f"{kind}_{resource.path}"
+    return list_view, one_view
+
+
 for _resource in RESOURCES:
-    bp.add_url_rule(f"/{_resource.path}", f"list_{_resource.path}", partial(list_rows, _resource))
-    bp.add_url_rule(f"/{_resource.path}/<int:row_id>", f"get_{_resource.path}", partial(one_row, _resource))
+    _list, _one = _views(_resource)
+    bp.add_url_rule(f"/{_resource.path}", _list.__name__, _list)
+    bp.add_url_rule(f"/{_resource.path}/<int:row_id>", _one.__name__, _one)
 
 
 def init_app(app: Flask) -> None:

@@ -304,3 +304,16 @@ def test_the_document_names_every_resource_and_its_fields(client_as: Any, token_
         properties = document["components"]["schemas"][resource.name]["properties"]
         item = _get(client, f"/api/v1/{resource.path}?limit=1", secret).json["items"][0]
         assert set(item) == set(properties), resource.path
+
+
+def test_the_api_answers_with_the_limiter_on(app: Flask, throttled: Any, fresh_db: None) -> None:
+    """As served (RATELIMIT_ENABLED): the limiter names each view by its function."""
+    with app.app_context():
+        _, secret = api_tokens.issue(_user(ACCOUNTS["admin"].email), "limiter")
+        db.session.commit()
+    client = throttled()
+    for resource in api_v1.RESOURCES:
+        for url in (f"/api/v1/{resource.path}?limit=1", f"/api/v1/{resource.path}/1"):
+            assert client.get(url, headers={"Authorization": f"Bearer {secret}"}).status_code in (200, 404), (
+                url
+            )
