@@ -54,7 +54,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere: the app is impor
 from sqlalchemy import Connection, Select, func, or_, select  # noqa: E402
 from sqlalchemy.orm import RelationshipProperty  # noqa: E402
 
-from coop import access, create_app  # noqa: E402
+from coop import access, api_tokens, api_v1, create_app  # noqa: E402
 from coop import models as m  # noqa: E402
 from coop.extensions import db  # noqa: E402
 from coop.plan_io.plan import runs_in_year  # noqa: E402
@@ -549,9 +549,14 @@ DJANGO_MS: dict[str, dict[str, tuple[float, float] | None]] = {
     "dashboard, all schools": {"sqlite": None, "postgresql": None},
     "home page, all schools": {"sqlite": None, "postgresql": None},
     "calendar of the busiest school": {"sqlite": None, "postgresql": None},
+    "API: 100 plan lines, all schools": {"sqlite": None, "postgresql": None},
+    "API: 100 plan lines, page 500 by cursor": {"sqlite": None, "postgresql": None},
+    "API: 100 plan lines, as the school": {"sqlite": None, "postgresql": None},
+    "API: 100 yearly records, all schools": {"sqlite": None, "postgresql": None},
 }
 PEER_SHARE = 0.5  # every page at most half the peer's time
 SEARCH_P95_MS, DASHBOARD_P95_MS, CALENDAR_P95_MS, DEEP_RATIO = 50, 150, 100, 1.5
+API_P95_MS = 100  # a page of 100 rows of the read API (issue 15)
 DEEP_PAGE = 1500  # «page 1,500 of 100», counted from 1
 # A list's row: its checkbox (where there are actions) or its details link.
 ROW_ID_RE = re.compile(r'(?:name="rowid"[^>]*value="|/admin/event/details/\?id=)(\d+)')
@@ -623,7 +628,53 @@ def budget_pages(conn: Connection, roles: dict[str, Role], year: int) -> list[Bu
             f"/admin/calendar/?school={school}&year={year}",
             own_p95_ms=CALENDAR_P95_MS,
         ),
+        # The read API (coop/api_v1.py), by a token of the role's account.
+        BudgetPage(
+            "API: 100 plan lines, all schools",
+            "coordinator",
+            "/api/v1/events?limit=100",
+            own_p95_ms=API_P95_MS,
+        ),
+        BudgetPage(
+            "API: 100 plan lines, page 500 by cursor",
+            "coordinator",
+            f"/api/v1/events?limit=100&cursor={api_cursor(conn, m.Event, 499 * 100)}",
+            own_p95_ms=API_P95_MS,
+        ),
+        BudgetPage(
+            "API: 100 plan lines, as the school", "school", "/api/v1/events?limit=100", own_p95_ms=API_P95_MS
+        ),
+        BudgetPage(
+            "API: 100 yearly records, all schools",
+            "coordinator",
+            "/api/v1/executions?limit=100",
+            own_p95_ms=API_P95_MS,
+        ),
     ]
+
+
+def api_cursor(conn: Connection, model: type, skip: int) -> str:
+    """The read API's cursor after `skip` rows of the model, in its order (updated_at, id)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    row = conn.execute(
+        select(table.c.updated_at, table.c.id)
+        .where(table.c.deleted_at.is_(None))
+        .order_by(table.c.updated_at, table.c.id)
+        .offset(max(skip - 1, 0))
+        .limit(1)
+    ).one()
+    return api_v1.encode_cursor(row)
+
+
+def api_client(app: Any, email: str) -> Any:
+    """A client of the read API: a token of the account in its Authorization header."""
+    with app.app_context():
+        user = db.session.execute(select(m.User).filter_by(email=email)).scalar_one()
+        _token, secret = api_tokens.issue(user, "bench")
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    return client
 
 
 def in_process_client(app: Any, email: str) -> Any:
@@ -706,15 +757,17 @@ def run_budgets(
     with `profile` (a file name's start), each page that misses is profiled too."""
     by_key = {role.key: role for role in roles}
     clients = {key: in_process_client(app, by_key[key].email) for key in ("admin", "coordinator", "school")}
+    api_clients = {key: api_client(app, by_key[key].email) for key in ("coordinator", "school")}
     gc.collect()
     gc.freeze()  # as every gunicorn worker does after start-up (gunicorn.conf.py)
     results = []
     for page in pages:
-        result = measure_budget(clients[page.role], page, requests, dialect)
+        client = (api_clients if page.url.startswith("/api/v1/") else clients)[page.role]
+        result = measure_budget(client, page, requests, dialect)
         results.append(result)
         print(budget_line(result), flush=True)
         if profile and result.verdict == "MISS" and result.status == 200:
-            print(f"   профиль → {profile_page(clients[page.role], page, profile)}", flush=True)
+            print(f"   профиль → {profile_page(client, page, profile)}", flush=True)
     first, deep = results[0], results[1]
     if first.median_ms and deep.status == 200:
         deep.checks.append(
@@ -760,7 +813,8 @@ def write_budgets(about: dict[str, Any], results: list[BudgetResult], notes: str
         f"{about['year']}. Django's figures are at 1,000 schools.",
         f"- Budgets: every page ≤ {PEER_SHARE}× the Django admin (median and p95); search p95 ≤ "
         f"{SEARCH_P95_MS} ms with the first page full; dashboard and home p95 ≤ {DASHBOARD_P95_MS} ms; deep "
-        f"page ≤ {DEEP_RATIO}× the first; calendar p95 ≤ {CALENDAR_P95_MS} ms; ≤ {SQL_BUDGET} statements",
+        f"page ≤ {DEEP_RATIO}× the first; calendar p95 ≤ {CALENDAR_P95_MS} ms; a page of the read API "
+        f"p95 ≤ {API_P95_MS} ms; ≤ {SQL_BUDGET} statements",
         "",
         "| page | as | median ms | p95 ms | app CPU ms | statements | KB | Django median / p95 | budget "
         "| verdict |",

@@ -10,6 +10,8 @@ from flask import Flask, redirect, url_for
 from . import (
     added_fields,
     api,
+    api_tokens,
+    api_v1,
     auth,
     cli,
     config,
@@ -45,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     extensions.init_app(app)
     sqlcount.init_app(app)
+    api_tokens.init_app(app)  # before the policy's hook: an API request's user is its token's
     tenancy.init_app(app)
     added_fields.init_app(app)  # after the policy's check: both at every flush
     search.init_app(app)
@@ -56,6 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     recovery.init_app(app)
     invitations.init_app(app)
     api.init_app(app)
+    api_v1.init_app(app)
     feeds.init_app(app)
     uploads.init_app(app)
     errors.init_app(app)

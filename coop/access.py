@@ -152,6 +152,7 @@ OWN_MESSAGES = Scope(
 OWN_SESSIONS = replace(OWN_MESSAGES, name="its own sessions")
 OWN_SETTINGS = replace(OWN_MESSAGES, name="its own settings")
 OWN_STAGED_IMPORTS = replace(OWN_MESSAGES, name="the files it uploaded for import")
+OWN_API_TOKENS = replace(OWN_MESSAGES, name="its own API tokens")
 SELF = Scope("own account", lambda u, model: model.id == u.id, lambda u, obj: obj.id == u.id)
 # A partner reads its own agreements as signed: not which school programme they fall
 # under (the school's), nor the files attached (StoredFile stays the school's).
@@ -326,6 +327,8 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.NotificationPreference: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_SETTINGS),
     # A plan's file waiting for its import's confirmation: its uploader's alone.
     m.StagedImport: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_STAGED_IMPORTS),
+    # Personal tokens of the read API (coop/api_tokens.py): everyone, the admin too, sees only their own.
+    m.ApiToken: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), OWN_API_TOKENS),
     m.History: {
         ADMIN: ALL,
         COORDINATOR: HISTORY_OF_READABLE_TABLES,
@@ -581,6 +584,9 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         "create": (is_admin | is_school) & sees_row,
         "delete": is_signed_in & sees_row,
     },
+    # Personal tokens of the read API /api/v1/ (coop/api_tokens.py): each user makes and
+    # revokes their own; a token reads what its account reads, through this same policy.
+    "apitoken": {"view": is_signed_in, **dict.fromkeys(("create", "edit"), is_signed_in & sees_row)},
     # How each user receives notifications by mail: their own choice only.
     "notificationpreference": dict.fromkeys(("view", "create", "edit"), is_signed_in & sees_row),
     # Invitations (coop/invitations.py): the admin invites anyone with any role; a school

@@ -1,22 +1,26 @@
-"""Error pages in Russian; an access refusal from the ORM becomes a 403, and a number
-from the request that no column, offset or limit can hold becomes a 400."""
+"""Error pages in Russian (JSON under the read API /api/v1/); an access refusal from the
+ORM becomes a 403, and a number from the request that no column, offset or limit can hold
+becomes a 400."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, abort, current_app, render_template, request
+from flask import Flask, abort, current_app, jsonify, render_template, request
 from flask_babel import gettext
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
+from . import api_v1
 from .access import AccessDenied
 from .extensions import db
 from .tokens import TokenRefused
 
 
-def _page(code: int, title: str, message: str) -> tuple[str, int]:
+def _page(code: int, title: str, message: str) -> Any:
+    if api_v1.asked():  # a program reads the answer: JSON, as the API's own refusals
+        return jsonify({"error": message}), code
     return render_template("coop/error.html", code=code, title=title, message=message), code
 
 

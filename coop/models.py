@@ -480,7 +480,11 @@ class Event(Tracked, Base):
 
     __tablename__ = "events"
     # The review queue: lines awaiting approval, oldest first.
-    __table_args__ = (Index("ix_events_state_updated_at", "state", "updated_at"),)
+    __table_args__ = (
+        Index("ix_events_state_updated_at", "state", "updated_at"),
+        # The read API's order (coop/api_v1.py): pages of every school's lines by (updated_at, id).
+        Index("ix_events_updated_at_id", "updated_at", "id"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -580,6 +584,8 @@ class EventExecution(Tracked, Base):
         # (workflow.REPORTED), not a scan of every year's records. Partial on PostgreSQL;
         # SQLite cannot use a partial index for a bound parameter, so there it holds every row.
         Index("ix_event_executions_reported", "status", postgresql_where=text("status = 'reported'")),
+        # The read API's order (coop/api_v1.py), as the events'.
+        Index("ix_event_executions_updated_at_id", "updated_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     extra: Mapped[dict[str, Any]] = added_values()
@@ -861,6 +867,28 @@ class UserSession(Base):
 
     def __str__(self) -> str:
         return f"{self.ip} {self.created_at:%d.%m.%Y %H:%M}" if self.created_at else self.ip
+
+
+class ApiToken(Base):
+    """A personal token of the read API /api/v1/ (coop/api_tokens.py): made on the «API
+    tokens» page and shown once; only its SHA-256 is kept. It reads as its account does,
+    until it expires or is revoked, and stops with the account."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # A purged account takes its tokens with it.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True, info={"label": _l("Account")}
+    )
+    name: Mapped[str] = mapped_column(String(100), info={"label": _l("Name")})
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True, info={"label": _l("Secret's SHA-256")})
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, info={"label": _l("Created")})
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, info={"label": _l("Valid until")})
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Last used")})
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Revoked")})
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class StagedImport(Base):

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from coop import api_tokens
 from coop import models as m
 from coop.extensions import db
 
@@ -263,13 +264,31 @@ PLAN_PAGES = {
 POST_ONLY = {
     "calendar.feed": "/admin/calendar/feed/?school={school}",
     "invitations.revoke": "/admin/invitations/revoke/",
+    # Each account's own API tokens: made and revoked (tests/test_api_tokens.py, every role).
+    "apitokens.create": "/admin/apitokens/new/",
+    "apitokens.revoke": "/admin/apitokens/revoke/",
 }
 # Anonymous by design, guarded by a secret token: tests/test_calendar.py, tests/test_password_reset.py,
 # tests/test_invitations.py; here, every role gets the same Russian refusal for a link that opens nothing.
 TOKEN_PAGES = {"feeds.feed", "feeds.saved_view", "recovery.reset", "invitation.accept"}
 BAD_LINKS = {"recovery.reset": "/password/reset/{secret}", "invitation.accept": "/invitation/{secret}"}
 # Open to everyone, signed in or not: asking for a recovery link.
-OPEN_PAGES = {"recovery.forgot": "/password/forgot"}
+OPEN_PAGES = {"recovery.forgot": "/password/forgot", "api_v1.openapi": "/api/v1/openapi.json"}
+# Every signed-in role's own page; anonymous sent to sign in.
+SIGNED_IN_PAGES = {"apitokens.index": "/admin/apitokens/"}
+# The read API /api/v1/ (coop/api_v1.py): each collection and its rows, by the area whose
+# VISIBILITY row above says who reads what. Only a token signs in there, never a cookie.
+API_AREAS = {
+    "schools": "school",
+    "partners": "partner",
+    "programmes": "programme",
+    "agreements": "agreement",
+    "events": "event",
+    "executions": "eventexecution",
+    "seminars": "seminar",
+    "remarks": "remark",
+}
+API_PAGES = {f"api_v1.{kind}_{path}" for path in API_AREAS for kind in ("list", "get")}
 # Pages of one area, by role: the invitations are the admin's and the schools' (a school sees
 # its own users' only: tests/test_invitations.py); the others are refused, anonymous sent to sign in.
 ROLE_PAGES = {"invitations.index": "/admin/invitations/", "invitations.new": "/admin/invitations/new/"}
@@ -324,9 +343,18 @@ COVERED_ELSEWHERE: dict[str, str] = {
 def _model_rules(app: Flask) -> list[tuple[str, str]]:
     rules = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in OTHER_ENDPOINTS | set(PLAN_PAGES) | set(POST_ONLY) | TOKEN_PAGES | set(
-            COVERED_ELSEWHERE
-        ) | set(OPEN_PAGES) | set(ROLE_PAGES):
+        if (
+            rule.endpoint
+            in OTHER_ENDPOINTS
+            | set(PLAN_PAGES)
+            | set(POST_ONLY)
+            | TOKEN_PAGES
+            | set(COVERED_ELSEWHERE)
+            | set(OPEN_PAGES)
+            | set(ROLE_PAGES)
+            | set(SIGNED_IN_PAGES)
+            | API_PAGES
+        ):
             continue
         area, _, view = rule.endpoint.partition(".")
         rules.append((area, view))
@@ -336,7 +364,10 @@ def _model_rules(app: Flask) -> list[tuple[str, str]]:
 def test_every_endpoint_has_a_row_in_the_matrix(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     assert set(PLAN_PAGES) | set(POST_ONLY) | TOKEN_PAGES | set(COVERED_ELSEWHERE) <= endpoints
-    assert set(OPEN_PAGES) | set(ROLE_PAGES) <= endpoints
+    assert set(OPEN_PAGES) | set(ROLE_PAGES) | set(SIGNED_IN_PAGES) | API_PAGES <= endpoints
+    assert {rule.endpoint for rule in app.url_map.iter_rules() if rule.rule.startswith("/api/v1/")} == (
+        API_PAGES | {"api_v1.openapi"}
+    ), "a URL of the read API without its row here"
     unknown = [
         f"{area}.{view}"
         for area, view in _model_rules(app)
@@ -450,6 +481,12 @@ def test_role_open_and_token_pages(world: dict[str, Any], client_as: Any, key: s
                 assert marker not in response.get_data(as_text=True), (endpoint, marker)
     for endpoint, url in OPEN_PAGES.items():
         assert client.get(url).status_code == 200, endpoint
+    for endpoint, url in SIGNED_IN_PAGES.items():
+        response = client.get(url)
+        assert response.status_code == (200 if role else 302), endpoint
+        if response.status_code == 200 and key in OTHER_SCHOOL:
+            for marker in MARKERS[OTHER_SCHOOL[key]]:
+                assert marker not in response.get_data(as_text=True), (endpoint, marker)
     for endpoint, url in BAD_LINKS.items():
         response = client.get(url.format(secret="x" * 43))
         assert response.status_code == 404 and "Ссылка не открывается" in response.text, endpoint
@@ -494,3 +531,52 @@ def _probes_all(area: str) -> list[int]:
         mapper.class_ for mapper in db.Model.registry.mappers if mapper.class_.__name__.lower() == area
     )
     return list(db.session.execute(select(model.id)).scalars())
+
+
+def _api_status(p: Principal, area: str, row: Probe | None) -> int:
+    if p.role is None:
+        return 401
+    if VISIBILITY[area][ROLES.index(p.role)] is None:
+        return 403
+    return 200 if row is None or visible(p, area, row) else 404
+
+
+@pytest.mark.parametrize("key", ROLE_KEYS)
+def test_api_matrix(app: Flask, world: dict[str, Any], client_as: Any, fresh_db: None, key: str) -> None:
+    """Every URL of the read API as one role, by a token of its account: each collection
+    and each probed row answer as the policy promises, and never with another tenant's text;
+    the same account's session cookie alone opens nothing there."""
+    principal = world["principals"][key]
+    client = client_as(key)
+    headers = {}
+    if principal.user_id is not None:
+        with app.app_context():
+            _, secret = api_tokens.issue(db.session.get(m.User, principal.user_id), "matrix")
+            db.session.commit()
+        headers = {"Authorization": f"Bearer {secret}"}
+    failures = []
+    for path, area in API_AREAS.items():
+        if principal.role is not None:  # the cookie of a signed-in client, without a token
+            assert client.get(f"/api/v1/{path}").status_code == 401, path
+        response = client.get(f"/api/v1/{path}?limit=500", headers=headers)
+        want = _api_status(principal, area, None)
+        if response.status_code != want:
+            failures.append(f"/api/v1/{path}: {response.status_code}, expected {want}")
+            continue
+        if want == 200:
+            assert response.json["next_cursor"] is None  # the demo fits in a page
+            listed = {item["id"] for item in response.json["items"]}
+            for row in world["probes"][area]:
+                if (row.id in listed) != visible(principal, area, row):
+                    failures.append(f"/api/v1/{path}: row {row.id} listed: {row.id in listed}")
+        pages = [response]
+        for row in world["probes"][area]:
+            pages.append(client.get(f"/api/v1/{path}/{row.id}", headers=headers))
+            if pages[-1].status_code != _api_status(principal, area, row):
+                failures.append(f"/api/v1/{path}/{row.id}: {pages[-1].status_code}")
+        for page in pages:
+            if page.status_code == 200 and key in OTHER_SCHOOL:
+                for marker in MARKERS[OTHER_SCHOOL[key]]:
+                    if marker in page.get_data(as_text=True):
+                        failures.append(f"{page.request.path}: shows «{marker}» of another school")
+    assert failures == []

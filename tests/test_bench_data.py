@@ -22,8 +22,10 @@ TINY = {"schools": 4, "partners": 12, "agreements": 10, "events": 150, "years": 
 # are made by people.
 # sign_ins: by signing in only; notifications: by the changes that cause them (coop/notify.py)
 NOT_GENERATED = {"calendar_feeds", "stored_files", "stored_file_contents", "sign_ins", "notifications"}
-# What people make by using the site: links sent by mail, sessions, mail preferences, saved views.
+# What people make by using the site: links sent by mail, sessions, mail preferences, saved views,
+# API tokens.
 NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged_imports", "saved_views"}
+NOT_GENERATED |= {"api_tokens"}
 # What a municipality adds to the site (coop/added_fields.py): none in a generated region.
 NOT_GENERATED |= {"field_definitions", "choice_lists"}
 

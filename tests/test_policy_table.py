@@ -24,7 +24,7 @@ from .conftest import ACCOUNTS, _restore
 
 KEYS = ("anonymous", "admin", "coordinator", "school31", "gymnasium17", "kemsu", "museum")
 MODELS = sorted((mapper.class_ for mapper in Model.registry.mappers), key=lambda model: model.__name__)
-PERSONAL = (m.Notification, m.UserSession, m.NotificationPreference, m.StagedImport)
+PERSONAL = (m.Notification, m.UserSession, m.NotificationPreference, m.StagedImport, m.ApiToken)
 CATALOGS = (m.PartnerKind, m.EventKind, m.EventLevel, m.Audience, m.Position, m.EducationLevel, m.FgosResult)
 SCHOOLS_ROWS = (
     *(m.Programme, m.Agreement, m.Event, m.EventExecution, m.Seminar, m.Limitation, m.Remark, m.StoredFile),
@@ -143,6 +143,16 @@ def broken(app: Flask) -> Iterator[dict[str, int]]:
             select(m.Agreement).filter_by(partner_id=museum.partner_id)
         ).scalars():
             agreement.deleted_at = dt.datetime(2024, 1, 1)
+        # A personal API token of two accounts: each reads only its own.
+        for owner in (kemsu, _principal("school31")):
+            db.session.add(
+                m.ApiToken(
+                    user_id=owner.id,
+                    name="Отчётность",
+                    secret_hash=f"{owner.id:064d}",
+                    expires_at=dt.datetime(2030, 1, 1),
+                )
+            )
         db.session.commit()
         ids = {"stray": stray.id}
     yield ids
@@ -304,6 +314,8 @@ def _rows_for(area: str, users: dict[str, Any]) -> dict[str, Any]:
         }
     if area == "user":
         return {"own": "self", "foreign": users["admin"]}
+    if area == "apitoken":  # one's own token, and the admin's
+        return {"own": "own-token", "foreign": m.ApiToken(user_id=users["admin"].id)}
     if area == "fielddefinition":
         return {
             "own": m.FieldDefinition(school_id=s31, is_active=True),
@@ -458,6 +470,11 @@ PERMISSION_TABLE: dict[str, dict[str, dict[str, set[str]]]] = {
         "delete": {"none": SIGNED_IN},
     },
     "notificationpreference": {a: {"none": SIGNED_IN} for a in ("view", "create", "edit")},
+    # Personal API tokens: each account makes and revokes its own only.
+    "apitoken": {
+        "view": {"none": SIGNED_IN},
+        **{a: {"none": SIGNED_IN, "own": SIGNED_IN, "foreign": {A}} for a in ("create", "edit")},
+    },
     "invitation": {
         "view": {"none": {A, SC, G}},
         "create": {"none": {A, SC, G}},
@@ -536,6 +553,10 @@ def test_every_cell_of_the_permission_table(world: World, area: str, action: str
                 row = user if ACCOUNTS[key].role else None
                 if row is None:
                     continue
+            if row == "own-token":
+                if not ACCOUNTS[key].role:
+                    continue
+                row = m.ApiToken(user_id=user.id)
             got = access.can(user, f"{area}.{action}", row)
             assert got is (key in allowed), (f"{area}.{action}", kind, key)
 

@@ -24,14 +24,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, func, insert, select
 
-from coop import create_app, sqlcount
+from coop import api_tokens, api_v1, create_app, sqlcount
 from coop import models as m
 from coop.extensions import db
 from coop.seed import bench as bench_data
 from coop.views import MENU
 from coop.views.base import SecuredModelView
 
-from .conftest import _restore
+from .conftest import ACCOUNTS, _restore
 
 MODEL_VIEWS = {
     model.__name__.lower(): model
@@ -156,6 +156,8 @@ NAMED_PAGES = {
     "dashboard, as the coordinator": ("coordinator", "/admin/dashboard/"),
     "home, as the coordinator": ("coordinator", "/admin/"),
     "home, as the school": ("school31", "/admin/"),
+    "API tokens, as the school": ("school31", "/admin/apitokens/"),
+    "API tokens, as the partner": ("kemsu", "/admin/apitokens/"),
 }
 
 
@@ -276,3 +278,23 @@ def test_sql_count_header_only_when_asked(app: Flask, database_url: str) -> None
     assert sqlcount.HEADER not in app.test_client().get("/login").headers
     with counted.app_context():
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("key", ["admin", "school31", "kemsu"])
+def test_api_pages_stay_within_the_statement_budget(
+    app: Flask, client_as: Any, fresh_db: None, key: str
+) -> None:
+    """Each collection of the read API, a page of 100 rows, by a token (its look-up included)."""
+    with app.app_context():
+        user = db.session.execute(select(m.User).filter_by(email=ACCOUNTS[key].email)).scalar_one()
+        _, secret = api_tokens.issue(user, "budget")
+        db.session.commit()
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {secret}"
+    measured = {}
+    for resource in api_v1.RESOURCES:
+        if client.get(f"/api/v1/{resource.path}").status_code == 403:
+            continue
+        measured[resource.path] = _statements(app, client, f"/api/v1/{resource.path}?limit=100")
+    print(key, measured)
+    assert measured and max(measured.values()) <= SQL_BUDGET, measured

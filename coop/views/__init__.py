@@ -29,6 +29,7 @@ from . import (
     trash,
     users,
 )
+from .api_tokens import ApiTokensView
 from .home import HomeView
 from .notifications import NotificationsView
 from .saved_views import MenuWithSavedViews, SavedViewsView
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> MenuWithSavedViews:
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
     # Not in a menu either: the user menu in the menu bar leads there.
     admin.add_view(SessionsView(name=_l("My sessions"), endpoint="sessions"))
+    admin.add_view(ApiTokensView(name=_l("API tokens"), endpoint="apitokens"))
     # Not in a menu either: the search box in the menu bar leads there.
     admin.add_view(SiteSearchView(name=_l("Search"), endpoint="search", url="/search"))
     # Not in a menu either: each list's saved views control leads there.

@@ -26,7 +26,7 @@ from coop.extensions import db
 
 from ..test_import_seed import seed_docx
 from . import axe
-from .conftest import SIZES, AxePage
+from .conftest import SIZES, AxePage, Shot
 
 YEAR = 2022  # an academic year of the demo plan with events held and not held
 ROLES = ["kemsu", "school31", "coordinator", "admin"]  # in this order: see RECORD_PAGES
@@ -116,6 +116,7 @@ def _extra_pages(app: Flask, key: str, ids: dict[str, int]) -> list[str]:
         "/admin/notifications/",
         "/admin/notifications/settings/",
         "/admin/sessions/",
+        "/admin/apitokens/",
         "/password",
         "/search/?q=музей",
         "/admin/no-such-page/",
@@ -283,4 +284,33 @@ def test_the_menu_with_each_of_its_drop_downs_open(
         expect(toggle).to_have_attribute("aria-expanded", "true")
         found[f"/admin/ menu «{toggle.inner_text().strip()}» open"] = axe.violations(page)
         page.keyboard.press("Escape")
+    report(found, artifacts)
+
+
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("key", ["school31", "kemsu"])
+def test_the_api_tokens_page_through_its_states(
+    axe_page: AxePage, artifacts: Path, shot: Shot, fresh_db: None, key: str, size: str
+) -> None:
+    """Sent back with an error, a new token shown once, listed, revoked: each state passes axe."""
+    page = axe_page(key, size)
+    found: Found = {}
+    page.goto("/admin/apitokens/")
+    found["/admin/apitokens/"] = axe.violations(page)
+    with page.expect_navigation():
+        page.click("form.api-token-form button[type=submit]")  # no name
+    expect(page.locator("#name-error")).not_to_be_empty()
+    found["/admin/apitokens/ (sent back)"] = axe.violations(page)
+    page.fill("#name", "Муниципальная система отчётности")
+    page.select_option("#lifetime", "90")
+    with page.expect_navigation():
+        page.click("form.api-token-form button[type=submit]")
+    expect(page.locator("#api-token-secret")).to_have_value(re.compile(r"^coop_"))
+    found["/admin/apitokens/ (a new token)"] = axe.violations(page)
+    shot(page, f"made-{key}-{size}")
+    with page.expect_navigation():
+        page.click("li.api-token-active form button[type=submit]")
+    expect(page.locator("li.api-token-revoked")).to_have_count(1)
+    found["/admin/apitokens/ (revoked)"] = axe.violations(page)
+    shot(page, f"revoked-{key}-{size}")
     report(found, artifacts)
