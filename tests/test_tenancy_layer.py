@@ -109,7 +109,9 @@ def test_the_guard_is_registered_once(app: Flask) -> None:
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    tenancy.init_app(app)  # again: no second listener
+    # Again, on an app of its own (the suite's has served requests: Flask refuses new hooks
+    # there): the session's listeners are global and stay one each.
+    tenancy.init_app(Flask("another"))
     assert event.contains(Session, "do_orm_execute", tenancy._scope_statement)
     assert event.contains(Session, "before_flush", tenancy._check_flush)
     with app.test_request_context():
