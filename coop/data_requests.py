@@ -1,0 +1,199 @@
+"""The municipality's data requests (запросы данных): the coordinator asks the schools
+for figures, each school answers, the coordinator accepts or returns each answer.
+
+The tables are coop/models.py's (DataRequest, DataRequestQuestion, DataRequestAnswer);
+who sees and does what is coop/access.py's; the answer's states and transitions are
+coop/workflow.py's DATA_REQUEST_ANSWER; a question's kind of value is one of the
+low-code kinds (coop/added_fields.py KINDS), read and shown as an added field's is.
+This module holds what is the requests' own: whom a request goes to, the answer as a
+school writes it, and the state a board shows ("overdue" is derived, never stored).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, cast
+
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from . import added_fields, workflow
+from . import models as m
+from .extensions import db
+
+OVERDUE = "overdue"
+# What a board shows of a school's answer: its state, or overdue (a derived one).
+SHOWN_STATES: dict[str, Any] = {**m.DATA_REQUEST_ANSWER_STATES, OVERDUE: _l("Overdue")}
+# An answer in these states has reached the coordinator: it is not overdue.
+DELIVERED = frozenset({"submitted", "accepted"})
+NOT_STARTED = "not_started"
+
+
+class AnswerError(ValueError):
+    """An answer that cannot be written; str() is the message for the user, in Russian."""
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+def shown_state(request: m.DataRequest, state: str | None, on: dt.date | None = None) -> str:
+    """The state a board shows for an answer in `state` (None: no answer yet): overdue when
+    the deadline has passed and the answer has not been submitted."""
+    state = state or NOT_STARTED
+    if state not in DELIVERED and request.deadline < (on or today()):
+        return OVERDUE
+    return state
+
+
+def addressed_school_ids(request: m.DataRequest) -> list[int]:
+    """The schools the request goes to (models.DataRequest.addressed), by name."""
+    return list(db.session.execute(_addressed_schools(request, m.School.id)).scalars())
+
+
+def _addressed_schools(request: m.DataRequest, *columns: Any) -> Any:
+    """The statement of the schools the request goes to, by name."""
+    return (
+        select(*columns)
+        .join(m.DataRequest, m.DataRequest.id == request.id)
+        .where(m.DataRequest.addressed(m.DataRequest, m.School.id))
+        .order_by(m.School.short_name, m.School.id)
+    )
+
+
+def answer_of(request: m.DataRequest, school_id: int) -> m.DataRequestAnswer | None:
+    stmt = select(m.DataRequestAnswer).filter_by(request_id=request.id, school_id=school_id)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def question_key(question: m.DataRequestQuestion) -> str:
+    """A question's key in an answer's values: its id, as text (JSON's keys are text)."""
+    return str(question.id)
+
+
+def _read(question: m.DataRequestQuestion, value: Any) -> Any:
+    """The value kept for question from what was posted; AnswerError naming it. A question
+    has what added_fields.read reads of a field: its label, kind and choice list."""
+    try:
+        return added_fields.read(cast(m.FieldDefinition, question), value)
+    except added_fields.FieldValueError as error:
+        raise AnswerError(str(error)) from None
+
+
+def shown(question: m.DataRequestQuestion, value: Any) -> str:
+    """A kept value as a page shows it ("" for none)."""
+    return added_fields.shown(cast(m.FieldDefinition, question), value)
+
+
+def value_of(answer: m.DataRequestAnswer | None, question: m.DataRequestQuestion) -> Any:
+    """The school's value for question (its correction of a prefilled one), None if none."""
+    if answer is None:
+        return None
+    return (answer.values or {}).get(question_key(question), {}).get("value")
+
+
+def _values(
+    request: m.DataRequest, before: Mapping[str, Any], posted: Mapping[int, Any], submitting: bool
+) -> dict[str, Any]:
+    """The answer's values with those posted (by question id) read in; every question not
+    posted keeps what it had. Submitting, every required question must have a value."""
+    values = {key: dict(entry) for key, entry in before.items()}
+    errors = []
+    for question in request.questions:
+        key = question_key(question)
+        entry = values.setdefault(key, {})
+        if question.id in posted:
+            try:
+                kept = _read(question, posted[question.id])
+            except AnswerError as error:
+                errors.append(str(error))
+                continue
+            entry["value"] = kept
+        if submitting and question.required and entry.get("value") in (None, "", []):
+            errors.append(gettext("«%(question)s»: an answer is required", question=question.label))
+    if errors:
+        raise AnswerError("; ".join(errors))
+    return {key: entry for key, entry in values.items() if entry}
+
+
+def write(
+    user: Any, request: m.DataRequest, school_id: int, posted: Mapping[int, Any], submit: bool = False
+) -> m.DataRequestAnswer:
+    """The school's answer to request with the values posted (by question id), saved as a
+    draft or submitted; the caller commits. AnswerError (nothing written) if a value does
+    not fit, a required one is missing on submitting, or the answer's state does not let
+    the user change it; workflow.WorkflowError if the user may not answer at all."""
+    answer = answer_of(request, school_id)
+    state = answer.state if answer is not None else NOT_STARTED
+    flow = workflow.DATA_REQUEST_ANSWER
+    if state not in flow.proposer_rights:
+        raise AnswerError(
+            gettext(
+                "The answer is «%(state)s»: it can no longer be changed.", state=flow.states.get(state, state)
+            )
+        )
+    values = _values(request, answer.values if answer is not None else {}, posted, submitting=submit)
+    if answer is None:
+        answer = m.DataRequestAnswer(request_id=request.id, school_id=school_id, state=NOT_STARTED, values={})
+    name = "submit" if submit else ("save" if state != "draft" else None)
+    if name is not None:
+        workflow.fire(user, answer, name)
+    if answer.id is None:
+        db.session.add(answer)
+    answer.values = values
+    if submit:
+        answer.submitted_at = m.utcnow()
+    return answer
+
+
+def decide(user: Any, answer: m.DataRequestAnswer, name: str, comment: str = "") -> m.DataRequestAnswer:
+    """The coordinator accepts the answer or returns it with a comment (workflow.fire:
+    its rule, its permission, its history); the caller commits."""
+    if name not in ("accept", "return"):
+        raise workflow.WorkflowError(gettext("There is no such action."))
+    workflow.fire(user, answer, name, comment)
+    return answer
+
+
+# --- the coordinator's board ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BoardRow:
+    school: m.School
+    answer: m.DataRequestAnswer | None
+    state: str  # a key of SHOWN_STATES
+
+    @property
+    def state_label(self) -> str:
+        return str(SHOWN_STATES[self.state])
+
+
+@dataclass(frozen=True)
+class Board:
+    request: m.DataRequest
+    rows: list[BoardRow]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many schools are in each shown state, every state named (0 too)."""
+        found = Counter(row.state for row in self.rows)
+        return {state: found.get(state, 0) for state in SHOWN_STATES}
+
+
+def board(request: m.DataRequest, on: dt.date | None = None) -> Board:
+    """Each school the request goes to, with its answer and its shown state: two statements."""
+    schools = db.session.execute(_addressed_schools(request, m.School)).scalars()
+    answers = {
+        a.school_id: a
+        for a in db.session.execute(select(m.DataRequestAnswer).filter_by(request_id=request.id)).scalars()
+    }
+    rows = []
+    for school in schools:
+        answer = answers.get(school.id)
+        rows.append(BoardRow(school, answer, shown_state(request, answer.state if answer else None, on)))
+    return Board(request, rows)
