@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -21,7 +21,7 @@ from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from . import added_fields, workflow
+from . import added_fields, request_figures, workflow
 from . import models as m
 from .extensions import db
 
@@ -89,6 +89,12 @@ def shown(question: m.DataRequestQuestion, value: Any) -> str:
     return added_fields.shown(cast(m.FieldDefinition, question), value)
 
 
+def is_corrected(answer: m.DataRequestAnswer | None, question: m.DataRequestQuestion) -> bool:
+    """Whether the school's value of a prefilled question differs from what Coop counted."""
+    entry = (answer.values or {}).get(question_key(question), {}) if answer is not None else {}
+    return "computed" in entry and entry.get("value") != entry["computed"]
+
+
 def value_of(answer: m.DataRequestAnswer | None, question: m.DataRequestQuestion) -> Any:
     """The school's value for question (its correction of a prefilled one), None if none."""
     if answer is None:
@@ -96,16 +102,45 @@ def value_of(answer: m.DataRequestAnswer | None, question: m.DataRequestQuestion
     return (answer.values or {}).get(question_key(question), {}).get("value")
 
 
+# --- prefilled questions ---------------------------------------------------------------------
+
+
+def prefilled(request: m.DataRequest, school_ids: Sequence[int]) -> dict[int, dict[int, Any]]:
+    """What Coop counts for each prefilled question of the request, school by school:
+    school → question id → value (coop/request_figures.py; two statements for all)."""
+    questions = [q for q in request.questions if q.prefill in request_figures.FIGURES]
+    found = request_figures.computed(request.year, school_ids, [q.prefill or "" for q in questions])
+    return {
+        school_id: {q.id: by_name.get(q.prefill or "") for q in questions}
+        for school_id, by_name in found.items()
+    }
+
+
+def prefill_all(request: m.DataRequest) -> dict[int, dict[int, Any]]:
+    """The prefilled values of every school the request goes to."""
+    return prefilled(request, addressed_school_ids(request))
+
+
 def _values(
-    request: m.DataRequest, before: Mapping[str, Any], posted: Mapping[int, Any], submitting: bool
+    request: m.DataRequest,
+    before: Mapping[str, Any],
+    posted: Mapping[int, Any],
+    submitting: bool,
+    computed: Mapping[int, Any] | None = None,
 ) -> dict[str, Any]:
     """The answer's values with those posted (by question id) read in; every question not
-    posted keeps what it had. Submitting, every required question must have a value."""
+    posted keeps what it had. A prefilled question keeps, beside the school's value, the
+    value Coop counted (`computed`, by question id) and the figure's name: the school's
+    correction never overwrites it. Submitting, every required question must have a value."""
     values = {key: dict(entry) for key, entry in before.items()}
     errors = []
     for question in request.questions:
         key = question_key(question)
         entry = values.setdefault(key, {})
+        if computed is not None and question.id in computed:
+            entry["computed"], entry["source"] = computed[question.id], question.prefill
+            if question.id not in posted and "value" not in entry and computed[question.id] is not None:
+                entry["value"] = computed[question.id]
         if question.id in posted:
             try:
                 kept = _read(question, posted[question.id])
@@ -136,7 +171,10 @@ def write(
                 "The answer is «%(state)s»: it can no longer be changed.", state=flow.states.get(state, state)
             )
         )
-    values = _values(request, answer.values if answer is not None else {}, posted, submitting=submit)
+    computed = prefilled(request, [school_id]).get(school_id, {})
+    values = _values(
+        request, answer.values if answer is not None else {}, posted, submitting=submit, computed=computed
+    )
     if answer is None:
         answer = m.DataRequestAnswer(request_id=request.id, school_id=school_id, state=NOT_STARTED, values={})
     name = "submit" if submit else ("save" if state != "draft" else None)

@@ -334,3 +334,156 @@ def test_the_demo_holds_a_request(ctx: None, ids: dict[str, int]) -> None:
         "participants_students",
         "agreements_active",
     ]
+
+
+# --- prefilled questions ------------------------------------------------------------------------
+
+
+def _by_hand(school_id: int, year: int) -> dict[str, Any]:
+    """The figures of a school for a year counted from the rows in Python, apart from
+    coop.figures: the rules as DESIGN.md and coop/figures.py's docstring state them."""
+    first, last = dt.date(year, 9, 1), dt.date(year + 1, 8, 31)
+    with tenancy.as_system():
+        events = [
+            e
+            for e in db.session.execute(select(m.Event).filter_by(school_id=school_id)).scalars()
+            if (e.first_year is None or e.first_year <= year) and (e.last_year is None or e.last_year >= year)
+        ]
+        records = {
+            r.event_id: r
+            for r in db.session.execute(
+                select(m.EventExecution).filter_by(school_id=school_id, year=year)
+            ).scalars()
+            if r.event_id in {e.id for e in events} and r.status in ("held", "not_held", "cancelled")
+        }
+        agreements = [
+            a
+            for a in db.session.execute(select(m.Agreement).filter_by(school_id=school_id)).scalars()
+            if (a.valid_from is None or a.valid_from <= last) and (a.valid_to is None or a.valid_to >= first)
+        ]
+        partners = {a.partner for a in agreements}
+        seminars = [
+            s
+            for s in db.session.execute(select(m.Seminar).filter_by(school_id=school_id)).scalars()
+            if s.held_on is not None and first <= s.held_on <= last
+        ]
+        limitations = [
+            lim
+            for lim in db.session.execute(select(m.Limitation).filter_by(school_id=school_id)).scalars()
+            if (
+                lim.seminar.held_on <= last
+                if lim.seminar and lim.seminar.held_on
+                else lim.created_at.date() <= last
+            )
+        ]
+        remarks = db.session.execute(select(m.Remark).filter_by(school_id=school_id)).scalars().all()
+        agreed = {r.id for a in agreements for r in a.fgos_results}
+        served = {
+            r.id
+            for e in events
+            if records.get(e.id) and records[e.id].status == "held"
+            for r in e.fgos_results
+        }
+        held = sum(1 for r in records.values() if r.status == "held")
+        return {
+            "lines": len(events),
+            "lines_held": held,
+            "lines_percent_held": round(100 * held / len(events), 1) if events else None,
+            "participants_students": sum(r.students_count for r in records.values()),
+            "participants_teachers": sum(r.teachers_count for r in records.values()),
+            "participants_parents": sum(r.parents_count for r in records.values()),
+            "agreements": len(agreements),
+            "agreements_active": sum(1 for a in agreements if a.state == "active"),
+            "partners": len(partners),
+            **{f"partners_{sphere}": sum(1 for p in partners if p.sphere == sphere) for sphere in m.SPHERES},
+            "partners_by_kind": "; ".join(
+                f"{kind}: {count}"
+                for kind, count in sorted(
+                    {
+                        k: sum(1 for p in partners if (p.kind.name if p.kind else "—") == k)
+                        for k in {p.kind.name if p.kind else "—" for p in partners}
+                    }.items()
+                )
+            ),
+            "fgos_coverage": round(100 * len(agreed & served) / len(agreed), 1) if agreed else None,
+            **{
+                f"seminars_{cycle}": sum(1 for s in seminars if s.cycle == cycle)
+                for cycle in m.SEMINAR_CYCLES
+            },
+            "limitations": len(limitations),
+            "limitations_addressed": sum(1 for lim in limitations if lim.resource_id is not None),
+            "remarks_open": sum(1 for r in remarks if r.state in ("open", "answered")),
+        }
+
+
+@pytest.mark.parametrize("year", [2019, 2020])
+def test_every_figure_against_the_rows_counted_by_hand(ctx: None, ids: dict[str, int], year: int) -> None:
+    from coop import request_figures
+
+    _as("coordinator")
+    school_ids = [ids["school31"], ids["gymnasium17"]]
+    found = request_figures.computed(year, school_ids, list(request_figures.FIGURES))
+    for school_id in school_ids:
+        expected = _by_hand(school_id, year)
+        assert set(expected) == set(request_figures.FIGURES)
+        assert found[school_id] == expected, school_id
+    # СОШ № 31 in 2019: its demo plan was held, so the figures are not all zero.
+    assert found[ids["school31"]]["lines_held"] > 0 and found[ids["school31"]]["partners"] == 5
+    # A school reads its own figures only.
+    _as("gymnasium17")
+    assert set(request_figures.computed(year, school_ids, ["lines"])) == {ids["gymnasium17"]}
+
+
+def test_a_prefilled_value_keeps_the_computed_one_beside_the_correction(
+    ctx: None, ids: dict[str, int]
+) -> None:
+    request_id = _new_request("all", year=2019)
+    _as("coordinator")
+    request = _request(request_id)
+    db.session.add(
+        m.DataRequestQuestion(
+            request=request, label="Проведено", kind="integer", prefill="lines_held", sort_order=5
+        )
+    )
+    db.session.add(
+        m.DataRequestQuestion(
+            request=request, label="Охват ФГОС", kind="decimal", prefill="fgos_coverage", sort_order=6
+        )
+    )
+    db.session.commit()
+    held_id, coverage_id = (q.id for q in _request(request_id).questions[-2:])
+    computed = data_requests.prefill_all(_request(request_id))
+    expected = _by_hand(ids["school31"], 2019)
+    assert computed[ids["school31"]] == {
+        held_id: expected["lines_held"],
+        coverage_id: expected["fgos_coverage"],
+    }
+    school = _as("school31")
+    request = _request(request_id)
+    # Saved without touching it: the school's value is Coop's.
+    answer = data_requests.write(school, request, ids["school31"], {})
+    db.session.commit()
+    assert answer.values[str(held_id)] == {
+        "value": expected["lines_held"],
+        "computed": expected["lines_held"],
+        "source": "lines_held",
+    }
+    held_question = next(q for q in request.questions if q.id == held_id)
+    assert not data_requests.is_corrected(answer, held_question)
+    # Corrected by the school: both are kept.
+    data_requests.write(school, request, ids["school31"], {held_id: expected["lines_held"] + 3})
+    db.session.commit()
+    assert answer.values[str(held_id)] == {
+        "value": expected["lines_held"] + 3,
+        "computed": expected["lines_held"],
+        "source": "lines_held",
+    }
+    assert data_requests.is_corrected(answer, held_question)
+    # The history says what changed.
+    (last,) = db.session.execute(
+        select(m.History)
+        .filter_by(table_name="data_request_answers", row_id=answer.id)
+        .order_by(m.History.id.desc())
+        .limit(1)
+    ).scalars()
+    assert f"'value': {expected['lines_held'] + 3}" in last.changes["values"][1]
