@@ -65,6 +65,14 @@ def _addressed_schools(request: m.DataRequest, *columns: Any) -> Any:
     )
 
 
+def goes_to(request: m.DataRequest, school_id: int) -> bool:
+    """Whether the request goes to the school."""
+    return (
+        db.session.execute(_addressed_schools(request, m.School.id).where(m.School.id == school_id)).first()
+        is not None
+    )
+
+
 def answer_of(request: m.DataRequest, school_id: int) -> m.DataRequestAnswer | None:
     stmt = select(m.DataRequestAnswer).filter_by(request_id=request.id, school_id=school_id)
     return db.session.execute(stmt).scalar_one_or_none()

@@ -1286,6 +1286,33 @@ DATA_REQUEST_ANSWER_STATES = {
     "accepted": _l("Accepted"),
 }
 
+# The figures of Coop's own data a question may be prefilled from, for the school and the
+# academic year of the request (coop/request_figures.py counts each, under the same name).
+PREFILL_FIGURES: dict[str, Any] = {
+    "lines": _l("Plan lines of the year"),
+    "lines_held": _l("Plan lines held in the year"),
+    "lines_percent_held": _l("Held, %"),
+    "participants_students": _l("Students reached"),
+    "participants_teachers": _l("Teachers reached"),
+    "participants_parents": _l("Parents reached"),
+    "agreements": _l("Agreements"),
+    "agreements_active": _l("Agreements in force"),
+    "partners": _l("Partners with agreements"),
+    **{
+        f"partners_{sphere}": _l("Partners with agreements, sphere: %(sphere)s", sphere=label)
+        for sphere, label in SPHERES.items()
+    },
+    "partners_by_kind": _l("Partners with agreements by kind"),
+    "fgos_coverage": _l("FGOS results covered by held events, %"),
+    **{
+        f"seminars_{cycle}": _l("Seminars of the cycle «%(cycle)s»", cycle=label)
+        for cycle, label in SEMINAR_CYCLES.items()
+    },
+    "limitations": _l("Limitations found"),
+    "limitations_addressed": _l("Limitations addressed"),
+    "remarks_open": _l("Open remarks"),
+}
+
 data_request_schools = Table(
     "data_request_schools",
     db.metadata,
@@ -1370,7 +1397,9 @@ class DataRequestQuestion(Tracked, Base):
     help_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Hint")})
     sort_order: Mapped[int] = mapped_column(Integer, default=100, info={"label": _l("Order")})
     # The name of a figure (coop/request_figures.py FIGURES) the answer starts from.
-    prefill: Mapped[str | None] = mapped_column(String(64), info={"label": _l("Prefilled from")})
+    prefill: Mapped[str | None] = mapped_column(
+        String(64), info={"label": _l("Prefilled from"), "choices": PREFILL_FIGURES}
+    )
 
     request: Mapped[DataRequest] = relationship(
         back_populates="questions", info={"label": _l("Data request")}

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import distinct, func, select
 
 from . import figures, labels
@@ -34,7 +33,6 @@ class Extra:
 
 @dataclass(frozen=True)
 class Figure:
-    label: Any  # lazy translated: what the answer form names as the value's source
     read: Callable[[SchoolFigures, Extra], Any]
     kind: str = "integer"  # the kind of value (added_fields.KINDS) it fits
 
@@ -58,40 +56,31 @@ def _by_kind(fig: SchoolFigures, extra: Extra) -> str:
 
 
 FIGURES: dict[str, Figure] = {
-    "lines": Figure(_l("Plan lines of the year"), _table("lines")),
-    "lines_held": Figure(_l("Plan lines held in the year"), _table("held")),
-    "lines_percent_held": Figure(_l("Held, %"), _table("percent_held"), "decimal"),
-    "participants_students": Figure(_l("Students reached"), _table("students")),
-    "participants_teachers": Figure(_l("Teachers reached"), _table("teachers")),
-    "participants_parents": Figure(_l("Parents reached"), _table("parents")),
-    "agreements": Figure(_l("Agreements"), _table("agreements")),
-    "agreements_active": Figure(_l("Agreements in force"), _table("agreements_active")),
-    "partners": Figure(_l("Partners with agreements"), _table("partners")),
-    **{
-        f"partners_{sphere}": Figure(
-            _l("Partners with agreements, sphere: %(sphere)s", sphere=label),
-            _sphere(sphere),
-        )
-        for sphere, label in m.SPHERES.items()
-    },
-    "partners_by_kind": Figure(_l("Partners with agreements by kind"), _by_kind, "long_text"),
-    "fgos_coverage": Figure(_l("FGOS results covered by held events, %"), _coverage, "decimal"),
-    **{
-        f"seminars_{cycle}": Figure(
-            _l("Seminars of the cycle «%(cycle)s»", cycle=label), _table(f"seminars_{cycle}")
-        )
-        for cycle, label in m.SEMINAR_CYCLES.items()
-    },
-    "limitations": Figure(_l("Limitations found"), _table("limitations")),
-    "limitations_addressed": Figure(_l("Limitations addressed"), _table("limitations_addressed")),
-    "remarks_open": Figure(_l("Open remarks"), _table("remarks_open")),
+    "lines": Figure(_table("lines")),
+    "lines_held": Figure(_table("held")),
+    "lines_percent_held": Figure(_table("percent_held"), "decimal"),
+    "participants_students": Figure(_table("students")),
+    "participants_teachers": Figure(_table("teachers")),
+    "participants_parents": Figure(_table("parents")),
+    "agreements": Figure(_table("agreements")),
+    "agreements_active": Figure(_table("agreements_active")),
+    "partners": Figure(_table("partners")),
+    **{f"partners_{sphere}": Figure(_sphere(sphere)) for sphere in m.SPHERES},
+    "partners_by_kind": Figure(_by_kind, "long_text"),
+    "fgos_coverage": Figure(_coverage, "decimal"),
+    **{f"seminars_{cycle}": Figure(_table(f"seminars_{cycle}")) for cycle in m.SEMINAR_CYCLES},
+    "limitations": Figure(_table("limitations")),
+    "limitations_addressed": Figure(_table("limitations_addressed")),
+    "remarks_open": Figure(_table("remarks_open")),
 }
+# Their names are the choices of a question's prefill, labelled there (models.PREFILL_FIGURES).
+assert list(FIGURES) == list(m.PREFILL_FIGURES)
 
 
 def label(name: str | None) -> str:
     """The figure's name as a page shows it ("" for none or an unknown one)."""
-    figure = FIGURES.get(name or "")
-    return labels.text(figure.label) if figure else ""
+    figure = m.PREFILL_FIGURES.get(name or "")
+    return labels.text(figure) if figure is not None else ""
 
 
 def _extras(year: int, school_ids: Sequence[int]) -> dict[int, Extra]:
