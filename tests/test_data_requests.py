@@ -487,3 +487,81 @@ def test_a_prefilled_value_keeps_the_computed_one_beside_the_correction(
         .limit(1)
     ).scalars()
     assert f"'value': {expected['lines_held'] + 3}" in last.changes["values"][1]
+
+
+# --- reminders ---------------------------------------------------------------------------------------
+
+
+NOW = dt.datetime(2026, 12, 5, 3, 0)  # 10:00 in Novokuznetsk, the demo's time zone
+TODAY = dt.date(2026, 12, 5)
+
+
+def _notified(kind: str) -> list[tuple[str, str, str]]:
+    with tenancy.as_system():
+        rows = db.session.execute(
+            select(m.Notification).filter_by(kind=kind).order_by(m.Notification.id)
+        ).scalars()
+        return [(n.email, n.subject, n.link) for n in rows]
+
+
+def test_reminders_a_week_and_a_day_before_and_the_day_after(app: Flask, ids: dict[str, int]) -> None:
+    from coop import reminders
+
+    with app.app_context():
+        (request,) = db.session.execute(select(m.DataRequest)).scalars().all()
+        request.deadline, request_id = TODAY + dt.timedelta(days=7), request.id
+        db.session.commit()
+        # Ten days before: nothing yet.
+        reminders.remind(NOW - dt.timedelta(days=3))
+        assert _notified("data_request_due_7") == []
+        # A week before: СОШ № 31 (not started); not the gymnasium, which has submitted.
+        reminders.remind(NOW)
+        week = _notified("data_request_due_7")
+        assert [email for email, *_ in week] == ["school31@coop.example"]
+        email, subject, link = week[0]
+        assert subject == f"Запрос данных «{request.title}»: срок 12.12.2026"
+        assert link.endswith(f"/admin/datarequests/answer/?id={request_id}")
+        reminders.remind(NOW + dt.timedelta(hours=5))
+        assert len(_notified("data_request_due_7")) == 1  # once
+        # A draft is not submitted: still reminded the day before.
+        with tenancy.as_system():
+            db.session.add(
+                m.DataRequestAnswer(
+                    request_id=request_id, school_id=ids["school31"], state="draft", values={}
+                )
+            )
+            db.session.commit()
+        reminders.remind(NOW + dt.timedelta(days=6))
+        assert [email for email, *_ in _notified("data_request_due_1")] == ["school31@coop.example"]
+        assert _notified("data_request_overdue") == []
+        # The day after: overdue.
+        reminders.remind(NOW + dt.timedelta(days=8))
+        ((email, subject, _link),) = _notified("data_request_overdue")
+        assert email == "school31@coop.example" and "срок истёк" in subject
+        # Submitted: no more reminders, whatever comes.
+        with tenancy.as_system():
+            answer = db.session.execute(
+                select(m.DataRequestAnswer).filter_by(request_id=request_id, school_id=ids["school31"])
+            ).scalar_one()
+            answer.state = "submitted"
+            request = db.session.get(m.DataRequest, request_id)
+            request.deadline = TODAY + dt.timedelta(days=20)  # moved: a new occasion, but delivered
+            db.session.commit()
+        reminders.remind(NOW + dt.timedelta(days=14))
+        reminders.remind(NOW + dt.timedelta(days=21))
+        # Every message went through the outbox to the school's own users only.
+        with tenancy.as_system():
+            schools = set(
+                db.session.execute(
+                    select(m.User.school_id)
+                    .join(m.Notification, m.Notification.user_id == m.User.id)
+                    .where(m.Notification.kind.startswith("data_request"))
+                ).scalars()
+            )
+            assert schools == {ids["school31"]}
+            unsent = db.session.execute(
+                select(m.Notification.id).where(
+                    m.Notification.kind.startswith("data_request"), m.Notification.sent_at.is_(None)
+                )
+            ).all()
+            assert len(unsent) == 3  # queued for the mail worker

@@ -41,6 +41,9 @@ OFFERED = {
         "agreement_ending_30",
         "review_waiting",
         "plan_unrecorded",
+        "data_request_due_7",
+        "data_request_due_1",
+        "data_request_overdue",
     ],
     "partner": ["event_approved", "event_returned", "agreement_ending_60", "agreement_ending_30"],
 }
@@ -51,6 +54,7 @@ LABELS = {
     "plan_unrecorded": "Мероприятия прошедших месяцев без отметки о проведении (раз в месяц)",
     "review_waiting": "Мероприятие ждёт согласования дольше 7 дней",
     "event_approved": "Мероприятие согласовано",
+    "data_request_overdue": "Срок ответа на запрос данных истёк",
 }
 
 

@@ -66,6 +66,9 @@ def test_every_reminder_has_its_kind_templates_and_roles(app: Flask) -> None:
         "agreement_ending_30",
         "review_waiting",
         "plan_unrecorded",
+        "data_request_due_7",
+        "data_request_due_1",
+        "data_request_overdue",
     ]
     assert reminders.kinds_for("partner") == [
         "event_approved",
