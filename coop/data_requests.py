@@ -12,6 +12,7 @@ school writes it, and the state a board shows ("overdue" is derived, never store
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,11 +20,17 @@ from typing import Any, cast
 
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 from sqlalchemy import select
 
-from . import added_fields, request_figures, workflow
+from . import added_fields, formats, request_figures, workflow
 from . import models as m
 from .extensions import db
+from .plan_io.xlsx_out import safe_cell
+from .timing import academic_year_label
 
 OVERDUE = "overdue"
 # What a board shows of a school's answer: its state, or overdue (a derived one).
@@ -31,6 +38,8 @@ SHOWN_STATES: dict[str, Any] = {**m.DATA_REQUEST_ANSWER_STATES, OVERDUE: _l("Ove
 # An answer in these states has reached the coordinator: it is not overdue.
 DELIVERED = frozenset({"submitted", "accepted"})
 NOT_STARTED = "not_started"
+HEADER_ROW = 4  # of the consolidated table (to_xlsx)
+LINE_CHARS = 16  # characters a line of its question's column holds, about (width 22)
 
 
 class AnswerError(ValueError):
@@ -243,3 +252,116 @@ def board(request: m.DataRequest, on: dt.date | None = None) -> Board:
         answer = answers.get(school.id)
         rows.append(BoardRow(school, answer, shown_state(request, answer.state if answer else None, on)))
     return Board(request, rows)
+
+
+# --- the consolidated table -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Consolidated:
+    """The answers delivered (submitted or accepted) of every school the request goes to,
+    a row per school and a column per question; totals and averages of the number ones."""
+
+    board: Board
+    questions: list[m.DataRequestQuestion]
+
+    def value(self, row: BoardRow, question: m.DataRequestQuestion) -> Any:
+        """The school's delivered value (None: none, or not delivered)."""
+        if row.answer is None or row.answer.state not in DELIVERED:
+            return None
+        return value_of(row.answer, question)
+
+    def computed(self, row: BoardRow, question: m.DataRequestQuestion) -> Any:
+        """What Coop counted beside a corrected prefilled value (None: not corrected)."""
+        if row.answer is None or row.answer.state not in DELIVERED or not is_corrected(row.answer, question):
+            return None
+        return (row.answer.values or {}).get(question_key(question), {}).get("computed")
+
+    def numbers(self, question: m.DataRequestQuestion) -> list[int | float]:
+        return [v for row in self.board.rows if isinstance(v := self.value(row, question), int | float)]
+
+    def total(self, question: m.DataRequestQuestion) -> int | float | None:
+        """The sum of a number question's values (None: not a number question)."""
+        if not added_fields.KINDS[question.kind].number:
+            return None
+        return sum(self.numbers(question))
+
+    def average(self, question: m.DataRequestQuestion) -> float | None:
+        """The mean of the values given (None: none given, or not a number question)."""
+        numbers = self.numbers(question) if added_fields.KINDS[question.kind].number else []
+        return round(sum(numbers) / len(numbers), 2) if numbers else None
+
+
+def consolidated(request: m.DataRequest, on: dt.date | None = None) -> Consolidated:
+    return Consolidated(board(request, on), list(request.questions))
+
+
+def to_xlsx(table: Consolidated) -> bytes:
+    """The consolidated table as a one-sheet workbook: the request's title, a row per school
+    (its state, when it submitted, a column per question), then the totals and the averages
+    of the number questions. A corrected prefilled value carries what Coop counted as a note."""
+    request = table.board.request
+    wb = Workbook()
+    ws = wb.active
+    ws.title = academic_year_label(request.year).replace("/", "-")
+    ws.cell(1, 1, safe_cell(request.title)).font = Font(bold=True, size=13)
+    ws.cell(
+        2,
+        1,
+        gettext(
+            "Academic year %(year)s, deadline %(date)s; the answers submitted and accepted.",
+            year=academic_year_label(request.year),
+            date=formats.date(request.deadline),
+        ),
+    )
+    header = [
+        gettext("School"),
+        gettext("State"),
+        gettext("Submitted at"),
+        *(q.label for q in table.questions),
+    ]
+    for col, text in enumerate(header, start=1):
+        cell = ws.cell(HEADER_ROW, col, safe_cell(text))
+        cell.font = Font(bold=True)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    line = HEADER_ROW
+    for row in table.board.rows:
+        line += 1
+        submitted = row.answer.submitted_at if row.answer is not None else None
+        for col, value in enumerate(
+            (safe_cell(str(row.school)), row.state_label, formats.moment(submitted) if submitted else None),
+            start=1,
+        ):
+            ws.cell(line, col, value).alignment = Alignment(wrap_text=True, vertical="top")
+        for col, question in enumerate(table.questions, start=4):
+            value = table.value(row, question)
+            number = added_fields.KINDS[question.kind].number
+            cell = ws.cell(line, col, value if number or value is None else safe_cell(shown(question, value)))
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            computed = table.computed(row, question)
+            if computed is not None:
+                cell.comment = Comment(
+                    gettext("Coop counted: %(value)s", value=shown(question, computed) or "—"), "Coop"
+                )
+    for label, of in ((gettext("Total"), table.total), (gettext("Average"), table.average)):
+        line += 1
+        ws.cell(line, 1, label).font = Font(bold=True)
+        for col, question in enumerate(table.questions, start=4):
+            ws.cell(line, col, of(question)).font = Font(bold=True)
+    ws.column_dimensions["A"].width = 40
+    ws.column_dimensions["B"].width = 18
+    ws.column_dimensions["C"].width = 18
+    for col in range(4, len(header) + 1):
+        ws.column_dimensions[get_column_letter(col)].width = 22
+    # No spreadsheet sizes a row to its wrapped text when printing: the header's lines, counted.
+    for row_number in range(HEADER_ROW, line + 1):
+        texts = [str(c.value) for c in ws[row_number][3:] if isinstance(c.value, str)]
+        lines = max((-(-len(text) // LINE_CHARS) for text in texts), default=1)
+        ws.row_dimensions[row_number].height = 15 * max(lines, 1)
+    ws.freeze_panes = ws.cell(HEADER_ROW + 1, 2)
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -250,3 +250,75 @@ def test_the_coordinator_writes_a_request_and_its_questions(
     assert client_as("gymnasium17").get(f"/admin/datarequests/answer/?id={request_id}").status_code == 404
     # A school writes no request.
     assert client_as("school31").get("/admin/datarequest/new/").status_code == 403
+
+
+def test_the_consolidated_xlsx_cell_by_cell(
+    app: Flask, client_as: Any, ids: dict[str, int], requests_: dict[str, int]
+) -> None:
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    demo = requests_["demo"]
+    held = requests_["Мероприятий сетевого плана проведено в учебном году"]
+    agreements = requests_["Действующих соглашений с организациями-партнёрами"]
+    practice = requests_["Лучшая практика сотрудничества (кратко)"]
+    school = client_as("school31")
+    url = f"/admin/datarequests/answer/?id={demo}"
+    # СОШ № 31 corrects the prefilled 0 to 3, leaves the others as counted, and submits.
+    response = _post(
+        school,
+        url,
+        {f"q{held}": "3", f"q{practice}": "=Уроки в музее", "q" + str(agreements): "1", "action": "submit"},
+    )
+    assert response.status_code == 302
+    for key in ("school31", "gymnasium17", "kemsu"):
+        assert client_as(key).get(f"/admin/datarequests/export/?id={demo}").status_code == 403
+    response = client_as("coordinator").get(f"/admin/datarequests/export/?id={demo}")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f"attachment; filename=data-request-{demo}.xlsx"
+    ws = load_workbook(BytesIO(response.data)).active
+    with app.app_context():
+        title = db.session.get(m.DataRequest, demo).title
+    assert ws["A1"].value == title
+    assert ws["A2"].value.startswith("Учебный год ") and "отправленные и принятые" in ws["A2"].value
+    header = [cell.value for cell in ws[4]]
+    assert header == [
+        "Школа",
+        "Состояние",
+        "Когда отправлено",
+        "Мероприятий сетевого плана проведено в учебном году",
+        "Обучающихся приняли участие в мероприятиях",
+        "Действующих соглашений с организациями-партнёрами",
+        "Лучшая практика сотрудничества (кратко)",
+        "Нужна ли школе методическая помощь?",
+    ]
+    rows = [[cell.value for cell in row] for row in ws.iter_rows(min_row=5)]
+    gymnasium, school31, total, average = rows
+    assert gymnasium[:2] == ["МБОУ «Гимназия № 17»", "Отправлено"] and re.match(
+        r"\d\d\.\d\d\.\d{4} \d\d:\d\d", gymnasium[2]
+    )
+    assert gymnasium[3:] == [2, 130, 5, "Профориентационные пробы на базе колледжа для 8–9 классов", "нет"]
+    assert school31[:2] == ["МБОУ «СОШ № 31»", "Отправлено"]
+    # Its text kept as text, never a formula; the prefilled values as counted (0), the corrected one 3.
+    assert school31[3:] == [3, 0, 1, "'=Уроки в музее", "нет"]  # a box left unticked: no
+    assert ws.cell(6, 4).comment is not None and ws.cell(6, 4).comment.text == "По данным Coop: 0"
+    assert ws.cell(6, 6).comment is not None  # 1 agreement in force said, Coop counted 0
+    assert ws.cell(6, 5).comment is None  # as counted: no note
+    assert total[0] == "Итого" and total[3:] == [5, 130, 6, None, None]
+    assert average[0] == "Среднее" and average[3:] == [2.5, 65, 3, None, None]
+    # A draft is not in the table: returned, the school's row is empty again.
+    coordinator = client_as("coordinator")
+    with app.app_context():
+        answer_id = db.session.execute(
+            select(m.DataRequestAnswer.id).filter_by(request_id=demo, school_id=ids["school31"])
+        ).scalar_one()
+    page = coordinator.get(f"/admin/datarequests/answer/?id={demo}&school={ids['school31']}")
+    coordinator.post(
+        "/admin/datarequests/decide/",
+        data={"csrf_token": csrf_token(page.text), "id": answer_id, "transition": "return", "comment": "Нет"},
+    )
+    ws = load_workbook(BytesIO(coordinator.get(f"/admin/datarequests/export/?id={demo}").data)).active
+    rows = [[cell.value for cell in row] for row in ws.iter_rows(min_row=5)]
+    assert rows[1][1] == "Возвращено на доработку" and rows[1][3:] == [None] * 5
+    assert rows[2][3:] == [2, 130, 5, None, None] and rows[3][3:] == [2, 130, 5, None, None]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -20,6 +20,7 @@ from wtforms.validators import InputRequired, NumberRange, Optional
 from .. import access, added_fields, data_requests, labels, request_figures, workflow
 from .. import models as m
 from ..extensions import db
+from ..plan_io.export import FORMATS
 from .base import AdminForm, SecuredModelView, SecuredView
 from .loading import AJAX_LOOKUPS, LOOKUP_PLACEHOLDER
 
@@ -211,6 +212,18 @@ class DataRequestsView(SecuredView):
             may_edit=access.can(current_user, "datarequest.edit", found),
             addressees=m.DATA_REQUEST_ADDRESSEES,
             kinds=m.FIELD_KINDS,
+        )
+
+    @expose("/export/")
+    def export(self) -> Response:
+        """The consolidated table of the answers (.xlsx)."""
+        if not access.can(current_user, "datarequestanswer.review"):
+            abort(403)
+        found = _request_or_404(request.args.get("id"))
+        return Response(
+            data_requests.to_xlsx(data_requests.consolidated(found)),
+            mimetype=FORMATS["xlsx"].mimetype,
+            headers={"Content-Disposition": f"attachment; filename=data-request-{found.id}.xlsx"},
         )
 
     @expose("/answer/", methods=("GET", "POST"))
