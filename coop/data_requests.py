@@ -214,6 +214,84 @@ def decide(user: Any, answer: m.DataRequestAnswer, name: str, comment: str = "")
     return answer
 
 
+# --- over the years ----------------------------------------------------------------------------
+
+QUESTION_FIELDS = ("label", "kind", "choice_list_id", "required", "help_text", "sort_order", "prefill")
+
+
+def _next_year_date(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def copy_to_next_year(request: m.DataRequest) -> m.DataRequest:
+    """A new request for the academic year after request's: its title (the year in it moved
+    on), explanation, schools and questions, its deadline a year later, no answers; it names
+    the request it was copied from (previous_id). The caller adds nothing; it commits."""
+    old, new = academic_year_label(request.year), academic_year_label(request.year + 1)
+    copy = m.DataRequest(
+        title=request.title.replace(old, new) if old in request.title else f"{request.title} ({new})",
+        explanation=request.explanation,
+        year=request.year + 1,
+        deadline=_next_year_date(request.deadline),
+        addressees=request.addressees,
+        previous_id=request.id,
+    )
+    copy.schools = list(request.schools)
+    db.session.add(copy)
+    for question in request.questions:
+        db.session.add(
+            m.DataRequestQuestion(request=copy, **{name: getattr(question, name) for name in QUESTION_FIELDS})
+        )
+    return copy
+
+
+def years_of(request: m.DataRequest) -> list[m.DataRequest]:
+    """The request and those it was copied from, year after year, the earliest first (those
+    the user may see; a chain of at most 50)."""
+    chain = [request]
+    while chain[0].previous_id is not None and len(chain) < 50:
+        earlier = db.session.get(m.DataRequest, chain[0].previous_id)
+        if earlier is None or earlier in chain:
+            break
+        chain.insert(0, earlier)
+    return chain
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A school's delivered answers to the years of one request: per question (by its label,
+    as a copy keeps it), the value of each year (None: none delivered, or no such question)."""
+
+    years: list[m.DataRequest]
+    rows: list[tuple[m.DataRequestQuestion, list[Any]]]
+
+
+def compare(request: m.DataRequest, school_id: int) -> Comparison:
+    """The school's answers to request and to the requests it was copied from."""
+    years = years_of(request)
+    answers = {
+        a.request_id: a
+        for a in db.session.execute(
+            select(m.DataRequestAnswer).where(
+                m.DataRequestAnswer.request_id.in_([r.id for r in years]),
+                m.DataRequestAnswer.school_id == school_id,
+                m.DataRequestAnswer.state.in_(sorted(DELIVERED)),
+            )
+        ).scalars()
+    }
+    rows = []
+    for question in request.questions:
+        values = []
+        for year in years:
+            same = next((q for q in year.questions if q.label == question.label), None)
+            values.append(value_of(answers.get(year.id), same) if same is not None else None)
+        rows.append((question, values))
+    return Comparison(years, rows)
+
+
 # --- the coordinator's board ---------------------------------------------------------------
 
 

@@ -1340,6 +1340,11 @@ class DataRequest(Tracked, Base):
     addressees: Mapped[str] = mapped_column(
         String(32), default="all", info={"label": _l("Sent to"), "choices": DATA_REQUEST_ADDRESSEES}
     )
+    # The request of the year before this one was copied from (coop/data_requests.py
+    # copy_to_next_year): the years of one request, compared school by school.
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_requests.id", ondelete="SET NULL"), index=True, info={"label": _l("Copied from")}
+    )
 
     schools: Mapped[list[School]] = relationship(
         secondary=data_request_schools, info={"label": _l("Chosen schools")}

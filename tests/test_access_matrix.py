@@ -304,7 +304,10 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "search.index": "tests/test_site_search.py",
     # The data requests' pages: every role, a request that goes to a school and one that does not.
     **dict.fromkeys(
-        (f"datarequests.{view}" for view in ("index", "board", "answer", "decide", "export")),
+        (
+            f"datarequests.{view}"
+            for view in ("index", "board", "answer", "decide", "export", "copy", "compare")
+        ),
         "tests/test_data_request_pages.py",
     ),
     **dict.fromkeys(

@@ -322,3 +322,57 @@ def test_the_consolidated_xlsx_cell_by_cell(
     rows = [[cell.value for cell in row] for row in ws.iter_rows(min_row=5)]
     assert rows[1][1] == "Возвращено на доработку" and rows[1][3:] == [None] * 5
     assert rows[2][3:] == [2, 130, 5, None, None] and rows[3][3:] == [2, 130, 5, None, None]
+
+
+def test_a_request_copied_to_the_next_year_and_compared(
+    app: Flask, client_as: Any, ids: dict[str, int], requests_: dict[str, int]
+) -> None:
+    demo = requests_["demo"]
+    held = requests_["Мероприятий сетевого плана проведено в учебном году"]
+    practice = requests_["Лучшая практика сотрудничества (кратко)"]
+    school, coordinator = client_as("school31"), client_as("coordinator")
+    _post(
+        school,
+        f"/admin/datarequests/answer/?id={demo}",
+        {f"q{held}": "3", f"q{practice}": "Музей", "action": "submit"},
+    )
+    board = coordinator.get(f"/admin/datarequests/board/?id={demo}")
+    # A school copies nothing.
+    token = csrf_token(school.get("/admin/datarequests/").text)
+    assert school.post("/admin/datarequests/copy/", data={"csrf_token": token, "id": demo}).status_code in (
+        403,
+        404,
+    )
+    response = coordinator.post(
+        "/admin/datarequests/copy/", data={"csrf_token": csrf_token(board.text), "id": demo}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        old = db.session.get(m.DataRequest, demo)
+        new = db.session.execute(select(m.DataRequest).filter_by(previous_id=demo)).scalar_one()
+        assert new.year == old.year + 1 and new.deadline == old.deadline.replace(year=old.deadline.year + 1)
+        assert new.title == old.title.replace(f"{old.year}/{old.year + 1}", f"{old.year + 1}/{old.year + 2}")
+        assert [(q.label, q.kind, q.prefill, q.required) for q in new.questions] == [
+            (q.label, q.kind, q.prefill, q.required) for q in old.questions
+        ]
+        assert new.answers == []
+        new_id, new_held = new.id, new.questions[0].id
+        new_practice = new.questions[3].id
+    assert response.headers["Location"].endswith(f"/admin/datarequests/board/?id={new_id}")
+    _post(
+        school,
+        f"/admin/datarequests/answer/?id={new_id}",
+        {f"q{new_held}": "5", f"q{new_practice}": "Завод", "action": "submit"},
+    )
+    compare = f"/admin/datarequests/compare/?id={new_id}&school={ids['school31']}"
+    page = coordinator.get(compare)
+    assert page.status_code == 200
+    rows = re.findall(r'<th scope="row"[^>]*>([^<]+)</th>((?:<td[^>]*>[^<]*</td>)+)', page.text)
+    cells = {label: re.findall(r"<td[^>]*>([^<]*)</td>", tds) for label, tds in rows}
+    assert cells["Мероприятий сетевого плана проведено в учебном году"] == ["3", "5"]
+    assert cells["Лучшая практика сотрудничества (кратко)"] == ["Музей", "Завод"]
+    # The gymnasium answered only the first year.
+    page = coordinator.get(f"/admin/datarequests/compare/?id={new_id}&school={ids['gymnasium17']}").text
+    assert "Профориентационные пробы" in page and "—" in page
+    for key in ("school31", "kemsu"):
+        assert client_as(key).get(compare).status_code == 403

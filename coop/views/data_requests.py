@@ -21,6 +21,7 @@ from .. import access, added_fields, data_requests, labels, request_figures, wor
 from .. import models as m
 from ..extensions import db
 from ..plan_io.export import FORMATS
+from ..timing import academic_year_label
 from .base import AdminForm, SecuredModelView, SecuredView
 from .loading import AJAX_LOOKUPS, LOOKUP_PLACEHOLDER
 
@@ -210,8 +211,38 @@ class DataRequestsView(SecuredView):
             states=data_requests.SHOWN_STATES,
             figure_label=request_figures.label,
             may_edit=access.can(current_user, "datarequest.edit", found),
+            may_copy=access.can(current_user, "datarequest.create"),
             addressees=m.DATA_REQUEST_ADDRESSEES,
             kinds=m.FIELD_KINDS,
+        )
+
+    @expose("/copy/", methods=("POST",))
+    def copy(self) -> Any:
+        """The request copied to the next academic year: its board."""
+        found = _request_or_404(request.form.get("id"))
+        if not access.can(current_user, "datarequest.create"):
+            abort(403)
+        copy = data_requests.copy_to_next_year(found)
+        db.session.commit()
+        flash(gettext("Copied to %(year)s.", year=academic_year_label(copy.year)), "success")
+        return redirect(url_for(".board", id=copy.id))
+
+    @expose("/compare/")
+    def compare(self) -> str:
+        """A school's answers to the request year on year."""
+        if not access.can(current_user, "datarequestanswer.review"):
+            abort(403)
+        found = _request_or_404(request.args.get("id"))
+        school_id = self._school_id()
+        school = db.session.get(m.School, school_id)
+        if school is None or not data_requests.goes_to(found, school_id):
+            abort(404)
+        return self.render(
+            "coop/data_request_compare.html",
+            request_row=found,
+            school=school,
+            comparison=data_requests.compare(found, school_id),
+            value_shown=data_requests.shown,
         )
 
     @expose("/export/")

@@ -26,6 +26,7 @@ def upgrade():
         sa.Column("year", sa.Integer(), nullable=False),
         sa.Column("deadline", sa.Date(), nullable=False),
         sa.Column("addressees", sa.String(length=32), nullable=False),
+        sa.Column("previous_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
@@ -33,12 +34,19 @@ def upgrade():
         sa.Column("deleted_batch", sa.String(length=32), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("updated_by_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["previous_id"],
+            ["data_requests.id"],
+            name=op.f("fk_data_requests_previous_id_data_requests"),
+            ondelete="SET NULL",
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_data_requests")),
     )
     with op.batch_alter_table("data_requests", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_data_requests_deadline"), ["deadline"], unique=False)
         batch_op.create_index(batch_op.f("ix_data_requests_deleted_at"), ["deleted_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_data_requests_deleted_batch"), ["deleted_batch"], unique=False)
+        batch_op.create_index(batch_op.f("ix_data_requests_previous_id"), ["previous_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_data_requests_year"), ["year"], unique=False)
 
     op.create_table(
@@ -159,6 +167,7 @@ def downgrade():
     op.drop_table("data_request_answers")
     with op.batch_alter_table("data_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_data_requests_year"))
+        batch_op.drop_index(batch_op.f("ix_data_requests_previous_id"))
         batch_op.drop_index(batch_op.f("ix_data_requests_deleted_batch"))
         batch_op.drop_index(batch_op.f("ix_data_requests_deleted_at"))
         batch_op.drop_index(batch_op.f("ix_data_requests_deadline"))
