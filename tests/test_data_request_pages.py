@@ -135,6 +135,11 @@ def test_an_answer_through_the_forms(
     assert "Ответ отправлен" in school.get(url).text
     board = coordinator.get(f"/admin/datarequests/board/?id={demo}").text
     assert re.search(r'data-count="submitted">2<', board) and re.search(r'data-count="draft">0<', board)
+    # The charts of the number questions: a bar per school that submitted, the largest first.
+    chart = board.split("Мероприятий сетевого плана проведено в учебном году</figcaption>")[1].split(
+        "</svg>"
+    )[0]
+    assert re.findall(r"<title>([^<]+)</title>", chart) == ["МБОУ «СОШ № 31»: 3", "МБОУ «Гимназия № 17»: 2"]
     # The coordinator reads it: the correction beside what Coop counted.
     answer_url = f"/admin/datarequests/answer/?id={demo}&school={ids['school31']}"
     page = coordinator.get(answer_url).text

@@ -6,6 +6,7 @@ are custom pages (DESIGN.md), on the secured base and the policy like every page
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any, cast
 
 from flask import Response, abort, flash, redirect, request, url_for
@@ -110,6 +111,67 @@ class DataRequestQuestionView(_Hidden, SecuredModelView):
         return url_for("datarequests.board", id=model.request_id)
 
 
+CHART_SCHOOLS = 30  # bars a chart of a number question draws: the schools with the most
+LABEL_CHARS = 26  # as the dashboard's charts cut a label
+
+
+@dataclass(frozen=True)
+class ValueBar:
+    label: str
+    short_label: str
+    value: str  # as shown
+    y: int
+    width: float
+
+
+@dataclass(frozen=True)
+class ValueChart:
+    """A horizontal bar chart of a number question's values across the schools (inline SVG,
+    drawn as the dashboard's charts are: coop/static/dashboard.css)."""
+
+    title: str
+    bars: tuple[ValueBar, ...]
+    schools: int  # that gave a value
+    width: int = 480
+    label_width: int = 220
+    bar_space: int = 200
+    row_height: int = 22
+
+    @property
+    def height(self) -> int:
+        return max(1, len(self.bars)) * self.row_height + 4
+
+
+def number_charts(table: data_requests.Consolidated) -> list[ValueChart]:
+    """One chart per number question: the delivered values, the largest first."""
+    charts = []
+    for question in table.questions:
+        if not added_fields.KINDS[question.kind].number:
+            continue
+        given = sorted(
+            (
+                (value, str(row.school))
+                for row in table.board.rows
+                if isinstance(value := table.value(row, question), int | float)
+                and not isinstance(value, bool)
+            ),
+            key=lambda pair: (-pair[0], pair[1]),
+        )
+        most = max((abs(value) for value, _school in given), default=0) or 1
+        bars = tuple(
+            ValueBar(
+                label=f"{school}: {data_requests.shown(question, value)}",
+                short_label=school if len(school) <= LABEL_CHARS else school[: LABEL_CHARS - 1] + "…",
+                value=data_requests.shown(question, value),
+                y=index * ValueChart.row_height + 2,
+                width=round(ValueChart.bar_space * abs(value) / most, 1),
+            )
+            for index, (value, school) in enumerate(given[:CHART_SCHOOLS])
+        )
+        charts.append(ValueChart(question.label, bars, len(given)))
+    return charts
+
+
 def _request_or_404(request_id: Any) -> m.DataRequest:
     """The request the user may see (the policy scopes the load), or 404."""
     try:
@@ -204,10 +266,13 @@ class DataRequestsView(SecuredView):
         if not access.can(current_user, "datarequestanswer.review"):
             abort(403)
         found = _request_or_404(request.args.get("id"))
+        table = data_requests.consolidated(found)
         return self.render(
             "coop/data_request_board.html",
             request_row=found,
-            board=data_requests.board(found),
+            board=table.board,
+            charts=number_charts(table),
+            chart_schools=CHART_SCHOOLS,
             states=data_requests.SHOWN_STATES,
             figure_label=request_figures.label,
             may_edit=access.can(current_user, "datarequest.edit", found),
