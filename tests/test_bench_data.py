@@ -26,6 +26,9 @@ NOT_GENERATED = {"calendar_feeds", "stored_files", "stored_file_contents", "sign
 NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged_imports", "saved_views"}
 # What a municipality adds to the site (coop/added_fields.py): none in a generated region.
 NOT_GENERATED |= {"field_definitions", "choice_lists"}
+# The municipality's data requests and the schools' answers (bench/data_requests.py writes
+# its own request and answers over a generated region, and deletes them).
+NOT_GENERATED |= {"data_requests", "data_request_questions", "data_request_schools", "data_request_answers"}
 
 
 # Catalogs are seeded through the ORM, stamped with the time and written to the
