@@ -932,6 +932,8 @@ NOTIFICATION_KINDS = {
     "agreement_ending_30": _l("An agreement ends within 30 days"),
     "plan_unrecorded": _l("Past months' plan lines with no record (monthly)"),
     "review_waiting": _l("An event has awaited approval for over 7 days"),
+    "data_request_submitted": _l("A school submitted its answer to a data request"),
+    "data_request_returned": _l("An answer to a data request was returned for revision"),
     "data_request_due_7": _l("A data request is due within 7 days"),
     "data_request_due_1": _l("A data request is due tomorrow or today"),
     "data_request_overdue": _l("A data request's deadline has passed"),

@@ -16,6 +16,7 @@ write through write() here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -46,6 +47,16 @@ class Rule:
     kind: str  # models.NOTIFICATION_KINDS
     template: str
     endpoint: str  # the view whose details page the link opens
+    # Or the page the link opens, for a row without a details page: (row) → address.
+    link: Callable[[Any], str] | None = None
+
+    def link_for(self, obj: Any) -> str:
+        return self.link(obj) if self.link is not None else link_to(self.endpoint, obj.id)
+
+
+def _answer_page(answer: Any) -> str:
+    """A school's answer to a data request, as the coordinator and the school open it."""
+    return absolute_url("datarequests.answer", id=answer.request_id, school=answer.school_id)
 
 
 RULES: tuple[Rule, ...] = (
@@ -54,6 +65,25 @@ RULES: tuple[Rule, ...] = (
     Rule(m.Event, "return", PARTNER, "event_returned", "event_returned", "event"),
     Rule(m.Remark, "create", SCHOOL, "remark_created", "remark_created", "remark"),
     Rule(m.Remark, "answer", COORDINATOR, "remark_answered", "remark_answered", "remark"),
+    # A school's answer to a data request (coop/data_requests.py): submitted, returned.
+    Rule(
+        m.DataRequestAnswer,
+        "submit",
+        COORDINATOR,
+        "data_request_submitted",
+        "data_request_submitted",
+        "",
+        _answer_page,
+    ),
+    Rule(
+        m.DataRequestAnswer,
+        "return",
+        SCHOOL,
+        "data_request_returned",
+        "data_request_returned",
+        "",
+        _answer_page,
+    ),
 )
 
 
@@ -79,7 +109,7 @@ def queue(connection: Connection, happened: list[Happened], actor_id: int | None
             partner_id = getattr(obj, "partner_id", None)
             users = recipients(connection, rule.role, obj.school_id, partner_id, but=actor_id)
             if users:
-                context, link = _context(connection, item), link_to(rule.endpoint, obj.id)
+                context, link = _context(connection, item), rule.link_for(obj)
                 written += write(connection, rule.kind, rule.template, users, context, link, obj.school_id)
     return written
 
@@ -168,6 +198,11 @@ def _context(connection: Connection, item: Happened) -> dict[str, Any]:
         context |= {"title": obj.title, "partner": _name(connection, m.Partner, obj.partner_id)}
     if isinstance(obj, m.Remark):
         context |= {"text": obj.text, "response": obj.response}
+    if isinstance(obj, m.DataRequestAnswer):
+        found = connection.execute(
+            select(m.DataRequest.title).where(m.DataRequest.id == obj.request_id)
+        ).first()
+        context |= {"title": found[0] if found else ""}
     return context
 
 

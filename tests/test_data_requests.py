@@ -565,3 +565,26 @@ def test_reminders_a_week_and_a_day_before_and_the_day_after(app: Flask, ids: di
                 )
             ).all()
             assert len(unsent) == 3  # queued for the mail worker
+
+
+def test_a_submitted_answer_tells_the_coordinator_and_a_returned_one_the_school(
+    ctx: None, ids: dict[str, int]
+) -> None:
+    request_id = _new_request("all")
+    (count, *_rest) = _questions(request_id)
+    data_requests.write(_as("school31"), _request(request_id), ids["school31"], {count: 4}, submit=True)
+    db.session.commit()
+    ((email, subject, link),) = _notified("data_request_submitted")
+    assert email == "coordinator@coop.example" and subject.startswith("МБОУ «СОШ № 31»: ответ отправлен")
+    assert link.endswith(f"/admin/datarequests/answer/?id={request_id}&school={ids['school31']}")
+    coordinator = _as("coordinator")
+    answer = data_requests.answer_of(_request(request_id), ids["school31"])
+    data_requests.decide(coordinator, answer, "return", "Проверьте число")
+    db.session.commit()
+    returned = _notified("data_request_returned")
+    assert {email for email, *_ in returned} == {"school31@coop.example"}
+    with tenancy.as_system():
+        body = db.session.execute(
+            select(m.Notification.body_text).filter_by(kind="data_request_returned")
+        ).scalar_one()
+    assert "Проверьте число" in body and "Гимназ" not in body

@@ -33,10 +33,11 @@ MORNING = formats.to_utc(dt.datetime.combine(TOMORROW, dt.time(8)))
 # The kinds each role's page offers (DESIGN: what notifies whom), and a label of each in Russian.
 OFFERED = {
     "admin": [],
-    "coordinator": ["remark_answered"],
+    "coordinator": ["remark_answered", "data_request_submitted"],
     "school": [
         "event_submitted",
         "remark_created",
+        "data_request_returned",
         "agreement_ending_60",
         "agreement_ending_30",
         "review_waiting",

@@ -62,6 +62,7 @@ def test_every_reminder_has_its_kind_templates_and_roles(app: Flask) -> None:
     assert reminders.kinds_for("school") == [
         "event_submitted",
         "remark_created",
+        "data_request_returned",
         "agreement_ending_60",
         "agreement_ending_30",
         "review_waiting",
@@ -76,7 +77,7 @@ def test_every_reminder_has_its_kind_templates_and_roles(app: Flask) -> None:
         "agreement_ending_60",
         "agreement_ending_30",
     ]
-    assert reminders.kinds_for("coordinator") == ["remark_answered"]
+    assert reminders.kinds_for("coordinator") == ["remark_answered", "data_request_submitted"]
     assert reminders.kinds_for("admin") == []
 
 
