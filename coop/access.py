@@ -302,6 +302,33 @@ SAVED_VIEWS_SHOWN = Scope(
     "its own saved views and those shared with its school or everyone", _shared_views_sql, _shared_view_row
 )
 
+
+def _addressed_to_school(user: Principal, request_id: int | None) -> bool:
+    """Whether the data request request_id goes to the user's school (models.DataRequest.addressed)."""
+    if request_id is None or user.school_id is None:
+        return False
+    stmt = select(m.DataRequest.id).where(
+        m.DataRequest.id == request_id, m.DataRequest.addressed(m.DataRequest, user.school_id)
+    )
+    return db.session.execute(stmt, execution_options={"skip_scope": True}).first() is not None
+
+
+def _addressed_request_ids(user: Principal) -> Any:
+    return select(m.DataRequest.id).where(m.DataRequest.addressed(m.DataRequest, user.school_id))
+
+
+# A data request (models.DataRequest) and its questions: a school reads those that go to it.
+REQUESTS_TO_OWN_SCHOOL = Scope(
+    "data requests that go to its school",
+    lambda u, model: m.DataRequest.addressed(model, u.school_id),
+    lambda u, obj: _addressed_to_school(u, obj.id),
+)
+QUESTIONS_OF_REQUESTS_TO_OWN_SCHOOL = Scope(
+    "questions of the data requests that go to its school",
+    lambda u, model: model.request_id.in_(_addressed_request_ids(u)),
+    lambda u, obj: _addressed_to_school(u, obj.request_id),
+)
+
 _SCHOOL_ROWS = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: OWN_SCHOOL}
 _DIRECTORY = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: OWN_PARTNER}
 _EVERYONE = {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL, PARTNER: ALL}
@@ -342,6 +369,12 @@ VISIBILITY: dict[type[Any], dict[str, Scope]] = {
     m.SchoolYearFigure: _SCHOOL_ROWS,
     m.SavedView: dict.fromkeys((ADMIN, COORDINATOR, SCHOOL, PARTNER), SAVED_VIEWS_SHOWN),
     m.FigureYear: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: ALL},
+    # The municipality's data requests (coop/data_requests.py): the coordinator reads every
+    # answer; a school the requests that go to it and its own answer only, never another
+    # school's (nor whether it has answered); a partner nothing.
+    m.DataRequest: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: REQUESTS_TO_OWN_SCHOOL},
+    m.DataRequestQuestion: {ADMIN: ALL, COORDINATOR: ALL, SCHOOL: QUESTIONS_OF_REQUESTS_TO_OWN_SCHOOL},
+    m.DataRequestAnswer: _SCHOOL_ROWS,
 }
 
 
@@ -500,6 +533,15 @@ shares_as_it_may = Rule(
     "shown to whom its role may show it", lambda u, o: o is None or _shares_as_it_may(u, o)
 )
 
+addressed_to_own_school = Rule(
+    "a data request that goes to its school",
+    lambda u, o: o is None or _addressed_to_school(u, _ref_id(o, "request")),
+)
+_data_request_area = {
+    "view": (is_admin | is_coordinator | is_school) & sees_row,
+    **dict.fromkeys(("create", "edit", "delete"), is_admin | is_coordinator),
+}
+
 _school_area = {
     "view": (is_admin | is_coordinator | is_school) & sees_row,
     "create": is_admin | own_school_row,
@@ -617,6 +659,19 @@ PERMISSIONS: dict[str, dict[str, Rule]] = {
         **dict.fromkeys(
             ("create", "edit", "delete", "feed"), is_signed_in & own_saved_view & shares_as_it_may
         ),
+    },
+    # The municipality's data requests (coop/data_requests.py): the coordinator and the admin
+    # write them and decide on the answers; a school answers those that go to it, and edits
+    # its answer while its state lets it (coop/workflow.py DATA_REQUEST_ANSWER).
+    "datarequest": _data_request_area,
+    "datarequestquestion": _data_request_area,
+    "datarequestanswer": {
+        "view": (is_admin | is_coordinator | is_school) & sees_row,
+        "create": is_admin | (own_school_row & addressed_to_own_school),
+        "edit": is_admin | (own_school_row & _state_lets_proposer("edit")),
+        "delete": is_admin,
+        "answer": is_admin | (own_school_row & addressed_to_own_school),
+        "review": is_admin | is_coordinator,
     },
     # The site-wide search: each kind's rows as the policy lets the user see them (coop/search.py).
     "search": {"view": is_signed_in},

@@ -961,6 +961,11 @@ NOTIFICATION_KINDS = {
     "plan_unrecorded": _l("Past months' plan lines with no record (monthly)"),
     "review_waiting": _l("An event has awaited approval for over 7 days"),
     "outcome_reported": _l("A partner reported an event's outcome"),
+    "data_request_submitted": _l("A school submitted its answer to a data request"),
+    "data_request_returned": _l("An answer to a data request was returned for revision"),
+    "data_request_due_7": _l("A data request is due within 7 days"),
+    "data_request_due_1": _l("A data request is due tomorrow or today"),
+    "data_request_overdue": _l("A data request's deadline has passed"),
     "digest": _l("Daily digest"),
 }
 # How a user receives a kind of notification by mail (NotificationPreference); the site
@@ -1295,3 +1300,177 @@ class SavedView(Tracked, Base):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- data requests ------------------------------------------------------------------
+
+# To whom a data request goes (coop/data_requests.py); DataRequest.addressed is the rule.
+DATA_REQUEST_ADDRESSEES = {
+    "all": _l("All schools"),
+    "chosen": _l("Chosen schools"),
+    "active_programme": _l("Schools with a programme in progress"),
+}
+# A school's answer to a data request (coop/workflow.py DATA_REQUEST_ANSWER); "overdue" is
+# not a state but said of an answer not submitted by the deadline (coop/data_requests.py).
+DATA_REQUEST_ANSWER_STATES = {
+    "not_started": _l("Not started"),
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted to the municipality"),
+    "returned": _l("Returned for revision"),
+    "accepted": _l("Accepted"),
+}
+
+# The figures of Coop's own data a question may be prefilled from, for the school and the
+# academic year of the request (coop/request_figures.py counts each, under the same name).
+PREFILL_FIGURES: dict[str, Any] = {
+    "lines": _l("Plan lines of the year"),
+    "lines_held": _l("Plan lines held in the year"),
+    "lines_percent_held": _l("Held, %"),
+    "participants_students": _l("Students reached"),
+    "participants_teachers": _l("Teachers reached"),
+    "participants_parents": _l("Parents reached"),
+    "agreements": _l("Agreements"),
+    "agreements_active": _l("Agreements in force"),
+    "partners": _l("Partners with agreements"),
+    **{
+        f"partners_{sphere}": _l("Partners with agreements, sphere: %(sphere)s", sphere=label)
+        for sphere, label in SPHERES.items()
+    },
+    "partners_by_kind": _l("Partners with agreements by kind"),
+    "fgos_coverage": _l("FGOS results covered by held events, %"),
+    **{
+        f"seminars_{cycle}": _l("Seminars of the cycle «%(cycle)s»", cycle=label)
+        for cycle, label in SEMINAR_CYCLES.items()
+    },
+    "limitations": _l("Limitations found"),
+    "limitations_addressed": _l("Limitations addressed"),
+    "remarks_open": _l("Open remarks"),
+}
+
+data_request_schools = Table(
+    "data_request_schools",
+    db.metadata,
+    Column("request_id", ForeignKey("data_requests.id", ondelete="CASCADE"), primary_key=True),
+    Column("school_id", ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class DataRequest(Tracked, Base):
+    """A request of the municipality for figures from its schools: its questions
+    (DataRequestQuestion), the schools it goes to, and each school's answer
+    (DataRequestAnswer). Written by the coordinator; read by the schools it goes to."""
+
+    __tablename__ = "data_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500), info={"label": _l("Title")})
+    explanation: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Explanation")})
+    year: Mapped[int] = mapped_column(
+        Integer, index=True, info={"label": _l("Academic year"), "academic_year": True}
+    )
+    deadline: Mapped[dt.date] = mapped_column(Date, index=True, info={"label": _l("Deadline")})
+    addressees: Mapped[str] = mapped_column(
+        String(32), default="all", info={"label": _l("Sent to"), "choices": DATA_REQUEST_ADDRESSEES}
+    )
+    # The request of the year before this one was copied from (coop/data_requests.py
+    # copy_to_next_year): the years of one request, compared school by school.
+    previous_id: Mapped[int | None] = mapped_column(
+        ForeignKey("data_requests.id", ondelete="SET NULL"), index=True, info={"label": _l("Copied from")}
+    )
+
+    schools: Mapped[list[School]] = relationship(
+        secondary=data_request_schools, info={"label": _l("Chosen schools")}
+    )
+    questions: Mapped[list[DataRequestQuestion]] = relationship(
+        back_populates="request",
+        order_by="(DataRequestQuestion.sort_order, DataRequestQuestion.id)",
+        info={"label": _l("Questions")},
+    )
+    answers: Mapped[list[DataRequestAnswer]] = relationship(
+        back_populates="request", info={"label": _l("Answers")}
+    )
+
+    @staticmethod
+    def addressed(request: Any, school_id: Any) -> Any:
+        """SQL: the request (a DataRequest column set: the class or an alias) goes to the
+        school school_id (a value or a column). The one statement of who is addressed."""
+        chosen = (
+            select(data_request_schools.c.school_id)
+            .where(
+                data_request_schools.c.request_id == request.id, data_request_schools.c.school_id == school_id
+            )
+            .exists()
+        )
+        active = (
+            select(Programme.id)
+            .where(
+                Programme.school_id == school_id,
+                Programme.state == "active",
+                Programme.first_year <= request.year,
+                Programme.last_year >= request.year,
+                Programme.deleted_at.is_(None),
+            )
+            .exists()
+        )
+        return (
+            (request.addressees == "all")
+            | ((request.addressees == "chosen") & chosen)
+            | ((request.addressees == "active_programme") & active)
+        )
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DataRequestQuestion(Tracked, Base):
+    """A question of a data request: a field of one of the low-code kinds
+    (coop/added_fields.py KINDS), optionally prefilled from a named figure of Coop's own
+    data for the school and the year (coop/request_figures.py)."""
+
+    __tablename__ = "data_request_questions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(500), info={"label": _l("Question")})
+    kind: Mapped[str] = mapped_column(String(16), info={"label": _l("Kind of value"), "choices": FIELD_KINDS})
+    choice_list_id: Mapped[int | None] = mapped_column(ForeignKey("choice_lists.id"), index=True)
+    required: Mapped[bool] = mapped_column(Boolean, default=False, info={"label": _l("Required")})
+    help_text: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Hint")})
+    sort_order: Mapped[int] = mapped_column(Integer, default=100, info={"label": _l("Order")})
+    # The name of a figure (coop/request_figures.py FIGURES) the answer starts from.
+    prefill: Mapped[str | None] = mapped_column(
+        String(64), info={"label": _l("Prefilled from"), "choices": PREFILL_FIGURES}
+    )
+
+    request: Mapped[DataRequest] = relationship(
+        back_populates="questions", info={"label": _l("Data request")}
+    )
+    choice_list: Mapped[ChoiceList | None] = relationship(info={"label": _l("Choice list")})
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class DataRequestAnswer(Tracked, Base):
+    """One school's answer to one data request. `values`: from each question's id (as
+    text) to {"value": the answer} and, for a prefilled question, "computed" (the figure
+    as Coop counted it) and "source" (the figure's name) beside the school's value."""
+
+    __tablename__ = "data_request_answers"
+    __table_args__ = (UniqueConstraint("request_id", "school_id", name="answer_per_school"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("data_requests.id", ondelete="CASCADE"), index=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    state: Mapped[str] = mapped_column(
+        String(32), info={"label": _l("State"), "choices": DATA_REQUEST_ANSWER_STATES}
+    )
+    values: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, info={"label": _l("Answers")})
+    return_comment: Mapped[str] = mapped_column(Text, default="", info={"label": _l("Why it was returned")})
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, info={"label": _l("Submitted at")})
+
+    request: Mapped[DataRequest] = relationship(back_populates="answers", info={"label": _l("Data request")})
+    school: Mapped[School] = relationship(info={"label": _l("School")})
+
+    def __str__(self) -> str:
+        return f"{self.request} — {self.school}" if self.request and self.school else ""
+
+
+LABEL_RELATIONS[DataRequestAnswer] = ("request", "school")

@@ -16,6 +16,7 @@ write through write() here.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -47,7 +48,22 @@ class Rule:
     role: str
     kind: str  # models.NOTIFICATION_KINDS
     template: str
-    endpoint: str  # the view whose details page the link opens, or a page ("review.index")
+    endpoint: str  # the view whose details page the link opens
+    # Or the page the link opens, for a row without a details page: (row) → address.
+    link: Callable[[Any], str] | None = None
+
+    def link_for(self, obj: Any) -> str:
+        return self.link(obj) if self.link is not None else link_to(self.endpoint, obj.id)
+
+
+def _answer_page(answer: Any) -> str:
+    """A school's answer to a data request, as the coordinator and the school open it."""
+    return absolute_url("datarequests.answer", id=answer.request_id, school=answer.school_id)
+
+
+def _review_queue(_row: Any) -> str:
+    """The school's review queue, where a partner's report waits for its decision."""
+    return absolute_url("review.index")
 
 
 RULES: tuple[Rule, ...] = (
@@ -57,7 +73,26 @@ RULES: tuple[Rule, ...] = (
     Rule(m.Remark, "create", SCHOOL, "remark_created", "remark_created", "remark"),
     Rule(m.Remark, "answer", COORDINATOR, "remark_answered", "remark_answered", "remark"),
     # A partner's report by a link (coop/confirmations.py) waits in the school's review queue.
-    Rule(m.EventExecution, "report", SCHOOL, "outcome_reported", "outcome_reported", "review.index"),
+    Rule(m.EventExecution, "report", SCHOOL, "outcome_reported", "outcome_reported", "", _review_queue),
+    # A school's answer to a data request (coop/data_requests.py): submitted, returned.
+    Rule(
+        m.DataRequestAnswer,
+        "submit",
+        COORDINATOR,
+        "data_request_submitted",
+        "data_request_submitted",
+        "",
+        _answer_page,
+    ),
+    Rule(
+        m.DataRequestAnswer,
+        "return",
+        SCHOOL,
+        "data_request_returned",
+        "data_request_returned",
+        "",
+        _answer_page,
+    ),
 )
 
 
@@ -83,9 +118,7 @@ def queue(connection: Connection, happened: list[Happened], actor_id: int | None
             partner_id = getattr(obj, "partner_id", None)
             users = recipients(connection, rule.role, obj.school_id, partner_id, but=actor_id)
             if users:
-                context = _context(connection, item)
-                is_page = "." in rule.endpoint
-                link = absolute_url(rule.endpoint) if is_page else link_to(rule.endpoint, obj.id)
+                context, link = _context(connection, item), rule.link_for(obj)
                 written += write(connection, rule.kind, rule.template, users, context, link, obj.school_id)
     return written
 
@@ -185,6 +218,11 @@ def _context(connection: Connection, item: Happened) -> dict[str, Any]:
             "held_on": formats.date(obj.held_on) if obj.held_on else "",
             "results": obj.results,  # what was achieved, or why it was not held
         }
+    if isinstance(obj, m.DataRequestAnswer):
+        found = connection.execute(
+            select(m.DataRequest.title).where(m.DataRequest.id == obj.request_id)
+        ).first()
+        context |= {"title": found[0] if found else ""}
     return context
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError
 
-from . import attention, formats, notify
+from . import attention, data_requests, formats, notify
 from . import models as m
 from .extensions import db
 from .notify import PARTNER, SCHOOL
@@ -155,6 +155,51 @@ def unrecorded_lines(now: dt.datetime) -> list[Occasion]:
     return occasions
 
 
+def _data_requests_due(first: int, last: int, kind: str) -> Callable[[dt.datetime], list[Occasion]]:
+    """The schools a data request goes to that have not submitted their answer, when its
+    deadline is `first` to `last` days from today (negative: days past): once per request,
+    school and deadline (a deadline moved is a new occasion)."""
+
+    def due(now: dt.datetime) -> list[Occasion]:
+        today = _today(now)
+        request, answer, school = m.DataRequest, m.DataRequestAnswer, m.School
+        delivered = answer.state.in_(sorted(data_requests.DELIVERED))
+        stmt = (
+            select(request.id, request.title, request.deadline, school.id, school.short_name)
+            .select_from(request)
+            .join(school, request.addressed(request, school.id))
+            .outerjoin(
+                answer, and_(answer.request_id == request.id, answer.school_id == school.id, delivered)
+            )
+            .where(
+                answer.id.is_(None),
+                request.deadline.between(today + dt.timedelta(days=first), today + dt.timedelta(days=last)),
+            )
+            .order_by(request.id, school.id)
+        )
+        return [
+            Occasion(
+                f"{kind}:{request_id}:{school_id}:{deadline.isoformat()}",
+                school_id,
+                None,
+                notify.absolute_url("datarequests.answer", id=request_id),
+                {
+                    "title": title,
+                    "school": school_name,
+                    "deadline": formats.date(deadline),
+                    "days": abs((deadline - today).days),
+                },
+            )
+            for request_id, title, deadline, school_id, school_name in db.session.execute(stmt)
+        ]
+
+    return due
+
+
+# A data request's reminders, in days from its deadline: a week before, the day before, the
+# day after (each from its day on: a worker that missed the day still sends it, once).
+DATA_REQUEST_WEEK, DATA_REQUEST_DAY, DATA_REQUEST_LATE = 7, 1, 7
+
 REMINDERS: tuple[Reminder, ...] = (
     Reminder(
         "agreement_ending_60",
@@ -172,6 +217,27 @@ REMINDERS: tuple[Reminder, ...] = (
     ),
     Reminder("review_waiting", (SCHOOL,), "review_waiting", reviews_waiting, "a submission"),
     Reminder("plan_unrecorded", (SCHOOL,), "plan_unrecorded", unrecorded_lines, "a school and a month"),
+    Reminder(
+        "data_request_due_7",
+        (SCHOOL,),
+        "data_request_due",
+        _data_requests_due(DATA_REQUEST_DAY + 1, DATA_REQUEST_WEEK, "data_request_due_7"),
+        "a request, a school and its deadline",
+    ),
+    Reminder(
+        "data_request_due_1",
+        (SCHOOL,),
+        "data_request_due",
+        _data_requests_due(0, DATA_REQUEST_DAY, "data_request_due_1"),
+        "a request, a school and its deadline",
+    ),
+    Reminder(
+        "data_request_overdue",
+        (SCHOOL,),
+        "data_request_overdue",
+        _data_requests_due(-DATA_REQUEST_LATE, -1, "data_request_overdue"),
+        "a request, a school and its deadline",
+    ),
 )
 
 

@@ -19,6 +19,9 @@ DEPENDANTS: dict[type[Any], tuple[str, ...]] = {
     m.Event: ("executions",),
     m.Partner: ("resources",),
     m.Seminar: ("limitations",),
+    # Its answers stay as the schools wrote them (the coordinator writes none of them):
+    # reached only through the request, they are back with it when it is restored.
+    m.DataRequest: ("questions",),
 }
 TRASHABLE: tuple[type[Any], ...] = tuple(
     mapper.class_ for mapper in Model.registry.mappers if issubclass(mapper.class_, m.Tracked)

@@ -224,7 +224,52 @@ REMARK = Workflow(
     ),
 )
 
+# A school's answer to a data request (coop/data_requests.py): the school fills it in and
+# submits it, the coordinator accepts it or returns it saying why; a returned answer is the
+# school's to change and submit again. "Overdue" is no state: it is said of an answer not
+# submitted by the deadline (data_requests.shown_state).
+DATA_REQUEST_ANSWER = Workflow(
+    states=m.DATA_REQUEST_ANSWER_STATES,
+    initial={"*": "not_started"},
+    proposer="school",
+    proposer_rights={state: frozenset({"edit"}) for state in ("not_started", "draft", "returned")},
+    worklists={
+        "review": Worklist(_l("Awaiting acceptance"), frozenset({"submitted"}), "datarequestanswer.review")
+    },
+    noun=_l("Answer to a data request"),
+    noticed=frozenset({"returned"}),
+    transitions=(
+        _t(
+            "save",
+            _l("Save a draft"),
+            {"not_started", "returned"},
+            "draft",
+            "datarequestanswer.answer",
+            style="secondary",
+        ),
+        _t(
+            "submit",
+            _l("Submit"),
+            {"not_started", "draft", "returned"},
+            "submitted",
+            "datarequestanswer.answer",
+        ),
+        _t("accept", _l("Accept"), {"submitted"}, "accepted", "datarequestanswer.review", style="success"),
+        _t(
+            "return",
+            _l("Return for revision"),
+            {"submitted", "accepted"},
+            "returned",
+            "datarequestanswer.review",
+            comment_required=True,
+            comment_field="return_comment",
+            style="warning",
+        ),
+    ),
+)
+
 WORKFLOWS: dict[type, Workflow] = {
+    m.DataRequestAnswer: DATA_REQUEST_ANSWER,
     m.Event: EVENT,
     m.Agreement: AGREEMENT,
     m.Programme: PROGRAMME,

@@ -44,6 +44,10 @@ VISIBILITY: dict[str, tuple[str | None, ...]] = {
     "signin": ("all", None, None, None),  # the sign-in log: the admin's only
     # Added in the site: the municipality's and a school's own ("municipal+own").
     "fielddefinition": ("all", "all", "municipal+own", None),
+    # The municipality's data requests: a school reads those that go to it ("addressed"; the
+    # demo's goes to every school: the cells of the rule, tests/test_policy_table.py).
+    "datarequest": ("all", "all", "addressed", None),
+    "datarequestquestion": ("all", "all", "addressed", None),
     "choicelist": ("all", "all", "municipal+own", None),
     **{
         catalog: ("all", "all", "all", "all")
@@ -76,6 +80,10 @@ WRITERS: dict[str, dict[str, set[str]]] = {
         "delete": {"admin"},
     },
     "history": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.history
+    **{
+        area: {action: {"admin", "coordinator"} for action in ("create", "edit", "delete")}
+        for area in ("datarequest", "datarequestquestion")
+    },
     "signin": {"create": set(), "edit": set(), "delete": set()},  # append-only, written by coop.auth
     # A school its own; the coordinator the municipality's lists and its own proposals
     # (a field switched off: the demo's «Использованные ресурсы партнёра»).
@@ -166,6 +174,8 @@ def world(app: Flask) -> dict[str, Any]:
             m.SignIn,
             m.FieldDefinition,
             m.ChoiceList,
+            m.DataRequest,
+            m.DataRequestQuestion,
             *m.CATALOGS,
         ):
             probes[model.__name__.lower()] = _probes(model)
@@ -198,6 +208,8 @@ def visible(p: Principal, area: str, row: Probe | None) -> bool:
     if scope is None:
         return False
     if scope == "all" or row is None:
+        return True
+    if scope == "addressed":
         return True
     if scope == "municipal+own":
         return row.school_id is None or row.school_id == p.school_id
@@ -309,6 +321,14 @@ COVERED_ELSEWHERE: dict[str, str] = {
     "dashboard.report": "tests/test_report.py",
     "coverage.index": "tests/test_dashboard.py",
     "search.index": "tests/test_site_search.py",
+    # The data requests' pages: every role, a request that goes to a school and one that does not.
+    **dict.fromkeys(
+        (
+            f"datarequests.{view}"
+            for view in ("index", "board", "answer", "decide", "export", "copy", "compare")
+        ),
+        "tests/test_data_request_pages.py",
+    ),
     **dict.fromkeys(
         (f"plan_import.{view}" for view in ("index", "upload", "preview", "confirm", "cancel")),
         "tests/test_import_web.py",

@@ -28,6 +28,9 @@ NOT_GENERATED |= {"tokens", "user_sessions", "notification_preferences", "staged
 NOT_GENERATED |= {"api_tokens"}
 # What a municipality adds to the site (coop/added_fields.py): none in a generated region.
 NOT_GENERATED |= {"field_definitions", "choice_lists"}
+# The municipality's data requests and the schools' answers (bench/data_requests.py writes
+# its own request and answers over a generated region, and deletes them).
+NOT_GENERATED |= {"data_requests", "data_request_questions", "data_request_schools", "data_request_answers"}
 
 
 # Catalogs are seeded through the ORM, stamped with the time and written to the

@@ -108,7 +108,9 @@ def test_an_xlsx_export_keeps_numbers_as_numbers(app: Flask, client_as: Any) -> 
     assert counts and all(isinstance(count, int) for count in counts)
     with app.app_context():
         total = db.session.execute(
-            select(func.sum(m.EventExecution.students_count)).filter_by(school_id=_first_record(app).school_id)
+            select(func.sum(m.EventExecution.students_count)).filter_by(
+                school_id=_first_record(app).school_id
+            )
         ).scalar_one()
     assert sum(counts) == total > 0
     # Text stays text, and a formula typed into a field never runs.

@@ -28,17 +28,20 @@ PERSONAL = (m.Notification, m.UserSession, m.NotificationPreference, m.StagedImp
 CATALOGS = (m.PartnerKind, m.EventKind, m.EventLevel, m.Audience, m.Position, m.EducationLevel, m.FgosResult)
 SCHOOLS_ROWS = (
     *(m.Programme, m.Agreement, m.Event, m.EventExecution, m.Seminar, m.Limitation, m.Remark, m.StoredFile),
-    *(m.CalendarFeed, m.SchoolYearFigure),
+    *(m.CalendarFeed, m.SchoolYearFigure, m.DataRequestAnswer),
 )
+# The municipality's data requests and their questions: a school reads those that go to it.
+REQUESTS = (m.DataRequest, m.DataRequestQuestion)
 # The tables whose history the coordinator and a school read (a school: its own rows').
 HISTORY_TABLES = {
     *("schools", "partners", "partner_resources", "programmes", "agreements", "events"),
     *("event_executions", "seminars", "limitations", "remarks", "stored_files", "calendar_feeds"),
     *("partner_kinds", "event_kinds", "event_levels", "audiences", "positions", "education_levels"),
-    *("fgos_results", "school_year_figures", "figure_years"),
+    *("fgos_results", "school_year_figures", "figure_years", "data_request_answers"),
 }
 # The coordinator reads every field and choice list added in the site, and so their history.
 COORDINATOR_HISTORY = HISTORY_TABLES | {"field_definitions", "choice_lists"}
+COORDINATOR_HISTORY |= {"data_requests", "data_request_questions"}
 
 
 class World:
@@ -51,6 +54,23 @@ class World:
         }
         self.school_of_user = {u.id: u.school_id for u in _rows(m.User)}
         self.events = {e.id: e for e in _rows(m.Event)}
+        self.requests = {r.id: r for r in _rows(m.DataRequest)}
+        self.programmes = _rows(m.Programme)
+
+    def request_goes_to(self, request_id: int, school_id: int | None) -> bool:
+        """Whether a data request goes to the school, written out apart from the policy."""
+        request = self.requests[request_id]
+        if request.addressees == "all":
+            return True
+        if request.addressees == "chosen":
+            return school_id in {s.id for s in request.schools}
+        return any(
+            p.school_id == school_id
+            and p.state == "active"
+            and p.deleted_at is None
+            and p.first_year <= request.year <= p.last_year
+            for p in self.programmes
+        )
 
     def partner_sees_event(self, user: Any, event: Any) -> bool:
         return event.partner_id == user.partner_id and (user.partner_id, event.school_id) in self.agreed
@@ -82,6 +102,13 @@ def _expected(key: str, user: Any, model: type, row: Any, world: World) -> bool:
     if role == "admin":
         return model is not m.Token or row.purpose == "invitation"
     if model in (m.SignIn,):
+        return False
+    if model in REQUESTS:
+        if role == "coordinator":
+            return True
+        if role == "school":
+            request_id = row.id if model is m.DataRequest else row.request_id
+            return world.request_goes_to(request_id, user.school_id)
         return False
     if role == "coordinator":
         if model is m.History:
@@ -153,8 +180,23 @@ def broken(app: Flask) -> Iterator[dict[str, int]]:
                     expires_at=dt.datetime(2030, 1, 1),
                 )
             )
+        # Data requests: one to СОШ № 31 alone, one to the gymnasium alone, one to every
+        # school with a programme in progress in 2019 (the demo's СОШ № 31 has one).
+        school31 = _principal("school31")
+        to_31 = m.DataRequest(title="Запрос СОШ № 31", year=2019, deadline=dt.date(2020, 5, 1))
+        to_31.addressees, to_31.schools = "chosen", [school31.school]
+        to_gym = m.DataRequest(title="Запрос гимназии", year=2019, deadline=dt.date(2020, 5, 1))
+        to_gym.addressees, to_gym.schools = "chosen", [gymnasium.school]
+        to_active = m.DataRequest(title="Запрос площадкам", year=2019, deadline=dt.date(2020, 5, 1))
+        to_active.addressees = "active_programme"
+        db.session.add_all([to_31, to_gym, to_active])
+        db.session.flush()
+        for request in (to_31, to_gym, to_active):
+            db.session.add(m.DataRequestQuestion(request=request, label="Сколько?", kind="integer"))
+        db.session.add(m.DataRequestAnswer(request=to_31, school_id=school31.school_id, state="draft"))
+        db.session.add(m.DataRequestAnswer(request=to_gym, school_id=gymnasium.school_id, state="submitted"))
         db.session.commit()
-        ids = {"stray": stray.id}
+        ids = {"stray": stray.id, "to_31": to_31.id, "to_gym": to_gym.id}
     yield ids
     with app.app_context():  # the demo as it was, for the next module
         _restore(app.config["DEMO_SNAPSHOT"])
@@ -220,7 +262,7 @@ def test_the_columns_each_role_reads(world: World, key: str) -> None:
     )
     for model in MODELS:
         fields = access.visible_fields(user, model)
-        if role is None or (role == "partner" and model in (m.SignIn, m.Token, m.FigureYear)):
+        if role is None or (role == "partner" and model in (m.SignIn, m.Token, m.FigureYear, *REQUESTS)):
             assert fields == (), model
         elif model is m.Token:
             assert fields == (invitation_fields if role in ("admin", "school") else ()), model
@@ -328,6 +370,22 @@ def _rows_for(area: str, users: dict[str, Any]) -> dict[str, Any]:
             "own": m.ChoiceList(school_id=s31),
             "municipal": m.ChoiceList(school_id=None),
             "foreign": m.ChoiceList(school_id=gym),
+        }
+    if area in ("datarequest", "datarequestquestion", "datarequestanswer"):
+        requests = {r.title: r.id for r in _rows(m.DataRequest)}
+        to_31, to_gym = requests["Запрос СОШ № 31"], requests["Запрос гимназии"]
+        if area == "datarequest":
+            return {"own": m.DataRequest(id=to_31), "foreign": m.DataRequest(id=to_gym)}
+        if area == "datarequestquestion":
+            return {
+                "own": m.DataRequestQuestion(request_id=to_31),
+                "foreign": m.DataRequestQuestion(request_id=to_gym),
+            }
+        return {
+            "own": m.DataRequestAnswer(request_id=to_31, school_id=s31, state="draft"),
+            "own-submitted": m.DataRequestAnswer(request_id=to_31, school_id=s31, state="submitted"),
+            # The gymnasium's answer to a request that is not the gymnasium's.
+            "foreign": m.DataRequestAnswer(request_id=to_31, school_id=gym, state="draft"),
         }
     models = {
         "programme": m.Programme,
@@ -508,6 +566,23 @@ PERMISSION_TABLE: dict[str, dict[str, dict[str, set[str]]]] = {
             action: {"none": {A, C, SC, G}, "own": {A, SC}, "municipal": {A, C}, "foreign": {A, G}}
             for action in ("create", "edit", "delete")
         },
+    },
+    # The municipality's data requests: the coordinator writes them, a school reads those to it.
+    **{
+        area: {
+            "view": {"none": STAFF, "own": {A, C, SC}, "foreign": {A, C, G}},
+            **{a: {"none": {A, C}, "own": {A, C}, "foreign": {A, C}} for a in ("create", "edit", "delete")},
+        }
+        for area in ("datarequest", "datarequestquestion")
+    },
+    # A school's answer: its own, to a request that goes to it, changed while a draft.
+    "datarequestanswer": {
+        "view": {"none": STAFF, "own": {A, C, SC}, "own-submitted": {A, C, SC}, "foreign": {A, C, G}},
+        "create": {"none": {A, SC, G}, "own": {A, SC}, "own-submitted": {A, SC}, "foreign": {A}},
+        "edit": {"none": {A, SC, G}, "own": {A, SC}, "own-submitted": {A}, "foreign": {A, G}},
+        "delete": {"none": {A}, "own": {A}, "own-submitted": {A}, "foreign": {A}},
+        "answer": {"none": {A, SC, G}, "own": {A, SC}, "own-submitted": {A, SC}, "foreign": {A}},
+        "review": {"none": {A, C}, "own": {A, C}, "own-submitted": {A, C}, "foreign": {A, C}},
     },
     # Saved views (coop/saved_views.py; their rows' cells: tests/test_saved_views.py).
     "savedview": {action: {"none": SIGNED_IN} for action in ("view", "create", "edit", "delete", "feed")},

@@ -33,15 +33,19 @@ MORNING = formats.to_utc(dt.datetime.combine(TOMORROW, dt.time(8)))
 # The kinds each role's page offers (DESIGN: what notifies whom), and a label of each in Russian.
 OFFERED = {
     "admin": [],
-    "coordinator": ["remark_answered"],
+    "coordinator": ["remark_answered", "data_request_submitted"],
     "school": [
         "event_submitted",
         "remark_created",
+        "data_request_returned",
         "agreement_ending_60",
         "agreement_ending_30",
         "review_waiting",
         "plan_unrecorded",
         "outcome_reported",
+        "data_request_due_7",
+        "data_request_due_1",
+        "data_request_overdue",
     ],
     "partner": ["event_approved", "event_returned", "agreement_ending_60", "agreement_ending_30"],
 }
@@ -52,6 +56,7 @@ LABELS = {
     "plan_unrecorded": "Мероприятия прошедших месяцев без отметки о проведении (раз в месяц)",
     "review_waiting": "Мероприятие ждёт согласования дольше 7 дней",
     "event_approved": "Мероприятие согласовано",
+    "data_request_overdue": "Срок ответа на запрос данных истёк",
 }
 
 

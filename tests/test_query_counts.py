@@ -94,6 +94,26 @@ def _fill_added_fields() -> None:
     db.session.commit()
 
 
+def _fill_data_requests() -> None:
+    """Data requests to every school (their board and the list count each school) and
+    questions of the first."""
+    stamp = {"created_at": dt.datetime(2026, 11, 22), "updated_at": dt.datetime(2026, 11, 22), "version": 1}
+    rows = [
+        {**stamp, "title": f"Запрос {i}", "explanation": "", "year": 2026, "deadline": dt.date(2026, 12, 1)}
+        | {"addressees": "all"}
+        for i in range(LARGE_PAGE + 1)
+    ]
+    db.session.execute(insert(m.DataRequest.__table__), rows)
+    first = db.session.execute(select(func.min(m.DataRequest.id))).scalar_one()
+    questions = [
+        {**stamp, "request_id": first, "label": f"Вопрос {i}", "kind": "integer", "required": False}
+        | {"help_text": "", "sort_order": i, "prefill": "lines_held" if i % 2 else None}
+        for i in range(LARGE_PAGE + 1)
+    ]
+    db.session.execute(insert(m.DataRequestQuestion.__table__), questions)
+    db.session.commit()
+
+
 @pytest.fixture(scope="module")
 def many_rows(app: Flask) -> Iterator[None]:
     """Over 100 rows in every table a list view shows, on top of the demo data; the
@@ -112,6 +132,7 @@ def many_rows(app: Flask) -> Iterator[None]:
         _fill_catalogs()
         _fill_sign_ins()
         _fill_added_fields()
+        _fill_data_requests()
     yield
     with app.app_context():
         db.session.rollback()
@@ -158,17 +179,27 @@ NAMED_PAGES = {
     "home, as the school": ("school31", "/admin/"),
     "API tokens, as the school": ("school31", "/admin/apitokens/"),
     "API tokens, as the partner": ("kemsu", "/admin/apitokens/"),
+    "data requests, as the coordinator": ("coordinator", "/admin/datarequests/"),
+    "data requests, as the school": ("school31", "/admin/datarequests/"),
+    "a data request's board, as the coordinator": ("coordinator", "/admin/datarequests/board/?id={request}"),
+    "an answer, as the coordinator": (
+        "coordinator",
+        "/admin/datarequests/answer/?id={request}&school={school}",
+    ),
+    "the answer form, as the school": ("school31", "/admin/datarequests/answer/?id={request}"),
 }
 
 
 def _named_pages(app: Flask, client_as: Any, ids: dict[str, int]) -> dict[str, tuple[int, str]]:
     """Statements and the page of each of NAMED_PAGES (printed: pytest -s shows them)."""
     event = _row_id(app, m.Event, school_id=ids["school31"])
+    with app.app_context():  # the demo's request, or the first of many_rows' (with their questions)
+        data_request = db.session.execute(select(func.min(m.DataRequest.id))).scalar_one()
     clients: dict[str, FlaskClient] = {}
     measured = {}
     for name, (role, url) in NAMED_PAGES.items():
         client = clients.setdefault(role, client_as(role))
-        url = url.format(event=event, school=ids["school31"])
+        url = url.format(event=event, school=ids["school31"], request=data_request)
         _statements(app, client, url)  # warm-up
         count = _statements(app, client, url)
         measured[name] = (count, client.get(url).text)

@@ -63,10 +63,14 @@ def test_every_reminder_has_its_kind_templates_and_roles(app: Flask) -> None:
         "event_submitted",
         "remark_created",
         "outcome_reported",
+        "data_request_returned",
         "agreement_ending_60",
         "agreement_ending_30",
         "review_waiting",
         "plan_unrecorded",
+        "data_request_due_7",
+        "data_request_due_1",
+        "data_request_overdue",
     ]
     assert reminders.kinds_for("partner") == [
         "event_approved",
@@ -74,7 +78,7 @@ def test_every_reminder_has_its_kind_templates_and_roles(app: Flask) -> None:
         "agreement_ending_60",
         "agreement_ending_30",
     ]
-    assert reminders.kinds_for("coordinator") == ["remark_answered"]
+    assert reminders.kinds_for("coordinator") == ["remark_answered", "data_request_submitted"]
     assert reminders.kinds_for("admin") == []
 
 

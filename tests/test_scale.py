@@ -248,7 +248,7 @@ def _school_field(page: str) -> str | None:
 def test_every_school_picker_is_listed_when_few_and_looked_up_when_many(app: Flask) -> None:
     """Each form with a school field: a look-up past LIST_UP_TO schools (ListOrLookupField)."""
     pickers = {
-        view.endpoint: view._form_ajax_refs.get("school")
+        view.endpoint: view._form_ajax_refs.get(name)
         for view in _views(app)
         for name in view.form_columns or ()
         if (prop := loading.relationship_of(view.model, name)) is not None and prop.mapper.class_ is m.School

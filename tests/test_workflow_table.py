@@ -72,6 +72,13 @@ STATES: dict[type, dict[str, str]] = {
     },
     m.Programme: {"draft": "Черновик", "active": "Реализуется", "completed": "Завершено"},
     m.Remark: {"open": "Открыто", "answered": "Дан ответ", "resolved": "Устранено", "closed": "Закрыто"},
+    m.DataRequestAnswer: {
+        "not_started": "Не начато",
+        "draft": "Черновик",
+        "submitted": "Отправлено",
+        "returned": "Возвращено на доработку",
+        "accepted": "Принято",
+    },
 }
 
 
@@ -195,6 +202,43 @@ TRANSITIONS = [
         comment=True,
         style="warning",
     ),
+    _x(
+        m.DataRequestAnswer,
+        "save",
+        "Сохранить черновик",
+        "not_started returned",
+        "draft",
+        "datarequestanswer.answer",
+        style="secondary",
+    ),
+    _x(
+        m.DataRequestAnswer,
+        "submit",
+        "Отправить",
+        "not_started draft returned",
+        "submitted",
+        "datarequestanswer.answer",
+    ),
+    _x(
+        m.DataRequestAnswer,
+        "accept",
+        "Принять",
+        "submitted",
+        "accepted",
+        "datarequestanswer.review",
+        style="success",
+    ),
+    _x(
+        m.DataRequestAnswer,
+        "return",
+        "Вернуть на доработку",
+        "submitted accepted",
+        "returned",
+        "datarequestanswer.review",
+        comment=True,
+        style="warning",
+        field="return_comment",
+    ),
 ]
 
 CELLS = [(t, state) for t in TRANSITIONS for state in STATES[t.model]]
@@ -241,11 +285,10 @@ def test_the_table_is_the_one_written_here(ctx: None) -> None:
     assert workflow.workflow_of(m.School()) is None
     assert workflow.flow_states(m.School()) == {}
     assert str(workflow.EVENT.noun) == "Мероприятие"
-    assert [str(f.noun) for f in (workflow.AGREEMENT, workflow.PROGRAMME, workflow.REMARK)] == [
-        "Соглашение",
-        "Программа",
-        "Замечание",
-    ]
+    assert [
+        str(f.noun)
+        for f in (workflow.AGREEMENT, workflow.PROGRAMME, workflow.REMARK, workflow.DATA_REQUEST_ANSWER)
+    ] == ["Соглашение", "Программа", "Замечание", "Ответ на запрос данных"]
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=_cell_id)
@@ -342,6 +385,8 @@ def test_available_lists_exactly_the_transitions_from_the_state(ctx: None, model
         for t in TRANSITIONS
         if t.model is model and state in t.source and t.permission not in ("remark.close", "event.submit")
     ]
+    if model is m.DataRequestAnswer:  # an answer to no request that goes to the school: none
+        own = []  # (the answers' whole way, with their requests: tests/test_data_requests.py)
     assert [t.name for t in workflow.available(OWN_SCHOOL, row)] == own
 
 

@@ -478,7 +478,54 @@ def load_demo(today: dt.date | None = None) -> None:
     _load_added_fields(gymnasium, school31)
     _load_users()
     _load_saved_views(school31)
+    _load_data_request(gymnasium, today)
     db.session.commit()
+
+
+# A data request of the municipality for the current academic year (coop/data_requests.py):
+# (question, kind, required, the figure it is prefilled from).
+DATA_REQUEST_QUESTIONS = (
+    ("Мероприятий сетевого плана проведено в учебном году", "integer", True, "lines_held"),
+    ("Обучающихся приняли участие в мероприятиях", "integer", True, "participants_students"),
+    ("Действующих соглашений с организациями-партнёрами", "integer", True, "agreements_active"),
+    ("Лучшая практика сотрудничества (кратко)", "long_text", True, None),
+    ("Нужна ли школе методическая помощь?", "boolean", False, None),
+)
+
+
+def _load_data_request(gymnasium: m.School, today: dt.date) -> None:
+    """A request to every school, due in ten days: the gymnasium has submitted its answer,
+    СОШ № 31 has not started on it."""
+    year = academic_year_of(today)
+    request = get_or_create(
+        m.DataRequest,
+        {
+            "explanation": "Сведения для сводного отчёта управления образования о сетевом взаимодействии.",
+            "deadline": today + dt.timedelta(days=10),
+            "addressees": "all",
+        },
+        title=f"Сетевое взаимодействие в {year}/{year + 1} учебном году",
+        year=year,
+    )
+    for order, (label, kind, required, prefill) in enumerate(DATA_REQUEST_QUESTIONS, start=1):
+        get_or_create(
+            m.DataRequestQuestion,
+            {"kind": kind, "required": required, "prefill": prefill, "sort_order": order * 10},
+            request_id=request.id,
+            label=label,
+        )
+    db.session.refresh(request)
+    given = (2, 130, 5, "Профориентационные пробы на базе колледжа для 8–9 классов", False)
+    get_or_create(
+        m.DataRequestAnswer,
+        {
+            "state": "submitted",
+            "values": {str(q.id): {"value": v} for q, v in zip(request.questions, given, strict=True)},
+            "submitted_at": dt.datetime.combine(today, dt.time(10)) - dt.timedelta(days=1),
+        },
+        request_id=request.id,
+        school_id=gymnasium.id,
+    )
 
 
 def _load_saved_views(school31: m.School) -> None:

@@ -14,6 +14,7 @@ from . import (
     catalogs,
     confirm,
     dashboard,
+    data_requests,
     directory,
     fields,
     history,
@@ -30,6 +31,7 @@ from . import (
     users,
 )
 from .api_tokens import ApiTokensView
+from .data_requests import DataRequestsView
 from .home import HomeView
 from .notifications import NotificationsView
 from .saved_views import MenuWithSavedViews, SavedViewsView
@@ -41,7 +43,8 @@ MENU = (
     (_l("Programme"), (programmes,)),
     (_l("Network plan"), (plan, calendar, plan_import)),
     (_l("Seminars"), (seminars,)),
-    (_l("Audit"), (remarks, history, trash, dashboard)),
+    # The data requests' generated forms (reached from their page, not from the menu).
+    (_l("Audit"), (remarks, history, trash, dashboard, data_requests)),
     (_l("Directory"), (directory,)),
     (_l("Catalogs"), (catalogs, fields)),
     (_l("Administration"), (users, invitations, mail_files)),
@@ -65,6 +68,8 @@ def init_app(app: Flask) -> MenuWithSavedViews:
                 admin.add_view(view_class(model, name=name, category=area, endpoint=model.__name__.lower()))
             for view_class, endpoint, name in getattr(module, "PAGES", ()):
                 admin.add_view(view_class(name=name, category=area, endpoint=endpoint))
+    # A menu entry of its own: the municipality's data requests and the schools' answers.
+    admin.add_view(DataRequestsView(name=_l("Data requests"), endpoint="datarequests"))
     # Not in a menu: the bell in the menu bar (coop/master.html) leads there.
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
     # Not in a menu either: the user menu in the menu bar leads there.

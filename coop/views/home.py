@@ -14,8 +14,10 @@ from flask_login import current_user
 from .. import access, workflow
 from .. import models as m
 from ..attention import ENDING_WITHIN_DAYS, Attention, attention
+from ..data_requests import SHOWN_STATES
 from .base import SecuredMixin, SecuredModelView
 from .dashboard import DrillDown, dashboard_context
+from .data_requests import open_requests
 from .display import DateBetweenFilter, date_range
 from .loading import SchoolFilter
 
@@ -33,6 +35,8 @@ class HomeView(SecuredMixin, AdminIndexView):
                 home_links=self._links(),
                 attention=items,
                 attention_links=_attention_links(items, context["year"]),
+                open_requests=open_requests(),
+                request_states=SHOWN_STATES,
                 **context,
             )
         return self.render(self._template, home_links=self._links())
@@ -42,7 +46,7 @@ class HomeView(SecuredMixin, AdminIndexView):
         return [
             {"name": view.name, "category": view.category, "url": url_for(f"{view.endpoint}.index_view")}
             for view in self.admin._views
-            if isinstance(view, SecuredModelView) and view.is_accessible()
+            if isinstance(view, SecuredModelView) and view.is_visible() and view.is_accessible()
         ]
 
 

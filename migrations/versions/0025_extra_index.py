@@ -1,7 +1,7 @@
 """the added fields' texts in the full-text index; the kept figures' codes as long as a field's key (issue 14)
 
 Revision ID: 0025_extra_index
-Revises: 0023_api_tokens
+Revises: 0024_data_requests
 Create Date: 2026-12-06 07:10:00.000000
 
 What the index holds is stated once, in coop/search.py: a searchable table with added
@@ -20,7 +20,7 @@ from coop import added_fields, search
 
 # revision identifiers, used by Alembic.
 revision = "0025_extra_index"
-down_revision = "0023_api_tokens"
+down_revision = "0024_data_requests"
 branch_labels = None
 depends_on = None
 

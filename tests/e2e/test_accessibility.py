@@ -130,6 +130,15 @@ def _extra_pages(app: Flask, key: str, ids: dict[str, int]) -> list[str]:
             f"/admin/dashboard/?school={school}&year={YEAR}",
             f"/admin/coverage/?school={school}&year={YEAR}",
         ]
+    with app.app_context():  # the demo's data request: its board, an answer, the answer form
+        data_request = db.session.execute(select(m.DataRequest.id)).scalar()
+    if key in ("admin", "coordinator"):
+        pages += [
+            f"/admin/datarequests/board/?id={data_request}",
+            f"/admin/datarequests/answer/?id={data_request}&school={ids['gymnasium17']}",
+        ]
+    if key == "school31":
+        pages += [f"/admin/datarequests/answer/?id={data_request}"]
     return pages
 
 
