@@ -32,7 +32,7 @@ from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from marshmallow import Schema, fields
-from sqlalchemy import Boolean, Date, DateTime, Integer, String, Text, and_, or_, select
+from sqlalchemy import JSON, Boolean, Date, DateTime, Integer, String, Text, and_, or_, select
 from sqlalchemy import inspect as sa_inspect
 
 from . import access, added_fields, labels
@@ -64,6 +64,7 @@ FIELD_OF_TYPE: dict[type, type[fields.Field]] = {
     Boolean: fields.Boolean,
     Date: fields.Date,
     DateTime: UtcDateTime,
+    JSON: fields.Dict,  # an answer's values: each question's key and what was answered
 }
 
 
@@ -136,6 +137,12 @@ RESOURCES: tuple[Resource, ...] = (
     Resource("executions", m.EventExecution, schema_of(m.EventExecution), _l("Yearly records of plan lines")),
     Resource("seminars", m.Seminar, schema_of(m.Seminar), _l("Seminars")),
     Resource("remarks", m.Remark, schema_of(m.Remark), _l("Audit remarks")),
+    Resource(
+        "answers",
+        m.DataRequestAnswer,
+        schema_of(m.DataRequestAnswer),
+        _l("Schools' answers to the municipality's data requests"),
+    ),
 )
 BY_PATH = {resource.path: resource for resource in RESOURCES}
 

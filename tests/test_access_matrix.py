@@ -48,6 +48,8 @@ VISIBILITY: dict[str, tuple[str | None, ...]] = {
     # demo's goes to every school: the cells of the rule, tests/test_policy_table.py).
     "datarequest": ("all", "all", "addressed", None),
     "datarequestquestion": ("all", "all", "addressed", None),
+    # The answers: a school's own only (never another's, nor its state).
+    "datarequestanswer": ("all", "all", "own", None),
     "choicelist": ("all", "all", "municipal+own", None),
     **{
         catalog: ("all", "all", "all", "all")
@@ -176,6 +178,7 @@ def world(app: Flask) -> dict[str, Any]:
             m.ChoiceList,
             m.DataRequest,
             m.DataRequestQuestion,
+            m.DataRequestAnswer,
             *m.CATALOGS,
         ):
             probes[model.__name__.lower()] = _probes(model)
@@ -299,6 +302,7 @@ API_AREAS = {
     "executions": "eventexecution",
     "seminars": "seminar",
     "remarks": "remark",
+    "answers": "datarequestanswer",
 }
 API_PAGES = {f"api_v1.{kind}_{path}" for path in API_AREAS for kind in ("list", "get")}
 # Pages of one area, by role: the invitations are the admin's and the schools' (a school sees
