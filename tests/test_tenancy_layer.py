@@ -279,6 +279,19 @@ def test_a_change_is_judged_as_an_edit_and_stamped(request_ctx: None) -> None:
         db.session.flush()
 
 
+def test_a_change_of_a_collection_alone_is_judged_as_an_edit(request_ctx: None) -> None:
+    """Another school's line whose responsible positions alone change is still its edit:
+    a relationship collection counts as a change (is_modified(include_collections=True))."""
+    foreign = _row_of(m.Event, "gymnasium17")
+    with tenancy.as_system():
+        position = db.session.execute(select(m.Position).order_by(m.Position.id)).scalars().first()
+        assert position is not None and position not in foreign.responsible
+    _as("school31")
+    foreign.responsible.append(position)
+    with pytest.raises(access.AccessDenied, match=r"^event\.edit: "):
+        db.session.flush()
+
+
 def test_a_row_touched_without_a_change_is_not_judged(request_ctx: None) -> None:
     foreign = _row_of(m.Programme, "gymnasium17")
     with tenancy.as_system():
