@@ -31,7 +31,6 @@ from . import (
     users,
 )
 from .api_tokens import ApiTokensView
-from .data_requests import DataRequestsView
 from .home import HomeView
 from .notifications import NotificationsView
 from .saved_views import MenuWithSavedViews, SavedViewsView
@@ -68,8 +67,6 @@ def init_app(app: Flask) -> MenuWithSavedViews:
                 admin.add_view(view_class(model, name=name, category=area, endpoint=model.__name__.lower()))
             for view_class, endpoint, name in getattr(module, "PAGES", ()):
                 admin.add_view(view_class(name=name, category=area, endpoint=endpoint))
-    # A menu entry of its own: the municipality's data requests and the schools' answers.
-    admin.add_view(DataRequestsView(name=_l("Data requests"), endpoint="datarequests"))
     # Not in a menu: the bell in the menu bar (coop/master.html) leads there.
     admin.add_view(NotificationsView(name=_l("Notifications"), endpoint="notifications"))
     # Not in a menu either: the user menu in the menu bar leads there.

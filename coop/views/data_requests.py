@@ -443,6 +443,8 @@ def open_requests() -> list[tuple[m.DataRequest, str]]:
     return [(row, data_requests.shown_state(row, state, today)) for row, state in db.session.execute(stmt)]
 
 
+# Under «Контроль»: the coordinator's requests and boards, a school's requests to answer.
+PAGES = [(DataRequestsView, "datarequests", _l("Data requests"))]
 VIEWS = [
     (DataRequestView, m.DataRequest, _l("Data requests")),
     (DataRequestQuestionView, m.DataRequestQuestion, _l("Questions of data requests")),

@@ -51,6 +51,7 @@ def test_a_request_to_two_schools_answered_by_one(
     # 1. The coordinator writes the request from the menu, to every school (the demo's two).
     coordinator = page_as("coordinator", reuse=True)
     coordinator.set_viewport_size(WIDE)
+    coordinator.locator(".navbar .dropdown-toggle", has_text="Контроль").click()
     coordinator.locator(".navbar a[href$='/admin/datarequests/']").click()
     coordinator.locator("a[href*='/admin/datarequest/new/']").click()
     coordinator.fill("#title", TITLE)
