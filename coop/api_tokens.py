@@ -25,6 +25,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
+from . import tokens
 from .extensions import db
 from .models import ApiToken, User, utcnow
 from .tokens import digest
@@ -55,16 +56,10 @@ REFUSALS = {
 }
 
 
-class TokenRefused(Exception):
+class TokenRefused(tokens.TokenRefused):
     """A request no token signs in; reason is a key of REFUSALS."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    @property
-    def message(self) -> str:
-        return str(REFUSALS[self.reason])
+    refusals = REFUSALS
 
 
 def new_secret() -> str:

@@ -38,7 +38,9 @@ REFUSALS = {
 
 
 class TokenRefused(Exception):
-    """A link that opens nothing; reason is a key of REFUSALS."""
+    """A link that opens nothing; reason is a key of `refusals` (coop/api_tokens.py has its own)."""
+
+    refusals: dict[str, Any] = REFUSALS
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -46,7 +48,7 @@ class TokenRefused(Exception):
 
     @property
     def message(self) -> str:
-        return str(REFUSALS[self.reason])
+        return str(self.refusals[self.reason])
 
 
 def _hash(secret: str) -> str:
