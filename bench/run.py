@@ -957,8 +957,20 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="only issue 14's pages: the events list showing 5 added fields, a filter on an added number "
         "(bench/added_fields.py; adds the fields and their values to the database)",
     )
+    parser.add_argument(
+        "--data-requests",
+        action="store_true",
+        help="only issue 15's: prefilling a request for every school, its board and its XLSX "
+        "(bench/data_requests.py; the API's pages are among the --budgets)",
+    )
     args = parser.parse_args(argv)
     url = sqlalchemy_url(args.database_url)
+    if args.data_requests:
+        from bench import data_requests
+
+        runs = args.requests if args.requests != 10 else 5
+        data_requests.main(["--database-url", url, "--requests", str(runs)])
+        return
     if args.added:
         added_main(url, args.requests if args.requests != 10 else 40)
         return
