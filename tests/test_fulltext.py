@@ -29,8 +29,8 @@ def _titles(app: Flask, text: str, model: type = m.Event, **options: Any) -> lis
     index = search.BY_MODEL[model]
     label = getattr(model, index.head[0])
     with app.app_context():
-        stmt, rank = search.apply(select(label), model, text, **options)
-        stmt = stmt.order_by(rank, model.id) if rank is not None else stmt
+        stmt, relevance = search.apply(select(label), model, text, **options)
+        stmt = stmt.order_by(*relevance.order) if relevance is not None else stmt
         return list(db.session.execute(stmt).scalars())
 
 
@@ -106,8 +106,33 @@ def test_the_newest_ranked_hits_come_first_then_the_rest_by_id(
     demo = [title for title in every if title not in added]
     monkeypatch.setattr(search, "RANKED", 2)
     found = _titles(app, "экскурсия")
-    # The two newest by relevance, the title match first; then the rest by id, the demo's first.
-    assert found == ["Экскурсия на завод", "Встреча", *demo, "Поход", "Экскурсия в планетарий"]
+    with app.app_context():
+        by_id = db.session.execute(select(m.Event.title).order_by(m.Event.id.desc())).scalars()
+        demo_newest_first = [title for title in by_id if title in demo]
+    # The two newest by relevance, the title match first; then the rest newest first.
+    assert found == ["Экскурсия на завод", "Встреча", "Экскурсия в планетарий", "Поход", *demo_newest_first]
+    # A list reads its pages by search.page_of: the same order, page by page, none twice.
+    assert _paged_titles(app, "экскурсия", page_size=2) == found
+    assert _paged_titles(app, "экскурсия", page_size=3) == found
+
+
+def _paged_titles(app: Flask, text: str, page_size: int) -> list[str]:
+    """The titles of every page of text's hits as a list reads them (search.page_of)."""
+    titles: list[str] = []
+    with app.app_context():
+        matching, relevance = search.apply(select(m.Event), m.Event, text)
+        assert relevance is not None
+        while True:
+            page = search.page_of(matching, relevance, len(titles), page_size)
+            stmt = (
+                select(m.Event.title)
+                .join(page, page.c.id == m.Event.id)
+                .order_by(page.c.bucket, page.c.place)
+            )
+            found = list(db.session.execute(stmt).scalars())
+            titles += found
+            if len(found) < page_size:
+                return titles
 
 
 def test_yo_and_capitals(app: Flask, ids: dict[str, int], fresh_db: None) -> None:

@@ -558,20 +558,26 @@ class _Directory:
     @staticmethod
     def _holding_every_word(name: str) -> Sequence[m.Partner]:
         every_word = " ".join(search.words(name))
-        query, rank = search.apply(select(m.Partner), m.Partner, every_word, head_only=True)
-        if rank is None:  # no word in the name: nothing to find it by
+        query, relevance = search.apply(select(m.Partner), m.Partner, every_word, head_only=True)
+        if relevance is None:  # no word in the name: nothing to find it by
             return []
         # The shortest names first where the rank ties (PostgreSQL's ts_rank ignores length).
-        order = (rank, func.length(m.Partner.name), m.Partner.id)
+        order = (relevance.rank, func.length(m.Partner.name), m.Partner.id)
         return db.session.execute(query.order_by(*order).limit(MAX_CANDIDATES)).scalars().all()
 
     @staticmethod
     def _holding_any_word(name: _Name) -> Sequence[m.Partner]:
         beginnings = " ".join(dict.fromkeys(word[:STEM] for word in name.words))
-        query, rank = search.apply(select(m.Partner), m.Partner, beginnings, head_only=True, any_word=True)
-        if rank is None:
+        query, relevance = search.apply(
+            select(m.Partner), m.Partner, beginnings, head_only=True, any_word=True
+        )
+        if relevance is None:
             return []
-        return db.session.execute(query.order_by(rank, m.Partner.id).limit(MAX_CANDIDATES)).scalars().all()
+        return (
+            db.session.execute(query.order_by(relevance.rank, m.Partner.id).limit(MAX_CANDIDATES))
+            .scalars()
+            .all()
+        )
 
 
 def _keys(partner: m.Partner) -> set[str]:

@@ -43,6 +43,7 @@ from ..extensions import db
 from ..lookup import parse_id
 from ..models import History, Tracked, User
 from ..plan_io.xlsx_out import safe_cell
+from ..search import page_of
 from . import added_filters
 from .display import (
     DETAIL_FORMATTERS,
@@ -450,10 +451,10 @@ class SecuredModelView(SecuredMixin, ModelView):
     ) -> tuple[Any, Any, Any, Any]:
         """Flask-Admin's search box (see _searched). (get_list counts from the same query:
         count_query is None and stays so.)"""
-        query, joins, _rank = self._searched(query, joins, text)
+        query, joins, _relevance = self._searched(query, joins, text)
         return query, count_query, joins, count_joins
 
-    def _searched(self, query: Any, joins: Any, text: str) -> tuple[Any, Any, Any]:
+    def _searched(self, query: Any, joins: Any, text: str) -> tuple[Any, Any, search.Relevance | None]:
         """The rows that match the search box's text (coop/search.py: the full-text index of
         a searchable table, else the folding LIKE over the searchable columns), and the
         order by relevance (None: none)."""
@@ -461,8 +462,8 @@ class SecuredModelView(SecuredMixin, ModelView):
         for field, path in self._search_fields or ():
             query, joins, alias = self._apply_path_joins(query, joins, path, inner_join=False)
             columns.append(field if alias is None else getattr(alias, field.key))
-        query, rank = search.apply(query, self.model, text, columns)
-        return query, joins, rank
+        query, relevance = search.apply(query, self.model, text, columns)
+        return query, joins, relevance
 
     def handle_filter(self, filter: Any) -> Any:
         # A filter through an association table needs no join (see LinkedFilter).
@@ -587,17 +588,21 @@ class SecuredModelView(SecuredMixin, ModelView):
     ) -> tuple[int | None, Any]:
         """Flask-Admin's list query, with a capped count and relations loaded without
         multiplying the page (see eager_load)."""
-        query, joins, rank = self.get_query(), cast(dict[str, Any], {}), None
+        query, joins, relevance = self.get_query(), cast(dict[str, Any], {}), None
         if self._search_supported and search:
-            query, joins, rank = self._searched(query, joins, search)
+            query, joins, relevance = self._searched(query, joins, search)
         if filters and self._filters and self.readable_fields() is None:
             query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         page_size = self.page_size if page_size is None else page_size
         offset = (page or 0) * (page_size or 0)
         matching = query
-        # A search's page goes by relevance, read where the search joined its index.
-        deferred = bool(page_size) and rank is None
-        if deferred:
+        # By relevance unless sorted by a column.
+        by_relevance = relevance if sort_column is None else None
+        if by_relevance is not None and page_size:
+            # The page's ids in the order of relevance (search.page_of), then those rows.
+            ids = page_of(query, by_relevance, offset, page_size)
+            query = self.get_query().join(ids, ids.c.id == self.model.id).order_by(ids.c.bucket, ids.c.place)
+        elif page_size:
             # A deferred join: the page's ids first, on the sort key alone (an index walks
             # past the rows before the page), then those rows with what they show. A deep
             # page costs about what the first does (OFFSET 50 000 over rows joined three
@@ -606,21 +611,21 @@ class SecuredModelView(SecuredMixin, ModelView):
             page_ids = self._apply_pagination(ordered.order_by(self.model.id), page, page_size)
             ids = page_ids.with_entities(self.model.id).subquery()
             query = self.get_query().filter(self.model.id.in_(select(ids.c.id)))
-        query = query.options(*(eager_load(self._model_attr(name)) for name in self._auto_joins))
-        if rank is not None and sort_column is None:
-            query = query.order_by(rank, self.model.id)  # by relevance, unless sorted by a column
-        else:
-            query, _joins = self._apply_sorting(query, {} if deferred else joins, sort_column, sort_desc)
+            query, _joins = self._apply_sorting(query, {}, sort_column, sort_desc)
             query = query.order_by(self.model.id)
-        if not deferred:
-            query = self._apply_pagination(query, page, page_size)
+        elif by_relevance is not None:
+            query = query.order_by(*by_relevance.order)
+        else:
+            query, _joins = self._apply_sorting(query, joins, sort_column, sort_desc)
+            query = query.order_by(self.model.id)
+        query = query.options(*(eager_load(self._model_attr(name)) for name in self._auto_joins))
         if not execute:
-            return capped_count(matching, self.model, offset), query
+            return capped_count(matching, self.model, offset, searched=relevance is not None), query
         rows = query.all()
         self.reasons_for(rows)  # one statement for the page's rows, if any needs it
         if page_size and len(rows) < page_size and (rows or not offset):
             return offset + len(rows), rows  # the last page: its rows are the count
-        return capped_count(matching, self.model, offset), rows
+        return capped_count(matching, self.model, offset, searched=relevance is not None), rows
 
     def _model_attr(self, name: Any) -> Any:
         return getattr(self.model, name) if isinstance(name, str) else name

@@ -40,27 +40,38 @@ OPTIONS_CAP = 200
 # A list counts its rows up to this many (and past the page shown); beyond, it says
 # «more than 10 000» instead of counting a million rows on every page.
 COUNT_CAP = 10_000
+# A search's hits are counted up to fewer: nobody pages through a thousand of them, and
+# each one counted is a row whose index entry is checked.
+SEARCH_COUNT_CAP = 1_000
 
 
 class CappedCount(int):
     """A row count that stopped at its cap: a lower bound, shown as «more than 10 000»."""
 
     capped = True
+    cap: int
+
+    def __new__(cls, count: int, cap: int | None = None) -> CappedCount:
+        counted = super().__new__(cls, count)
+        counted.cap = COUNT_CAP if cap is None else cap
+        return counted
 
     def __str__(self) -> str:
-        return gettext("more than %(count)s", count=format_decimal(COUNT_CAP))
+        return gettext("more than %(count)s", count=format_decimal(self.cap))
 
     def __html__(self) -> str:
         return str(self)
 
 
-def capped_count(query: Any, model: type[Any], offset: int) -> int:
-    """The rows of a list query, counted up to COUNT_CAP past the page shown: an exact
-    number for any list a person reads to its end, a lower bound for the rest."""
-    limit = offset + COUNT_CAP + 1
+def capped_count(query: Any, model: type[Any], offset: int, searched: bool = False) -> int:
+    """The rows of a list query, counted up to COUNT_CAP (a search's: SEARCH_COUNT_CAP)
+    past the page shown: an exact number for any list a person reads to its end, a lower
+    bound for the rest."""
+    cap = SEARCH_COUNT_CAP if searched else COUNT_CAP
+    limit = offset + cap + 1
     ids = query.with_entities(model.id).order_by(None).limit(limit).subquery()
     count = db.session.execute(select(func.count()).select_from(ids)).scalar_one()
-    return CappedCount(count) if count >= limit else count
+    return CappedCount(count, cap) if count >= limit else count
 
 
 def relationship_of(model: type[Any], name: str) -> RelationshipProperty | None:
@@ -363,11 +374,15 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
         """A page of the rows whose names match term, as the lists' search matches
         (coop/search.py), best first; no term: the first rows."""
         limit = max(min(limit or self.page_size, self.page_size), 1)
-        query, rank = search.apply(
+        query, relevance = search.apply(
             self.get_query(), self.model, term or "", self._cached_fields, head_only=True
         )
-        order = (self.order_by,) if rank is None else (rank, self.model.id)
-        return query.order_by(*order).offset(max(offset or 0, 0)).limit(limit).all()
+        offset = max(offset or 0, 0)
+        if relevance is None:
+            return query.order_by(self.order_by).offset(offset).limit(limit).all()
+        page = search.page_of(query, relevance, offset, limit)
+        rows = self.get_query().join(page, page.c.id == self.model.id)
+        return rows.order_by(page.c.bucket, page.c.place).all()
 
     def _narrowed(self, query: Any) -> Any:
         """Only the chosen school's rows, when the look-up asks with ?school=ID (a
