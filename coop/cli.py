@@ -275,15 +275,20 @@ def check_figures_command(fix: bool) -> None:
         click.echo(str(difference))
     if len(differences) > SHOWN_DIFFERENCES:
         click.echo(f"… и ещё {len(differences) - SHOWN_DIFFERENCES}.")
+    totals = summary.check_totals(db.session)
+    for year in totals:
+        click.echo(
+            f"{year}/{year + 1} учебный год: хранимые итоги по всем школам расходятся с показателями школ"
+        )
     years = sorted(summary.kept_years(db.session.connection()))
     if fix:
         rows = summary.rebuild(db.session)
         db.session.commit()
         click.echo(f"Показатели пересчитаны по записям: {rows} строк.")
         return
-    if differences:
+    if differences or totals:
         raise click.ClickException(
-            f"Хранимые показатели расходятся с записями: {len(differences)} расхождений "
+            f"Хранимые показатели расходятся с записями: {len(differences) + len(totals)} расхождений "
             "(исправить: flask --app app coop check-figures --fix)."
         )
     shown = ", ".join(f"{year}/{year + 1}" for year in years) or "нет"

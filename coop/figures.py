@@ -26,8 +26,11 @@ Which rows count, for academic year `year`:
 from __future__ import annotations
 
 import datetime as dt
+import json
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from operator import attrgetter, methodcaller
 from typing import Any
 
@@ -50,7 +53,9 @@ from sqlalchemy import (
     select,
     true,
     union_all,
+    update,
 )
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from . import models as m
@@ -58,6 +63,8 @@ from .extensions import db
 from .plan_io.plan import runs_in_year
 from .search import fold, fold_text
 from .timing import ACADEMIC_MONTHS, academic_year_bounds, months_from_mask
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
 UNRESOLVED_REMARKS = ("open", "answered")
@@ -820,20 +827,76 @@ def _kept_totals(year: int, visible: Any) -> AnySelect:
     )
 
 
-def _all_schools(year: int, sort: str, desc: bool, page: int) -> Dashboard:
+def _totals_branches(year: int) -> list[AnySelect]:
+    """The totals of the visible schools' kept rows, their partners counted once, the charts."""
+    return [
+        _kept_totals(year, select(m.School.id)),
+        _all_partners_branch(year, None),
+        _kept_chart(year, None),
+    ]
+
+
+def _totals_stamp(year: int) -> AnySelect:
+    """The totals of all schools kept with the year (text0, as JSON) and its version (number0)."""
+    kept = m.FigureYear
+    stmt = select(cast(null(), Integer), cast(kept.totals, String), kept.version).where(kept.year == year)
+    return _tagged("stamp", stmt, texts=1)
+
+
+def totals_of_all(year: int, stamp: Sequence[Any] | None = None) -> dict[str, list[Any]]:
+    """The totals' rows of all schools (_totals_branches) for a user who sees every school:
+    as kept with the year while its version agrees (coop.summary adds to it at every write
+    that may change them), else counted and kept for the next page. stamp: the row of
+    _totals_stamp, when the caller has read it."""
+    if stamp is None:
+        stamp = _tagged_rows([_totals_stamp(year)])["stamp"][0]
+    _key, blob, _t1, version, *_ = stamp
+    kept: dict[str, Any] | None = json.loads(blob) if blob else None
+    if kept and kept.get("version") == version:
+        rows: dict[str, list[Any]] = kept["rows"]
+        return rows
+    counted = count_totals(year)
+    _keep_totals(year, version, counted)
+    return counted
+
+
+def count_totals(year: int) -> dict[str, list[Any]]:
+    """The totals' rows of the schools the user sees, counted from the kept rows, as JSON keeps them."""
+    return {
+        figure: [[int(value) if isinstance(value, Decimal) else value for value in row] for row in found]
+        for figure, found in _tagged_rows(_totals_branches(year)).items()
+    }
+
+
+def _keep_totals(year: int, version: int, rows: dict[str, list[Any]]) -> None:
+    """Keep the totals counted at `version` unless a write has changed it since: on a
+    connection of its own, committed at once (the page's transaction only reads). A page
+    that cannot keep them has counted them all the same."""
+    kept = m.FigureYear
+    stmt = (
+        update(kept)
+        .where(kept.year == year, kept.version == version)
+        .values(totals={"version": version, "rows": rows})
+    )
+    try:
+        with db.engine.begin() as connection:
+            connection.execute(stmt)
+    except SQLAlchemyError:
+        logger.warning("Не удалось сохранить итоги по всем школам за %s год", year, exc_info=True)
+
+
+def _all_schools(year: int, sort: str, desc: bool, page: int, every_school: bool) -> Dashboard:
     """The dashboard of all schools: when the year is kept, the page read in one statement
-    (two when the page asked for is past the last); else every school counted from the rows
-    in a second and sorted here."""
+    (two when the page asked for is past the last, or when the totals of all schools are
+    counted again); else every school counted from the rows in a second and sorted here.
+    every_school: the user sees every school, and the totals kept with the year are theirs."""
     page_ = _page_of_schools(year, sort, desc, page)
-    visible = select(m.School.id)
     branches = [
         _kept_year(year),
         _tagged("school", select(page_.c.id, page_.c.short_name, page_.c.name, page_.c.place), texts=2),
         _kept_rows(year, select(page_.c.id)),
-        _kept_totals(year, visible),
         _tagged("count", select(cast(null(), Integer), func.count(m.School.id))),
-        _all_partners_branch(year, None),
-        _kept_chart(year, None),
+        *([_totals_stamp(year)] if every_school else _totals_branches(year)),
     ]
     rows = _tagged_rows(branches)
     ((_key, _t0, _t1, kept, *_),) = rows.pop("kept")
@@ -845,7 +908,10 @@ def _all_schools(year: int, sort: str, desc: bool, page: int) -> Dashboard:
     ((_key, _t0, _t1, count, *_),) = rows["count"]
     pages = max(1, -(-count // PAGE_SIZE))
     if page > pages:  # past the last page: the last
-        return _all_schools(year, sort, desc, pages)
+        return _all_schools(year, sort, desc, pages, every_school)
+    if every_school:  # the totals' rows beside the page's: keyed _TOTALS, not a school
+        for figure, found in totals_of_all(year, rows.pop("stamp")[0]).items():
+            rows.setdefault(figure, []).extend(found)
     shown = sorted(rows.get("school", ()), key=lambda row: row[3])
     figures = {school_id: SchoolFigures(school_id, short or name) for school_id, short, name, *_ in shown}
     _fill(figures, rows)
@@ -937,7 +1003,12 @@ class Dashboard:
 
 
 def dashboard(
-    year: int, school_id: int | None = None, sort: str = "school", desc: bool = False, page: int = 1
+    year: int,
+    school_id: int | None = None,
+    sort: str = "school",
+    desc: bool = False,
+    page: int = 1,
+    every_school: bool = False,
 ) -> Dashboard:
     """The charts and the figures of one school, or of a page of all, read in one statement
     when the year is kept (coop.summary), else counted from the rows in a second.
@@ -947,7 +1018,7 @@ def dashboard(
     page of all schools reads the figures of the page's schools only (_all_schools).
     """
     if school_id is None:
-        return _all_schools(year, sort if sort in SORTS else "school", desc, max(page, 1))
+        return _all_schools(year, sort if sort in SORTS else "school", desc, max(page, 1), every_school)
     rows = _read(year, [school_id], with_charts=True)
     figures = _school_figures(rows)
     return Dashboard(

@@ -1120,6 +1120,12 @@ class FigureYear(Base):
     __tablename__ = "figure_years"
     id: Mapped[int] = mapped_column(primary_key=True)
     year: Mapped[int] = mapped_column(Integer, unique=True, info={"label": _l("Academic year")})
+    # The totals of all schools (coop.figures) sum every school's kept rows: at 10,000
+    # schools, hundreds of thousands. Every transaction that may change them adds 1 to
+    # `version` (coop.summary); `totals` holds them as counted at a version, read while
+    # the two agree.
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    totals: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that

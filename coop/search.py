@@ -388,22 +388,17 @@ def _fts_match(found: Iterable[str], head_only: bool, any_word: bool = False) ->
 @dataclass(frozen=True)
 class Relevance:
     """The order of the rows that match a query, best first: the RANKED newest hits of the
-    index by score, then the older hits, newest first."""
+    index by score, then the other hits, newest first."""
 
     score: Any  # bm25 or -ts_rank: the lower, the better
-    oldest_ranked: Any  # the id of the oldest of the RANKED newest hits (a scalar subquery)
-    id: Any  # the id column compared with it
+    ranked: ColumnElement[bool]  # the row is among the RANKED newest hits
+    unranked: ColumnElement[bool]  # the row is among the others
+    id: Any  # the id column of the rows searched
 
     @property
     def rank(self) -> Any:
-        """The score of a ranked hit; the older ones all come after (_UNRANKED)."""
-        return case((self.id >= self.oldest_ranked, self.score), else_=literal_column(_UNRANKED))
-
-    @property
-    def unranked(self) -> ColumnElement[bool]:
-        """The older hits; every hit when the index has none (PostgreSQL's look-up also
-        finds a name as typed, see apply)."""
-        return or_(self.oldest_ranked.is_(None), self.id < self.oldest_ranked)
+        """The score of a ranked hit; the others all come after (_UNRANKED)."""
+        return case((self.ranked, self.score), else_=literal_column(_UNRANKED))
 
     @property
     def order(self) -> tuple[Any, ...]:
@@ -425,7 +420,10 @@ def _fts_hits(
     # bm25 of the ranked hits only: the others need none.
     score = case((fts.c.rowid >= oldest_ranked, bm25), else_=literal_column(_UNRANKED))
     hits = select(fts.c.rowid.label("id"), score.label("score")).where(match).subquery()
-    return hits, Relevance(hits.c.score, oldest_ranked, hits.c.id)
+    # A range of rowids: FTS5 reads it in the one pass over the index that matches (an IN
+    # would run the MATCH again for each id).
+    ranked, unranked = hits.c.id >= oldest_ranked, hits.c.id < oldest_ranked
+    return hits, Relevance(hits.c.score, ranked, unranked, hits.c.id)
 
 
 def _pg_relevance(index: Indexed, tsquery: Any) -> Relevance:
@@ -436,8 +434,11 @@ def _pg_relevance(index: Indexed, tsquery: Any) -> Relevance:
     newest = (
         select(table_.c.id).where(document_.op("@@")(tsquery)).order_by(table_.c.id.desc()).limit(RANKED)
     ).cte()
-    oldest_ranked = select(func.min(newest.c.id)).scalar_subquery()
-    return Relevance(-func.ts_rank(document_, tsquery), oldest_ranked, index.model.id)
+    # Among the newest, by id: the planner then expects RANKED rows at most (with `id >= the
+    # oldest of them` it expects a third of the table and starts parallel workers). The
+    # others: the older hits, and a name found as typed only (a look-up, see apply).
+    ranked = index.model.id.in_(select(newest.c.id))
+    return Relevance(-func.ts_rank(document_, tsquery), ranked, ~ranked, index.model.id)
 
 
 def page_of(query: Any, relevance: Relevance, offset: int, limit: int) -> Any:
@@ -449,9 +450,8 @@ def page_of(query: Any, relevance: Relevance, offset: int, limit: int) -> Any:
     (an index walk that stops at the page's end). A search of 216,000 hits reads about as
     much as one of 1,000."""
     end = offset + limit
-    ranked = relevance.id >= relevance.oldest_ranked
     best = (
-        _ids(query.filter(ranked), relevance.id, literal_column("0"), relevance.score)
+        _ids(query.filter(relevance.ranked), relevance.id, literal_column("0"), relevance.score)
         .order_by(relevance.score, relevance.id.desc())
         .limit(end)
         .subquery()

@@ -37,6 +37,7 @@ from sqlalchemy import (
     literal,
     select,
     union_all,
+    update,
 )
 from sqlalchemy.orm import Session
 
@@ -49,6 +50,9 @@ from .timing import academic_year_of
 COUNTED_FROM = (m.Event, m.EventExecution, m.Agreement, m.Seminar, m.Limitation, m.Remark)
 # What of a partner the figures read: its kind (the charts), whether it is in the trash.
 PARTNER_FIELDS = ("kind_id", "deleted_at")
+# Rows that change the totals of all schools without changing a school's kept rows: which
+# schools are counted (the trash), the charts' names and order.
+TOTALS_FROM = (m.School, m.PartnerKind, m.EventLevel)
 COLUMNS = (
     "school_id",
     "year",
@@ -153,7 +157,13 @@ def rebuild(session: Any) -> int:
     _count_in_place(session, years)
     if years - kept:
         connection.execute(insert(_YEARS), [{"year": year} for year in sorted(years - kept)])
+    totals_changed(connection)
     return cast(int, session.execute(select(func.count()).select_from(_TABLE)).scalar_one())
+
+
+def totals_changed(connection: Connection) -> None:
+    """The totals of all schools kept with each year (coop.figures) are out of date."""
+    connection.execute(update(_YEARS).values(version=_YEARS.c.version + 1, totals=None))
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -189,6 +199,24 @@ def check(session: Any) -> list[Difference]:
         Difference(row[0], row[1], row[2], row[3:], None) for row in extra.elements()
     ]
     return sorted(differences, key=lambda d: (d.school_id, d.year, d.figure, str(d.kept), str(d.counted)))
+
+
+def check_totals(session: Any) -> list[int]:
+    """The kept years whose totals of all schools, kept at the year's version (coop.figures),
+    differ from the same totals counted again."""
+    kept = m.FigureYear
+    stmt = select(kept.year, kept.version, kept.totals).where(kept.totals.isnot(None))
+    differ = []
+    for year, version, totals in session.execute(stmt):
+        if not totals or totals.get("version") != version:
+            continue  # out of date: never read, counted again by the next page
+        if _comparable(totals["rows"]) != _comparable(figures.count_totals(year)):
+            differ.append(year)
+    return differ
+
+
+def _comparable(rows: dict[str, list[Any]]) -> dict[str, list[str]]:
+    return {figure: sorted(map(str, found)) for figure, found in rows.items() if found}
 
 
 # --- at every flush -------------------------------------------------------------------------
@@ -254,10 +282,13 @@ def _bulk_write(state: Any) -> None:
         return
     if issubclass(state.bind_mapper.class_, (*COUNTED_FROM, m.Partner, m.FgosResult)):
         state.session.info[_EVERYONE] = True
+    elif issubclass(state.bind_mapper.class_, TOTALS_FROM):
+        state.session.info[_TOTALS] = True
 
 
 _TOUCHED = "figures_touched"  # session.info: the schools whose figures this transaction changed
 _EVERYONE = "figures_everyone"
+_TOTALS = "figures_totals"  # session.info: the totals of all schools may have changed
 
 
 def _after_flush(session: Session, flush_context: Any) -> None:
@@ -266,20 +297,25 @@ def _after_flush(session: Session, flush_context: Any) -> None:
     session.info.setdefault(_TOUCHED, set()).update(schools)
     if everyone:
         session.info[_EVERYONE] = True
+    if any(isinstance(obj, TOTALS_FROM) for obj in [*session.new, *session.dirty, *session.deleted]):
+        session.info[_TOTALS] = True
 
 
 def _before_commit(session: Session) -> None:
     """Count the touched schools' figures again, in the transaction about to be committed."""
     session.flush()  # what is still pending: its schools are noted too
     schools, everyone = session.info.pop(_TOUCHED, set()), session.info.pop(_EVERYONE, False)
+    totals = session.info.pop(_TOTALS, False)
     if schools or everyone:
         with Session(bind=session.connection()) as counting:
             recount(counting, None if everyone else sorted(schools))
+    if schools or everyone or totals:
+        totals_changed(session.connection())
 
 
 def _forget(session: Session, *args: Any) -> None:
-    session.info.pop(_TOUCHED, None)
-    session.info.pop(_EVERYONE, None)
+    for key in (_TOUCHED, _EVERYONE, _TOTALS):
+        session.info.pop(key, None)
 
 
 def init_app(app: Flask) -> None:

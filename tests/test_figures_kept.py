@@ -7,6 +7,7 @@ session: the whole suite's writes are held to them."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from flask import Flask
@@ -173,3 +174,82 @@ def test_the_home_page_reads_the_lines_without_a_record_from_the_kept_figures(ap
     with app.app_context():
         for year in (2019, 2022):
             assert attention.per_school(year, now, kept=True) == attention.per_school(year, now, kept=False)
+
+
+# --- the totals of all schools, kept with the year ------------------------------------------
+
+
+def _totals_shown(client: Any, year: int = YEAR) -> dict[str, str]:
+    page = client.get(f"/admin/dashboard/?year={year}").text
+    match = re.search(r'<tr data-school="total"[^>]*>(.*?)</tr>', page, re.DOTALL)
+    assert match, "no totals on the dashboard"
+    return {
+        key: value.replace("\u202f", "")
+        for key, value in re.findall(r'data-figure="([a-z_]+)">([^<]*)<', match.group(1))
+    }
+
+
+def _kept_totals(app: Flask, year: int = YEAR) -> tuple[int, dict[str, Any] | None]:
+    with app.app_context():
+        kept = db.session.execute(select(m.FigureYear).filter_by(year=year)).scalar_one()
+        return kept.version, kept.totals
+
+
+def test_the_totals_of_all_schools_are_kept_and_read_until_a_write_changes_them(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    client = client_as("coordinator")
+    shown = _totals_shown(client)
+    version, kept = _kept_totals(app)
+    assert kept is not None and kept["version"] == version  # counted once, kept for the next page
+    with app.app_context():
+        assert kept["rows"] == figures.count_totals(YEAR)
+        # Planted in the kept totals: the page reads them, not the schools' rows.
+        planted = {**kept, "rows": {**kept["rows"], "lines": [[-1, None, None, 99999, 0, 0, 0, 0, 0, 0]]}}
+        db.session.execute(update(m.FigureYear).filter_by(year=YEAR).values(totals=planted))
+        db.session.commit()
+        assert summary.check_totals(db.session) == [YEAR]  # check-figures sees the difference
+    assert _totals_shown(client)["lines"] == "99999"
+    with app.app_context():  # a user who does not see every school has the totals counted
+        assert figures.dashboard(YEAR).page.totals.lines == int(shown["lines"])
+    result = app.test_cli_runner().invoke(args=["coop", "check-figures"])
+    assert result.exit_code != 0 and "итоги по всем школам" in result.output, result.output
+    # A line's record says «held» now: the version moves on, the totals are counted again.
+    with app.app_context():
+        record = db.session.execute(
+            select(m.EventExecution)
+            .filter_by(school_id=ids["school31"], year=YEAR, status="not_held")
+            .limit(1)
+        ).scalar_one()
+        record.status = "held"
+        db.session.commit()
+    assert _kept_totals(app)[0] == version + 1
+    after = _totals_shown(client)
+    assert (int(after["lines"]), int(after["held"])) == (int(shown["lines"]), int(shown["held"]) + 1)
+    assert _kept_totals(app)[1]["version"] == version + 1
+
+
+def test_a_school_in_the_trash_leaves_the_kept_totals(
+    app: Flask, ids: dict[str, int], fresh_db: None
+) -> None:
+    with app.app_context():
+        before = figures.dashboard(YEAR, every_school=True).page.totals.lines
+        own = figures.school_figures(YEAR, [ids["school31"]])[0].lines
+        assert _kept_totals(app)[1] is not None
+        school = db.session.get(m.School, ids["school31"])
+        school.deleted_at = m.utcnow()
+        db.session.commit()
+        assert own > 0
+        assert figures.dashboard(YEAR, every_school=True).page.totals.lines == before - own
+
+
+def test_a_renamed_partner_kind_is_named_so_in_the_kept_charts(
+    app: Flask, client_as: Any, fresh_db: None
+) -> None:
+    client = client_as("coordinator")
+    client.get(f"/admin/dashboard/?year={YEAR}")  # the totals and the charts kept
+    with app.app_context():
+        kind = db.session.execute(select(m.PartnerKind).order_by(m.PartnerKind.id)).scalars().first()
+        kind.name = "Вид партнёров, переименованный"
+        db.session.commit()
+    assert "Вид партнёров, переименованный" in client.get(f"/admin/dashboard/?year={YEAR}").text

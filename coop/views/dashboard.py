@@ -378,6 +378,7 @@ def dashboard_context() -> dict[str, Any]:
         sort=request.args.get("sort", "school"),
         desc=request.args.get("desc") == "1",
         page=int_arg("page") or 1,
+        every_school=access.scope_of(current_user, m.School) is access.ALL,
     )
     context: dict[str, Any] = {
         "year": year,
