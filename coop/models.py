@@ -412,6 +412,8 @@ class Agreement(Tracked, Base):
     """
 
     __tablename__ = "agreements"
+    # The home page's agreements about to end, per school (coop/attention.py).
+    __table_args__ = (Index("ix_agreements_valid_to", "valid_to", "state", "school_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     extra: Mapped[dict[str, Any]] = added_values()
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
@@ -481,7 +483,16 @@ class Event(Tracked, Base):
     __tablename__ = "events"
     # The review queue: lines awaiting approval, oldest first.
     __table_args__ = (
-        Index("ix_events_state_updated_at", "state", "updated_at"),
+        # With the school: the home page counts the proposals waiting too long per school
+        # from the index alone (coop/attention.py).
+        Index(
+            "ix_events_state_updated_at",
+            "state",
+            "updated_at",
+            "school_id",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
         # The read API's order (coop/api_v1.py): pages of every school's lines by (updated_at, id).
         Index("ix_events_updated_at_id", "updated_at", "id"),
     )
@@ -1095,7 +1106,12 @@ class SchoolYearFigure(Base):
     cycle) and up to seven numbers."""
 
     __tablename__ = "school_year_figures"
-    __table_args__ = (Index("ix_school_year_figures_year_school", "year", "school_id"),)
+    __table_args__ = (
+        Index("ix_school_year_figures_year_school", "year", "school_id"),
+        # One figure of every school (the totals, the home page's lines without a record):
+        # read from the index alone.
+        Index("ix_school_year_figures_year_figure", "year", "figure", "school_id", "number0", "number1"),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(
         ForeignKey("schools.id", ondelete="CASCADE"), info={"label": _l("School (ID)")}
