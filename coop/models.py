@@ -1140,8 +1140,12 @@ class FigureYear(Base):
     # schools, hundreds of thousands. Every transaction that may change them adds 1 to
     # `version` (coop.summary); `totals` holds them as counted at a version, read while
     # the two agree.
-    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    totals: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    version: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0", info={"label": _l("Version")}
+    )
+    totals: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), info={"label": _l("Totals of all schools")}
+    )
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that
