@@ -3,10 +3,12 @@ visibility and workflow tables read as tables (coop/access.py, coop/workflow.py)
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask, g
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from coop import access, tenancy, trash, workflow
@@ -317,3 +319,84 @@ def test_the_answer_to_a_remark_is_written_by_its_transition(app: Flask, ids: di
         db.session.commit()
         workflow.fire(_user("admin"), remark, "answer", "  Протокол приложен  ")
         assert (remark.state, remark.response) == ("answered", "Протокол приложен")
+
+
+# --- the rules' helpers on their own -----------------------------------------------------
+
+
+def test_a_principal_without_a_sign_in_flag_has_no_role() -> None:
+    """Only a signed-in principal has a role: one that does not say so has none."""
+    assert access.role_of(SimpleNamespace(role="admin")) is None
+    assert access.role_of(SimpleNamespace(role="admin", is_authenticated=False)) is None
+    assert access.role_of(SimpleNamespace(role="admin", is_authenticated=True)) == "admin"
+
+
+def _partners_agreed_with(school_id: int) -> frozenset[int]:
+    stmt = select(m.Agreement.partner_id).where(m.Agreement.school_id == school_id)
+    return frozenset(db.session.execute(stmt, execution_options={"skip_scope": True}).scalars())
+
+
+def test_the_agreed_partners_are_read_once_a_request_and_per_school(app: Flask, ids: dict[str, int]) -> None:
+    with app.app_context():
+        school31, gymnasium17 = _user("school31"), _user("gymnasium17")
+        want31, want17 = _partners_agreed_with(ids["school31"]), _partners_agreed_with(ids["gymnasium17"])
+        assert want31 != want17  # the demo's schools work with different partners
+        statements: list[str] = []
+
+        def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            statements.append(statement)
+
+        with app.test_request_context():
+            sa_event.listen(db.engine, "before_cursor_execute", note)
+            try:
+                assert access.agreed_partner_ids(school31) == want31
+                assert access.agreed_partner_ids(school31) == want31
+                assert len(statements) == 1  # the second answer came from the request's cache
+                assert access.agreed_partner_ids(gymnasium17) == want17  # another school: its own
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", note)
+
+
+def test_outside_a_request_the_agreed_partners_are_read_afresh(app: Flask, ids: dict[str, int]) -> None:
+    """No request, no cache: a CLI command sees the agreement it has just written."""
+    with app.app_context():
+        school = _user("school31")
+        before = access.agreed_partner_ids(school)
+        other = db.session.execute(select(m.Partner.id).where(m.Partner.id.notin_(before))).scalars().first()
+        assert other is not None
+        agreement = (
+            db.session.execute(select(m.Agreement).filter_by(school_id=ids["school31"])).scalars().first()
+        )
+        db.session.add(
+            m.Agreement(
+                school_id=ids["school31"], partner_id=other, programme_id=agreement.programme_id, number="T-1"
+            )
+        )
+        db.session.flush()
+        assert access.agreed_partner_ids(school) == before | {other}
+        db.session.rollback()
+
+
+def test_a_row_without_the_reference_has_none() -> None:
+    assert access._ref_id(SimpleNamespace(), "school") is None
+    assert access._ref_id(SimpleNamespace(school_id=7), "school") == 7
+
+
+def test_whether_a_school_reads_the_history_of_something_that_is_no_table(app: Flask) -> None:
+    with app.app_context():
+        school = _user("school31")
+        assert access.reads_history_of(school, m.Event)
+        assert not access.reads_history_of(school, object)
+
+
+def test_require_on_judges_the_row_not_only_the_model(app: Flask, ids: dict[str, int]) -> None:
+    with app.app_context():
+        school = _user("school31")
+        foreign = (
+            db.session.execute(select(m.Event).filter_by(school_id=ids["gymnasium17"])).scalars().first()
+        )
+        own = db.session.execute(select(m.Event).filter_by(school_id=ids["school31"])).scalars().first()
+        access.require_on(school, "edit", m.Event)  # the model: a school edits plan lines
+        access.require_on(school, "edit", m.Event, own)
+        with pytest.raises(access.AccessDenied):
+            access.require_on(school, "edit", m.Event, foreign)
