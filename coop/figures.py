@@ -843,13 +843,11 @@ def _totals_stamp(year: int) -> AnySelect:
     return _tagged("stamp", stmt, texts=1)
 
 
-def totals_of_all(year: int, stamp: Sequence[Any] | None = None) -> dict[str, list[Any]]:
+def _totals_of_all(year: int, stamp: Sequence[Any]) -> dict[str, list[Any]]:
     """The totals' rows of all schools (_totals_branches) for a user who sees every school:
     as kept with the year while its version agrees (coop.summary adds to it at every write
     that may change them), else counted and kept for the next page. stamp: the row of
-    _totals_stamp, when the caller has read it."""
-    if stamp is None:
-        stamp = _tagged_rows([_totals_stamp(year)])["stamp"][0]
+    _totals_stamp the page read."""
     _key, blob, _t1, version, *_ = stamp
     kept: dict[str, Any] | None = json.loads(blob) if blob else None
     if kept and kept.get("version") == version:
@@ -910,7 +908,7 @@ def _all_schools(year: int, sort: str, desc: bool, page: int, every_school: bool
     if page > pages:  # past the last page: the last
         return _all_schools(year, sort, desc, pages, every_school)
     if every_school:  # the totals' rows beside the page's: keyed _TOTALS, not a school
-        for figure, found in totals_of_all(year, rows.pop("stamp")[0]).items():
+        for figure, found in _totals_of_all(year, rows.pop("stamp")[0]).items():
             rows.setdefault(figure, []).extend(found)
     shown = sorted(rows.get("school", ()), key=lambda row: row[3])
     figures = {school_id: SchoolFigures(school_id, short or name) for school_id, short, name, *_ in shown}

@@ -472,6 +472,11 @@ def page_of(query: Any, relevance: Relevance, offset: int, limit: int) -> Any:
     )
 
 
+def in_page(rows: Any, id_: Any, page: Any) -> Any:
+    """rows (an ORM query or a select) narrowed to a page of page_of, in its order."""
+    return rows.join(page, page.c.id == id_).order_by(page.c.bucket, page.c.place)
+
+
 def _ids(query: Any, id_: Any, bucket: Any, place: Any) -> Any:
     """query's rows as (id, bucket, place), an ORM query or a select."""
     columns = (id_.label("id"), bucket.label("bucket"), place.label("place"))
@@ -774,7 +779,7 @@ def site_wide(user: Any, text: str) -> list[Group]:
             rows = matching.order_by(model.id).limit(SITE_WIDE_ROWS).all()
         else:
             page = page_of(matching, relevance, 0, SITE_WIDE_ROWS)
-            rows = rows_query.join(page, page.c.id == model.id).order_by(page.c.bucket, page.c.place).all()
+            rows = in_page(rows_query, model.id, page).all()
         if not rows:
             continue
         count = len(rows)

@@ -124,11 +124,7 @@ def _paged_titles(app: Flask, text: str, page_size: int) -> list[str]:
         assert relevance is not None
         while True:
             page = search.page_of(matching, relevance, len(titles), page_size)
-            stmt = (
-                select(m.Event.title)
-                .join(page, page.c.id == m.Event.id)
-                .order_by(page.c.bucket, page.c.place)
-            )
+            stmt = search.in_page(select(m.Event.title), m.Event.id, page)
             found = list(db.session.execute(stmt).scalars())
             titles += found
             if len(found) < page_size:

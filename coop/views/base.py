@@ -43,7 +43,10 @@ from ..extensions import db
 from ..lookup import parse_id
 from ..models import History, Tracked, User
 from ..plan_io.xlsx_out import safe_cell
-from ..search import page_of
+
+# By name: get_list's argument `search` (Flask-Admin's) hides the module there.
+from ..search import in_page as search_in_page
+from ..search import page_of as search_page_of
 from . import added_filters
 from .display import (
     DETAIL_FORMATTERS,
@@ -600,8 +603,8 @@ class SecuredModelView(SecuredMixin, ModelView):
         by_relevance = relevance if sort_column is None else None
         if by_relevance is not None and page_size:
             # The page's ids in the order of relevance (search.page_of), then those rows.
-            ids = page_of(query, by_relevance, offset, page_size)
-            query = self.get_query().join(ids, ids.c.id == self.model.id).order_by(ids.c.bucket, ids.c.place)
+            ids = search_page_of(query, by_relevance, offset, page_size)
+            query = search_in_page(self.get_query(), self.model.id, ids)
         elif page_size:
             # A deferred join: the page's ids first, on the sort key alone (an index walks
             # past the rows before the page), then those rows with what they show. A deep

@@ -381,8 +381,7 @@ class IdCheckingAjaxLoader(QueryAjaxModelLoader):
         if relevance is None:
             return query.order_by(self.order_by).offset(offset).limit(limit).all()
         page = search.page_of(query, relevance, offset, limit)
-        rows = self.get_query().join(page, page.c.id == self.model.id)
-        return rows.order_by(page.c.bucket, page.c.place).all()
+        return search.in_page(self.get_query(), self.model.id, page).all()
 
     def _narrowed(self, query: Any) -> Any:
         """Only the chosen school's rows, when the look-up asks with ?school=ID (a
