@@ -21,7 +21,7 @@ declare -A MODULE TESTS
 MODULE[timing]=coop/timing.py
 TESTS[timing]="tests/test_timing.py tests/test_timing_vocabulary.py"
 MODULE[access]=coop/access.py
-TESTS[access]="tests/test_policy_table.py tests/test_policy.py tests/test_policy_holes.py tests/test_access_matrix.py tests/test_saved_views.py tests/test_data_requests.py tests/test_added_fields.py tests/test_invitations.py tests/test_history_display.py"
+TESTS[access]="tests/test_policy_table.py tests/test_policy.py tests/test_policy_holes.py tests/test_policy_parts.py tests/test_access_matrix.py tests/test_saved_views.py tests/test_data_requests.py tests/test_added_fields.py tests/test_invitations.py tests/test_history_display.py"
 MODULE[tenancy]=coop/tenancy.py
 TESTS[tenancy]="tests/test_tenancy_layer.py tests/test_policy.py tests/test_policy_holes.py tests/test_security.py"
 MODULE[workflow]=coop/workflow.py
