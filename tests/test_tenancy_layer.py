@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from itertools import product
 from typing import Any
 
 import pytest
@@ -118,6 +119,34 @@ def test_the_guard_is_registered_once(app: Flask) -> None:
         _as("school31")
         schools = db.session.execute(select(m.School)).scalars().all()
         assert len(schools) == 1
+
+
+def test_a_process_without_the_guard_gets_it_from_its_first_app() -> None:
+    """What the first app of a process does (the suite's own app did it before any test):
+    the session's two listeners, and whom each request acts for."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    listeners = {"do_orm_execute": tenancy._scope_statement, "before_flush": tenancy._check_flush}
+
+    def detach() -> None:
+        for name, function in product(listeners, listeners.values()):
+            while event.contains(Session, name, function):
+                event.remove(Session, name, function)
+
+    detach()
+    try:
+        first, second = Flask("first"), Flask("second")
+        tenancy.init_app(first)
+        assert all(event.contains(Session, name, function) for name, function in listeners.items())
+        assert not event.contains(Session, "do_orm_execute", tenancy._check_flush)
+        assert not event.contains(Session, "before_flush", tenancy._scope_statement)
+        tenancy.init_app(second)
+        assert first.before_request_funcs == second.before_request_funcs == {None: [tenancy._set_principal]}
+    finally:  # the suite's own registration, whatever the code under test left behind
+        detach()
+        for name, function in listeners.items():
+            event.listen(Session, name, function)
 
 
 # --- what a SELECT returns ----------------------------------------------------------------
