@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, Date, Select, cast, exists, func, literal, null, select, union_all
 
+from . import access, figures, workflow
 from . import models as m
-from . import workflow
 from .extensions import db
 from .plan_io.plan import COUNTED, runs_in_year
 from .timing import ACADEMIC_MONTHS, month_date_in_year
@@ -63,17 +64,26 @@ class Attention:
         return bool(self.remarks or self.waiting_review or self.without_record or self.agreements_ending)
 
 
-def open_remarks(now: dt.datetime) -> tuple[list[OpenRemark], int]:
-    """The oldest open remarks and how many are open, in one statement."""
+def _oldest_open_remarks() -> tuple[list[tuple[int, str, str, dt.datetime]], int]:
+    """The oldest open remarks (id, text, school, written at) and how many are open, in one statement."""
     rows = db.session.execute(
-        select(m.Remark.id, m.Remark.text, m.Remark.created_at, m.School.short_name, func.count().over())
+        select(m.Remark.id, m.Remark.text, m.School.short_name, m.Remark.created_at, func.count().over())
         .join(m.School, m.School.id == m.Remark.school_id)
         .where(m.Remark.state == "open")
         .order_by(m.Remark.created_at, m.Remark.id)
         .limit(REMARKS_SHOWN)
     ).all()
-    remarks = [OpenRemark(id_, text, school, (now - created).days) for id_, text, created, school, _ in rows]
-    return remarks, rows[0][4] if rows else 0
+    return [(id_, text, school, created) for id_, text, school, created, _ in rows], rows[0][4] if rows else 0
+
+
+def open_remarks(now: dt.datetime) -> tuple[list[OpenRemark], int]:
+    """The oldest open remarks, aged at `now`, and how many are open."""
+    oldest, total = _oldest_open_remarks()
+    return _aged(oldest, now), total
+
+
+def _aged(oldest: list[tuple[int, str, str, dt.datetime]], now: dt.datetime) -> list[OpenRemark]:
+    return [OpenRemark(id_, text, school, (now - created).days) for id_, text, school, created in oldest]
 
 
 def past_months_mask(year: int, today: dt.date) -> int:
@@ -88,8 +98,10 @@ def past_months_mask(year: int, today: dt.date) -> int:
 
 
 def waiting_review(now: dt.datetime) -> ColumnElement[bool]:
-    """Proposals that have waited for review longer than REVIEW_WAIT_DAYS since their last change."""
-    return workflow.REVIEW.holds(m.Event) & (m.Event.updated_at < now - dt.timedelta(days=REVIEW_WAIT_DAYS))
+    """Proposals that have waited for review more than REVIEW_WAIT_DAYS days since the day
+    of their last change. Whole days: the list kept of a day (kept_attention) holds all day."""
+    since = dt.datetime.combine(now.date() - dt.timedelta(days=REVIEW_WAIT_DAYS), dt.time())
+    return workflow.REVIEW.holds(m.Event) & (m.Event.updated_at < since)
 
 
 def _owed_a_record(year: int) -> ColumnElement[bool]:
@@ -205,18 +217,92 @@ def per_school(
     return found, more
 
 
-def attention(year: int, now: dt.datetime | None = None, kept: bool = False) -> Attention:
+def attention(
+    year: int, now: dt.datetime | None = None, kept: bool = False, every_school: bool = False
+) -> Attention:
     """Everything that needs attention, in two statements; `year` is the academic year whose
-    plan is checked for records (kept: its figures are kept, see per_school)."""
+    plan is checked for records (kept: its figures are kept, see per_school). every_school:
+    the user sees every row it counts (sees_every_school), and the list kept with the year
+    is theirs: one statement while it holds (kept_attention)."""
     now = now or m.utcnow()
-    remarks, total = open_remarks(now)
+    if kept and every_school:
+        return kept_attention(year, now)
+    return _attention(year, count_attention(year, now, kept), now)
+
+
+def sees_every_school(user: Any) -> bool:
+    """Whether the user sees every row the attention list counts, so that the list kept of
+    all schools is the one it would count."""
+    return all(access.scope_of(user, model) is access.ALL for model in READS)
+
+
+READS = (m.School, m.Remark, m.Event, m.Agreement, m.SchoolYearFigure)  # the rows the list counts
+
+
+def count_attention(year: int, now: dt.datetime, kept: bool) -> dict[str, Any]:
+    """What needs attention as counted now, in the form kept with the year (JSON: dates as
+    ISO text; the remarks with the moment they were written, aged when shown)."""
+    oldest, total = _oldest_open_remarks()
     counts, more = per_school(year, now, kept, shown=SCHOOLS_SHOWN)
+    return {
+        "counted_as": _counted_as(now),
+        "remarks": [[id_, text, school, created.isoformat()] for id_, text, school, created in oldest],
+        "remarks_total": total,
+        "counts": {
+            kind: [
+                [row.school_id, row.school, int(row.count), row.soonest and row.soonest.isoformat()]
+                for row in rows
+            ]
+            for kind, rows in counts.items()
+        },
+        "more": more,
+    }
+
+
+def kept_attention(year: int, now: dt.datetime) -> Attention:
+    """The attention list of all schools kept with the year at its version (coop.summary adds
+    1 to it at every write that may change the list) on this day; else counted and kept."""
+    stamp = db.session.execute(
+        select(m.FigureYear.version, m.FigureYear.attention).where(m.FigureYear.year == year)
+    ).one_or_none()
+    version, found = stamp if stamp else (None, None)
+    if found is not None and is_current(found, version, now):
+        return _attention(year, found, now)
+    counted = count_attention(year, now, kept=True)
+    if version is not None:
+        figures.keep_with_year(year, version, attention={**counted, "version": version})
+    return _attention(year, counted, now)
+
+
+def is_current(kept: dict[str, Any] | None, version: int | None, now: dt.datetime) -> bool:
+    """Whether a list kept with the year is the one counted now: at the year's version, on
+    this day, by these rules."""
+    return kept is not None and kept.get("version") == version and kept.get("counted_as") == _counted_as(now)
+
+
+def _counted_as(now: dt.datetime) -> list[Any]:
+    """What besides the rows the list depends on: the day, and the rules' numbers."""
+    return [now.date().isoformat(), REVIEW_WAIT_DAYS, ENDING_WITHIN_DAYS, REMARKS_SHOWN, SCHOOLS_SHOWN]
+
+
+def _attention(year: int, counted: dict[str, Any], now: dt.datetime) -> Attention:
+    day_of = dt.date.fromisoformat
+    remarks = [
+        (id_, text, school, dt.datetime.fromisoformat(at)) for id_, text, school, at in counted["remarks"]
+    ]
+    counts = {
+        kind: [
+            PerSchool(school_id, school, count, soonest and day_of(soonest))
+            for school_id, school, count, soonest in rows
+        ]
+        for kind, rows in counted["counts"].items()
+    }
     return Attention(
         year=year,
-        remarks=remarks,
-        remarks_total=total,
+        remarks=_aged(remarks, now),
+        remarks_total=counted["remarks_total"],
         waiting_review=counts["review"],
         without_record=counts["without_record"],
         agreements_ending=counts["agreements"],
-        more={kind: left for kind, left in more.items() if left},
+        more={kind: left for kind, left in counted["more"].items() if left},
     )

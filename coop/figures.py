@@ -854,7 +854,7 @@ def _totals_of_all(year: int, stamp: Sequence[Any]) -> dict[str, list[Any]]:
         rows: dict[str, list[Any]] = kept["rows"]
         return rows
     counted = count_totals(year)
-    _keep_totals(year, version, counted)
+    keep_with_year(year, version, totals={"version": version, "rows": counted})
     return counted
 
 
@@ -866,21 +866,17 @@ def count_totals(year: int) -> dict[str, list[Any]]:
     }
 
 
-def _keep_totals(year: int, version: int, rows: dict[str, list[Any]]) -> None:
-    """Keep the totals counted at `version` unless a write has changed it since: on a
-    connection of its own, committed at once (the page's transaction only reads). A page
-    that cannot keep them has counted them all the same."""
-    kept = m.FigureYear
-    stmt = (
-        update(kept)
-        .where(kept.year == year, kept.version == version)
-        .values(totals={"version": version, "rows": rows})
-    )
+def keep_with_year(year: int, version: int, **kept: Any) -> None:
+    """Keep what was counted of all schools at the year's `version` (the totals, the
+    attention list) unless a write has changed it since: on a connection of its own,
+    committed at once (the page's transaction only reads). A page that cannot keep it has
+    counted it all the same."""
+    stmt = update(m.FigureYear).where(m.FigureYear.year == year, m.FigureYear.version == version)
     try:
         with db.engine.begin() as connection:
-            connection.execute(stmt)
+            connection.execute(stmt.values(**kept))
     except SQLAlchemyError:
-        logger.warning("Не удалось сохранить итоги по всем школам за %s год", year, exc_info=True)
+        logger.warning("Не удалось сохранить посчитанное по всем школам за %s год", year, exc_info=True)
 
 
 def _all_schools(year: int, sort: str, desc: bool, page: int, every_school: bool) -> Dashboard:

@@ -1146,6 +1146,10 @@ class FigureYear(Base):
     totals: Mapped[dict[str, Any] | None] = mapped_column(
         JSON(none_as_null=True), info={"label": _l("Totals of all schools")}
     )
+    # What needs attention in all schools (coop.attention), as counted at a version on a day.
+    attention: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), info={"label": _l("Attention in all schools")}
+    )
 
 
 # The bell in the menu bar: the user's unread notifications, read in the statement that

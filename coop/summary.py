@@ -162,8 +162,9 @@ def rebuild(session: Any) -> int:
 
 
 def totals_changed(connection: Connection) -> None:
-    """The totals of all schools kept with each year (coop.figures) are out of date."""
-    connection.execute(update(_YEARS).values(version=_YEARS.c.version + 1, totals=None))
+    """What is kept of all schools with each year (coop.figures' totals, coop.attention's
+    list) is out of date."""
+    connection.execute(update(_YEARS).values(version=_YEARS.c.version + 1, totals=None, attention=None))
 
 
 # --- checking -------------------------------------------------------------------------------
@@ -202,17 +203,32 @@ def check(session: Any) -> list[Difference]:
 
 
 def check_totals(session: Any) -> list[int]:
-    """The kept years whose totals of all schools, kept at the year's version (coop.figures),
-    differ from the same totals counted again."""
+    """The kept years whose totals of all schools (coop.figures) or attention list of all
+    schools (coop.attention), kept at the year's version, differ from the same counted again
+    (the list only when kept today: it is counted afresh each day)."""
     kept = m.FigureYear
-    stmt = select(kept.year, kept.version, kept.totals).where(kept.totals.isnot(None))
+    stmt = select(kept.year, kept.version, kept.totals, kept.attention).where(
+        kept.totals.isnot(None) | kept.attention.isnot(None)
+    )
+    now = m.utcnow()
     differ = []
-    for year, version, totals in session.execute(stmt):
-        if not totals or totals.get("version") != version:
-            continue  # out of date: never read, counted again by the next page
-        if _comparable(totals["rows"]) != _comparable(figures.count_totals(year)):
+    for year, version, totals, listed in session.execute(stmt):
+        # What is out of date (another version, another day) is never read: not compared.
+        totals_differ = bool(totals) and totals.get("version") == version and _totals_differ(year, totals)
+        if totals_differ or (
+            attention.is_current(listed, version, now) and _attention_differs(year, listed, now)
+        ):
             differ.append(year)
     return differ
+
+
+def _totals_differ(year: int, totals: dict[str, Any]) -> bool:
+    return _comparable(totals["rows"]) != _comparable(figures.count_totals(year))
+
+
+def _attention_differs(year: int, listed: dict[str, Any], now: dt.datetime) -> bool:
+    counted = attention.count_attention(year, now, kept=True)
+    return {key: value for key, value in listed.items() if key != "version"} != counted
 
 
 def _comparable(rows: dict[str, list[Any]]) -> dict[str, list[str]]:

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from coop import attention, figures, summary
 from coop import models as m
 from coop.extensions import db
+from coop.timing import academic_year_of
 
 YEAR = 2019
 
@@ -253,3 +254,102 @@ def test_a_renamed_partner_kind_is_named_so_in_the_kept_charts(
         kind.name = "Вид партнёров, переименованный"
         db.session.commit()
     assert "Вид партнёров, переименованный" in client.get(f"/admin/dashboard/?year={YEAR}").text
+
+
+# --- what needs attention in all schools, kept with the year --------------------------------
+
+CURRENT = academic_year_of(dt.date.today())
+
+
+def _kept_attention(app: Flask, year: int = CURRENT) -> tuple[int, dict[str, Any] | None]:
+    with app.app_context():
+        kept = db.session.execute(select(m.FigureYear).filter_by(year=year)).scalar_one()
+        return kept.version, kept.attention
+
+
+def _remarks_total(page: str) -> int:
+    found = re.search(r'<li data-attention-item="remarks">.*?Открытые замечания: (\d+)', page, re.S)
+    assert found, "no open remarks on the home page"
+    return int(found.group(1))
+
+
+def _plant(app: Flask, kept: dict[str, Any], name: str) -> None:
+    """A school named `name` first among those with proposals waiting, in the kept list only."""
+    counts = {**kept["counts"], "review": [[-1, name, 999, None], *kept["counts"]["review"]]}
+    with app.app_context():
+        db.session.execute(
+            update(m.FigureYear).filter_by(year=CURRENT).values(attention={**kept, "counts": counts})
+        )
+        db.session.commit()
+
+
+def test_the_attention_list_of_all_schools_is_kept_and_read_until_a_write_changes_it(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    client = client_as("coordinator")
+    remarks = _remarks_total(client.get("/admin/").text)
+    version, kept = _kept_attention(app)
+    assert kept is not None and kept["version"] == version  # counted once, kept for the next page
+    with app.app_context():
+        assert {**kept, "version": None} == {
+            **attention.count_attention(CURRENT, m.utcnow(), True),
+            "version": None,
+        }
+    # Planted in the kept list: the page reads it, not the rows; check-figures sees it.
+    _plant(app, kept, "Школа из хранимого списка")
+    assert "Школа из хранимого списка" in client.get("/admin/").text
+    assert "Школа из хранимого списка" in client_as("admin").get("/admin/").text
+    assert "Школа из хранимого списка" not in client_as("school31").get("/admin/").text  # its own, counted
+    with app.app_context():
+        assert summary.check_totals(db.session) == [CURRENT]
+    result = app.test_cli_runner().invoke(args=["coop", "check-figures"])
+    assert result.exit_code != 0 and "итоги по всем школам" in result.output, result.output
+    # A remark written: the version moves on, the list is counted again and kept at the new one.
+    with app.app_context():
+        db.session.add(m.Remark(school_id=ids["school31"], text="Новое замечание", state="open"))
+        db.session.commit()
+    assert _kept_attention(app) == (version + 1, None)
+    page = client.get("/admin/").text
+    assert "Школа из хранимого списка" not in page and _remarks_total(page) == remarks + 1
+    assert _kept_attention(app)[1]["version"] == version + 1
+
+
+def test_a_list_kept_on_another_day_is_counted_again(app: Flask, client_as: Any, fresh_db: None) -> None:
+    client = client_as("coordinator")
+    client.get("/admin/")
+    version, kept = _kept_attention(app)
+    assert kept is not None
+    yesterday = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+    _plant(app, {**kept, "counted_as": [yesterday, *kept["counted_as"][1:]]}, "Школа вчерашнего списка")
+    assert "Школа вчерашнего списка" not in client.get("/admin/").text  # agreements end, proposals wait
+    assert _kept_attention(app) == (version, kept)  # counted again today and kept as before
+    with app.app_context():
+        assert summary.check_totals(db.session) == []
+
+
+def test_a_proposal_waits_for_review_in_whole_days(app: Flask, ids: dict[str, int], fresh_db: None) -> None:
+    """More than REVIEW_WAIT_DAYS days since the day of its last change: the same all day long."""
+    now = dt.datetime.combine(dt.date.today(), dt.time(15, 30))
+    first_day = dt.datetime.combine(now.date() - dt.timedelta(days=attention.REVIEW_WAIT_DAYS), dt.time())
+    with app.app_context():
+        events = (
+            db.session.execute(select(m.Event).filter_by(school_id=ids["school31"]).limit(2)).scalars().all()
+        )
+        (late, on_time) = events
+        late.state, late.updated_at = "submitted", first_day - dt.timedelta(seconds=1)
+        on_time.state, on_time.updated_at = "submitted", first_day
+        db.session.flush()
+        waiting = set(
+            db.session.execute(
+                select(m.Event.id).where(m.Event.id.in_([late.id, on_time.id]), attention.waiting_review(now))
+            ).scalars()
+        )
+        assert waiting == {late.id}
+        # At the first minute of the day and at its last, the same.
+        for moment in (dt.time(0, 0), dt.time(23, 59, 59)):
+            stmt = select(m.Event.id).where(
+                m.Event.id.in_([late.id, on_time.id]),
+                attention.waiting_review(dt.datetime.combine(now.date(), moment)),
+            )
+            assert set(db.session.execute(stmt).scalars()) == {late.id}
+        db.session.rollback()

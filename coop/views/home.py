@@ -13,7 +13,7 @@ from flask_login import current_user
 
 from .. import access, workflow
 from .. import models as m
-from ..attention import ENDING_WITHIN_DAYS, Attention, attention
+from ..attention import ENDING_WITHIN_DAYS, Attention, attention, sees_every_school
 from ..data_requests import SHOWN_STATES
 from .base import SecuredMixin, SecuredModelView
 from .dashboard import DrillDown, dashboard_context
@@ -29,7 +29,8 @@ class HomeView(SecuredMixin, AdminIndexView):
     def index(self) -> str:
         if access.can(current_user, "dashboard.view"):
             context = dashboard_context()
-            items = attention(context["year"], kept=context["figures_kept"])
+            every_school = sees_every_school(current_user)
+            items = attention(context["year"], kept=context["figures_kept"], every_school=every_school)
             return self.render(
                 "coop/dashboard.html",
                 home_links=self._links(),
