@@ -27,7 +27,7 @@ TESTS[tenancy]="tests/test_tenancy_layer.py tests/test_policy.py tests/test_poli
 MODULE[workflow]=coop/workflow.py
 TESTS[workflow]="tests/test_workflow_table.py tests/test_workflow.py tests/test_journeys_workflow.py tests/test_partner_confirmation.py"
 MODULE[importer]=coop/plan_io/importer.py
-TESTS[importer]="tests/test_import_seed.py tests/test_import_web.py tests/test_import_atomic.py tests/test_import_similar.py"
+TESTS[importer]="tests/test_import_files.py tests/test_import_seed.py tests/test_import_web.py tests/test_import_atomic.py tests/test_import_similar.py tests/test_import_positions.py tests/test_import_cli.py tests/test_import_template.py tests/test_added_fields_import.py"
 MODULE[base]=coop/views/base.py
 TESTS[base]="tests/test_access_matrix.py tests/test_writes.py tests/test_bad_input.py"
 

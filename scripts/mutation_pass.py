@@ -40,6 +40,7 @@ import pytest
 from _pytest.runner import call_and_report
 
 RESULTS = Path("mutation-pass.json")
+PARTIAL = Path("mutation-pass.partial.json")
 LIMIT_FACTOR, LIMIT_FLOOR = 10, 30.0  # a test's time limit: its clean time × 10, at least 30 s
 
 
@@ -221,6 +222,9 @@ class MutationPass:
             if number % 25 == 0 or number == len(mutants):
                 done = dict(Counter(result["status"] for result in results.values()))
                 print(f"{number}/{len(mutants)} in {time.monotonic() - started:.0f} s: {done}", flush=True)
+                # So far, for a run stopped before its end (no "clean_after" yet).
+                so_far = {"tried": number, "mutants": results}
+                PARTIAL.write_text(json.dumps(so_far, indent=1, ensure_ascii=False))
         session._setupstate.teardown_exact(None)
         # The tests pass clean after all mutants: no kill was bought by data a mutant broke.
         self.final_clean = all(self._run(session, item, "") for item in items)
