@@ -85,6 +85,29 @@ def _run(app: Flask, path: Path, *args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def test_the_headings_of_a_schools_fields_are_its_own_and_the_municipalitys(
+    app: Flask, fields: None, ids: dict[str, int]
+) -> None:
+    """A field of the school's own is read from its heading; another school's is not, and
+    a field without an English label adds no empty heading (an unnamed column stays unread)."""
+    with app.app_context():
+        db.session.add_all(
+            [
+                m.FieldDefinition(
+                    model="event", key="rooms", label="Кабинет", kind="text", school_id=ids["school31"]
+                ),
+                m.FieldDefinition(
+                    model="event", key="bus", label="Автобус", kind="boolean", school_id=ids["gymnasium17"]
+                ),
+            ]
+        )
+        db.session.commit()
+        headers = importer.added_headers(db.session.get(m.School, ids["school31"]))
+        assert headers["кабинет"] == "rooms" and headers["часы"] == headers["hours"] == "hours"
+        assert "автобус" not in headers
+        assert "" not in headers
+
+
 def test_csv_columns_headed_by_labels_fill_the_fields(
     app: Flask,
     tmp_path: Path,

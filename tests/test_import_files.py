@@ -267,6 +267,20 @@ def test_a_renamed_file() -> None:
 
 
 @pytest.mark.parametrize(
+    "name", ["plan.docx", "plan.xlsx", "plan.doc", "plan.xls", "plan.xlsm", "plan.docm", "PLAN.XLSX"]
+)
+def test_text_named_as_any_office_file_is_refused_as_renamed(name: str) -> None:
+    error = refused("№;Партнёр;Наименование мероприятия\n".encode(), name)
+    assert error.code == "renamed"
+    assert name.lower()[name.index(".") :] in str(error)
+
+
+@pytest.mark.parametrize("name", ["plan.csv", "plan.txt", "plan", ""])
+def test_text_named_as_text_or_not_at_all_is_read_as_csv(name: str) -> None:
+    assert importer.detect_kind("№;Партнёр;Наименование мероприятия\n".encode(), name) == "csv"
+
+
+@pytest.mark.parametrize(
     "members",
     [
         {"readme.txt": b"hello"},
