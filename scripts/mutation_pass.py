@@ -22,7 +22,9 @@ mutants have no test here ("no tests"), as with mutmut.
     python scripts/mutation_pass.py generate                   in a folder with mutmut's config
     cd mutants && python -m pytest -p mutation_pass TESTS...   (PYTHONPATH=scripts)
 
-`scripts/mutation.sh --fast` runs both and prints the score; results in mutation-pass.json.
+`scripts/mutation.sh --fast` runs both and prints the score; results in mutation-pass.json
+(and every 25 mutants in mutation-pass.partial.json). MUTATION_ONLY="name pattern…" tries
+only those mutants, e.g. a run's survivors again after new tests.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import signal
 import sys
 import time
 from collections import Counter
+from fnmatch import fnmatch
 from pathlib import Path
 from typing import Any
 
@@ -59,10 +62,13 @@ def generate() -> None:
 
 
 def _mutant_names() -> list[str]:
+    """Every mutant, or those MUTATION_ONLY names (shell patterns, space-separated: a run's
+    survivors tried again against the tests written since)."""
     names: list[str] = []
     for meta in sorted(Path(".").rglob("*.py.meta")):
         names += json.loads(meta.read_text())["exit_code_by_key"]
-    return names
+    only = os.environ.get("MUTATION_ONLY", "").split()
+    return [name for name in names if any(fnmatch(name, pattern) for pattern in only)] if only else names
 
 
 def _switch(name: str) -> None:
