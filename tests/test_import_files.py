@@ -425,3 +425,83 @@ def test_huge_merged_ranges_are_refused_before_loading(ref: str) -> None:
     sheet = "xl/worksheets/sheet1.xml"
     members[sheet] = members[sheet].replace(b'ref="F1:G2"', f'ref="{ref}"'.encode())
     assert refused(zip_of(members)).code == "too_big"  # in milliseconds, not hours
+
+
+def _zip_bomb() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", b"wordprocessingml.document.main+xml")
+        archive.writestr("word/document.xml", b"<" + b" " * (importer.MAX_UNPACKED + 1))
+    return out.getvalue()
+
+
+# What the person uploading reads, word for word: what the file is and what to do with it.
+REFUSALS = {
+    "empty": (lambda: b"", "", "empty", "Файл пуст."),
+    "too large": (
+        lambda: b"x" * (importer.MAX_BYTES + 1),
+        "",
+        "too_large",
+        "Размер файла превышает 5 МБ: сетевой план занимает гораздо меньше.",
+    ),
+    "old format": (
+        lambda: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(512),
+        "plan.doc",
+        "old_format",
+        "Это файл Word или Excel старого формата (.doc, .xls) или файл, защищённый паролем: "
+        "сохраните его в формате .docx или .xlsx без пароля.",
+    ),
+    "pdf": (
+        lambda: b"%PDF-1.7\n",
+        "",
+        "unknown_format",
+        "Файлы PDF и RTF не читаются: сохраните план в формате .docx, .xlsx или .csv.",
+    ),
+    "binary": (
+        lambda: b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64),
+        "",
+        "unknown_format",
+        "Файл не является документом Word, книгой Excel или таблицей CSV (.docx, .xlsx, .csv).",
+    ),
+    "renamed": (
+        lambda: "текст".encode(),
+        "plan.xlsx",
+        "renamed",
+        "У файла расширение .xlsx, но в нём нет ни документа Word, ни книги Excel: файл переименовали "
+        "или сохранили в другом формате. Сохраните его из Word или Excel в формате .docx или .xlsx.",
+    ),
+    "zip": (
+        lambda: zip_of({"readme.txt": b"hello"}),
+        "",
+        "unknown_format",
+        "Файл является ZIP-архивом, а не документом Word или книгой Excel.",
+    ),
+    "odt": (
+        lambda: zip_of({"mimetype": b"application/vnd.oasis.opendocument.text", "content.xml": b"<x/>"}),
+        "",
+        "unknown_format",
+        "Файлы OpenDocument (.odt, .ods) не читаются: сохраните план в формате .docx или .xlsx.",
+    ),
+    "macro": (
+        lambda: zip_of({"[Content_Types].xml": b"macroEnabled", "x": b"1"}),
+        "",
+        "macro",
+        "Файлы с макросами (.xlsm, .docm) не принимаются: сохраните план в формате .xlsx или .docx.",
+    ),
+    "corrupt": (lambda: seed_docx()[:2000], "", "corrupt", "Файл повреждён: его архив не открывается."),
+    "zip bomb": (
+        _zip_bomb,
+        "",
+        "too_big",
+        "Файл распаковывается более чем в 60 МБ или одна из его частей более чем в 8 МБ: "
+        "это не сетевой план.",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", REFUSALS, ids=list(REFUSALS))
+def test_each_refusal_says_in_russian_what_the_file_is_and_what_to_do(app: Flask, case: str) -> None:
+    make, name, code, message = REFUSALS[case]
+    with app.test_request_context():
+        error = refused(make(), name)
+    assert (error.code, str(error)) == (code, message)
