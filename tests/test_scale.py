@@ -105,6 +105,63 @@ def test_the_last_page_of_a_capped_list_knows_the_count(app: Flask, client_as: A
     assert "capped-pager" not in body
 
 
+def _list_counts(statements: list[str]) -> list[str]:
+    """The list's own count among a page's statements (the menu's badges count too)."""
+    return [s for s in statements if s.lower().startswith("select count(*)") and "events.id" in s]
+
+
+def _count_shown(body: str) -> str:
+    found = re.search(r"Список \(([^)]*)\)", body)
+    assert found, "no count on the list page"
+    return html.unescape(found.group(1))
+
+
+@pytest.mark.parametrize(
+    ("order", "walks_from_page"),
+    [("", True), ("&sort=0&desc=1", False), ("&sort=0", False)],
+    ids=["by id", "by the first column, descending", "by the first column"],
+)
+def test_every_page_counts_the_same_rows_whatever_the_order(
+    app: Flask,
+    client_as: Any,
+    small_cap: int,
+    statements: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    order: str,
+    walks_from_page: bool,
+) -> None:
+    """A list in the order of its ids counts from its page's first row on, the rows before
+    the page known by their number (a deep page walks no more than the first); any other
+    order counts from the start. Either way, each page says what the first says."""
+    events = _event_count(app)
+    cap = events // 2  # the first pages say «more than», the last ones the number
+    monkeypatch.setattr(loading, "COUNT_CAP", cap)
+    client = client_as("admin")
+    with app.test_request_context():
+        capped = str(loading.CappedCount(cap + 1))
+    for page in range((events - 1) // 5):  # every page but the last (its rows are its count)
+        statements.clear()
+        body = client.get(f"/admin/event/?page_size=5&page={page}{order}").text
+        left = events - 5 * page
+        assert _count_shown(body) == (str(events) if left <= cap else capped), page
+        (count,) = _list_counts(statements)
+        assert ("events.id >= " in count) is (walks_from_page and page > 0), count
+
+
+def test_a_list_ordered_by_id_descending_counts_from_its_page_too(
+    app: Flask, client_as: Any, small_cap: int, statements: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    view = next(v for v in _views(app) if v.endpoint == "event")
+    monkeypatch.setattr(view, "column_default_sort", ("id", True))
+    monkeypatch.setattr(loading, "COUNT_CAP", 12)  # the rows from the page on (5 to 9) all counted
+    events = _event_count(app)
+    statements.clear()
+    body = client_as("admin").get(f"/admin/event/?page_size=5&page={(events - 1) // 5 - 1}").text
+    assert _count_shown(body) == str(events)
+    (count,) = _list_counts(statements)
+    assert "events.id <= " in count
+
+
 def test_no_list_sends_an_uncapped_count(app: Flask, client_as: Any, statements: list[str]) -> None:
     """Every COUNT a list page sends stops at a LIMIT: none reads a whole large table."""
     for key in ("admin", "school31"):

@@ -628,7 +628,26 @@ class SecuredModelView(SecuredMixin, ModelView):
         self.reasons_for(rows)  # one statement for the page's rows, if any needs it
         if page_size and len(rows) < page_size and (rows or not offset):
             return offset + len(rows), rows  # the last page: its rows are the count
-        return capped_count(matching, self.model, offset, searched=relevance is not None), rows
+        from_page = self._from_page(rows, sort_column, sort_desc) if relevance is None and offset else None
+        return capped_count(matching, self.model, offset, relevance is not None, from_page), rows
+
+    def _from_page(self, rows: list[Any], sort_column: Any, sort_desc: bool) -> Any:
+        """For a list in the order of its ids alone, the rows from the page's first on (the
+        `offset` before it need no counting: a deep page's count walks no more than the
+        first's); None for any other order."""
+        if not rows:
+            return None
+        if sort_column is not None:
+            by_id = self._sortable_columns.get(sort_column) is self.model.id
+            desc = sort_desc
+        else:
+            order = list(self._get_default_order())
+            by_id = not order or (len(order) == 1 and order[0][0] is self.model.id)
+            desc = bool(order) and order[0][2]
+        if not by_id:
+            return None
+        first = rows[0].id
+        return self.model.id <= first if desc else self.model.id >= first
 
     def _model_attr(self, name: Any) -> Any:
         return getattr(self.model, name) if isinstance(name, str) else name

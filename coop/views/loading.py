@@ -63,14 +63,21 @@ class CappedCount(int):
         return str(self)
 
 
-def capped_count(query: Any, model: type[Any], offset: int, searched: bool = False) -> int:
+def capped_count(
+    query: Any, model: type[Any], offset: int, searched: bool = False, from_page: Any = None
+) -> int:
     """The rows of a list query, counted up to COUNT_CAP (a search's: SEARCH_COUNT_CAP)
     past the page shown: an exact number for any list a person reads to its end, a lower
-    bound for the rest."""
+    bound for the rest. from_page: a condition holding for the page's rows and those after
+    it alone (a list in the order of its ids): the `offset` rows before the page are then
+    known, not walked again."""
     cap = SEARCH_COUNT_CAP if searched else COUNT_CAP
     limit = offset + cap + 1
-    ids = query.with_entities(model.id).order_by(None).limit(limit).subquery()
-    count = db.session.execute(select(func.count()).select_from(ids)).scalar_one()
+    before = 0 if from_page is None else offset
+    if from_page is not None:
+        query = query.filter(from_page)
+    ids = query.with_entities(model.id).order_by(None).limit(limit - before).subquery()
+    count = before + db.session.execute(select(func.count()).select_from(ids)).scalar_one()
     return CappedCount(count, cap) if count >= limit else count
 
 
