@@ -84,6 +84,12 @@ def choices(model: type, field: str) -> dict[str, Any]:
     return info(model, field).get("choices") or {}
 
 
+def choice_names(model: type, field: str) -> dict[str, str]:
+    """choices with each label translated now, once: for a page that writes them on every
+    row (a lazy label asks Flask-Babel again at each use)."""
+    return {code: str(label) for code, label in choices(model, field).items()}
+
+
 def known_choices(model: type, field: str) -> dict[str, Any]:
     """choices, and the codes no longer offered that recorded values (the history) still hold."""
     return {**(info(model, field).get("former_choices") or {}), **choices(model, field)}

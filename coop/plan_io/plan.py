@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, ScalarSelect, and_, exists, false, func, or_, select, true
@@ -18,6 +19,9 @@ from .. import added_fields
 from .. import models as m
 from ..extensions import db
 from ..timing import ACADEMIC_MONTHS, academic_year_label, academic_year_of, months_from_mask
+
+# A plan of hundreds of lines has a few dozen sets of months: each set read from its mask once.
+_months_of = cache(months_from_mask)
 
 
 @dataclass(frozen=True)
@@ -320,7 +324,7 @@ class PlanLines:
             number=line.number,
             title=line.title,
             timing_text=line.timing_text,
-            months=ACADEMIC_MONTHS if line.all_year else months_from_mask(line.months_mask),
+            months=ACADEMIC_MONTHS if line.all_year else _months_of(line.months_mask),
             all_year=line.all_year,
             timing_recognized=line.timing_recognized,
             start=line.start_date,

@@ -89,9 +89,9 @@ class CalendarView(SecuredView):
             fgos_results=db.session.execute(select(m.FgosResult).order_by(m.FgosResult.sort_order))
             .scalars()
             .all(),
-            states=labels.choices(m.Event, "state"),
+            states=labels.choice_names(m.Event, "state"),  # written on every line
             year_states=YEAR_STATES,  # the filter: the line's state in the year, as its records say
-            executions=labels.choices(m.EventExecution, "status"),
+            executions=labels.choice_names(m.EventExecution, "status"),
             year_label=academic_year_label,
             # One url_for, not one per line: building a URL costs more than a row of the grid.
             event_url=url_for("event.details_view", id=""),
