@@ -11,11 +11,11 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
-from coop import access
+from coop import access, tenancy
 from coop import models as m
 from coop.extensions import db
 
@@ -115,6 +115,35 @@ def test_own_rows_are_the_tenants_card_and_the_rows_that_name_it(
 # --- the row checks ------------------------------------------------------------------------
 
 
+def _colleague_of(key: str) -> m.User:
+    """A second account of the school of the demo account `key` (the demo has one a school)."""
+    school_id = _user(key).school_id
+    colleague = m.User(
+        email=f"colleague-{key}@coop.example", name="Коллега", role="school", school_id=school_id
+    )
+    db.session.add(colleague)
+    db.session.flush()
+    return colleague
+
+
+def test_a_school_sees_the_invitations_its_colleagues_sent_though_not_their_accounts(
+    app: Flask, ids: dict[str, int]
+) -> None:
+    """Under the school's own scope (its users: itself alone), a colleague's invitation is
+    still its school's."""
+    with app.test_request_context():
+        with tenancy.as_system():
+            school31, gymnasium17 = _user("school31"), _user("gymnasium17")
+            colleague = _colleague_of("school31")
+        g.principal = school31
+        assert db.session.execute(select(m.User.id).where(m.User.id == colleague.id)).first() is None
+        by_colleague = SimpleNamespace(purpose="invitation", created_by_id=colleague.id)
+        assert access._invited_by_own_school(school31, by_colleague) is True
+        g.principal = gymnasium17
+        assert access._invited_by_own_school(gymnasium17, by_colleague) is False
+        db.session.rollback()
+
+
 def test_an_invitation_is_its_schools_when_a_colleague_sent_it(app: Flask) -> None:
     with app.app_context():
         school31, gymnasium17, admin = _user("school31"), _user("gymnasium17"), _user("admin")
@@ -196,6 +225,7 @@ def test_a_school_answers_only_the_requests_sent_to_it(app: Flask, ids: dict[str
 def test_a_saved_view_is_seen_by_its_owner_and_those_it_is_shown_to(app: Flask, ids: dict[str, int]) -> None:
     with app.app_context():
         users = {key: _user(key) for key in ("school31", "gymnasium17", "coordinator", "admin", "kemsu")}
+        users["colleague"] = _colleague_of("school31")
 
         def view(owner: str, visibility: str) -> int:
             user = users[owner]
@@ -221,6 +251,7 @@ def test_a_saved_view_is_seen_by_its_owner_and_those_it_is_shown_to(app: Flask, 
         expected = {
             "school31": {"31 personal", "31 school", "coordinator everyone"},
             "gymnasium17": {"17 school", "coordinator everyone"},
+            "colleague": {"31 school", "coordinator everyone"},  # not the owner's personal one
             "coordinator": {"coordinator personal", "coordinator everyone"},
             "admin": {"coordinator everyone"},
             "kemsu": {"partner personal", "coordinator everyone"},
