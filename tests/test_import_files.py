@@ -505,3 +505,32 @@ def test_each_refusal_says_in_russian_what_the_file_is_and_what_to_do(app: Flask
     with app.test_request_context():
         error = refused(make(), name)
     assert (error.code, str(error)) == (code, message)
+
+
+def test_a_file_of_exactly_the_size_limit_is_read() -> None:
+    assert importer.detect_kind(b"x" * importer.MAX_BYTES) == "csv"
+
+
+def test_an_empty_zip_archive_is_a_zip_not_text(app: Flask) -> None:
+    empty = zip_of({})
+    assert empty.startswith(b"PK\x05\x06")  # an archive of no member: its end record alone
+    with app.test_request_context():
+        error = refused(empty)
+    assert (error.code, str(error)) == (
+        "unknown_format",
+        "Файл является ZIP-архивом, а не документом Word или книгой Excel.",
+    )
+
+
+@pytest.mark.parametrize("bom", [b"\xff\xfe", b"\xfe\xff"], ids=["utf-16-le", "utf-16-be"])
+def test_utf16_text_with_its_byte_order_mark_is_text_though_it_holds_zero_bytes(bom: bytes) -> None:
+    codec = "utf-16-le" if bom == b"\xff\xfe" else "utf-16-be"
+    data = bom + "№;Партнёр;Наименование мероприятия\n".encode(codec)
+    assert b"\x00" in data
+    assert importer.detect_kind(data) == "csv"
+
+
+def test_binary_is_sniffed_in_the_first_8_kib_alone() -> None:
+    """A zero byte there is no text; one further on is the CSV reader's to judge."""
+    assert refused(b"a" * 8191 + b"\x00").code == "unknown_format"
+    assert importer.detect_kind(b"a" * 8192 + b"\x00") == "csv"
