@@ -306,16 +306,21 @@ def test_damaged_part_inside_a_sound_archive() -> None:
 
 
 @pytest.mark.parametrize("kind", ["xlsm", "docm"])
-def test_macro_enabled_files_are_refused(kind: str) -> None:
+@pytest.mark.parametrize("sign", ["both", "content type", "macro part"])
+def test_macro_enabled_files_are_refused(kind: str, sign: str) -> None:
+    """By either sign alone: a workbook saved with macros, or one whose macros were kept
+    under a name without them."""
     source = seed_xlsx() if kind == "xlsm" else seed_docx()
     with zipfile.ZipFile(io.BytesIO(source)) as archive:
         members = {name: archive.read(name) for name in archive.namelist()}
     prefix = "xl" if kind == "xlsm" else "word"
-    members[f"{prefix}/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 macro"
-    members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
-        b"sheet.main+xml" if kind == "xlsm" else b"document.main+xml",
-        b"sheet.macroEnabled.main+xml" if kind == "xlsm" else b"document.macroEnabled.main+xml",
-    )
+    if sign != "content type":
+        members[f"{prefix}/vbaProject.bin"] = b"\xd0\xcf\x11\xe0 macro"
+    if sign != "macro part":
+        members["[Content_Types].xml"] = members["[Content_Types].xml"].replace(
+            b"sheet.main+xml" if kind == "xlsm" else b"document.main+xml",
+            b"sheet.macroEnabled.main+xml" if kind == "xlsm" else b"document.macroEnabled.main+xml",
+        )
     error = refused(zip_of(members), f"plan.{kind}")
     assert error.code == "macro"
     assert ".xlsm" in str(error)
