@@ -118,6 +118,7 @@ class MutationPass:
         self.calls: dict[str, set[str]] = {}  # function (mutmut's mangled name) → tests calling it
         self.kills: Counter[str] = Counter()
         self.app: Any = None
+        self.failing_after: list[str] = []
 
     def _run(self, session: pytest.Session, item: pytest.Item, mutant: str) -> bool:
         """Run `item` with `mutant` on ("" clean, "stats" recording the calls), its teardown
@@ -233,10 +234,17 @@ class MutationPass:
                 PARTIAL.write_text(json.dumps(so_far, indent=1, ensure_ascii=False))
         session._setupstate.teardown_exact(None)
         # The tests pass clean after all mutants: no kill was bought by data a mutant broke.
-        self.final_clean = all(self._run(session, item, "") for item in items)
+        # Each one run and named if it fails (a time limit counts wall time: a machine loaded
+        # meanwhile may fail a slow test).
+        self.failing_after = [item.nodeid for item in items if not self._run(session, item, "")]
+        self.final_clean = not self.failing_after
         session._setupstate.teardown_exact(None)
         RESULTS.write_text(
-            json.dumps({"clean_after": self.final_clean, "mutants": results}, indent=1, ensure_ascii=False)
+            json.dumps(
+                {"clean_after": self.final_clean, "failing_after": self.failing_after, "mutants": results},
+                indent=1,
+                ensure_ascii=False,
+            )
         )
         return True
 
