@@ -76,12 +76,6 @@ def _oldest_open_remarks() -> tuple[list[tuple[int, str, str, dt.datetime]], int
     return [(id_, text, school, created) for id_, text, school, created, _ in rows], rows[0][4] if rows else 0
 
 
-def open_remarks(now: dt.datetime) -> tuple[list[OpenRemark], int]:
-    """The oldest open remarks, aged at `now`, and how many are open."""
-    oldest, total = _oldest_open_remarks()
-    return _aged(oldest, now), total
-
-
 def _aged(oldest: list[tuple[int, str, str, dt.datetime]], now: dt.datetime) -> list[OpenRemark]:
     return [OpenRemark(id_, text, school, (now - created).days) for id_, text, school, created in oldest]
 
