@@ -7,10 +7,10 @@ switch a mutant on by name at each call), then, in ONE session:
 
 1. runs every selected test clean, recording which functions each one calls (the
    trampolines' own "stats" mode, as mutmut records them);
-2. for each mutant, runs the tests that call its function, the best killers so far first,
-   and stops at the first failure: of the test itself, or of its teardown (fresh_db checks
-   the kept figures there), which runs clean; a test past its time limit counts as caught,
-   as in mutmut;
+2. for each mutant, runs the tests that call its function, cheapest expected kill first
+   (a test's clean time over its kill rate so far), and stops at the first failure: of the
+   test itself, or of its teardown (fresh_db checks the kept figures there), which runs
+   clean; a test past its time limit counts as caught, as in mutmut;
 3. after each mutant ends the fixtures of modules and classes (one built while a mutant
    was on would serve the next mutants), puts the demo data back when anything was
    written, and runs the killing test again clean (a canary): a kill whose canary fails
@@ -117,6 +117,7 @@ class MutationPass:
         self.duration: dict[str, float] = {}
         self.calls: dict[str, set[str]] = {}  # function (mutmut's mangled name) → tests calling it
         self.kills: Counter[str] = Counter()
+        self.tries: Counter[str] = Counter()  # mutants a test was run against
         self.app: Any = None
         self.failing_after: list[str] = []
 
@@ -163,10 +164,19 @@ class MutationPass:
             conftest._restore(self.app.config["DEMO_SNAPSHOT"])
         conftest._written.clear()
 
+    def _expected_cost(self, item: pytest.Item) -> float:
+        """Seconds spent per kill by this test: its clean time over its kill rate so far
+        (one kill in two tries assumed before any is seen). A slow test that kills often
+        waits behind a fast one that sometimes does."""
+        nodeid = item.nodeid
+        rate = (self.kills[nodeid] + 1) / (self.tries[nodeid] + 2)
+        return self.duration.get(nodeid, LIMIT_FLOOR) / rate
+
     def _first_failure(
         self, session: pytest.Session, mutant: str, tests: list[pytest.Item]
     ) -> pytest.Item | None:
         for item in tests:
+            self.tries[item.nodeid] += 1
             if not self._run(session, item, mutant):
                 return item
         return None
@@ -215,17 +225,15 @@ class MutationPass:
         started = time.monotonic()
         for number, mutant in enumerate(mutants, 1):
             called = self.calls.get(mangled_name_from_mutant_name(mutant), set())
-            tests = sorted(
-                (by_id[nodeid] for nodeid in called),
-                key=lambda item: (-self.kills[item.nodeid], self.duration.get(item.nodeid, 0.0)),
-            )
+            tests = sorted((by_id[nodeid] for nodeid in called), key=self._expected_cost)
             if not tests:
                 results[mutant] = {"status": "no tests"}
                 continue
+            began = time.monotonic()
             status, test = self._kill(session, mutant, tests)
             if status == "killed":
                 self.kills[test] += 1
-            results[mutant] = {"status": status, "test": test}
+            results[mutant] = {"status": status, "test": test, "seconds": round(time.monotonic() - began, 1)}
             if number % 25 == 0 or number == len(mutants):
                 done = dict(Counter(result["status"] for result in results.values()))
                 print(f"{number}/{len(mutants)} in {time.monotonic() - started:.0f} s: {done}", flush=True)
