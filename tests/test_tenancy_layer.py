@@ -205,6 +205,66 @@ def test_the_trash_is_hidden_unless_asked_for(request_ctx: None) -> None:
     assert trashed not in _ids(m.Event, include_deleted=True)
 
 
+def test_the_criteria_are_built_once_a_request_for_each_principal(
+    request_ctx: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    school, partner = _user("school31"), _user("kemsu")
+    models = (m.Event, m.Partner, m.Agreement)
+    expected = {(user.id, model): _expected(user, model) for user in (school, partner) for model in models}
+    built: list[type] = []
+    criteria = access.criteria
+    monkeypatch.setattr(access, "criteria", lambda user, model: built.append(model) or criteria(user, model))
+    g.principal = school
+    for model in models:
+        assert _ids(model) == expected[school.id, model]
+    assert sorted(built, key=lambda model: model.__name__) == MODELS  # once, for three statements
+    g.principal = partner
+    assert _ids(m.Event) == expected[partner.id, m.Event]
+    assert len(built) == 2 * len(MODELS)
+    g.principal = school
+    assert _ids(m.Event) == expected[school.id, m.Event]
+    assert len(built) == 2 * len(MODELS)  # the school's, built before, serve again
+
+
+def _saved_view_of(user: m.User) -> int:
+    with tenancy.as_system():
+        view = m.SavedView(
+            user_id=user.id, endpoint="event", name="Мои", visibility="personal", school_id=user.school_id
+        )
+        db.session.add(view)
+        db.session.flush()
+        return view.id
+
+
+# (account, what changes in its principal within the request, the model whose rows show it)
+CHANGED_PRINCIPALS = [
+    ("school31", {"school_id": "gymnasium17"}, m.Event),
+    ("kemsu", {"partner_id": "museum"}, m.Event),
+    ("school31", {"role": "coordinator"}, m.Event),
+    ("school31", {"id": "admin"}, m.SavedView),
+]
+
+
+@pytest.mark.parametrize(("key", "changes", "model"), CHANGED_PRINCIPALS)
+def test_a_principal_changed_within_a_request_is_scoped_as_it_is_now(
+    request_ctx: None, ids: dict[str, int], key: str, changes: dict[str, str], model: type
+) -> None:
+    """The criteria built for a principal are not served to one that differs in what the
+    policy reads of it (a stand-in never flushed: the same account with one value changed)."""
+    user = _as(key)
+    if model is m.SavedView:
+        _saved_view_of(user)
+    before = _ids(model)
+    assert before == _expected(user, model)
+    values = {"id": user.id, "email": user.email, "role": user.role, "active": True}
+    values |= {"school_id": user.school_id, "partner_id": user.partner_id}
+    for name, value in changes.items():
+        values[name] = _user(value).id if name == "id" else ids.get(value, value)
+    g.principal = stand_in = m.User(**values)
+    after = _ids(model)
+    assert after == _expected(stand_in, model) != before
+
+
 def test_a_join_is_scoped_on_each_side(request_ctx: None) -> None:
     _as("kemsu")
     stmt = select(m.Event.id, m.School.id).join(m.School, m.Event.school_id == m.School.id)
