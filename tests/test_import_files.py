@@ -7,6 +7,7 @@ where it is, or a row-level error in the plan; never another exception.
 from __future__ import annotations
 
 import io
+import struct
 import zipfile
 from collections.abc import Iterator
 
@@ -440,6 +441,17 @@ def _zip_bomb() -> bytes:
     return out.getvalue()
 
 
+def _lying_size(member: str) -> bytes:
+    """A plan whose member unpacks to more than the archive's directory says it does."""
+    members = {"[Content_Types].xml": b"wordprocessingml.document.main+xml", member: b"x" * 100_000}
+    data = bytearray(zip_of(members))
+    at = data.find(member.encode())  # the local header's name; its sizes end 4 bytes before
+    local, central = data.rfind(b"PK\x03\x04", 0, at), data.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", data, local + 22, 1000)  # uncompressed size, local header
+    struct.pack_into("<I", data, central + 24, 1000)  # and in the central directory
+    return bytes(data)
+
+
 # What the person uploading reads, word for word: what the file is and what to do with it.
 REFUSALS = {
     "empty": (lambda: b"", "", "empty", "Файл пуст."),
@@ -494,6 +506,13 @@ REFUSALS = {
         "Файлы с макросами (.xlsm, .docm) не принимаются: сохраните план в формате .xlsx или .docx.",
     ),
     "corrupt": (lambda: seed_docx()[:2000], "", "corrupt", "Файл повреждён: его архив не открывается."),
+    # zipfile stops at the declared size and fails the CRC: a part never parsed is read too.
+    "size lies": (
+        lambda: _lying_size("word/media/image1.png"),
+        "",
+        "corrupt",
+        "Файл повреждён: его архив не открывается.",
+    ),
     "zip bomb": (
         _zip_bomb,
         "",
@@ -510,6 +529,39 @@ def test_each_refusal_says_in_russian_what_the_file_is_and_what_to_do(app: Flask
     with app.test_request_context():
         error = refused(make(), name)
     assert (error.code, str(error)) == (code, message)
+
+
+def _members(*sizes: tuple[str, int]) -> list[zipfile.ZipInfo]:
+    members = []
+    for name, size in sizes:
+        member = zipfile.ZipInfo(name)
+        member.file_size = size
+        members.append(member)
+    return members
+
+
+def test_an_archive_is_refused_past_each_limit_its_directory_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each limit at its edge (small ones here, the same comparisons): at it read, past it refused."""
+    monkeypatch.setattr(importer, "MAX_MEMBERS", 4)
+    monkeypatch.setattr(importer, "MAX_UNPACKED", 1000)
+    monkeypatch.setattr(importer, "MAX_XML_PART", 300)
+
+    def refuses(*sizes: tuple[str, int]) -> bool:
+        try:
+            importer._check_unpacked_sizes(_members(*sizes))
+        except PlanFileError as error:
+            assert error.code == "too_big"
+            return True
+        return False
+
+    assert not refuses(*[(f"m{n}", 1) for n in range(4)])
+    assert refuses(*[(f"m{n}", 1) for n in range(5)])
+    assert not refuses(("word/media/a.png", 600), ("word/media/b.png", 400))
+    assert refuses(("word/media/a.png", 600), ("word/media/b.png", 401))
+    for part in ("word/document.xml", "WORD/DOCUMENT.XML", "_rels/.rels", "xl/drawings/vmlDrawing1.VML"):
+        assert not refuses((part, 300)), part
+        assert refuses((part, 301)), part
+    assert not refuses(("word/media/image1.png", 301))  # the XML parts' limit is theirs alone
 
 
 def test_a_file_of_exactly_the_size_limit_is_read() -> None:
