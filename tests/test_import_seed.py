@@ -21,6 +21,7 @@ from docx import Document
 from flask import Flask
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from coop import models as m
@@ -581,6 +582,44 @@ def test_a_corrected_file_updates_adds_and_reports_what_it_lacks(app: Flask, emp
         assert len(events) == 49  # nothing deleted silently
         first = events[0]
         assert (first.timing_text, first.months) == ("сентябрь, октябрь", (9, 10))
+
+
+def test_another_years_plan_is_neither_matched_nor_missing(app: Flask, empty_school: int) -> None:
+    with app.app_context():
+        _import(empty_school, seed_docx())
+        db.session.add(
+            m.Programme(school_id=empty_school, title="Программа 2024–2027", first_year=2024, last_year=2027)
+        )
+        db.session.commit()
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(seed_docx()), school, 2024)
+        assert preview.programme.first_year == 2024
+        assert (preview.count("new"), preview.count("same"), preview.missing) == (48, 0, [])
+
+
+def test_preparing_reads_the_plan_in_as_many_statements_for_any_size(app: Flask, empty_school: int) -> None:
+    """The lines already in the plan come with their partners, positions and audiences
+    (one statement each), not one statement a line."""
+    statements = []
+
+    def count(*_args: object) -> None:
+        statements.append(1)
+
+    with app.app_context():
+        school = db.session.get(m.School, empty_school)
+        plan = importer.read_plan(seed_docx())
+        counts = []
+        for _ in range(2):  # with the plan empty, then with its 48 lines
+            db.session.expire_all()
+            sa_event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                importer.prepare(plan, school, 2019)
+            finally:
+                sa_event.remove(db.engine, "before_cursor_execute", count)
+            counts.append(len(statements))
+            statements.clear()
+            _import(empty_school, seed_docx())
+        assert counts[1] <= counts[0] + 3, counts  # the lines, and one statement for each relation
 
 
 @pytest.mark.parametrize("fmt", ["docx", "xlsx"])
