@@ -114,3 +114,18 @@ def test_the_cli_adds_the_position(app: Flask, ids: dict[str, int], fresh_db: No
         result = importer.apply(preview)
         assert result.positions_created == len(preview.new_positions)
         assert UNKNOWN in _positions() - before
+
+
+def test_each_unknown_position_is_offered_once(app: Flask, fresh_db: None, ids: dict[str, int]) -> None:
+    """However often and however spelled (case, spacing), a position the catalog lacks is
+    added once; two different ones are both added."""
+    other = "Куратор волонтёрского отряда"
+    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan[0][1].append(("12.", TITLE, "июнь", UNKNOWN))
+    plan[0][1].append(("13.", "Фестиваль школьных музеев", "май", f"{UNKNOWN.upper()}, {other}"))
+    plan[1][1].append(("8.", "Музейный урок", "март", "  ".join(UNKNOWN.split())))
+    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    with app.app_context():  # as the system, as the CLI: the positions are added
+        school = db.session.get(m.School, ids["school31"])
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        assert sorted(preview.new_positions) == sorted([UNKNOWN, other])

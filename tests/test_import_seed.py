@@ -584,6 +584,23 @@ def test_a_corrected_file_updates_adds_and_reports_what_it_lacks(app: Flask, emp
         assert (first.timing_text, first.months) == ("сентябрь, октябрь", (9, 10))
 
 
+def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: int) -> None:
+    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    kemsu = plan[0][1]
+    kemsu.append(kemsu[0])  # the first line once more, at the end of the partner's table
+    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    with app.app_context():
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        lines = preview.partners[0].lines
+        assert [line.repeated for line in lines] == [False] * (len(lines) - 1) + [True]
+        repeats = [issue for issue in preview.warnings if lines[0].imported.where in issue.message]
+        assert [issue.where for issue in repeats] == [lines[-1].imported.where]
+        assert preview.errors == []
+        result = importer.apply(preview)
+        assert (result.created, len(_plan_of(empty_school))) == (48, 48)
+
+
 def test_another_years_plan_is_neither_matched_nor_missing(app: Flask, empty_school: int) -> None:
     with app.app_context():
         _import(empty_school, seed_docx())
