@@ -601,6 +601,33 @@ def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: 
         assert (result.created, len(_plan_of(empty_school))) == (48, 48)
 
 
+def test_the_programme_of_a_year_is_the_latest_begun_that_runs_in_it(app: Flask, empty_school: int) -> None:
+    """A year from its first to its last year included; of several, the one begun last, and
+    of those begun the same year, the one made last."""
+    with app.app_context():
+        school = db.session.get(m.School, empty_school)
+        spans = {}
+        for first, last in ((2021, 2025), (2021, 2024), (2020, 2023), (2024, 2027)):
+            programme = m.Programme(
+                school_id=empty_school, title=f"Программа {first}–{last}", first_year=first, last_year=last
+            )
+            db.session.add(programme)
+            db.session.flush()  # made one after another: their ids in this order
+            spans[first, last] = programme.title
+        db.session.commit()
+
+        def found(year: int) -> str | None:
+            programme = importer.find_programme(school, year)
+            return None if programme is None else programme.title
+
+        assert found(2018) is None
+        assert found(2019) == "Программа сотрудничества"  # the fixture's 2019–2023
+        assert found(2020) == spans[2020, 2023]
+        assert found(2022) == spans[2021, 2024]  # begun in 2021 as 2021–2025, made after it
+        assert found(2024) == found(2027) == spans[2024, 2027]
+        assert found(2028) is None
+
+
 def test_another_years_plan_is_neither_matched_nor_missing(app: Flask, empty_school: int) -> None:
     with app.app_context():
         _import(empty_school, seed_docx())
