@@ -61,6 +61,27 @@ SAME = [
 ]
 
 
+# Two words of names, and whether they are taken for one word: the same, inflected (one
+# Snowball stem, short words too), misspelled by a letter, or not alike at all.
+ALIKE = [
+    ("нфи", "нфи", True),
+    ("дома", "дом", True),  # one stem, though «дом» is too short to be a misspelling
+    ("дом", "домам", True),
+    ("кемеровского", "кемеровский", True),
+    ("кемеровский", "кемеровскй", True),
+    ("техникм", "техникум", True),
+    ("нфи", "ино", False),  # abbreviations: only the same one
+    ("театр", "музей", False),
+    ("сибирский", "сибирь", False),
+]
+
+
+@pytest.mark.parametrize(("word", "other", "alike"), ALIKE)
+def test_words_alike(word: str, other: str, alike: bool) -> None:
+    assert importer._alike(word, other) is alike
+    assert importer._alike(other, word) is alike
+
+
 def _offered(app: Flask, name: str) -> tuple[str | None, list[str]]:
     """The partner an imported name is taken for exactly, and those offered as similar."""
     with app.app_context():
