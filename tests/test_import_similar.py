@@ -70,6 +70,10 @@ ALIKE = [
     ("кемеровского", "кемеровский", True),
     ("кемеровский", "кемеровскй", True),
     ("техникм", "техникум", True),
+    ("институт", "институции", True),  # the first 7 letters of 10 alike: 70 %
+    ("центра", "центрум", True),  # the first 5 letters (importer.STEM) of 7
+    ("музейный", "музейщик", False),  # 5 of 8
+    ("педагогический", "педагогика", False),  # 8 of 14
     ("нфи", "ино", False),  # abbreviations: only the same one
     ("театр", "музей", False),
     ("сибирский", "сибирь", False),
