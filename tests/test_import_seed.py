@@ -594,11 +594,51 @@ def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: 
         preview = importer.prepare(importer.read_plan(data), school, 2019)
         lines = preview.partners[0].lines
         assert [line.repeated for line in lines] == [False] * (len(lines) - 1) + [True]
-        repeats = [issue for issue in preview.warnings if lines[0].imported.where in issue.message]
-        assert [issue.where for issue in repeats] == [lines[-1].imported.where]
+        first, last = lines[0].imported.where, lines[-1].imported.where
+        repeats = [str(issue) for issue in preview.warnings if first in issue.message]
+        assert repeats == [f"{last}: повтор строки ({first}): будет импортировано один раз."]
         assert preview.errors == []
         result = importer.apply(preview)
         assert (result.created, len(_plan_of(empty_school))) == (48, 48)
+
+
+def test_a_line_under_another_section_is_another_line(app: Flask, empty_school: int) -> None:
+    """A line is found without its section only when the file has none (a spreadsheet):
+    under another section of the same partner, the same number and title are a new line."""
+    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    ino = plan[2][1]
+    teachers_first = ino[1]
+    assert ino[0] == "учителя-предметники" and not isinstance(teachers_first, str)
+    ino += ["родители", teachers_first]
+    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    with app.app_context():
+        _import(empty_school, seed_docx())
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        statuses = {
+            (line.imported.section, line.imported.number): line.status for line in preview.partners[2].lines
+        }
+        assert statuses["учителя-предметники", 1] == "same"
+        assert statuses["родители", 1] == "new"
+        assert (preview.count("new"), preview.count("same")) == (1, 48)
+
+
+def test_the_lines_of_a_partner_still_to_be_chosen_are_not_missing(app: Flask, empty_school: int) -> None:
+    """While the person has not said which organisation a name is, its lines in the plan
+    are not reported as lacking from the file."""
+    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan[1] = (("Сибирский индустриальный университет",), plan[1][1])  # СибГИУ, said otherwise
+    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    with app.app_context():
+        _import(empty_school, seed_docx())
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        sibgiu = preview.partners[1]
+        assert (sibgiu.decided, [str(p) for p in sibgiu.similar]) == (False, ["СибГИУ"])
+        assert preview.missing == []
+        chosen = {sibgiu.field_name: "new"}  # another organisation: the plan's СибГИУ lines lack
+        preview = importer.prepare(importer.read_plan(data), school, 2019, chosen)
+        assert len(preview.missing) == len(SEED_PLAN[1][1]) > 0
 
 
 def test_the_programme_of_a_year_is_the_latest_begun_that_runs_in_it(app: Flask, empty_school: int) -> None:
