@@ -584,6 +584,24 @@ def test_a_corrected_file_updates_adds_and_reports_what_it_lacks(app: Flask, emp
         assert (first.timing_text, first.months) == ("сентябрь, октябрь", (9, 10))
 
 
+# Two titles of a line, and whether an import takes them for one: case, ё, spacing around a
+# dash and a final full stop aside.
+TITLES = [
+    ("Экскурсия в музей.", "экскурсия в музей", True),
+    ("Экскурсия в музей . ", "Экскурсия в музей", True),
+    ("Форум «Наука - детям»", "Форум «Наука-детям»", True),
+    ("Ёлка", "Елка", True),
+    (". Экскурсия", "Экскурсия", False),  # only a final stop
+    ("Фестиваль XX", "Фестиваль", False),
+    ("Наука – детям", "Наука детям", False),
+]
+
+
+@pytest.mark.parametrize(("title", "other", "same"), TITLES)
+def test_titles_taken_for_one_line(title: str, other: str, same: bool) -> None:
+    assert (importer._text_key(title) == importer._text_key(other)) is same
+
+
 def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: int) -> None:
     plan = [(name, list(rows)) for name, rows in SEED_PLAN]
     kemsu = plan[0][1]

@@ -72,6 +72,8 @@ ALIKE = [
     ("техникм", "техникум", True),
     ("институт", "институции", True),  # the first 7 letters of 10 alike: 70 %
     ("центра", "центрум", True),  # the first 5 letters (importer.STEM) of 7
+    ("театр", "теарт", True),  # two letters swapped: 80 % of the letters in order (WORD_ALIKE_AT)
+    ("дворец", "дворик", False),  # 67 %
     ("музейный", "музейщик", False),  # 5 of 8
     ("педагогический", "педагогика", False),  # 8 of 14
     ("нфи", "ино", False),  # abbreviations: only the same one
