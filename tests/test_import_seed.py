@@ -686,6 +686,16 @@ def test_the_programme_of_a_year_is_the_latest_begun_that_runs_in_it(app: Flask,
         assert found(2028) is None
 
 
+def test_a_draft_programme_is_named_for_the_school_by_its_short_name(app: Flask) -> None:
+    with app.app_context():
+        named = {"name": "Муниципальное бюджетное общеобразовательное учреждение «СОШ № 99»"}
+        for short, shown in (("МБОУ «СОШ № 99»", "МБОУ «СОШ № 99»"), ("", named["name"])):
+            school = m.School(id=999, short_name=short, **named)
+            programme = importer.draft_programme(school, 2021, [parse_timing("сентябрь 2019 – май 2024")])
+            assert programme.title == f"Программа сотрудничества {shown}"
+            assert (programme.school_id, programme.first_year, programme.last_year) == (999, 2019, 2024)
+
+
 def test_another_years_plan_is_neither_matched_nor_missing(app: Flask, empty_school: int) -> None:
     with app.app_context():
         _import(empty_school, seed_docx())
