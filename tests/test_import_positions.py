@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
@@ -129,3 +130,37 @@ def test_each_unknown_position_is_offered_once(app: Flask, fresh_db: None, ids: 
         school = db.session.get(m.School, ids["school31"])
         preview = importer.prepare(importer.read_plan(data), school, 2019)
         assert sorted(preview.new_positions) == sorted([UNKNOWN, other])
+
+
+# A responsible cell split on its commas, the positions the catalog knows, and the
+# positions read: the longest known name first; a lone lower-case word («физики») goes on
+# the position before it; anything else unknown stands alone.
+RESPONSIBLE = [
+    (("Учитель истории",), ["Учитель истории"], ("Учитель истории",)),
+    (
+        ("Педагог-организатор", "руководитель школьного музея", "Учитель истории"),
+        ["Педагог-организатор, руководитель школьного музея", "Учитель истории"],
+        ("Педагог-организатор, руководитель школьного музея", "Учитель истории"),
+    ),
+    (
+        ("Педагог-организатор", "руководитель школьного музея", "Учитель истории"),
+        ["Учитель истории"],
+        ("Педагог-организатор", "руководитель школьного музея", "Учитель истории"),
+    ),
+    (
+        ("Руководитель ШМО учителей математики", "физики", "информатики", "Учитель истории"),
+        ["Учитель истории"],
+        ("Руководитель ШМО учителей математики, физики, информатики", "Учитель истории"),
+    ),
+    (
+        ("Заместитель директора по УВР", "Педагог-психолог", "Социальный педагог"),
+        ["Заместитель директора по УВР", "Педагог-психолог, Социальный педагог"],
+        ("Заместитель директора по УВР", "Педагог-психолог, Социальный педагог"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("parts", "known", "read"), RESPONSIBLE)
+def test_the_positions_of_a_responsible_cell(parts: tuple[str, ...], known: list[str], read: tuple) -> None:
+    catalog = {importer._position_key(name): name for name in known}
+    assert importer._resolve_positions(parts, catalog) == read
