@@ -226,6 +226,19 @@ def test_the_criteria_are_built_once_a_request_for_each_principal(
     assert len(built) == 2 * len(MODELS)  # the school's, built before, serve again
 
 
+def test_the_system_and_an_anonymous_request_are_scoped_apart(request_ctx: None) -> None:
+    """Signing in runs as the system inside an anonymous request: neither gets the other's
+    criteria."""
+    with tenancy.as_system():
+        stmt = select(m.Event.id, m.Event.deleted_at).execution_options(include_deleted=True)
+        live = {row_id for row_id, deleted_at in db.session.execute(stmt) if deleted_at is None}
+    g.principal = None
+    assert _ids(m.Event) == set()
+    with tenancy.as_system():
+        assert _ids(m.Event) == live != set()
+    assert _ids(m.Event) == set()
+
+
 def _saved_view_of(user: m.User) -> int:
     with tenancy.as_system():
         view = m.SavedView(
