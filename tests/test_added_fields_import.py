@@ -139,6 +139,24 @@ def test_csv_columns_headed_by_labels_fill_the_fields(
         assert _extra(empty_school)["Экскурсия 1"] == {"hours": 14, "online": True, "held": "2019-10-15"}
 
 
+def test_a_schools_own_field_is_filled_by_its_import(
+    app: Flask,
+    tmp_path: Path,
+    empty_school: int,  # noqa: F811
+) -> None:
+    with app.app_context():
+        room = m.FieldDefinition(model="event", key="rooms", label="Кабинет", kind="text")
+        db.session.add(room)
+        room.school_id = empty_school
+        db.session.commit()
+    path = tmp_path / "plan.csv"
+    path.write_bytes(_csv([[*HEADER, "Кабинет"], [*_lines(1)[0], "214"]]))
+    code, output = _run(app, path)
+    assert code == 0, output
+    with app.app_context():
+        assert _extra(empty_school) == {"Экскурсия 1": {"rooms": "214"}}
+
+
 def test_a_value_that_does_not_fit_names_the_row_and_column_and_writes_nothing(
     app: Flask,
     tmp_path: Path,

@@ -621,9 +621,8 @@ def _added_fields(school: m.School) -> dict[str, tuple[m.FieldDefinition, bool]]
     """The fields added to the school's plan lines, by key, and whether this import fills
     each: those the importing user's role fills in (every one for the CLI, the system)."""
     principal = current_principal()
-    role = None if principal is SYSTEM else access.role_of(principal)
     return {
-        d.key: (d, principal is SYSTEM or added_fields.filled_by(d, role))
+        d.key: (d, principal is SYSTEM or added_fields.filled_by(d, access.role_of(principal)))
         for d in added_fields.of_record(m.Event, school.id)
     }
 
