@@ -6,6 +6,7 @@ The definitions are read once per flush, not once per line written."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -180,13 +181,16 @@ def test_a_value_that_does_not_fit_names_the_row_and_column_and_writes_nothing(
 
 def test_xlsx_on_the_import_page(app: Flask, client_as: Any, fields: None, ids: dict[str, int]) -> None:
     client = client_as("school31")
-    rows: list[list[Any]] = [[*HEADER, "Hours", "Онлайн", "Отзыв партнёра"]]
-    rows += [[*line, 7, "Да", "хорошо"] for line in _lines(2)]
+    # The partner's column first: not read, and said so on each line; the columns after it are.
+    rows: list[list[Any]] = [[*HEADER, "Отзыв партнёра", "Hours", "Онлайн"]]
+    rows += [[*line, "хорошо", 7, "Да"] for line in _lines(2)]
     for line in rows[1:]:
         line[2] = f"Новая {line[2]}"
     token = _token(upload(client, _xlsx(rows), "план.xlsx", year=2021))
     body = client.get(f"/admin/plan_import/preview/{token}/").get_data(as_text=True)
-    assert "заполняет другая роль" in body  # the partner's column is not read, and says so
+    said = r"<li>([^<]*): столбец «Отзыв партнёра» заполняет другая роль: не прочитан\.</li>"
+    not_read = re.findall(said, body)
+    assert [re.findall(r"строка \d+", where) for where in not_read] == [["строка 2"], ["строка 3"]]
     response = client.post(f"/admin/plan_import/confirm/{token}/", data={"csrf_token": csrf_token(body)})
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():
@@ -194,7 +198,7 @@ def test_xlsx_on_the_import_page(app: Flask, client_as: Any, fields: None, ids: 
         assert extra["Новая Экскурсия 1"] == {"hours": 7, "online": True}
         assert extra["Новая Экскурсия 2"] == {"hours": 7, "online": True}
 
-    rows[2][5] = 7.5  # not a whole number: refused on the preview, with its sheet and row
+    rows[2][6] = 7.5  # not a whole number: refused on the preview, with its sheet and row
     token = _token(upload(client, _xlsx(rows), "план.xlsx", year=2021))
     body = client.get(f"/admin/plan_import/preview/{token}/").get_data(as_text=True)
     assert "строка 3" in body and "столбец «Часы»: нужно целое число" in body
