@@ -569,19 +569,22 @@ def test_a_corrected_file_updates_adds_and_reports_what_it_lacks(app: Flask, emp
         corrected = [(name, list(rows)) for name, rows in SEED_PLAN]
         kemsu, sibgiu = corrected[0][1], corrected[1][1]
         kemsu[0] = (*kemsu[0][:2], "сентябрь, октябрь", kemsu[0][3])  # a changed timing
+        kemsu[1] = (*kemsu[1][:3], "Педагог-психолог")  # another position, known
         kemsu.append(("12.", "Летняя школа юного журналиста", "июнь", "Заместитель директора по УВР"))
         sibgiu.pop()  # «Фестиваль робототехники» is no longer in the file
         data = seed_docx(tuple((name, tuple(rows)) for name, rows in corrected))
         school = db.session.get(m.School, empty_school)
         preview = importer.prepare(importer.read_plan(data), school, 2019)
-        assert [line.imported.number for line in preview.lines if line.status == "changed"] == [1]
+        changed = {line.imported.number: line.changes for line in preview.lines if line.status == "changed"}
+        assert changed == {1: ("сроки",), 2: ("ответственные",)}
         assert [e.title for e in preview.missing] == ["Фестиваль робототехники"]
         result = importer.apply(preview)
-        assert (result.created, result.updated, result.unchanged) == (1, 1, 46)
+        assert (result.created, result.updated, result.unchanged) == (1, 2, 45)
         events = _plan_of(empty_school)
         assert len(events) == 49  # nothing deleted silently
         first = events[0]
         assert (first.timing_text, first.months) == ("сентябрь, октябрь", (9, 10))
+        assert [p.name for p in events[1].responsible] == ["Педагог-психолог"]
 
 
 # Two titles of a line, and whether an import takes them for one: case, ё, spacing around a
