@@ -662,6 +662,47 @@ def test_the_lines_of_a_partner_still_to_be_chosen_are_not_missing(app: Flask, e
         assert len(preview.missing) == len(SEED_PLAN[1][1]) > 0
 
 
+def test_a_changed_audience_or_grades_is_named(app: Flask, empty_school: int) -> None:
+    def plan(*lines: str) -> bytes:
+        rows = [f"{n};Краеведческий музей;{line};Учитель истории" for n, line in enumerate(lines, 1)]
+        return "\n".join(
+            ["№;Партнёр;Наименование мероприятия;Сроки;Аудитория;Классы;Ответственные", *rows]
+        ).encode()
+
+    with app.app_context():
+        _import(empty_school, plan("Экскурсия;октябрь;учащиеся;5-7", "Лекция;ноябрь;учащиеся;5-7"))
+        school = db.session.get(m.School, empty_school)
+        again = plan("Экскурсия;октябрь;родители;5-7", "Лекция;ноябрь;учащиеся;8-9")
+        preview = importer.prepare(importer.read_plan(again), school, 2019)
+        assert [line.changes for line in preview.lines] == [("целевая аудитория",), ("классы",)]
+
+
+def test_the_details_name_how_each_partner_was_matched(app: Flask, empty_school: int) -> None:
+    """What the CLI prints after the summary: each partner's table, how its organisation was
+    found (exactly, chosen, new with similar ones offered, new) and its number of lines."""
+    plan = [(name, list(rows)) for name, rows in SEED_PLAN[:2]]
+    plan[1] = (("Сибирский индустриальный университет",), plan[1][1])
+    plan.append((("Новокузнецкий драматический театр",), [("1.", "Спектакль", "март", "Учитель литературы")]))
+    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    with app.app_context():
+        school = db.session.get(m.School, empty_school)
+        kemsu = " ".join(" ".join(SEED_PLAN[0][0]).split())
+        sibgiu = db.session.execute(select(m.Partner).filter_by(short_name="СибГИУ")).scalar_one()
+        counts = (len(SEED_PLAN[0][1]), len(SEED_PLAN[1][1]))
+        for choice, sibgiu_match in (
+            ({}, "новая организация (похожие в перечне организаций: СибГИУ)"),
+            ({importer.partner_field(1): str(sibgiu.id)}, "выбрана в перечне организаций: СибГИУ"),
+        ):
+            preview = importer.prepare(importer.read_plan(data), school, 2019, choice)
+            out = importer.details(preview)
+            blank = out.index("")
+            assert out[blank + 1 : blank + 4] == [
+                f"1. {kemsu} — найдена в перечне организаций: КемГУ (НФИ КемГУ); мероприятий: {counts[0]}",
+                f"2. Сибирский индустриальный университет — {sibgiu_match}; мероприятий: {counts[1]}",
+                "3. Новокузнецкий драматический театр — новая организация; мероприятий: 1",
+            ]
+
+
 def test_the_programme_of_a_year_is_the_latest_begun_that_runs_in_it(app: Flask, empty_school: int) -> None:
     """A year from its first to its last year included; of several, the one begun last, and
     of those begun the same year, the one made last."""
