@@ -28,6 +28,7 @@ from coop import models as m
 from coop.extensions import db
 from coop.plan_io import importer
 from coop.plan_io.export import FORMATS
+from coop.plan_io.imported import RowIssue
 from coop.plan_io.plan import build_plan
 from coop.seed import demo_data
 from coop.timing import parse_timing
@@ -675,6 +676,29 @@ def test_a_changed_audience_or_grades_is_named(app: Flask, empty_school: int) ->
         again = plan("Экскурсия;октябрь;родители;5-7", "Лекция;ноябрь;учащиеся;8-9")
         preview = importer.prepare(importer.read_plan(again), school, 2019)
         assert [line.changes for line in preview.lines] == [("целевая аудитория",), ("классы",)]
+
+
+def test_an_import_is_refused_with_errors_or_organisations_to_choose(app: Flask, empty_school: int) -> None:
+    """Word for word, and nothing written."""
+    plan = [(name, list(rows)) for name, rows in SEED_PLAN[:2]]
+    plan[0] = (("Кемеровский государственный университет",), plan[0][1])  # КемГУ, said otherwise
+    plan[1] = (("Сибирский индустриальный университет",), plan[1][1])  # СибГИУ, said otherwise
+    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    with app.app_context():
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        with pytest.raises(importer.ImportRefused) as refused:
+            importer.apply(preview)
+        assert str(refused.value) == (
+            "Выберите организацию из перечня или новую организацию для: "
+            "«Кемеровский государственный университет»; «Сибирский индустриальный университет»."
+        )
+        preview = importer.prepare(importer.read_plan(seed_docx()), school, 2019)
+        preview.issues.append(RowIssue("строка 2", "нет названия"))
+        with pytest.raises(importer.ImportRefused) as refused:
+            importer.apply(preview)
+        assert str(refused.value) == "В файле есть ошибки: исправьте их и повторите импорт."
+        assert _plan_of(empty_school) == []
 
 
 def test_the_details_name_how_each_partner_was_matched(app: Flask, empty_school: int) -> None:
