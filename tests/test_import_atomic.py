@@ -56,7 +56,8 @@ def test_a_failure_late_in_the_plan_leaves_nothing_written(
     response = client.post(f"/admin/plan_import/confirm/{token}/", data={"csrf_token": csrf_token(body)})
     assert lines == failing_line  # it got that far: earlier partners' lines were in the session
     assert response.status_code == 400
-    assert "Ничего не импортировано" in response.get_data(as_text=True)
+    refusal = "Ничего не импортировано: база данных не приняла план (IntegrityError)."
+    assert refusal in response.get_data(as_text=True)
     with app.app_context():
         assert _state(ids["school31"]) == before
 

@@ -17,7 +17,7 @@ from coop.plan_io import importer
 from coop.plan_io.plan import build_plan
 
 from .conftest import ACCOUNTS, csrf_token
-from .test_import_seed import SEED_PLAN, seed_docx
+from .test_import_seed import editable_plan, seed_docx
 from .test_import_web import _token, upload
 
 UNKNOWN = "Руководитель школьного музея"
@@ -26,9 +26,9 @@ TITLE = "Летняя школа юного журналиста"
 
 def _plan_with_an_unknown_position() -> bytes:
     """The seed plan and one more line, responsible a known position and an unknown one."""
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan = editable_plan()
     plan[0][1].append(("12.", TITLE, "июнь", f"Заместитель директора по УВР, {UNKNOWN}"))
-    return seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    return seed_docx(plan)
 
 
 def _positions() -> set[str]:
@@ -121,11 +121,11 @@ def test_each_unknown_position_is_offered_once(app: Flask, fresh_db: None, ids: 
     """However often and however spelled (case, spacing), a position the catalog lacks is
     added once; two different ones are both added."""
     other = "Куратор волонтёрского отряда"
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan = editable_plan()
     plan[0][1].append(("12.", TITLE, "июнь", UNKNOWN))
     plan[0][1].append(("13.", "Фестиваль школьных музеев", "май", f"{UNKNOWN.upper()}, {other}"))
     plan[1][1].append(("8.", "Музейный урок", "март", "  ".join(UNKNOWN.split())))
-    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    data = seed_docx(plan)
     with app.app_context():  # as the system, as the CLI: the positions are added
         school = db.session.get(m.School, ids["school31"])
         preview = importer.prepare(importer.read_plan(data), school, 2019)

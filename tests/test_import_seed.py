@@ -56,6 +56,7 @@ HEADER = ("№ п/п", "Наименование мероприятия", "ср�
 
 Cells = tuple[str, str, str, str]  # № п/п, name, timing, responsible; "\n" between paragraphs
 SeedPlan = tuple[tuple[tuple[str, ...], tuple[str | Cells, ...]], ...]  # (name paragraphs, rows)
+EditablePlan = list[tuple[tuple[str, ...], list[str | Cells]]]  # the same, to change in a test
 
 SEED_PLAN: SeedPlan = (
     (
@@ -380,7 +381,12 @@ def _fill(cell, text: str) -> None:
         cell.add_paragraph(line)
 
 
-def seed_docx(plan: SeedPlan = SEED_PLAN) -> bytes:
+def editable_plan(partners: int | None = None) -> EditablePlan:
+    """SEED_PLAN (its first `partners`) as lists, for a test to change before seed_docx."""
+    return [(name, list(rows)) for name, rows in SEED_PLAN[:partners]]
+
+
+def seed_docx(plan: SeedPlan | EditablePlan = SEED_PLAN) -> bytes:
     doc = Document()
     for text in PROSE_BEFORE:
         doc.add_paragraph(text)
@@ -567,13 +573,13 @@ def test_reimport_changes_nothing(app: Flask, empty_school: int) -> None:
 def test_a_corrected_file_updates_adds_and_reports_what_it_lacks(app: Flask, empty_school: int) -> None:
     with app.app_context():
         _import(empty_school, seed_docx())
-        corrected = [(name, list(rows)) for name, rows in SEED_PLAN]
+        corrected = editable_plan()
         kemsu, sibgiu = corrected[0][1], corrected[1][1]
         kemsu[0] = (*kemsu[0][:2], "сентябрь, октябрь", kemsu[0][3])  # a changed timing
         kemsu[1] = (*kemsu[1][:3], "Педагог-психолог")  # another position, known
         kemsu.append(("12.", "Летняя школа юного журналиста", "июнь", "Заместитель директора по УВР"))
         sibgiu.pop()  # «Фестиваль робототехники» is no longer in the file
-        data = seed_docx(tuple((name, tuple(rows)) for name, rows in corrected))
+        data = seed_docx(corrected)
         school = db.session.get(m.School, empty_school)
         preview = importer.prepare(importer.read_plan(data), school, 2019)
         changed = {line.imported.number: line.changes for line in preview.lines if line.status == "changed"}
@@ -607,10 +613,10 @@ def test_titles_taken_for_one_line(title: str, other: str, same: bool) -> None:
 
 
 def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: int) -> None:
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan = editable_plan()
     kemsu = plan[0][1]
     kemsu.append(kemsu[0])  # the first line once more, at the end of the partner's table
-    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    data = seed_docx(plan)
     with app.app_context():
         school = db.session.get(m.School, empty_school)
         preview = importer.prepare(importer.read_plan(data), school, 2019)
@@ -627,12 +633,12 @@ def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: 
 def test_a_line_under_another_section_is_another_line(app: Flask, empty_school: int) -> None:
     """A line is found without its section only when the file has none (a spreadsheet):
     under another section of the same partner, the same number and title are a new line."""
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan = editable_plan()
     ino = plan[2][1]
     teachers_first = ino[1]
     assert ino[0] == "учителя-предметники" and not isinstance(teachers_first, str)
     ino += ["родители", teachers_first]
-    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    data = seed_docx(plan)
     with app.app_context():
         _import(empty_school, seed_docx())
         school = db.session.get(m.School, empty_school)
@@ -648,9 +654,9 @@ def test_a_line_under_another_section_is_another_line(app: Flask, empty_school: 
 def test_the_lines_of_a_partner_still_to_be_chosen_are_not_missing(app: Flask, empty_school: int) -> None:
     """While the person has not said which organisation a name is, its lines in the plan
     are not reported as lacking from the file."""
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN]
+    plan = editable_plan()
     plan[1] = (("Сибирский индустриальный университет",), plan[1][1])  # СибГИУ, said otherwise
-    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    data = seed_docx(plan)
     with app.app_context():
         _import(empty_school, seed_docx())
         school = db.session.get(m.School, empty_school)
@@ -680,10 +686,10 @@ def test_a_changed_audience_or_grades_is_named(app: Flask, empty_school: int) ->
 
 def test_an_import_is_refused_with_errors_or_organisations_to_choose(app: Flask, empty_school: int) -> None:
     """Word for word, and nothing written."""
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN[:2]]
+    plan = editable_plan(2)
     plan[0] = (("Кемеровский государственный университет",), plan[0][1])  # КемГУ, said otherwise
     plan[1] = (("Сибирский индустриальный университет",), plan[1][1])  # СибГИУ, said otherwise
-    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    data = seed_docx(plan)
     with app.app_context():
         school = db.session.get(m.School, empty_school)
         preview = importer.prepare(importer.read_plan(data), school, 2019)
@@ -701,13 +707,46 @@ def test_an_import_is_refused_with_errors_or_organisations_to_choose(app: Flask,
         assert _plan_of(empty_school) == []
 
 
+def test_partners_chosen_as_new_are_made_with_their_lines(app: Flask, empty_school: int) -> None:
+    """A name like one in the directory but chosen as new, and a name like none: each becomes a
+    partner of that full name (its short name for the person to give) with its own lines."""
+    plan = editable_plan(2)
+    plan[1] = (("Сибирский индустриальный университет",), plan[1][1])  # like «СибГИУ», said new
+    plan.append((("Новокузнецкий драматический театр",), [("1.", "Спектакль", "март", "Учитель литературы")]))
+    with app.app_context():
+        school = db.session.get(m.School, empty_school)
+        partners_before = db.session.execute(select(func.count()).select_from(m.Partner)).scalar_one()
+        chosen = {importer.partner_field(1): importer.NEW}
+        result = importer.apply(importer.prepare(importer.read_plan(seed_docx(plan)), school, 2019, chosen))
+        assert (result.created, result.partners_created) == (
+            len(SEED_PLAN[0][1]) + len(SEED_PLAN[1][1]) + 1,
+            2,
+        )
+        assert str(result) == (
+            f"План импортирован: мероприятий добавлено — {result.created}, обновлено — 0, без изменений — 0; "
+            "новых организаций-партнёров — 2, новых должностей — 1."  # «Учитель литературы»
+        )
+        lines_of: dict[tuple[str, str], list[str]] = {}
+        for event in _plan_of(empty_school):
+            lines_of.setdefault((event.partner.name, event.partner.short_name), []).append(event.title)
+        made = {key: titles for key, titles in lines_of.items() if key[0] != demo_data.KEMSU.name}
+        assert made == {
+            ("Сибирский индустриальный университет", ""): [
+                row[1] for row in SEED_PLAN[1][1] if not isinstance(row, str)
+            ],
+            ("Новокузнецкий драматический театр", ""): ["Спектакль"],
+        }
+        partners_after = db.session.execute(select(func.count()).select_from(m.Partner)).scalar_one()
+        assert partners_after == partners_before + 2
+
+
 def test_the_details_name_how_each_partner_was_matched(app: Flask, empty_school: int) -> None:
     """What the CLI prints after the summary: each partner's table, how its organisation was
     found (exactly, chosen, new with similar ones offered, new) and its number of lines."""
-    plan = [(name, list(rows)) for name, rows in SEED_PLAN[:2]]
+    plan = editable_plan(2)
     plan[1] = (("Сибирский индустриальный университет",), plan[1][1])
     plan.append((("Новокузнецкий драматический театр",), [("1.", "Спектакль", "март", "Учитель литературы")]))
-    data = seed_docx(tuple((name, tuple(rows)) for name, rows in plan))
+    data = seed_docx(plan)
     with app.app_context():
         school = db.session.get(m.School, empty_school)
         kemsu = " ".join(" ".join(SEED_PLAN[0][0]).split())
