@@ -18,13 +18,13 @@ from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any, Protocol
 
-from flask import g, has_request_context
 from sqlalchemy import ColumnElement, false, select, true
 from sqlalchemy.orm import Query
 
 from . import models as m
 from . import workflow
 from .extensions import db
+from .request_cache import request_cache
 
 ADMIN, COORDINATOR, SCHOOL, PARTNER = "admin", "coordinator", "school", "partner"
 
@@ -59,7 +59,7 @@ def _agreed(tenant: str, tenant_id: int | None) -> frozenset[int]:
     """The other side of a tenant's agreements (not in the trash): the schools a partner
     has an agreement with (tenant "partner"), or the partners a school has one with
     (tenant "school"); cached for the request."""
-    cache = g.setdefault("_agreed", {}) if has_request_context() else {}
+    cache = request_cache("_agreed")
     key = (tenant, tenant_id)
     if key not in cache:
         mine, theirs = (

@@ -19,6 +19,7 @@ from sqlalchemy.orm.util import identity_key
 from . import added_fields, formats, labels, notify
 from .extensions import db
 from .models import LABEL_RELATIONS, History, Partner, School, Tracked, label_loads
+from .request_cache import request_cache
 from .tenancy import SYSTEM, current_principal, started_by
 from .timing import months_from_mask
 
@@ -292,7 +293,7 @@ def name_references(entries: list[History]) -> None:
 
 
 def _read_names(model: type, ids: set[int]) -> None:
-    cache = g.setdefault(_NAMES, {})
+    cache = request_cache(_NAMES)
     # The page has most of them already (its row's school, partner, the catalogs of its form).
     for row_id in ids:
         loaded = db.session.identity_map.get(identity_key(model, row_id))

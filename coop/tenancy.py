@@ -22,6 +22,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from . import access, workflow
 from .extensions import Model
 from .models import Tracked
+from .request_cache import request_cache
 
 SYSTEM = object()  # code acting for nobody in particular: CLI, migrations, login bookkeeping
 
@@ -80,7 +81,7 @@ def _criteria_options(principal: Any, skip_policy: bool, show_deleted: bool) -> 
         role = access.role_of(principal)
         key = (skip_policy, show_deleted, getattr(principal, "id", None), role)
         key += (principal.school_id, principal.partner_id)
-    built = g.setdefault("_criteria_options", {}) if has_request_context() else {}
+    built = request_cache("_criteria_options")
     if key not in built:
         built[key] = tuple(_build_criteria_options(principal, skip_policy, show_deleted))
     return built[key]

@@ -43,6 +43,7 @@ from ..extensions import db
 from ..lookup import parse_id
 from ..models import History, Tracked, User
 from ..plan_io.xlsx_out import safe_cell
+from ..request_cache import request_cache
 
 # By name: get_list's argument `search` (Flask-Admin's) hides the module there.
 from ..search import in_page as search_in_page
@@ -308,7 +309,7 @@ class SecuredModelView(SecuredMixin, ModelView):
     def _added_by_key(self, school_id: int | None) -> dict[str, Any]:
         """The added fields of a record of this view's model at school_id, by key: once per
         request and school (a list asks for each cell of 100 rows)."""
-        cache = g.setdefault("_coop_added_by_key", {})
+        cache = request_cache("_coop_added_by_key")
         found = cache.get((self.model, school_id))
         if found is None:
             found = {d.key: d for d in added_fields.of_record(self.model, school_id)}
@@ -359,7 +360,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         sets = [
             rules.FieldSet([PREFIX + d.key for d in items], header=group or None) for group, items in groups
         ]
-        g.setdefault("_coop_form_rules", {})[self.endpoint] = rules.RuleSet(self, [*core, *sets])
+        request_cache("_coop_form_rules")[self.endpoint] = rules.RuleSet(self, [*core, *sets])
         # Flask-Admin would warn that the hidden fields (CSRF, version) are in no rule: its
         # form macro writes them before any rule.
         form._validated_ruleset = True
@@ -441,7 +442,7 @@ class SecuredModelView(SecuredMixin, ModelView):
             return []
         if not current_user.is_authenticated:
             return []
-        cache = g.setdefault("_coop_added_filters", {})
+        cache = request_cache("_coop_added_filters")
         if self.endpoint not in cache:
             definitions = added_fields.of_record(self.model, current_user.school_id)
             cache[self.endpoint] = [
@@ -895,7 +896,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         flow = workflow.workflow_of(self.model)
         if flow is None or not flow.noticed or not has_request_context():
             return {}
-        cache = g.setdefault("_coop_reasons", {})
+        cache = request_cache("_coop_reasons")
         missing = [row for row in rows if (self.model, row.id) not in cache]
         if missing:
             found = history.reasons(missing, flow.noticed)

@@ -30,6 +30,7 @@ from .. import access, labels, search
 from .. import models as m
 from ..extensions import db
 from ..lookup import parse_id
+from ..request_cache import request_cache
 from .display import FilterConverter
 
 # A filter on partners or schools offers a list of them when there are at most this many
@@ -199,7 +200,7 @@ def preload_options(filters: Any) -> None:
     """Read the options of these filters (those with RowOptions) for this request, in one
     statement: each source's rows tagged and unioned. Catalogs in their own order, the rest
     by name."""
-    cache = g.setdefault("_coop_filter_options", {})
+    cache = request_cache("_coop_filter_options")
     sources = [
         options
         for item in filters

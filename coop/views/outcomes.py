@@ -31,6 +31,7 @@ from .. import access, confirmations, labels, uploads, workflow
 from .. import models as m
 from ..extensions import db
 from ..plan_io.plan import APPROVAL, COUNTED, YEAR_STATES, plan_years, runs_in_year, state_in_year
+from ..request_cache import request_cache
 from ..timing import ACADEMIC_YEARS, academic_year_bounds, academic_year_label, academic_year_of
 from .base import AdminForm
 from .validators import COUNT, NotBefore
@@ -143,7 +144,7 @@ class YearlyOutcomes:
             stmt = select(m.EventExecution.event_id, m.EventExecution.status).where(
                 m.EventExecution.year == year, m.EventExecution.event_id.in_([row.id for row in rows])
             )
-            g.setdefault(_YEAR_STATES_KEY, {}).update(dict(db.session.execute(stmt).all()))
+            request_cache(_YEAR_STATES_KEY).update(dict(db.session.execute(stmt).all()))
         return count, rows
 
     def year_records(self, event: m.Event) -> list[tuple[int, m.EventExecution | None]]:
