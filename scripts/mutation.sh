@@ -8,6 +8,10 @@
 #   bash scripts/mutation.sh                 every module below
 #   bash scripts/mutation.sh timing workflow some of them
 #   bash scripts/mutation.sh --fast access   one pytest session for all mutants (scripts/mutation_pass.py)
+#
+# --fast keeps its results in docs/mutation/NAME.json (committed): the next run tries only the
+# mutants whose function changed since, or not judged yet, so a long module is done over
+# several sittings and its score is of the code as it stands.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/venv.sh
@@ -66,7 +70,10 @@ EOF
   if [ $fast = 1 ]; then
     (cd "$work" && env -u DATABASE_URL "$VENV"/bin/python "$ROOT/scripts/mutation_pass.py" generate >generate.log 2>&1)
     # shellcheck disable=SC2086  # the test files, one word each
-    (cd "$work/mutants" && env -u DATABASE_URL PYTHONPATH="$ROOT/scripts" "$VENV"/bin/python -m pytest \
+    # The results kept in the repository (docs/mutation/NAME.json): a run goes on where the last stopped.
+    mkdir -p "$ROOT/docs/mutation"
+    (cd "$work/mutants" && env -u DATABASE_URL PYTHONPATH="$ROOT/scripts" MUTATION_KEPT="$ROOT/docs/mutation/$name.json" \
+      MUTATION_COMMIT="$(git -C "$work" rev-parse --short HEAD)" "$VENV"/bin/python -m pytest \
       --rootdir=. -p mutation_pass -p no:xdist -p no:cacheprovider -q ${TESTS[$name]} >../pass.log 2>&1 || true)
     "$VENV"/bin/python - "$work/mutants/mutation-pass.json" "$PASS_AT" "$work/survivors.txt" <<'EOF' || failed=1
 import json, sys
@@ -75,10 +82,12 @@ results = found["mutants"]
 statuses = [r["status"] for r in results.values()]
 caught, total = statuses.count("killed"), len(statuses)
 score = 100.0 * caught / total if total else 0.0
+kept = sum(1 for r in results.values() if r.get("kept"))
 print(f"   score: {score:.1f} %  ({caught} of {total} caught; survived {statuses.count('survived')}, "
-      f"no tests {statuses.count('no tests')}, unsure {statuses.count('unsure')}; "
+      f"no tests {statuses.count('no tests')}, unsure {statuses.count('unsure')}, "
+      f"not tried {statuses.count('not tried')}; {kept} judged in earlier runs; "
       f"clean after all: {found['clean_after']})")
-left = [f"{name}: {r['status']}" for name, r in results.items() if r["status"] != "killed"]
+left = [f"{name}: {r['status']}" for name, r in results.items() if r["status"] not in ("killed", "not tried")]
 open(sys.argv[3], "w").write("\n".join(left) + "\n")
 print("\n".join("   " + line for line in left))
 sys.exit(0 if score >= float(sys.argv[2]) and found["clean_after"] else 1)

@@ -25,6 +25,12 @@ mutants have no test here ("no tests"), as with mutmut.
 `scripts/mutation.sh --fast` runs both and prints the score; results in mutation-pass.json
 (and every 25 mutants in mutation-pass.partial.json). MUTATION_ONLY="name pattern…" tries
 only those mutants, e.g. a run's survivors again after new tests.
+
+MUTATION_KEPT=FILE keeps the results across runs (a module of 1,300 mutants takes longer than
+one sitting): a mutant judged in an earlier run is not tried again while its function's source
+is unchanged (mutmut's hash of it) and, for a kill, its killing test is still selected; the
+file is written again every 25 mutants, so a run stopped halfway loses at most 25. With
+MUTATION_ONLY the mutants named are tried whatever the file holds.
 """
 
 from __future__ import annotations
@@ -61,14 +67,67 @@ def generate() -> None:
     create_mutants(1)
 
 
-def _mutant_names() -> list[str]:
-    """Every mutant, or those MUTATION_ONLY names (shell patterns, space-separated: a run's
-    survivors tried again against the tests written since)."""
-    names: list[str] = []
+def _mutants() -> dict[str, str]:
+    """Every mutant's name → the hash of its function's source (mutmut's, for its own
+    incremental runs): a kept result holds while that hash does."""
+    from mutmut.utils.format_utils import get_mutant_name, mangled_name_from_mutant_name
+
+    found: dict[str, str] = {}
     for meta in sorted(Path(".").rglob("*.py.meta")):
-        names += json.loads(meta.read_text())["exit_code_by_key"]
+        data = json.loads(meta.read_text())
+        source = meta.with_suffix("")  # coop/x.py.meta → coop/x.py
+        hashes = {
+            get_mutant_name(source, function): digest
+            for function, digest in data["hash_by_function_name"].items()
+        }
+        for name in data["exit_code_by_key"]:
+            found[name] = hashes.get(mangled_name_from_mutant_name(name), "")
+    return found
+
+
+def _named(names: list[str]) -> list[str] | None:
+    """Those MUTATION_ONLY names (shell patterns, space-separated: a run's survivors tried
+    again against the tests written since); None when it names none."""
     only = os.environ.get("MUTATION_ONLY", "").split()
-    return [name for name in names if any(fnmatch(name, pattern) for pattern in only)] if only else names
+    return [name for name in names if any(fnmatch(name, pattern) for pattern in only)] if only else None
+
+
+class Kept:
+    """The results of earlier runs, in a file the repository keeps (MUTATION_KEPT)."""
+
+    REUSED = ("killed", "survived")  # "unsure" and "no tests" are tried again
+
+    def __init__(self, path: str, hashes: dict[str, str], commit: str) -> None:
+        self.path = Path(path) if path else None
+        self.hashes = hashes
+        self.commit = commit
+        saved = json.loads(self.path.read_text())["mutants"] if self.path and self.path.exists() else {}
+        # A result of another source of its function (or of a mutant gone) is no result.
+        self.results: dict[str, dict[str, Any]] = {
+            name: result for name, result in saved.items() if hashes.get(name) == result.get("function")
+        }
+
+    def get(self, name: str, selected: set[str]) -> dict[str, Any] | None:
+        """The kept result of `name`, if it still holds with the tests selected now."""
+        result = self.results.get(name)
+        if result is None or result["status"] not in self.REUSED:
+            return None
+        if result["status"] == "killed" and result["test"] not in selected:
+            return None
+        return result
+
+    def save(self, results: dict[str, dict[str, Any]]) -> None:
+        """`results` (this run's) over what was kept; one line a mutant, sorted, for diffs."""
+        if self.path is None:
+            return
+        for name, result in results.items():
+            if result["status"] != "not tried" and not result.get("kept"):
+                self.results[name] = {**result, "function": self.hashes[name], "commit": self.commit}
+        lines = [
+            f"  {json.dumps(name)}: {json.dumps(self.results[name], ensure_ascii=False)}"
+            for name in sorted(self.results)
+        ]
+        self.path.write_text('{"mutants": {\n' + ",\n".join(lines) + "\n}}\n")
 
 
 def _switch(name: str) -> None:
@@ -120,6 +179,7 @@ class MutationPass:
         self.tries: Counter[str] = Counter()  # mutants a test was run against
         self.app: Any = None
         self.failing_after: list[str] = []
+        self.final_clean = False
 
     def _run(self, session: pytest.Session, item: pytest.Item, mutant: str) -> bool:
         """Run `item` with `mutant` on ("" clean, "stats" recording the calls), its teardown
@@ -220,8 +280,20 @@ class MutationPass:
             for function in state()._stats:
                 self.calls.setdefault(function, set()).add(item.nodeid)
         self._settle()
-        results: dict[str, dict[str, str]] = {}
-        mutants = _mutant_names()
+        hashes = _mutants()
+        kept = Kept(os.environ.get("MUTATION_KEPT", ""), hashes, os.environ.get("MUTATION_COMMIT", ""))
+        named = _named(list(hashes))
+        results: dict[str, Any] = {}
+        mutants = []
+        for name in hashes:
+            reused = None if named is not None and name in named else kept.get(name, set(by_id))
+            if reused is not None:
+                results[name] = {**reused, "kept": True}
+            elif named is None or name in named:
+                mutants.append(name)
+            else:
+                results[name] = {"status": "not tried"}
+        print(f"{len(results)} mutants judged before, {len(mutants)} to try", flush=True)
         started = time.monotonic()
         for number, mutant in enumerate(mutants, 1):
             called = self.calls.get(mangled_name_from_mutant_name(mutant), set())
@@ -240,6 +312,7 @@ class MutationPass:
                 # So far, for a run stopped before its end (no "clean_after" yet).
                 so_far = {"tried": number, "mutants": results}
                 PARTIAL.write_text(json.dumps(so_far, indent=1, ensure_ascii=False))
+                kept.save(results)
         session._setupstate.teardown_exact(None)
         # The tests pass clean after all mutants: no kill was bought by data a mutant broke.
         # Each one run and named if it fails (a time limit counts wall time: a machine loaded
@@ -247,6 +320,7 @@ class MutationPass:
         self.failing_after = [item.nodeid for item in items if not self._run(session, item, "")]
         self.final_clean = not self.failing_after
         session._setupstate.teardown_exact(None)
+        kept.save(results)
         RESULTS.write_text(
             json.dumps(
                 {"clean_after": self.final_clean, "failing_after": self.failing_after, "mutants": results},
