@@ -142,6 +142,8 @@ def test_spans_and_years_that_a_careless_reading_would_keep() -> None:
         ("ноябрь;", (11,), None),
         ("ноябрь - апрель.", (11, 12, 1, 2, 3, 4), None),
         ("ноябрь 2020 г., март 2021 г.", (11, 3), 2020),
+        ("IV чётверть", (4, 5), None),  # ё read as е
+        ("12.10.2020 г.", (10,), 2020),  # a date with the year's «г.»
     ],
 )
 def test_spellings_a_plan_is_typed_in(text: str, months: tuple[int, ...], first_year: int | None) -> None:
