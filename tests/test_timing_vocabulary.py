@@ -144,6 +144,8 @@ def test_spans_and_years_that_a_careless_reading_would_keep() -> None:
         ("ноябрь 2020 г., март 2021 г.", (11, 3), 2020),
         ("IV чётверть", (4, 5), None),  # ё read as е
         ("12.10.2020 г.", (10,), 2020),  # a date with the year's «г.»
+        ("в течение года.", (9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8), None),  # the whole year, a stop after
+        ("2019-2023 гг.;", (9, 10, 11, 12, 1, 2, 3, 4, 5, 6, 7, 8), 2019),
     ],
 )
 def test_spellings_a_plan_is_typed_in(text: str, months: tuple[int, ...], first_year: int | None) -> None:
@@ -151,6 +153,6 @@ def test_spellings_a_plan_is_typed_in(text: str, months: tuple[int, ...], first_
     assert (timing.recognized, timing.months, timing.first_year) == (True, months, first_year)
 
 
-@pytest.mark.parametrize("text", ["ноябрь март", ";ноябрь"])
+@pytest.mark.parametrize("text", ["ноябрь март", ";ноябрь", ".в течение года"])
 def test_months_need_a_separator_between_them(text: str) -> None:
     assert not parse_timing(text).recognized
