@@ -165,3 +165,40 @@ def test_the_exact_partner_is_found_among_many_holding_its_words(app: Flask, fre
         db.session.add(m.Partner(name="Гимназия искусств", short_name=""))
         db.session.commit()
     assert _offered(app, "гимназия ИСКУССТВ")[0] == "Гимназия искусств"
+
+
+def test_likeness_reads_the_shorter_names_words_in_the_longer() -> None:
+    def likeness(name: str, other: str) -> float:
+        return importer._Name.of(name).likeness(importer._Name.of(other))
+
+    assert likeness("КемГУ", "КемГУ (НФИ КемГУ)") == 1.0
+    assert likeness("Театр", "Драматический театр") == likeness("Драматический театр", "Театр") == 1.0
+    assert likeness("Новокузнецкий драматический театр", "Новокузнецкий краеведческий музей") == 1 / 3
+    assert likeness("МБОУ", "МБОУ") == 0.0  # a legal form alone says nothing of whom
+
+
+THEATRES = ("Театр «Сказка»", "Детский театр «Сказка» № 2", "Детский театр «Лукоморье»")
+
+
+def test_similar_partners_come_most_alike_first_then_by_name(app: Flask, fresh_db: None) -> None:
+    """«Детский театр «Сказка»» has every word of the first two (1.0) and two of three of the
+    last (0.67, above importer.SIMILAR_AT)."""
+    with app.app_context():
+        db.session.add_all(m.Partner(name=name, short_name="") for name in reversed(THEATRES))
+        db.session.commit()
+    assert _offered(app, "Детский театр «Сказка»") == (
+        None,
+        ["Детский театр «Сказка» № 2", "Театр «Сказка»", "Детский театр «Лукоморье»"],
+    )
+
+
+def test_a_likeness_at_the_threshold_is_similar(
+    app: Flask, fresh_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.app_context():
+        db.session.add(m.Partner(name=THEATRES[2], short_name=""))
+        db.session.commit()
+    monkeypatch.setattr(importer, "SIMILAR_AT", 2 / 3)  # «Лукоморье»'s likeness: two words of three
+    assert _offered(app, "Детский театр «Сказка»") == (None, [THEATRES[2]])
+    monkeypatch.setattr(importer, "SIMILAR_AT", 0.67)
+    assert _offered(app, "Детский театр «Сказка»") == (None, [])
