@@ -227,3 +227,46 @@ def test_the_list_export_shows_the_same_labels(app: Flask, client_as: Any, model
     column = header.index(name)
     values = {row[column] for row in rows}
     assert values and values <= choices | _empty(model, field), values - choices
+
+
+def test_a_view_takes_its_labels_choices_and_year_formats_from_its_model(app: Flask) -> None:
+    """What SecuredModelView.__init__ gives every view, on views built here (the app's were
+    built before any test): the plan line's (a workflow whose returned lines say why, two
+    academic years, formatters of its own) and the partner's (neither)."""
+    from coop import formats
+    from coop.views.base import AcademicYearField, _academic_year, _state_with_reason
+
+    event_class = type(_view_of(app, m.Event))
+    partner_class = type(_view_of(app, m.Partner))
+    event = event_class(m.Event, name="Проба", endpoint="probe_event")  # outside a request, as at start
+    partner = partner_class(m.Partner, name="Проба", endpoint="probe_partner")
+    with app.test_request_context():
+        coded = {field: list(choices.items()) for field, choices in labels.choices_of(m.Event).items()}
+        assert "state" in coded
+        assert event.column_labels == labels.labels_of(m.Event)
+        years = formats.academic_year_choices()
+        assert event.column_choices == {"first_year": years, "last_year": years, **coded}
+        assert event.form_choices == coded
+        assert event.form_overrides == {"first_year": AcademicYearField, "last_year": AcademicYearField}
+        own = event_class.column_formatters
+        formatters = dict(event.column_formatters)
+        # The plan's view says the year's state too (coop/views/outcomes.py), around the reason.
+        assert formatters.pop("state").args == (_state_with_reason,)
+        assert formatters == {"first_year": _academic_year, "last_year": _academic_year, **own}
+        # The details page says why in a box of its own, not in the field.
+        assert event.column_formatters_detail == {
+            "first_year": _academic_year,
+            "last_year": _academic_year,
+            **own,
+        }
+        export = event_class.column_formatters_export
+        assert event.column_formatters_export == {
+            "first_year": _academic_year,
+            "last_year": _academic_year,
+            **export,
+        }
+
+        assert partner.column_labels == labels.labels_of(m.Partner)
+        assert "state" not in partner.column_formatters
+        assert not partner.column_formatters_detail
+        assert partner.form_overrides == {}
