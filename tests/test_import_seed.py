@@ -766,6 +766,47 @@ def test_the_details_name_how_each_partner_was_matched(app: Flask, empty_school:
             ]
 
 
+def test_the_details_list_timings_not_read_errors_and_warnings_under_their_headings(
+    app: Flask, empty_school: int
+) -> None:
+    """After the partners: each section that has items, under its heading, one item a line;
+    the similar partners of a name are named one after another."""
+    data = (
+        "№;Партнёр;Наименование мероприятия;Сроки;Ответственные\n"
+        "1;Детский театр «Сказка»;Спектакль;когда-нибудь;Учитель литературы\n"
+        "2;Детский театр «Сказка»;Кукольный спектакль;март;Учитель литературы\n"
+    ).encode()
+    with app.app_context():
+        db.session.add_all(
+            m.Partner(name=name, short_name="") for name in ("Театр «Сказка»", "Детский театр «Сказка» № 2")
+        )
+        db.session.commit()
+        school = db.session.get(m.School, empty_school)
+        preview = importer.prepare(importer.read_plan(data), school, 2019)
+        preview.issues += [
+            RowIssue("строка 3", "нет названия"),
+            RowIssue("строка 4", "лишний столбец", blocking=False),
+        ]
+        out = importer.details(preview)
+        partners_end = out.index("", out.index("") + 1)
+        assert out[partners_end - 1] == (
+            "1. Детский театр «Сказка» — новая организация (похожие в перечне организаций: "
+            "Детский театр «Сказка» № 2; Театр «Сказка»); мероприятий: 2"
+        )
+        where = preview.lines[0].imported.where
+        assert out[partners_end:] == [
+            "",
+            "Нераспознанные сроки:",
+            f"  {where}: «когда-нибудь»",
+            "",
+            "Ошибки:",
+            "  строка 3: нет названия",
+            "",
+            "Предупреждения:",
+            "  строка 4: лишний столбец",
+        ]
+
+
 def test_the_programme_of_a_year_is_the_latest_begun_that_runs_in_it(app: Flask, empty_school: int) -> None:
     """A year from its first to its last year included; of several, the one begun last, and
     of those begun the same year, the one made last."""
