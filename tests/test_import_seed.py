@@ -771,12 +771,15 @@ def test_the_details_list_timings_not_read_errors_and_warnings_under_their_headi
 ) -> None:
     """After the partners: each section that has items, under its heading, one item a line;
     the similar partners of a name are named one after another."""
+    header = "№;Партнёр;Наименование мероприятия;Сроки;Ответственные\n"
+    museum = "3;Краеведческий музей;Экскурсия;май;Учитель истории\n"  # in the plan, not in the file
     data = (
-        "№;Партнёр;Наименование мероприятия;Сроки;Ответственные\n"
-        "1;Детский театр «Сказка»;Спектакль;когда-нибудь;Учитель литературы\n"
-        "2;Детский театр «Сказка»;Кукольный спектакль;март;Учитель литературы\n"
+        header
+        + "1;Детский театр «Сказка»;Спектакль;когда-нибудь;Учитель литературы\n"
+        + "2;Детский театр «Сказка»;Кукольный спектакль;март;Учитель литературы\n"
     ).encode()
     with app.app_context():
+        _import(empty_school, (header + museum).encode())
         db.session.add_all(
             m.Partner(name=name, short_name="") for name in ("Театр «Сказка»", "Детский театр «Сказка» № 2")
         )
@@ -804,6 +807,9 @@ def test_the_details_list_timings_not_read_errors_and_warnings_under_their_headi
             "",
             "Предупреждения:",
             "  строка 4: лишний столбец",
+            "",
+            "Есть в плане, но нет в файле:",
+            "  Краеведческий музей: 3. Экскурсия",
         ]
 
 
