@@ -766,17 +766,18 @@ def test_the_details_name_how_each_partner_was_matched(app: Flask, empty_school:
             ]
 
 
-def test_the_details_list_timings_not_read_errors_and_warnings_under_their_headings(
-    app: Flask, empty_school: int
-) -> None:
-    """After the partners: each section that has items, under its heading, one item a line;
-    the similar partners of a name are named one after another."""
+def test_the_summary_and_details_of_a_preview_word_for_word(app: Flask, empty_school: int) -> None:
+    """What the CLI prints: the summary (a partner found, one with similar names, a new one),
+    each partner's match (the similar partners one after another), then each section that has
+    items under its heading, one item a line."""
     header = "№;Партнёр;Наименование мероприятия;Сроки;Ответственные\n"
     museum = "3;Краеведческий музей;Экскурсия;май;Учитель истории\n"  # in the plan, not in the file
     data = (
         header
         + "1;Детский театр «Сказка»;Спектакль;когда-нибудь;Учитель литературы\n"
         + "2;Детский театр «Сказка»;Кукольный спектакль;март;Учитель литературы\n"
+        + "4;Краеведческий музей;Лекция;апрель;Учитель истории\n"
+        + "5;Новокузнецкий цирк;Представление;май;Классный руководитель\n"
     ).encode()
     with app.app_context():
         _import(empty_school, (header + museum).encode())
@@ -790,14 +791,23 @@ def test_the_details_list_timings_not_read_errors_and_warnings_under_their_headi
             RowIssue("строка 3", "нет названия"),
             RowIssue("строка 4", "лишний столбец", blocking=False),
         ]
-        out = importer.details(preview)
-        partners_end = out.index("", out.index("") + 1)
-        assert out[partners_end - 1] == (
-            "1. Детский театр «Сказка» — новая организация (похожие в перечне организаций: "
-            "Детский театр «Сказка» № 2; Театр «Сказка»); мероприятий: 2"
-        )
         where = preview.lines[0].imported.where
-        assert out[partners_end:] == [
+        assert importer.details(preview) == [
+            "Школа: МБОУ «СОШ № 99»; программа: Программа сотрудничества (2019–2023); 2019/2020 учебный год.",
+            "Файл: CSV; организаций-партнёров: 3; мероприятий: 4.",
+            "Организации-партнёры: найдены в перечне организаций — 1, "
+            "требуют выбора среди похожих наименований — 1, новые — 1.",
+            "Мероприятия: новые — 4, изменённые — 0, без изменений — 0.",
+            "Нераспознанные сроки — 1: они сохраняются в том виде, как записаны; "
+            "укажите месяцы в форме мероприятия.",
+            "Есть в плане, но нет в файле — 1: эти мероприятия сохраняются.",
+            "Новые должности ответственных — 2: Учитель литературы, Классный руководитель.",
+            "Ошибки — 1, предупреждения — 1.",
+            "",
+            "1. Детский театр «Сказка» — новая организация (похожие в перечне организаций: "
+            "Детский театр «Сказка» № 2; Театр «Сказка»); мероприятий: 2",
+            "2. Краеведческий музей — найдена в перечне организаций: Краеведческий музей; мероприятий: 1",
+            "3. Новокузнецкий цирк — новая организация; мероприятий: 1",
             "",
             "Нераспознанные сроки:",
             f"  {where}: «когда-нибудь»",
