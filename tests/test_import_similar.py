@@ -202,3 +202,18 @@ def test_a_likeness_at_the_threshold_is_similar(
     assert _offered(app, "Детский театр «Сказка»") == (None, [THEATRES[2]])
     monkeypatch.setattr(importer, "SIMILAR_AT", 0.67)
     assert _offered(app, "Детский театр «Сказка»") == (None, [])
+
+
+def test_the_best_ranked_candidates_are_scored_and_no_more(app: Flask, fresh_db: None) -> None:
+    """However many partners hold a word of the name, MAX_CANDIDATES are scored: those that
+    hold the most of its words, though written last."""
+    with app.app_context():
+        db.session.add_all(
+            m.Partner(name=f"Театр № {number}", short_name="")
+            for number in range(importer.MAX_CANDIDATES + 10)
+        )
+        db.session.add(m.Partner(name=THEATRES[1], short_name=""))
+        db.session.commit()
+        found = importer._Directory()._holding_any_word(importer._Name.of("Детский театр «Сказка»"))
+        assert len(found) == importer.MAX_CANDIDATES
+        assert THEATRES[1] in [partner.name for partner in found]
