@@ -615,16 +615,16 @@ def test_titles_taken_for_one_line(title: str, other: str, same: bool) -> None:
 def test_a_line_repeated_in_the_file_is_imported_once(app: Flask, empty_school: int) -> None:
     plan = editable_plan()
     kemsu = plan[0][1]
-    kemsu.append(kemsu[0])  # the first line once more, at the end of the partner's table
+    kemsu.insert(2, kemsu[0])  # the first line once more, before the partner's other lines
     data = seed_docx(plan)
     with app.app_context():
         school = db.session.get(m.School, empty_school)
         preview = importer.prepare(importer.read_plan(data), school, 2019)
         lines = preview.partners[0].lines
-        assert [line.repeated for line in lines] == [False] * (len(lines) - 1) + [True]
-        first, last = lines[0].imported.where, lines[-1].imported.where
+        assert [line.repeated for line in lines] == [False, False, True] + [False] * (len(lines) - 3)
+        first, again = lines[0].imported.where, lines[2].imported.where
         repeats = [str(issue) for issue in preview.warnings if first in issue.message]
-        assert repeats == [f"{last}: повтор строки ({first}): будет импортировано один раз."]
+        assert repeats == [f"{again}: повтор строки ({first}): будет импортировано один раз."]
         assert preview.errors == []
         result = importer.apply(preview)
         assert (result.created, len(_plan_of(empty_school))) == (48, 48)
