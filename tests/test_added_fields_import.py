@@ -128,8 +128,9 @@ def test_csv_columns_headed_by_labels_fill_the_fields(
             "Экскурсия 2": {"hours": 12, "online": True, "held": "2019-10-15"},
             "Экскурсия 3": {"online": False},
         }
-    # Again with another number: the line is changed, its other values kept; twice: nothing.
-    rows[1][5] = "14"
+    # Again with another number and an empty date: the line is changed, its other values
+    # kept (an empty cell keeps the value); twice: nothing.
+    rows[1][5], rows[1][7] = "14", ""
     path.write_bytes(_csv(rows))
     code, output = _run(app, path)
     assert code == 0, output
@@ -138,6 +139,12 @@ def test_csv_columns_headed_by_labels_fill_the_fields(
     assert "обновлено — 0" in output, output
     with app.app_context():
         assert _extra(empty_school)["Экскурсия 1"] == {"hours": 14, "online": True, "held": "2019-10-15"}
+    rows[2][5:8] = ["20", "нет", "16.10.2019"]  # every value of a line changed
+    path.write_bytes(_csv(rows))
+    code, output = _run(app, path)
+    assert "обновлено — 1" in output, output
+    with app.app_context():
+        assert _extra(empty_school)["Экскурсия 2"] == {"hours": 20, "online": False, "held": "2019-10-16"}
 
 
 def test_a_schools_own_field_is_filled_by_its_import(

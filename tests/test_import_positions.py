@@ -24,10 +24,10 @@ UNKNOWN = "Руководитель школьного музея"
 TITLE = "Летняя школа юного журналиста"
 
 
-def _plan_with_an_unknown_position() -> bytes:
+def _plan_with_an_unknown_position(responsible: str = f"Заместитель директора по УВР, {UNKNOWN}") -> bytes:
     """The seed plan and one more line, responsible a known position and an unknown one."""
     plan = editable_plan()
-    plan[0][1].append(("12.", TITLE, "июнь", f"Заместитель директора по УВР, {UNKNOWN}"))
+    plan[0][1].append(("12.", TITLE, "июнь", responsible))
     return seed_docx(plan)
 
 
@@ -39,9 +39,9 @@ def _last_history_id() -> int:
     return db.session.execute(select(func.max(m.History.id))).scalar_one() or 0
 
 
-def _import_on_the_web(client: Any, school: int | None = None) -> str:
+def _import_on_the_web(client: Any, school: int | None = None, data: bytes | None = None) -> str:
     """Upload, preview and confirm; the preview page's text."""
-    token = _token(upload(client, _plan_with_an_unknown_position(), school=school))
+    token = _token(upload(client, data or _plan_with_an_unknown_position(), school=school))
     page = client.get(f"/admin/plan_import/preview/{token}/")
     assert page.status_code == 200
     body = page.get_data(as_text=True)
@@ -77,6 +77,22 @@ def test_a_schools_import_keeps_an_unknown_position_as_text(
     client = client_as("school31")
     details = client.get(f"/admin/event/details/?id={event.id}").get_data(as_text=True)
     assert UNKNOWN in details and "Другие ответственные (нет в справочнике)" in details
+
+
+def test_a_corrected_line_keeps_its_new_unknown_positions_as_text(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    client = client_as("school31")
+    _import_on_the_web(client)
+    corrected = _plan_with_an_unknown_position(
+        f"Заместитель директора по УВР, Руководитель кружка, {UNKNOWN}"
+    )
+    body = _import_on_the_web(client, data=corrected)
+    assert "Руководитель кружка" in body
+    with app.app_context():
+        event = _the_new_line(ids["school31"])
+        assert [p.name for p in event.responsible] == ["Заместитель директора по УВР"]
+        assert event.responsible_other == f"Руководитель кружка, {UNKNOWN}"
 
 
 def test_the_same_file_again_changes_nothing(app: Flask, client_as: Any, fresh_db: None) -> None:

@@ -669,7 +669,7 @@ def test_the_lines_of_a_partner_still_to_be_chosen_are_not_missing(app: Flask, e
         assert len(preview.missing) == len(SEED_PLAN[1][1]) > 0
 
 
-def test_a_changed_audience_or_grades_is_named(app: Flask, empty_school: int) -> None:
+def test_a_changed_audience_or_grades_is_named_and_written(app: Flask, empty_school: int) -> None:
     def plan(*lines: str) -> bytes:
         rows = [f"{n};Краеведческий музей;{line};Учитель истории" for n, line in enumerate(lines, 1)]
         return "\n".join(
@@ -682,6 +682,13 @@ def test_a_changed_audience_or_grades_is_named(app: Flask, empty_school: int) ->
         again = plan("Экскурсия;октябрь;родители;5-7", "Лекция;ноябрь;учащиеся;8-9")
         preview = importer.prepare(importer.read_plan(again), school, 2019)
         assert [line.changes for line in preview.lines] == [("целевая аудитория",), ("классы",)]
+        assert importer.apply(preview).updated == 2
+        db.session.expire_all()
+        events = _plan_of(empty_school)
+        assert [(e.title, e.audience.code, e.grades) for e in events] == [
+            ("Экскурсия", "parents", "5-7"),
+            ("Лекция", "students", "8-9"),
+        ]
 
 
 def test_an_import_is_refused_with_errors_or_organisations_to_choose(app: Flask, empty_school: int) -> None:
