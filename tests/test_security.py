@@ -130,6 +130,24 @@ def _flashes(client: FlaskClient) -> list[str]:
         return [message for _category, message in session.get("_flashes", [])]
 
 
+def test_a_page_asked_before_signing_in_is_where_the_sign_in_leads(app: Flask) -> None:
+    """An admin page asked without a session sends to the sign-in with the page and its
+    query as `next`, and signing in leads back there."""
+    client = app.test_client()
+    response = client.get("/admin/event/?page_size=5")
+    assert (response.status_code, response.headers["Location"]) == (
+        302,
+        "/login?next=/admin/event/?page_size%3D5",
+    )
+    page = client.get(response.headers["Location"])
+    account = ACCOUNTS["school31"]
+    signed_in = client.post(
+        response.headers["Location"],
+        data={"email": account.email, "password": account.password, "csrf_token": csrf_token(page.text)},
+    )
+    assert (signed_in.status_code, signed_in.headers["Location"]) == (302, "/admin/event/?page_size=5")
+
+
 def test_session_ends_after_30_minutes_idle(app: Flask, client_as: Any) -> None:
     client = client_as("school31")
     age_session(app, client, signed_in_ago=31 * 60, seen_ago=31 * 60)
