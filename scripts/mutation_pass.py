@@ -293,7 +293,9 @@ class MutationPass:
                 mutants.append(name)
             else:
                 results[name] = {"status": "not tried"}
-        print(f"{len(results)} mutants judged before, {len(mutants)} to try", flush=True)
+        judged = sum(1 for result in results.values() if result.get("kept"))
+        untried = len(results) - judged
+        print(f"{judged} mutants judged before, {len(mutants)} to try, {untried} not tried", flush=True)
         started = time.monotonic()
         for number, mutant in enumerate(mutants, 1):
             called = self.calls.get(mangled_name_from_mutant_name(mutant), set())
