@@ -774,20 +774,28 @@ def test_the_details_name_how_each_partner_was_matched(app: Flask, empty_school:
 
 
 def test_the_summary_and_details_of_a_preview_word_for_word(app: Flask, empty_school: int) -> None:
-    """What the CLI prints: the summary (a partner found, one with similar names, a new one),
-    each partner's match (the similar partners one after another), then each section that has
-    items under its heading, one item a line."""
+    """What the CLI prints: the summary (a partner found, one with similar names, two new; a
+    line new, changed, the same, missing), each partner's match (the similar partners one after
+    another), then each section that has items under its heading, one item a line."""
     header = "№;Партнёр;Наименование мероприятия;Сроки;Ответственные\n"
-    museum = "3;Краеведческий музей;Экскурсия;май;Учитель истории\n"  # in the plan, not in the file
+    museum = "Краеведческий музей"
+    in_the_plan = (
+        f"3;{museum};Экскурсия;май;Учитель истории\n"  # the same in the file
+        f"6;{museum};Беседа;март;Учитель истории\n"  # another month in the file
+        f"7;{museum};Викторина;апрель;Учитель истории\n"  # not in the file
+    )
     data = (
         header
         + "1;Детский театр «Сказка»;Спектакль;когда-нибудь;Учитель литературы\n"
         + "2;Детский театр «Сказка»;Кукольный спектакль;март;Учитель литературы\n"
-        + "4;Краеведческий музей;Лекция;апрель;Учитель истории\n"
+        + f"3;{museum};Экскурсия;май;Учитель истории\n"
+        + f"4;{museum};Лекция;апрель;Учитель истории\n"
+        + f"6;{museum};Беседа;февраль;Учитель истории\n"
         + "5;Новокузнецкий цирк;Представление;май;Классный руководитель\n"
+        + "8;Городской планетарий;Лекция о звёздах;январь;Учитель физики\n"
     ).encode()
     with app.app_context():
-        _import(empty_school, (header + museum).encode())
+        _import(empty_school, (header + in_the_plan).encode())
         db.session.add_all(
             m.Partner(name=name, short_name="") for name in ("Театр «Сказка»", "Детский театр «Сказка» № 2")
         )
@@ -801,20 +809,21 @@ def test_the_summary_and_details_of_a_preview_word_for_word(app: Flask, empty_sc
         where = preview.lines[0].imported.where
         assert importer.details(preview) == [
             "Школа: МБОУ «СОШ № 99»; программа: Программа сотрудничества (2019–2023); 2019/2020 учебный год.",
-            "Файл: CSV; организаций-партнёров: 3; мероприятий: 4.",
+            "Файл: CSV; организаций-партнёров: 4; мероприятий: 7.",
             "Организации-партнёры: найдены в перечне организаций — 1, "
-            "требуют выбора среди похожих наименований — 1, новые — 1.",
-            "Мероприятия: новые — 4, изменённые — 0, без изменений — 0.",
+            "требуют выбора среди похожих наименований — 1, новые — 2.",
+            "Мероприятия: новые — 5, изменённые — 1, без изменений — 1.",
             "Нераспознанные сроки — 1: они сохраняются в том виде, как записаны; "
             "укажите месяцы в форме мероприятия.",
             "Есть в плане, но нет в файле — 1: эти мероприятия сохраняются.",
-            "Новые должности ответственных — 2: Учитель литературы, Классный руководитель.",
+            "Новые должности ответственных — 3: Учитель литературы, Классный руководитель, Учитель физики.",
             "Ошибки — 1, предупреждения — 1.",
             "",
             "1. Детский театр «Сказка» — новая организация (похожие в перечне организаций: "
             "Детский театр «Сказка» № 2; Театр «Сказка»); мероприятий: 2",
-            "2. Краеведческий музей — найдена в перечне организаций: Краеведческий музей; мероприятий: 1",
+            "2. Краеведческий музей — найдена в перечне организаций: Краеведческий музей; мероприятий: 3",
             "3. Новокузнецкий цирк — новая организация; мероприятий: 1",
+            "4. Городской планетарий — новая организация; мероприятий: 1",
             "",
             "Нераспознанные сроки:",
             f"  {where}: «когда-нибудь»",
@@ -826,7 +835,7 @@ def test_the_summary_and_details_of_a_preview_word_for_word(app: Flask, empty_sc
             "  строка 4: лишний столбец",
             "",
             "Есть в плане, но нет в файле:",
-            "  Краеведческий музей: 3. Экскурсия",
+            "  Краеведческий музей: 7. Викторина",
         ]
 
 
