@@ -88,7 +88,10 @@ def test_a_corrected_line_keeps_its_new_unknown_positions_as_text(
         f"Заместитель директора по УВР, Руководитель кружка, {UNKNOWN}"
     )
     body = _import_on_the_web(client, data=corrected)
-    assert "Руководитель кружка" in body
+    assert (
+        f"Ответственные, которых нет в справочнике, — 2: Руководитель кружка, {UNKNOWN}. Они будут "
+        "сохранены текстом в своих строках; добавить их в справочник может администратор."
+    ) in body
     with app.app_context():
         event = _the_new_line(ids["school31"])
         assert [p.name for p in event.responsible] == ["Заместитель директора по УВР"]

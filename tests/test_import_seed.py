@@ -876,6 +876,19 @@ def test_a_draft_programme_is_named_for_the_school_by_its_short_name(app: Flask)
             assert (programme.school_id, programme.first_year, programme.last_year) == (999, 2019, 2024)
 
 
+def test_a_school_without_a_programme_is_told_of_its_draft(app: Flask, fresh_db: None) -> None:
+    with app.app_context():
+        school = m.School(name="МБОУ «СОШ № 98» г. Новокузнецка", short_name="МБОУ «СОШ № 98»")
+        db.session.add(school)
+        db.session.commit()
+        preview = importer.prepare(importer.read_plan(seed_docx()), school, 2019)
+        assert preview.creates_programme
+        assert importer.summary(preview)[1] == (
+            "У школы нет программы на этот год: будет создана программа-черновик "
+            "«Программа сотрудничества МБОУ «СОШ № 98»» на 2019–2023."
+        )
+
+
 def test_another_years_plan_is_neither_matched_nor_missing(app: Flask, empty_school: int) -> None:
     with app.app_context():
         _import(empty_school, seed_docx())
