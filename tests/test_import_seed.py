@@ -876,7 +876,9 @@ def test_a_draft_programme_is_named_for_the_school_by_its_short_name(app: Flask)
             assert (programme.school_id, programme.first_year, programme.last_year) == (999, 2019, 2024)
 
 
-def test_a_school_without_a_programme_is_told_of_its_draft(app: Flask, fresh_db: None) -> None:
+def test_a_school_without_a_programme_is_told_of_its_draft_before_and_after(
+    app: Flask, fresh_db: None
+) -> None:
     with app.app_context():
         school = m.School(name="МБОУ «СОШ № 98» г. Новокузнецка", short_name="МБОУ «СОШ № 98»")
         db.session.add(school)
@@ -886,6 +888,11 @@ def test_a_school_without_a_programme_is_told_of_its_draft(app: Flask, fresh_db:
         assert importer.summary(preview)[1] == (
             "У школы нет программы на этот год: будет создана программа-черновик "
             "«Программа сотрудничества МБОУ «СОШ № 98»» на 2019–2023."
+        )
+        assert str(importer.apply(preview)) == (
+            "План импортирован: мероприятий добавлено — 48, обновлено — 0, без изменений — 0; "
+            "новых организаций-партнёров — 0, новых должностей — 0. "
+            "Создана программа-черновик: Программа сотрудничества МБОУ «СОШ № 98» (2019–2023)."
         )
 
 
