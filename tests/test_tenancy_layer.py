@@ -482,3 +482,16 @@ def test_a_transition_on_another_schools_row_is_judged_on_that_row(request_ctx: 
     workflow.fire(_user("admin"), foreign, "approve")
     with pytest.raises(access.AccessDenied, match=r"^event\.review: "):
         db.session.flush()
+
+
+def test_a_filters_options_asked_alone_are_the_rows_the_user_sees(app: Flask, ids: dict[str, int]) -> None:
+    """Flask-Admin may ask a filter for its options outside the view's preloading (as when a
+    view is built within a request): they are read then, under the policy."""
+    from coop.views.loading import RowOptions
+
+    with app.test_request_context():
+        user = _user("school31")
+        login_user(user)
+        tenancy._set_principal()
+        school = db.session.get(m.School, ids["school31"])
+        assert RowOptions(m.School, capped=True)() == [(ids["school31"], str(school))]

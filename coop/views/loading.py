@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import has_request_context, request
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import (
     FilterEqual,
@@ -192,20 +192,22 @@ class RowOptions:
         # Flask-Admin also asks at start-up, outside any request: no options then.
         if not has_request_context():
             return []
-        preload_options([self])
-        return g._coop_filter_options[self]
+        _read_options([self])  # read already if a view's filters were preloaded
+        return request_cache("_coop_filter_options")[self]
 
 
 def preload_options(filters: Any) -> None:
     """Read the options of these filters (those with RowOptions) for this request, in one
     statement: each source's rows tagged and unioned. Catalogs in their own order, the rest
     by name."""
+    _read_options(
+        [options for item in filters if isinstance(options := getattr(item, "options", None), RowOptions)]
+    )
+
+
+def _read_options(wanted: list[RowOptions]) -> None:
     cache = request_cache("_coop_filter_options")
-    sources = [
-        options
-        for item in filters
-        if isinstance(options := getattr(item, "options", None), RowOptions) and options not in cache
-    ]
+    sources = [options for options in wanted if options not in cache]
     if not sources:
         return
     found: dict[int, list[tuple[int, str, int]]] = {tag: [] for tag in range(len(sources))}
