@@ -15,11 +15,11 @@ from flask.testing import FlaskClient
 from lxml import html
 from sqlalchemy import inspect, select
 
-from coop import labels, tenancy
+from coop import formats, labels, tenancy
 from coop import models as m
 from coop.extensions import db
 from coop.history import shown_changes
-from coop.views.base import SecuredModelView
+from coop.views.base import AcademicYearField, SecuredModelView, _academic_year, _state_with_reason
 
 CYRILLIC = re.compile("[А-Яа-яЁё]")
 
@@ -233,9 +233,6 @@ def test_a_view_takes_its_labels_choices_and_year_formats_from_its_model(app: Fl
     """What SecuredModelView.__init__ gives every view, on views built here (the app's were
     built before any test): the plan line's (a workflow whose returned lines say why, two
     academic years, formatters of its own) and the partner's (neither)."""
-    from coop import formats
-    from coop.views.base import AcademicYearField, _academic_year, _state_with_reason
-
     event_class = type(_view_of(app, m.Event))
     partner_class = type(_view_of(app, m.Partner))
     event = event_class(m.Event, name="Проба", endpoint="probe_event")  # outside a request, as at start
