@@ -85,11 +85,11 @@ def _mutants() -> dict[str, str]:
     return found
 
 
-def _named(names: list[str]) -> list[str] | None:
+def _named(names: list[str]) -> set[str] | None:
     """Those MUTATION_ONLY names (shell patterns, space-separated: a run's survivors tried
     again against the tests written since); None when it names none."""
     only = os.environ.get("MUTATION_ONLY", "").split()
-    return [name for name in names if any(fnmatch(name, pattern) for pattern in only)] if only else None
+    return {name for name in names if any(fnmatch(name, pattern) for pattern in only)} if only else None
 
 
 class Kept:
