@@ -192,7 +192,7 @@ class RowOptions:
         # Flask-Admin also asks at start-up, outside any request: no options then.
         if not has_request_context():
             return []
-        _read_options([self])  # read already if a view's filters were preloaded
+        _read_options([self])  # nothing to read when the view's filters were preloaded
         return request_cache("_coop_filter_options")[self]
 
 
