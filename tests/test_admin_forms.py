@@ -5,11 +5,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from sqlalchemy import func, select
+from wtforms import StringField
 
 from coop import models as m
 from coop.extensions import db
+from coop.views.base import AdminForm
 from tests.conftest import csrf_token
 
 
@@ -78,3 +80,24 @@ def test_a_rejected_form_says_so_in_russian(app: Flask, client_as, fresh_db: Non
     assert response.status_code == 200
     assert "Failed to" not in response.text
     assert "исправьте отмеченные поля" in response.text
+
+
+class _NameForm(AdminForm):
+    name = StringField()
+
+
+def test_a_form_given_no_formdata_stays_empty_in_a_post(app: Flask) -> None:
+    """The token page shows a fresh form after a token is made (its POST): what was posted
+    must not fill a form built with formdata=None, as Flask-WTF's own default would."""
+    with app.test_request_context("/", method="POST", data={"name": "Ключ для отчёта"}):
+        assert _NameForm(formdata=None).name.data is None
+        assert _NameForm(formdata=request.form).name.data == "Ключ для отчёта"
+
+
+def test_a_forms_prefix_and_initial_values_reach_its_fields(app: Flask) -> None:
+    """A data request's answer form is filled with the saved answers as keyword arguments."""
+    with app.test_request_context("/"):
+        form = _NameForm(prefix="answer", name="Иван")
+        assert form.name.name == "answer-name"
+        assert form.name.data == "Иван"
+        assert _NameForm().name.name == "name"

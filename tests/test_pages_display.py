@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from types import SimpleNamespace
 from typing import Any
 
 import openpyxl
@@ -17,6 +18,7 @@ from coop import formats
 from coop import models as m
 from coop.extensions import db
 from coop.timing import academic_year_of
+from coop.views.base import _state_with_reason
 from coop.views.display import read_date, read_moment
 
 ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
@@ -253,3 +255,38 @@ def test_each_page_of_a_record_names_itself_in_its_title(app: Flask, client_as: 
         page = client.get(url).get_data(as_text=True)
         found = re.search(r"<title>\s*(.*?)\s*</title>", page, re.S)
         assert found and " ".join(found.group(1).split()) == title, (url, found and found.group(1))
+
+
+def _state_cell(comment: str | None, label: str = "Возвращено на доработку") -> str:
+    """The state column of a list (the base view's formatter) for a row returned with
+    `comment` (None: not returned)."""
+    view = SimpleNamespace(
+        state_label=lambda row: label,
+        reason_for=lambda row: None if comment is None else SimpleNamespace(comment=comment),
+    )
+    return str(_state_with_reason(view, None, object(), "state"))
+
+
+def test_a_listed_state_shows_its_reason_whole_up_to_160_characters() -> None:
+    comment = "д" * 160
+    assert _state_cell(comment) == (
+        'Возвращено на доработку<div class="state-reason small text-muted" '
+        f'title="{comment}">«{comment}»</div>'
+    )
+
+
+def test_a_longer_reason_is_cut_to_160_characters_and_whole_in_its_title() -> None:
+    comment = "д" * 161
+    assert _state_cell(comment) == (
+        'Возвращено на доработку<div class="state-reason small text-muted" '
+        f'title="{comment}">«{"д" * 159}…»</div>'
+    )
+
+
+def test_a_state_without_a_reason_is_its_label_and_a_reasons_markup_is_escaped() -> None:
+    assert _state_cell(None) == "Возвращено на доработку"
+    assert _state_cell("") == "Возвращено на доработку"
+    assert _state_cell('<b>"да"</b>', label="<i>") == (
+        '&lt;i&gt;<div class="state-reason small text-muted" '
+        'title="&lt;b&gt;&#34;да&#34;&lt;/b&gt;">«&lt;b&gt;&#34;да&#34;&lt;/b&gt;»</div>'
+    )
