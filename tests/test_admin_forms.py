@@ -7,6 +7,7 @@ import re
 import pytest
 from flask import Flask, request
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 from wtforms import StringField
 
 from coop import models as m
@@ -101,3 +102,10 @@ def test_a_forms_prefix_and_initial_values_reach_its_fields(app: Flask) -> None:
         assert form.name.name == "answer-name"
         assert form.name.data == "Иван"
         assert _NameForm().name.name == "name"
+
+
+def test_no_field_keeps_a_nul_character(app: Flask) -> None:
+    """PostgreSQL refuses NUL in text: every form's fields drop it as they read the post."""
+    with app.test_request_context("/"):
+        form = _NameForm(formdata=MultiDict({"name": "Ив\x00ан"}))
+        assert form.name.data == "Иван"

@@ -12,13 +12,16 @@ from typing import Any
 
 import openpyxl
 from flask import Flask
+from flask_babel import lazy_gettext
 from sqlalchemy import func, select
 
 from coop import formats
 from coop import models as m
+from coop.added_fields import PREFIX
 from coop.extensions import db
+from coop.saved_views import COLUMNS_ARG
 from coop.timing import academic_year_of
-from coop.views.base import _state_with_reason
+from coop.views.base import _ReadableColumns, _state_with_reason
 from coop.views.display import read_date, read_moment
 
 ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
@@ -290,3 +293,59 @@ def test_a_state_without_a_reason_is_its_label_and_a_reasons_markup_is_escaped()
         '&lt;i&gt;<div class="state-reason small text-muted" '
         'title="&lt;b&gt;&#34;да&#34;&lt;/b&gt;">«&lt;b&gt;&#34;да&#34;&lt;/b&gt;»</div>'
     )
+
+
+def _columns_view(added: str | None, chosen: bool, fields: tuple[str, ...] | None) -> Any:
+    """An object holding a column list as the base view holds its own (a `_ReadableColumns`),
+    the user reading `fields` (None: all), two added fields: one a list shows, one only an
+    export. Built in the test, not at import, so the descriptor's own code runs inside it."""
+
+    def added_columns(self: Any, listed_only: bool) -> list[tuple[str, str]]:
+        return [(PREFIX + "grade", "Класс")] + ([] if listed_only else [(PREFIX + "note", "Примечание")])
+
+    holder = type(
+        "Columns",
+        (),
+        {
+            "columns": _ReadableColumns(added=added, chosen=chosen),
+            "readable_fields": lambda self: fields,
+            "added_columns": added_columns,
+        },
+    )
+    return holder()
+
+
+TITLE, EXTRA, SCHOOL = ("title", "Название"), ("extra", "Дополнительно"), ("school", "Школа")
+
+
+def test_a_column_list_never_set_is_empty_and_extra_is_never_one_of_its_columns(app: Flask) -> None:
+    with app.test_request_context("/"):
+        view = _columns_view(None, False, None)
+        assert view.columns == []
+        view.columns = [TITLE, EXTRA, SCHOOL]
+        assert view.columns == [TITLE, SCHOOL]
+
+
+def test_a_column_list_adds_the_added_fields_it_is_made_for_when_they_are_readable(app: Flask) -> None:
+    grade, note = (PREFIX + "grade", "Класс"), (PREFIX + "note", "Примечание")
+    expected = {
+        (None, None): [TITLE, SCHOOL],
+        ("listed", None): [TITLE, SCHOOL, grade],
+        ("all", None): [TITLE, SCHOOL, grade, note],
+        ("listed", ("title",)): [TITLE],  # `extra` not readable: no added field either
+        ("listed", ("school", "extra")): [SCHOOL, grade],
+    }
+    with app.test_request_context("/"):
+        for (added, fields), columns in expected.items():
+            view = _columns_view(added, False, fields)
+            view.columns = [TITLE, EXTRA, (SCHOOL[0], lazy_gettext(SCHOOL[1]))]
+            assert view.columns == columns, (added, fields)
+            assert all(type(label) is str for _name, label in view.columns)  # translated once, here
+
+
+def test_a_column_list_made_to_be_chosen_shows_the_columns_the_url_names(app: Flask) -> None:
+    with app.test_request_context(f"/?{COLUMNS_ARG}=school"):
+        chosen, fixed = _columns_view(None, True, None), _columns_view(None, False, None)
+        chosen.columns = fixed.columns = [TITLE, SCHOOL]
+        assert chosen.columns == [SCHOOL]
+        assert fixed.columns == [TITLE, SCHOOL]
