@@ -4,6 +4,7 @@ its filter when other fields are added or removed."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -157,3 +158,70 @@ def test_a_municipalitys_number_field_is_indexed_on_postgresql(
 def db_dialect(app: Flask) -> str:
     with app.app_context():
         return db.engine.dialect.name
+
+
+def _form_outline(page: str) -> list[str]:
+    """The record form's headings («# …») and fields (their names), in the page's order."""
+    form = page[page.index("admin-form") :]
+    form = form[: form.index("</form>")]
+    return [
+        f"# {heading}" if heading else name
+        for heading, name in re.findall(r"<h3>(.*?)</h3>|<label for=\"([^\"]+)\"", form)
+    ]
+
+
+def test_added_fields_stand_under_their_groups_headings_in_both_forms(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    admin = client_as("admin")
+    for label, key, kind, group, order in (
+        ("Часы с детьми с ОВЗ", "ovz_hours", "integer", "Инклюзия", "1"),
+        ("Примечание координатора", "coord_note", "text", "", "2"),
+        ("Доля родителей", "parents_share", "integer", "Инклюзия", "3"),
+    ):
+        assert (
+            _define(admin, label=label, key=key, kind=kind, group=group, sort_order=order).status_code == 302
+        )
+    school = client_as("school31")
+    record = _records(app, ids["school31"], 1)[0]
+    # The groups in the order of their first field; a field of no group under no heading;
+    # the demo's own field (the career guidance minimum) under its group last.
+    added = [
+        "# Инклюзия",
+        "extra__ovz_hours",
+        "extra__parents_share",
+        "extra__coord_note",
+        "# Профориентационный минимум",
+        "extra__career_hours",
+    ]
+    for url in ("/admin/eventexecution/new/", f"/admin/eventexecution/edit/?id={record}"):
+        outline = _form_outline(school.get(url).text)
+        assert outline[-len(added) :] == added, url
+        assert outline[0] == "event" and not any(item.startswith("#") for item in outline[: -len(added)])
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "reason"),
+    [
+        ("url", "example.ru", "нужна ссылка, например https://example.ru/"),
+        ("email", "name@", "нужен адрес электронной почты, например name@example.ru"),
+        ("phone", "12", "нужен номер телефона, например +7 (3452) 12-34-56"),
+    ],
+)
+def test_a_value_its_form_field_takes_but_its_kind_refuses_is_refused_under_the_field(
+    app: Flask, client_as: Any, ids: dict[str, int], kind: str, value: str, reason: str
+) -> None:
+    """A link, an address or a phone is text to its form field: the field's kind refuses it
+    (the form's validator), under the field, before anything is written."""
+    _define(client_as("admin"), kind=kind)
+    record_id = _records(app, ids["school31"], 1)[0]
+    response = _fill(app, client_as("school31"), record_id, value)
+    assert response.status_code == 200
+    feedback = re.search(
+        r'name="extra__[^"]+" type="[a-z]+" value="[^"]*">\s*<div class="invalid-feedback">(.*?)</div>',
+        response.text,
+        re.S,
+    )
+    assert feedback is not None
+    assert re.findall(r"<li>(.*?)</li>", feedback.group(1)) == [f"«{OVZ}»: {reason}"]
+    assert _extra(app, record_id) == {}

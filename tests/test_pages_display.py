@@ -21,7 +21,7 @@ from coop.added_fields import PREFIX
 from coop.extensions import db
 from coop.saved_views import COLUMNS_ARG
 from coop.timing import academic_year_of
-from coop.views.base import _ReadableColumns, _state_with_reason
+from coop.views.base import _FormRules, _ReadableColumns, _state_with_reason
 from coop.views.display import read_date, read_moment
 
 ISO_DATE = re.compile(r"\b\d{4}-\d\d-\d\d\b")
@@ -349,3 +349,26 @@ def test_a_column_list_made_to_be_chosen_shows_the_columns_the_url_names(app: Fl
         chosen.columns = fixed.columns = [TITLE, SCHOOL]
         assert chosen.columns == [SCHOOL]
         assert fixed.columns == [TITLE, SCHOOL]
+
+
+def test_each_column_list_and_form_rules_of_a_view_keep_their_own_value(app: Flask) -> None:
+    """A view holds three column lists and two form rules side by side (the base view's list,
+    details and export; create and edit): each is kept under a name of its own."""
+    holder = type(
+        "Columns",
+        (),
+        {
+            "listed": _ReadableColumns(),
+            "details": _ReadableColumns(),
+            "create_rules": _FormRules(),
+            "edit_rules": _FormRules(),
+            "readable_fields": lambda self: None,
+            "endpoint": "columns",
+        },
+    )
+    view = holder()
+    view.listed, view.details = [TITLE], [SCHOOL]
+    view.create_rules, view.edit_rules = "create", "edit"
+    with app.test_request_context("/"):
+        assert (view.listed, view.details) == ([TITLE], [SCHOOL])
+        assert (view.create_rules, view.edit_rules) == ("create", "edit")
