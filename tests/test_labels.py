@@ -263,6 +263,16 @@ def test_a_view_takes_its_labels_choices_and_year_formats_from_its_model(app: Fl
             **export,
         }
 
+        # Flask-Admin's own arguments reach it: the name in the menu, the endpoint.
+        assert (event.name, event.endpoint) == ("Проба", "probe_event")
+        # A view's own formatter of the state is its own: the reason is not put in its place.
+        own_state = type(
+            "OwnStateView", (event_class,), {"column_formatters": {**own, "state": _academic_year}}
+        )
+        assert own_state(m.Event, endpoint="probe_own_state").column_formatters["state"].args == (
+            _academic_year,
+        )
+
         assert partner.column_labels == labels.labels_of(m.Partner)
         assert "state" not in partner.column_formatters
         assert not partner.column_formatters_detail
