@@ -274,10 +274,32 @@ def test_a_look_up_field_posted_with_a_row_out_of_reach_is_refused(
         },
     )
     assert response.status_code == 200  # the form again
-    seminar_input = re.search(r'<input[^>]*name="seminar"[^>]*>', response.text)
+    seminar_input = re.search(
+        r'<input[^>]*name="seminar"[^>]*>\s*<div class="invalid-feedback">(.*?)</div>', response.text, re.S
+    )
     assert seminar_input and "is-invalid" in seminar_input.group(0)
+    assert re.findall(r"<li>(.*?)</li>", seminar_input.group(1)) == ["Недопустимое значение"]
     with app.app_context():
         assert db.session.execute(select(func.count()).select_from(m.Limitation)).scalar_one() == before
+
+
+@pytest.mark.parametrize("empty", ["", "__None"])
+def test_a_look_up_field_left_empty_is_saved_empty(
+    app: Flask, client_as: Any, fresh_db: None, empty: str
+) -> None:
+    """A look-up cleared in the browser posts nothing or Flask-Admin's «__None»: no row, no error."""
+    client = client_as("school31")
+    page = client.get("/admin/limitation/new/")
+    response = client.post(
+        "/admin/limitation/new/",
+        data={"csrf_token": csrf_token(page.text), "title": "Нет лаборатории", "seminar": empty},
+    )
+    assert response.status_code == 302, response.text
+    with app.app_context():
+        saved = db.session.execute(
+            select(m.Limitation).where(m.Limitation.title == "Нет лаборатории")
+        ).scalar_one()
+        assert saved.seminar_id is None
 
 
 def test_a_look_up_invites_typing_in_russian(client_as: Any) -> None:
