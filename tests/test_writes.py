@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from coop.access import AccessDenied
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
+from .test_added_fields import _record_form
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
 
@@ -276,3 +278,43 @@ def test_a_timing_with_a_year_limits_the_line_to_that_year(app: Flask) -> None:
     assert (event.months, event.first_year, event.last_year) == ((10,), 2020, 2020)
     event.set_timing("2019-2023гг.")
     assert (event.all_year, event.first_year, event.last_year) == (True, 2019, 2022)
+
+
+def test_a_save_over_a_newer_version_is_refused_naming_what_changed(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    """Two tabs open on one record: the second save says what the first changed and by whom,
+    keeps its own input in the form, and saves on the next try."""
+    record_id = _first(app, m.EventExecution, school_id=ids["school31"])
+    with app.app_context():
+        data = _record_form(db.session.get(m.EventExecution, record_id))
+    school = client_as("school31")
+    url = f"/admin/eventexecution/edit/?id={record_id}"
+    first, second = school.get(url).text, school.get(url).text
+
+    def save(page: str, results: str) -> Any:
+        version = re.search(r'name="loaded_version"[^>]*value="(\d+)"', page)
+        assert version is not None
+        return school.post(
+            url,
+            data={
+                **data,
+                "csrf_token": csrf_token(page),
+                "loaded_version": version.group(1),
+                "results": results,
+            },
+        )
+
+    assert save(first, "Проведена экскурсия").status_code == 302
+    refused = save(second, "Проведена лекция")
+    assert refused.status_code == 200
+    assert (
+        "Пока вы редактировали эту запись, её сохранил другой пользователь "
+        "(Результаты: «Проведена экскурсия» (school31@coop.example)). Введённые вами данные остались"
+    ) in html.unescape(refused.text)
+    assert re.search(r'<textarea[^>]*name="results"[^>]*>\s*Проведена лекция</textarea>', refused.text)
+    with app.app_context():
+        assert db.session.get(m.EventExecution, record_id).results == "Проведена экскурсия"
+    assert save(refused.text, "Проведена лекция").status_code == 302
+    with app.app_context():
+        assert db.session.get(m.EventExecution, record_id).results == "Проведена лекция"
