@@ -13,13 +13,17 @@ import os
 import re
 import shutil
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
 from playwright.sync_api import Browser, Page, StorageState, expect, sync_playwright
 from werkzeug.serving import make_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 from ..conftest import ACCOUNTS
 from . import axe
@@ -57,10 +61,29 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason="COOP_SKIP_E2E=1: end-to-end tests not run"))
 
 
+def _closed_before_sending(app: Flask) -> WSGIApplication:
+    """The app with each response read whole and closed before werkzeug sends it.
+
+    When Chromium drops a connection mid-response (it cancels a script it no longer needs on a
+    navigation), werkzeug's dev server may leave the response's file unclosed; its
+    ResourceWarning then fails whichever test is running. Our pages and files are small.
+    """
+
+    def serve(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        response = app(environ, start_response)
+        try:
+            return [b"".join(response)]
+        finally:
+            if hasattr(response, "close"):
+                response.close()
+
+    return serve
+
+
 @pytest.fixture(scope="package")
 def live_server(app: Flask) -> Iterator[str]:
     """The base URL of the app served by werkzeug in a background thread on a free port."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, _closed_before_sending(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
