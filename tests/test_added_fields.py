@@ -274,6 +274,30 @@ def test_a_schools_own_field_is_its_own(app: Flask, client_as: Any, ids: dict[st
     assert "Наш показатель" in gymnasium.get(f"/admin/eventexecution/edit/?id={gymnasium_record}").text
 
 
+def test_a_list_shows_the_fields_marked_for_it_and_its_export_shows_them_all(
+    app: Flask, client_as: Any
+) -> None:
+    admin = client_as("admin")
+    assert _define(admin, label="В списке", key="listed", in_list="y").status_code == 302
+    assert _define(admin, label="Только в выгрузке", key="exported").status_code == 302
+    school31 = client_as("school31")
+    assert _define(school31, label="Своё школы", key="own", in_list="y").status_code == 302
+
+    def columns(client: Any) -> tuple[set[str], set[str]]:
+        listed = re.findall(
+            r'class="column-header col-extra__(\w+)"', client.get("/admin/eventexecution/").text
+        )
+        exported = client.get("/admin/eventexecution/export/csv/").get_data(as_text=True)
+        return set(listed), set(next(csv.reader(io.StringIO(exported))))
+
+    listed, exported = columns(school31)
+    assert {"listed", "own"} <= listed and "exported" not in listed
+    assert {"В списке", "Только в выгрузке", "Своё школы"} <= exported
+    listed, exported = columns(client_as("gymnasium17"))  # another school: not school 31's own
+    assert "listed" in listed and not {"exported", "own"} & listed
+    assert {"В списке", "Только в выгрузке"} <= exported and "Своё школы" not in exported
+
+
 def test_the_coordinator_proposes_and_the_admin_switches_on(app: Flask, client_as: Any) -> None:
     coordinator = client_as("coordinator")
     response = _define(coordinator, label="Предложенное поле")
