@@ -36,8 +36,9 @@ MODULE[base]=coop/views/base.py
 # The base view serves every list and form: its killers are in the tests of pages, writes,
 # the trash, saved views, search, sign-in (its redirect's `next`), labels (a view built in a
 # test: its __init__ runs after the app's), look-ups (an id out of reach refused), added
-# fields, history's authors, outcomes and files; about 4 min clean in all.
-TESTS[base]="tests/test_access_matrix.py tests/test_writes.py tests/test_bad_input.py tests/test_security.py tests/test_journeys_workflow.py tests/test_admin_forms.py tests/test_trash.py tests/test_pages_display.py tests/test_saved_views.py tests/test_added_fields_forms.py tests/test_history_display.py tests/test_search.py tests/test_page_queries.py tests/test_remark_form.py tests/test_partner_side.py tests/test_labels.py tests/test_scale.py tests/test_added_fields.py tests/test_added_fields_pages.py tests/test_history_actor.py tests/test_outcomes.py tests/test_uploads.py"
+# fields, history's authors, outcomes and files, and the view's own checks with the ORM guard
+# detached; about 4 min clean in all.
+TESTS[base]="tests/test_access_matrix.py tests/test_writes.py tests/test_bad_input.py tests/test_security.py tests/test_journeys_workflow.py tests/test_admin_forms.py tests/test_trash.py tests/test_pages_display.py tests/test_saved_views.py tests/test_added_fields_forms.py tests/test_history_display.py tests/test_search.py tests/test_page_queries.py tests/test_remark_form.py tests/test_partner_side.py tests/test_labels.py tests/test_scale.py tests/test_added_fields.py tests/test_added_fields_pages.py tests/test_history_actor.py tests/test_outcomes.py tests/test_uploads.py tests/test_view_layer.py"
 
 fast=0
 if [ "${1:-}" = "--fast" ]; then

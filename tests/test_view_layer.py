@@ -1,0 +1,103 @@
+"""The secured base view's own checks and what it tells the person, tested with the ORM guard
+(coop/tenancy.py's check at flush) detached where the guard would otherwise refuse first."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event as sa_event
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from coop import models as m
+from coop import tenancy, trash
+from coop.extensions import db
+
+from .conftest import csrf_token
+from .test_workflow import _form_fields
+
+pytestmark = pytest.mark.usefixtures("fresh_db")
+
+DELETED = "Запись успешно удалена."
+REFUSED = "У вас нет прав на это действие с данной записью."
+
+
+@pytest.fixture
+def guard_detached() -> Iterator[None]:
+    """The session without the policy's check at flush: the view's checks stand alone."""
+    sa_event.remove(Session, "before_flush", tenancy._check_flush)
+    try:
+        yield
+    finally:
+        sa_event.listen(Session, "before_flush", tenancy._check_flush)
+
+
+def _partner_event(app: Flask, ids: dict[str, int], state: str) -> int:
+    """A plan line kemsu proposed to school 31, in state."""
+    with app.app_context(), tenancy.as_system():
+        row = m.Event(school_id=ids["school31"], partner_id=ids["kemsu"], title=f"Лекция КемГУ ({state})")
+        row.state = state
+        db.session.add(row)
+        db.session.commit()
+        return row.id
+
+
+def _in_trash(app: Flask, event_id: int) -> bool:
+    with app.app_context(), tenancy.as_system():
+        row = db.session.get(m.Event, event_id, execution_options=trash.INCLUDE_DELETED)
+        return row.deleted_at is not None
+
+
+def _delete(client: Any, event_id: int) -> str:
+    token = csrf_token(client.get("/admin/event/").text)
+    response = client.post("/admin/event/delete/", data={"csrf_token": token, "id": event_id})
+    assert response.status_code == 302, response.text
+    return client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.usefixtures("guard_detached")
+def test_the_view_alone_lets_a_partner_delete_its_draft_and_not_what_the_school_approved(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner = client_as("kemsu")
+    draft, approved = _partner_event(app, ids, "draft"), _partner_event(app, ids, "approved")
+
+    page = _delete(partner, approved)
+    assert REFUSED in page and DELETED not in page
+    assert not _in_trash(app, approved)
+
+    page = _delete(partner, draft)
+    assert DELETED in page and REFUSED not in page
+    assert _in_trash(app, draft)
+
+
+def test_a_refused_delete_says_so_and_never_that_it_deleted(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """With the guard in place too: one message, the refusal."""
+    approved = _partner_event(app, ids, "approved")
+    page = _delete(client_as("kemsu"), approved)
+    assert REFUSED in page and DELETED not in page
+    assert not _in_trash(app, approved)
+
+
+@pytest.mark.parametrize(
+    ("key", "model", "url"),
+    [("school31", m.School, "/admin/school/edit/?id={}"), ("kemsu", m.Partner, "/admin/partner/edit/?id={}")],
+)
+def test_a_school_and_a_partner_save_their_own_cards(
+    app: Flask, client_as: Any, ids: dict[str, int], key: str, model: type, url: str
+) -> None:
+    """Each may edit its own card and may create no school or partner: the save is judged as
+    an edit."""
+    client = client_as(key)
+    url = url.format(ids[key])
+    form = _form_fields(client.get(url).text)
+    form["phone"] = "+7 (3842) 00-00-01"
+    response = client.post(url, data=form)
+    assert response.status_code == 302, response.text
+    with app.app_context(), tenancy.as_system():
+        assert db.session.execute(select(model.phone).filter_by(id=ids[key])).scalar_one() == form["phone"]
