@@ -275,7 +275,7 @@ def test_a_schools_own_field_is_its_own(app: Flask, client_as: Any, ids: dict[st
 
 
 def test_a_list_shows_the_fields_marked_for_it_and_its_export_shows_them_all(
-    app: Flask, client_as: Any
+    app: Flask, client_as: Any, ids: dict[str, int]
 ) -> None:
     admin = client_as("admin")
     assert _define(admin, label="В списке", key="listed", in_list="y").status_code == 302
@@ -292,6 +292,17 @@ def test_a_list_shows_the_fields_marked_for_it_and_its_export_shows_them_all(
 
     listed, exported = columns(school31)
     assert {"listed", "own"} <= listed and "exported" not in listed
+    with app.app_context():  # the school's own field filled in on its records: the list shows it
+        db.session.execute(
+            update(m.EventExecution)
+            .where(m.EventExecution.school_id == ids["school31"])
+            .values(extra={"own": 7})
+        )
+        db.session.commit()
+    cells = re.findall(
+        r'<td class="col-extra__own"[^>]*>\s*(.*?)\s*</td>', school31.get("/admin/eventexecution/").text
+    )
+    assert cells and set(cells) == {"7"}
     assert {"В списке", "Только в выгрузке", "Своё школы"} <= exported
     listed, exported = columns(client_as("gymnasium17"))  # another school: not school 31's own
     assert "listed" in listed and not {"exported", "own"} & listed

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event as sa_event
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coop import models as m
@@ -101,3 +101,29 @@ def test_a_school_and_a_partner_save_their_own_cards(
     assert response.status_code == 302, response.text
     with app.app_context(), tenancy.as_system():
         assert db.session.execute(select(model.phone).filter_by(id=ids[key])).scalar_one() == form["phone"]
+
+
+def test_a_partner_reads_no_added_field_of_a_record_it_reads_in_part(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """A partner reads its events' yearly records without the school's own columns (the
+    policy's fields, coop/access.py): the added fields are not among them."""
+    with app.app_context(), tenancy.as_system():
+        record = (
+            db.session.execute(
+                select(m.EventExecution.id)
+                .join(m.Event)
+                .where(m.Event.partner_id == ids["kemsu"], m.Event.school_id == ids["school31"])
+                .order_by(m.EventExecution.id)
+            )
+            .scalars()
+            .first()
+        )
+        db.session.execute(update(m.EventExecution).filter_by(id=record).values(extra={"career_hours": 6}))
+        db.session.commit()
+    url = f"/admin/eventexecution/details/?id={record}"
+    shown = client_as("school31").get(url).get_data(as_text=True)
+    assert "Часы профминимума" in shown and "<td>6</td>" in shown
+    partner = client_as("kemsu").get(url)
+    assert partner.status_code == 200
+    assert "Часы профминимума" not in partner.text and "<td>6</td>" not in partner.text

@@ -312,6 +312,10 @@ def test_a_save_over_a_newer_version_is_refused_naming_what_changed(
         "Пока вы редактировали эту запись, её сохранил другой пользователь "
         "(Результаты: «Проведена экскурсия» (school31@coop.example)). Введённые вами данные остались"
     ) in html.unescape(refused.text)
+    # …as an error: the alert it stands in is the red one.
+    at = refused.text.index("Пока вы редактировали")
+    alert = refused.text[refused.text.rindex('class="alert ', 0, at) :].split('"')[1]
+    assert "alert-danger" in alert.split(), alert
     assert re.search(r'<textarea[^>]*name="results"[^>]*>\s*Проведена лекция</textarea>', refused.text)
     with app.app_context():
         assert db.session.get(m.EventExecution, record_id).results == "Проведена экскурсия"
