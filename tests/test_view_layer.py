@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_login import login_user
 from sqlalchemy import event as sa_event
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -16,7 +17,7 @@ from coop import models as m
 from coop import tenancy, trash
 from coop.extensions import db
 
-from .conftest import csrf_token
+from .conftest import ACCOUNTS, csrf_token
 from .test_workflow import _form_fields
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
@@ -127,3 +128,22 @@ def test_a_partner_reads_no_added_field_of_a_record_it_reads_in_part(
     partner = client_as("kemsu").get(url)
     assert partner.status_code == 200
     assert "Часы профминимума" not in partner.text and "<td>6</td>" not in partner.text
+
+
+def test_a_views_edit_form_carries_the_version_it_was_loaded_at(app: Flask, ids: dict[str, int]) -> None:
+    """On a view built here (the app's views were built before any test): the hidden field the
+    edit conflict is judged by (SecuredModelView.update_model)."""
+    view_class = type(
+        next(v for v in app.extensions["admin"][0]._views if getattr(v, "model", None) is m.Programme)
+    )
+    view = view_class(m.Programme, endpoint="probe_programme")
+    with app.test_request_context():
+        with tenancy.as_system():
+            admin = db.session.execute(select(m.User).filter_by(email=ACCOUNTS["admin"].email)).scalar_one()
+            programme = (
+                db.session.execute(select(m.Programme).filter_by(school_id=ids["school31"])).scalars().first()
+            )
+        login_user(admin)
+        form = view.edit_form(programme)
+        assert form.loaded_version.type == "HiddenField"
+        assert form.loaded_version.data == str(programme.version)
