@@ -322,3 +322,54 @@ def test_a_save_over_a_newer_version_is_refused_naming_what_changed(
     assert save(refused.text, "Проведена лекция").status_code == 302
     with app.app_context():
         assert db.session.get(m.EventExecution, record_id).results == "Проведена лекция"
+
+
+@pytest.mark.parametrize(
+    ("loaded", "named"),
+    [
+        # Not a number: every change the history holds is named, the demo's first among them.
+        (
+            "abc",
+            [
+                "Учебный год: «2019/2020» (system)",
+                "Результаты: «Проведена экскурсия» (school31@coop.example)",
+                "Родители: «4» (school31@coop.example)",
+            ],
+        ),
+        # A version yet to come: nothing to name.
+        ("999", ["без сведений о полях"]),
+    ],
+)
+def test_a_tampered_version_is_refused_as_a_conflict(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None, loaded: str, named: list[str]
+) -> None:
+    """A loaded_version no edit page gave: the save is refused with the conflict's message
+    (never a 500), and nothing is written."""
+    record_id = _first(app, m.EventExecution, school_id=ids["school31"])
+    with app.app_context():
+        data = _record_form(db.session.get(m.EventExecution, record_id))
+    school = client_as("school31")
+    url = f"/admin/eventexecution/edit/?id={record_id}"
+
+    def save(version: str, **fields: str) -> Any:
+        page = school.get(url).text
+        if not version:
+            found = re.search(r'name="loaded_version"[^>]*value="(\d+)"', page)
+            assert found is not None
+            version = found.group(1)
+        form = {**data, "csrf_token": csrf_token(page), "loaded_version": version, **fields}
+        return school.post(url, data=form)
+
+    assert save("", results="Проведена экскурсия", parents_count="4").status_code == 302
+    refused = save(loaded, results="Подмена")
+    assert refused.status_code == 200
+    message = re.search(r"её сохранил другой пользователь \((.*?)\)\. Введённые", html.unescape(refused.text))
+    assert message is not None
+    changes = message.group(1).split("; ")
+    assert set(named) <= set(changes), changes
+    if len(changes) > 1:  # each change whole: «name: «value» (who)»
+        assert all(re.fullmatch(r"[^:;]+: «[^«»]*(«[^«»]*»[^«»]*)?» \([\w.@]+\)", c) for c in changes), (
+            changes
+        )
+    with app.app_context():
+        assert db.session.get(m.EventExecution, record_id).results == "Проведена экскурсия"
