@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -147,3 +148,20 @@ def test_a_views_edit_form_carries_the_version_it_was_loaded_at(app: Flask, ids:
         form = view.edit_form(programme)
         assert form.loaded_version.type == "HiddenField"
         assert form.loaded_version.data == str(programme.version)
+
+
+def test_a_record_page_shows_its_workflow_state_and_a_record_without_one_shows_none(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    school = client_as("school31")
+    approved = _partner_event(app, ids, "approved")
+    page = school.get(f"/admin/event/details/?id={approved}").text
+    assert re.search(r'<strong class="state-label">\s*Согласовано\s*</strong>', page)
+    with app.app_context(), tenancy.as_system():
+        # A state the workflow no longer names (a release renamed it) is shown as stored.
+        db.session.execute(update(m.Event).filter_by(id=approved).values(state="archived"))
+        db.session.commit()
+    page = school.get(f"/admin/partner/details/?id={ids['kemsu']}").text  # a partner: no workflow
+    assert "workflow-panel" not in page and "state-label" not in page
+    page = school.get(f"/admin/event/details/?id={approved}").text
+    assert re.search(r'<strong class="state-label">\s*archived\s*</strong>', page)
