@@ -195,8 +195,12 @@ def test_added_fields_stand_under_their_groups_headings_in_both_forms(
         "extra__career_hours",
     ]
     for url in ("/admin/eventexecution/new/", f"/admin/eventexecution/edit/?id={record}"):
-        outline = _form_outline(school.get(url).text)
+        page = school.get(url).text
+        outline = _form_outline(page)
         assert outline[-len(added) :] == added, url
+        assert len(outline) == len(set(outline)), outline  # each field once, not among the core too
+        form = page[page.index("admin-form") : page.index("</form>", page.index("admin-form"))]
+        assert form.count('name="loaded_version"') == form.count('name="csrf_token"') == 1, url
         assert outline[0] == "event" and not any(item.startswith("#") for item in outline[: -len(added)])
 
 
