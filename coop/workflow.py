@@ -79,13 +79,13 @@ class Workflow:
     # The state a new row starts in, by the creator's role (default: "*").
     initial: dict[str, str]
     transitions: tuple[Transition, ...]
+    # What one row is called («Мероприятие»): the message after a transition names it.
+    noun: Any
     # What the role that proposes rows (its own initial state is a draft) may still
     # do with them, by state; in any state not named, nothing.
     proposer: str | None = None
     proposer_rights: dict[str, frozenset[str]] = field(default_factory=dict)
     worklists: dict[str, Worklist] = field(default_factory=dict)
-    # What one row is called («Мероприятие»): the message after a transition names it.
-    noun: Any = None
     # States whose reason is shown with the row (on its pages and in its list): the
     # comment of the transition that led to it (a returned event: the school's why).
     noticed: frozenset[str] = frozenset()

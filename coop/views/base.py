@@ -815,13 +815,12 @@ class SecuredModelView(SecuredMixin, ModelView):
         return str(flow.states.get(row.state, row.state)) if flow else ""
 
     def outcome(self, row: Any) -> str:
-        """What a row has become, as its person reads it: «Мероприятие «…»: На согласовании»."""
-        flow = workflow.workflow_of(row)
-        if flow is not None and flow.noun is not None:
-            return gettext(
-                "%(record)s «%(name)s»: %(state)s", record=flow.noun, name=row, state=self.state_label(row)
-            )
-        return gettext("«%(name)s»: %(state)s", name=row, state=self.state_label(row))
+        """What a row a transition has just moved has become, as its person reads it:
+        «Мероприятие «…»: На согласовании» (every workflow names its rows)."""
+        flow = cast(workflow.Workflow, workflow.workflow_of(row))
+        return gettext(
+            "%(record)s «%(name)s»: %(state)s", record=flow.noun, name=row, state=self.state_label(row)
+        )
 
     def landing(self, row: Any, wanted: str | None) -> str:
         """Where an action on row (None: on a selection) ends: the page it was started
