@@ -203,3 +203,46 @@ def test_the_reasons_in_the_list_are_one_statement_for_the_page(
     assert four == one
     listing = _text(partner.get("/admin/event/?search=Возвращаемая"))
     assert all(f"{COMMENT} {number}" in listing for number in range(4))
+
+
+def _fire_back_to(client: Any, event: int, transition: str, wanted: str, **environ: Any) -> str:
+    """Fire the transition as if from the page `wanted`; where it lands (path and query)."""
+    page = client.get(f"/admin/event/details/?id={event}", **environ)
+    assert page.status_code == 200
+    response = client.post(
+        "/admin/event/transition/",
+        query_string={"id": event, "url": wanted},
+        data={"csrf_token": csrf_token(page.text), "transition": transition, "comment": COMMENT},
+        **environ,
+    )
+    assert response.status_code == 302, response.text
+    return response.headers["Location"]
+
+
+def test_an_action_lands_on_the_very_page_it_was_started_from(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """A list with its filters, a row's page with its way back, an edit page under a site
+    that lives below a path of its own: each, query and all, when its user may still open it."""
+    partner, school = client_as("kemsu"), client_as("school31")
+    first = _propose(app, partner, ids, "Олимпиада по биологии")
+    listed = "/admin/event/?flt0_0=draft&page=0"
+    assert _fire_back_to(partner, first, "submit", listed) == listed
+    details = f"/admin/event/details/?id={first}&url=%2Fadmin%2Fevent%2F"
+    assert _fire_back_to(school, first, "approve", details) == details
+    # Under /coop (SCRIPT_NAME): the school may still edit the line it returns, so it stays.
+    below = {"base_url": "http://localhost/coop/"}
+    edit = f"/coop/admin/event/edit/?id={first}"
+    assert _fire_back_to(school, first, "return", edit, **below) == edit
+    assert _state(app, first) == "returned"
+
+
+@pytest.mark.parametrize("wanted", ["/admin/nowhere/", "/admin/event/edit/"])
+def test_an_action_from_no_page_of_the_row_lands_on_the_rows_page(
+    app: Flask, client_as: Any, ids: dict[str, int], wanted: str
+) -> None:
+    """A page the site does not have, or an edit page that names no row: the row's own page."""
+    partner = client_as("kemsu")
+    event = _propose(app, partner, ids, "Олимпиада по географии")
+    landed = _fire_back_to(partner, event, "submit", wanted)
+    assert landed == f"/admin/event/details/?id={event}"
