@@ -450,14 +450,6 @@ class SecuredModelView(SecuredMixin, ModelView):
             ]
         return cache[self.endpoint]
 
-    def _apply_search(
-        self, query: Any, count_query: Any, joins: Any, count_joins: Any, text: str
-    ) -> tuple[Any, Any, Any, Any]:
-        """Flask-Admin's search box (see _searched). (get_list counts from the same query:
-        count_query is None and stays so.)"""
-        query, joins, _relevance = self._searched(query, joins, text)
-        return query, count_query, joins, count_joins
-
     def _searched(self, query: Any, joins: Any, text: str) -> tuple[Any, Any, search.Relevance | None]:
         """The rows that match the search box's text (coop/search.py: the full-text index of
         a searchable table, else the folding LIKE over the searchable columns), and the
