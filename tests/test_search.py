@@ -300,3 +300,23 @@ def test_a_long_list_of_schools_becomes_a_box_for_a_name(
     for typed in ("гимназия № 17", "ГИМНАЗ", str(ids["gymnasium17"])):
         assert _found(client, **{arg: typed}) == gymnasium, typed
     assert _found(client, **{arg: "нет такой школы"}) == set()
+
+
+def test_the_list_box_finds_a_word_in_another_form(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    """«олимпиаду» finds «Олимпиада»: the box reads the full-text index, not the letters typed."""
+    new = _add_event(app, ids["school31"], ids["kemsu"], "Олимпиада по химии")
+    found = _found(client_as("school31"), search="олимпиаду")
+    assert new in found
+    with app.app_context():
+        titles = db.session.execute(select(m.Event.title).where(m.Event.id.in_(found))).scalars().all()
+    assert all("олимпиад" in fold_text(title) for title in titles), titles
+
+
+def test_a_list_outside_the_index_searches_its_own_columns(app: Flask, client_as: Any) -> None:
+    """The users' list (no full-text index): its search box reads its searchable columns."""
+    found = _found(client_as("admin"), "user", search="SCHOOL31@")
+    with app.app_context():
+        expected = set(db.session.execute(select(m.User.id).where(m.User.email.like("school31@%"))).scalars())
+    assert len(expected) == 1 and found == expected
