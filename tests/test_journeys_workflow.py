@@ -246,3 +246,52 @@ def test_an_action_from_no_page_of_the_row_lands_on_the_rows_page(
     event = _propose(app, partner, ids, "Олимпиада по географии")
     landed = _fire_back_to(partner, event, "submit", wanted)
     assert landed == f"/admin/event/details/?id={event}"
+
+
+def _flashes(page: str) -> list[tuple[str, str]]:
+    """The page's messages: (the alert's colour, its text), in order."""
+    found = re.findall(r'<div class="alert alert-(\w+)[^"]*"[^>]*>(.*?)</div>', page, re.S)
+    return [(colour, re.sub(r"<[^>]+>|×", "", html.unescape(text)).strip()) for colour, text in found]
+
+
+def _bulk(client: Any, action: str, events: list[int]) -> list[tuple[str, str]]:
+    token = csrf_token(client.get("/admin/event/").text)
+    landed = client.post(
+        "/admin/event/action/",
+        data={
+            "csrf_token": token,
+            "action": action,
+            "rowid": [str(e) for e in events],
+            "url": "/admin/event/",
+        },
+        follow_redirects=True,
+    )
+    assert landed.status_code == 200
+    return _flashes(landed.get_data(as_text=True))
+
+
+def test_a_bulk_action_names_what_it_did_and_warns_of_what_it_could_not(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner = client_as("kemsu")
+    events = [_propose(app, partner, ids, f"Лекция {n}") for n in (1, 2, 3)]
+    _fire_from(partner, f"/admin/event/details/?id={events[0]}", "submit")  # submitted: no second time
+    assert _bulk(partner, "workflow_submit", events) == [
+        ("success", "Мероприятие «Лекция 2»: На согласовании"),
+        ("success", "Мероприятие «Лекция 3»: На согласовании"),
+        ("warning", "Выбрано записей: 3, действие выполнено для 2."),
+    ]
+
+
+def test_a_bulk_action_on_many_names_the_first_ten_and_counts_them_all(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    partner, school = client_as("kemsu"), client_as("school31")
+    events = [_propose(app, partner, ids, f"Лекция {n:02d}") for n in range(1, 12)]
+    # Ten: each named, no count.
+    said = _bulk(partner, "workflow_submit", events[:10])
+    assert said == [("success", f"Мероприятие «Лекция {n:02d}»: На согласовании") for n in range(1, 11)]
+    # Eleven (ten submitted, one a draft: both approved): ten named, then the count.
+    said = _bulk(school, "workflow_approve", events)
+    assert said[:10] == [("success", f"Мероприятие «Лекция {n:02d}»: Согласовано") for n in range(1, 11)]
+    assert said[10:] == [("success", "Выбрано записей: 11, действие выполнено для 11.")]
