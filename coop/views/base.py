@@ -863,7 +863,8 @@ class SecuredModelView(SecuredMixin, ModelView):
     def _fire_on_rows(self, name: str, ids: list[int]) -> None:
         done: list[str] = []
         refused = 0
-        for row in self.get_query().filter(self.model.id.in_(ids)).all():
+        # In the order the rows were entered: the messages name them in a stable order.
+        for row in self.get_query().filter(self.model.id.in_(ids)).order_by(self.model.id).all():
             try:
                 workflow.fire(current_user, row, name)
                 done.append(self.outcome(row))
