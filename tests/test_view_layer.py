@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from coop import models as m
-from coop import tenancy, trash
+from coop import tenancy, trash, workflow
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
@@ -165,3 +165,40 @@ def test_a_record_page_shows_its_workflow_state_and_a_record_without_one_shows_n
     assert "workflow-panel" not in page and "state-label" not in page
     page = school.get(f"/admin/event/details/?id={approved}").text
     assert re.search(r'<strong class="state-label">\s*archived\s*</strong>', page)
+
+
+def _offered(client: Any) -> set[str]:
+    """The bulk actions the events list offers its user (its «With selected» menu)."""
+    return set(re.findall(r'data-model-action="([^"]+)"', client.get("/admin/event/").text))
+
+
+def test_a_list_offers_the_bulk_transitions_its_user_may_fire(client_as: Any) -> None:
+    """Those needing no comment, each for the role its permission names (coop/workflow.py)."""
+    assert {"workflow_submit", "workflow_cancel"} & _offered(client_as("kemsu")) == {"workflow_submit"}
+    school = _offered(client_as("school31"))
+    assert {"workflow_approve", "workflow_cancel"} <= school and "workflow_submit" not in school
+    assert "workflow_return" not in school  # a return needs its comment: one line at a time
+    assert not {action for action in _offered(client_as("coordinator")) if action.startswith("workflow_")}
+
+
+def test_a_views_bulk_transitions_come_from_its_workflow(app: Flask) -> None:
+    """On views built here (the app's were built before any test): a plan line's view gets a
+    bulk action for each transition needing no comment, firing that transition; a partner's
+    view, whose rows have no workflow, none."""
+    views = {v.model: v for v in app.extensions["admin"][0]._views if hasattr(v, "model")}
+    event = type(views[m.Event])(m.Event, endpoint="probe_event_actions")
+    partner = type(views[m.Partner])(m.Partner, endpoint="probe_partner_actions")
+    expected = [t for t in workflow.EVENT.transitions if not t.comment_required]
+    assert [t.name for t in expected] == ["submit", "approve", "cancel", "reopen"]
+    with app.test_request_context():
+        actions = [(name, str(label)) for name, label in event._actions if name.startswith("workflow_")]
+        assert actions == [(f"workflow_{t.name}", str(t.label)) for t in expected]
+        for t in expected:
+            fire, label, confirmation = event._actions_data[f"workflow_{t.name}"]
+            assert (fire.func, fire.args, str(label), confirmation) == (
+                event._fire_on_rows,
+                (t.name,),
+                str(t.label),
+                None,
+            )
+        assert not [name for name, _label in partner._actions if name.startswith("workflow_")]
