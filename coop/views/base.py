@@ -510,13 +510,6 @@ class SecuredModelView(SecuredMixin, ModelView):
     def can_delete(self) -> bool:
         return self._may("delete")
 
-    def row_action_allowed(self, action: Any, row: Any) -> bool:
-        if isinstance(action, EditRowAction):
-            return self._may("edit", row)
-        if isinstance(action, DeleteRowAction):
-            return self._may("delete", row)
-        return True
-
     def row_buttons(self, actions: list[Any], return_url: str) -> Callable[[Any], Markup]:
         """The buttons of a list's rows (coop/list.html), each link made once per page and
         the row's id put in, not a Jinja macro and a url_for per button: details, edit, and
