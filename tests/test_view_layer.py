@@ -202,3 +202,33 @@ def test_a_views_bulk_transitions_come_from_its_workflow(app: Flask) -> None:
                 None,
             )
         assert not [name for name, _label in partner._actions if name.startswith("workflow_")]
+
+
+def _row_buttons(page: str, row_id: int) -> list[tuple[str, str, str]]:
+    """The buttons a list draws for one row: (what it does, its title, its icon or form)."""
+    links = re.findall(
+        rf'<a class="icon" href="/admin/event/(\w+)/\?id={row_id}&amp;url=[^"]*" title="([^"]*)" '
+        rf'aria-label="\2"><span class="([^"]+)" aria-hidden="true"></span></a>',
+        page,
+    )
+    deletes = re.findall(
+        rf'<button class="row-delete" form="([^"]+)" name="id" value="{row_id}" data-confirm="[^"]+" '
+        rf'title="([^"]*)" aria-label="\2">',
+        page,
+    )
+    return [*links, *[("delete", title, form) for form, title in deletes]]
+
+
+def test_a_lists_row_buttons_are_those_its_user_may_press(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """A partner's draft: look, edit, delete; the line its school approved: look only."""
+    draft, approved = _partner_event(app, ids, "draft"), _partner_event(app, ids, "approved")
+    page = client_as("kemsu").get("/admin/event/?search=КемГУ&page_size=100").text
+    look = ("details", "Просмотр записи", "fa fa-eye glyphicon glyphicon-eye-open")
+    assert _row_buttons(page, draft) == [
+        look,
+        ("edit", "Редактировать запись", "fa fa-pencil glyphicon glyphicon-pencil"),
+        ("delete", "Удалить запись", "row-delete-form"),
+    ]
+    assert _row_buttons(page, approved) == [look]
