@@ -217,6 +217,16 @@ def csrf_token(html: str) -> str:
     return match.group(1) or match.group(2)
 
 
+VERSION_RE = re.compile(r'name="loaded_version"[^>]*value="(\d+)"|value="(\d+)"[^>]*name="loaded_version"')
+
+
+def loaded_version(html: str) -> str:
+    """The version an edit page was loaded at (its hidden field, sent back with the save)."""
+    match = VERSION_RE.search(html)
+    assert match, "no loaded_version in the page"
+    return match.group(1) or match.group(2)
+
+
 def login(client: FlaskClient, email: str, password: str) -> None:
     page = client.get("/login")
     response = client.post(

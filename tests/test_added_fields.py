@@ -25,7 +25,7 @@ from coop.report.data import build_report
 from coop.report.docx_out import report_to_docx
 from coop.seed.demo import MENTORING_FORMS
 
-from .conftest import csrf_token
+from .conftest import csrf_token, loaded_version
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
 
@@ -91,12 +91,11 @@ def _fill(app: Flask, client: Any, record_id: int, value: str) -> Any:
     url = f"/admin/eventexecution/edit/?id={record_id}"
     page = client.get(url)
     assert page.status_code == 200
-    version = page.text.split('name="loaded_version"')[1].split('value="')[1].split('"')[0]
     return client.post(
         url,
         data={
             "csrf_token": csrf_token(page.text),
-            "loaded_version": version,
+            "loaded_version": loaded_version(page.text),
             **data,
             "extra__" + key(app): value,
         },

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from coop import models as m
 from coop.extensions import db
 
-from .conftest import csrf_token
+from .conftest import csrf_token, loaded_version
 from .test_workflow import _event_id, _propose
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
@@ -135,14 +135,11 @@ def test_a_returned_event_is_visibly_returned_until_resubmitted(
 
     # The partner edits it as its own again and submits it anew.
     edit = partner.get(f"/admin/event/edit/?id={returned}")
-    version = re.search(r'name="loaded_version"[^>]*value="(\d+)"', edit.text) or re.search(
-        r'value="(\d+)"[^>]*name="loaded_version"', edit.text
-    )
     saved = partner.post(
         f"/admin/event/edit/?id={returned}",
         data={
             "csrf_token": csrf_token(edit.text),
-            "loaded_version": version.group(1) if version else "",
+            "loaded_version": loaded_version(edit.text),
             "school": ids["school31"],
             "title": "Экскурсия в лабораторию для 9-х классов",
             "timing_text": "апрель",

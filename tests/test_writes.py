@@ -15,7 +15,7 @@ from coop import tenancy
 from coop.access import AccessDenied
 from coop.extensions import db
 
-from .conftest import ACCOUNTS, csrf_token
+from .conftest import ACCOUNTS, csrf_token, loaded_version
 from .test_added_fields import _record_form
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
@@ -293,14 +293,12 @@ def test_a_save_over_a_newer_version_is_refused_naming_what_changed(
     first, second = school.get(url).text, school.get(url).text
 
     def save(page: str, results: str) -> Any:
-        version = re.search(r'name="loaded_version"[^>]*value="(\d+)"', page)
-        assert version is not None
         return school.post(
             url,
             data={
                 **data,
                 "csrf_token": csrf_token(page),
-                "loaded_version": version.group(1),
+                "loaded_version": loaded_version(page),
                 "results": results,
             },
         )
@@ -353,11 +351,12 @@ def test_a_tampered_version_is_refused_as_a_conflict(
 
     def save(version: str, **fields: str) -> Any:
         page = school.get(url).text
-        if not version:
-            found = re.search(r'name="loaded_version"[^>]*value="(\d+)"', page)
-            assert found is not None
-            version = found.group(1)
-        form = {**data, "csrf_token": csrf_token(page), "loaded_version": version, **fields}
+        form = {
+            **data,
+            "csrf_token": csrf_token(page),
+            "loaded_version": version or loaded_version(page),
+            **fields,
+        }
         return school.post(url, data=form)
 
     assert save("", results="Проведена экскурсия", parents_count="4").status_code == 302
