@@ -19,6 +19,7 @@ from coop import tenancy, trash, workflow
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
+from .test_labels import _view_of
 from .test_workflow import _form_fields
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
@@ -134,10 +135,7 @@ def test_a_partner_reads_no_added_field_of_a_record_it_reads_in_part(
 def test_a_views_edit_form_carries_the_version_it_was_loaded_at(app: Flask, ids: dict[str, int]) -> None:
     """On a view built here (the app's views were built before any test): the hidden field the
     edit conflict is judged by (SecuredModelView.update_model)."""
-    view_class = type(
-        next(v for v in app.extensions["admin"][0]._views if getattr(v, "model", None) is m.Programme)
-    )
-    view = view_class(m.Programme, endpoint="probe_programme")
+    view = type(_view_of(app, m.Programme))(m.Programme, endpoint="probe_programme")
     with app.test_request_context():
         with tenancy.as_system():
             admin = db.session.execute(select(m.User).filter_by(email=ACCOUNTS["admin"].email)).scalar_one()
@@ -185,9 +183,8 @@ def test_a_views_bulk_transitions_come_from_its_workflow(app: Flask) -> None:
     """On views built here (the app's were built before any test): a plan line's view gets a
     bulk action for each transition needing no comment, firing that transition; a partner's
     view, whose rows have no workflow, none."""
-    views = {v.model: v for v in app.extensions["admin"][0]._views if hasattr(v, "model")}
-    event = type(views[m.Event])(m.Event, endpoint="probe_event_actions")
-    partner = type(views[m.Partner])(m.Partner, endpoint="probe_partner_actions")
+    event = type(_view_of(app, m.Event))(m.Event, endpoint="probe_event_actions")
+    partner = type(_view_of(app, m.Partner))(m.Partner, endpoint="probe_partner_actions")
     expected = [t for t in workflow.EVENT.transitions if not t.comment_required]
     assert [t.name for t in expected] == ["submit", "approve", "cancel", "reopen"]
     with app.test_request_context():
