@@ -3,23 +3,27 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, g
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_login import login_user
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from coop import access, tenancy, trash, workflow
 from coop import models as m
-from coop import tenancy, trash, workflow
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
 from .test_labels import _view_of
+from .test_uploads import PDF
 from .test_workflow import _form_fields
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
@@ -229,3 +233,147 @@ def test_a_lists_row_buttons_are_those_its_user_may_press(
         ("delete", "Удалить запись", "row-delete-form"),
     ]
     assert _row_buttons(page, approved) == [look]
+
+
+@contextmanager
+def _signed_in(app: Flask, key: str) -> Iterator[m.User]:
+    """A request of the account key, for calling a view's methods as that person."""
+    with app.test_request_context():
+        with tenancy.as_system():
+            user = db.session.execute(select(m.User).filter_by(email=ACCOUNTS[key].email)).scalar_one()
+        login_user(user)
+        g.principal = user  # as each request's start sets it (coop/tenancy.py)
+        yield user
+
+
+def _agreements_of(school_id: int, partner_id: int | None = None) -> list[m.Agreement]:
+    query = select(m.Agreement).filter_by(school_id=school_id).order_by(m.Agreement.id)
+    if partner_id is not None:
+        query = query.filter_by(partner_id=partner_id)
+    return list(db.session.execute(query).scalars())
+
+
+def test_the_attach_form_is_offered_by_both_rules_on_the_row_itself(
+    app: Flask, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SecuredModelView.may_attach asks the table about the very row: may the user edit it,
+    and may they file on it. The demo's table grants both alike on a school's rows, so each
+    is narrowed here to refuse one agreement: that one alone loses the form."""
+    view = _view_of(app, m.Agreement)
+    with _signed_in(app, "school31"):
+        first, second, *_ = _agreements_of(ids["school31"])
+        assert view.may_attach(first) and view.may_attach(second)
+        not_second = access.Rule("not the second", lambda u, o: o is None or o.id != second.id)
+        for area, action in [("agreement", "edit"), ("storedfile", "create")]:
+            with monkeypatch.context() as patch:
+                patch.setitem(access.PERMISSIONS[area], action, access.PERMISSIONS[area][action] & not_second)
+                assert view.may_attach(first), (area, action)
+                assert not view.may_attach(second), (area, action)
+
+
+def test_no_file_is_attached_through_a_view_that_keeps_none(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """The administrator may edit a partner's card and may file on any row; the partners'
+    list keeps no files, so its attach door is shut."""
+    admin = client_as("admin")
+    token = csrf_token(admin.get("/admin/partner/").text)
+
+    def attach(url: str) -> int:
+        data = {"csrf_token": token, "file": (io.BytesIO(PDF), "Договор.pdf")}
+        return admin.post(url, data=data, content_type="multipart/form-data").status_code
+
+    assert attach(f"/admin/partner/attach/?id={ids['kemsu']}") == 403
+    with app.app_context(), tenancy.as_system():
+        assert db.session.execute(select(func.count()).select_from(m.StoredFile)).scalar_one() == 0
+        agreement = _agreements_of(ids["school31"])[0].id
+    assert attach(f"/admin/agreement/attach/?id={agreement}") == 302  # where files are kept
+    with app.app_context(), tenancy.as_system():
+        assert db.session.execute(select(func.count()).select_from(m.StoredFile)).scalar_one() == 1
+
+
+def test_a_partner_is_given_no_file_of_an_agreement_it_reads(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    """files_for answers for the page that asks it, the school's files to the school only."""
+    with app.app_context(), tenancy.as_system():
+        agreement = _agreements_of(ids["school31"], ids["kemsu"])[0].id
+    school = client_as("school31")
+    token = csrf_token(school.get(f"/admin/agreement/details/?id={agreement}").text)
+    data = {"csrf_token": token, "file": (io.BytesIO(PDF), "Договор.pdf")}
+    url = f"/admin/agreement/attach/?id={agreement}"
+    assert school.post(url, data=data, content_type="multipart/form-data").status_code == 302
+    view = _view_of(app, m.Agreement)
+    with _signed_in(app, "school31"):
+        row = db.session.get(m.Agreement, agreement)
+        assert [file.original_name for file in view.files_for(row)] == ["Договор.pdf"]
+    with _signed_in(app, "kemsu"):
+        row = db.session.get(m.Agreement, agreement)
+        assert row is not None  # the partner reads the agreement itself
+        assert view.files_for(row) == []
+        # Not only because the session would hide the school's files from the partner.
+        sa_event.remove(Session, "do_orm_execute", tenancy._scope_statement)
+        try:
+            assert view.files_for(row) == []
+        finally:
+            sa_event.listen(Session, "do_orm_execute", tenancy._scope_statement)
+
+
+def test_a_record_page_shows_the_newest_fifty_changes(
+    app: Flask, client_as: Any, ids: dict[str, int]
+) -> None:
+    event = _partner_event(app, ids, "draft")
+    with app.app_context(), tenancy.as_system():
+        row = db.session.get(m.Event, event)
+        for number in range(1, 56):
+            row.title = f"Лекция КемГУ, правка {number}"
+            db.session.commit()
+    page = client_as("school31").get(f"/admin/event/details/?id={event}").get_data(as_text=True)
+    history = page[page.index('class="table table-sm history-table"') :]
+    history = history[: history.index("</table>")]
+    titles = re.findall(r"правка (\d+)</div>", history)
+    # Each edit's row shows its new title; the creation's row (the 56th entry) is not shown.
+    assert titles == [str(number) for number in range(55, 5, -1)]
+    assert history.count("<tr>") == 1 + 50  # the header's row and fifty entries
+
+
+def test_a_list_offers_the_bulk_delete_to_whom_may_delete(client_as: Any) -> None:
+    assert "delete" in _offered(client_as("school31"))
+    assert "delete" not in _offered(client_as("coordinator"))  # reads every plan, deletes none
+
+
+def test_a_views_look_ups_are_named_for_their_fields_and_read_through_the_policy(
+    app: Flask, ids: dict[str, int]
+) -> None:
+    """On a view built here (the app's views were built before any test): each relation's
+    look-up answers to its field's name, with the rows the user may see."""
+    view = type(_view_of(app, m.Event))(m.Event, endpoint="probe_event_lookups")
+    with _signed_in(app, "school31"):
+        assert {name: loader.name for name, loader in view._form_ajax_refs.items()} == {
+            "school": "school",
+            "partner": "partner",
+            "programme": "programme",
+        }
+        schools = view._form_ajax_refs["school"].get_list("")
+        assert [row.id for row in schools] == [ids["school31"]]
+
+
+def test_a_views_filter_on_a_related_table_joins_it(app: Flask, ids: dict[str, int]) -> None:
+    """A filter on a column of another table (the school's town, on the plan) is joined as
+    Flask-Admin joins it: only a LinkedFilter goes without (SecuredModelView.handle_filter)."""
+    event_class = type(_view_of(app, m.Event))
+    by_town = type(
+        "ByTownView", (event_class,), {"column_filters": [sqla_filters.FilterEqual(m.School.city, "Город")]}
+    )
+    view = by_town(m.Event, endpoint="probe_event_by_town")
+    with app.app_context(), tenancy.as_system():
+        db.session.execute(update(m.School).filter_by(id=ids["gymnasium17"]).values(city="Кемерово"))
+        db.session.commit()
+        town = db.session.get(m.School, ids["school31"]).city
+        expected = set(
+            db.session.execute(select(m.Event.id).join(m.School).where(m.School.city == town)).scalars()
+        )
+        assert town != "Кемерово" and 0 < len(expected) < db.session.query(m.Event).count()
+    with _signed_in(app, "admin"):
+        count, rows = view.get_list(0, None, False, None, [(0, "city", town)], page_size=1000)
+        assert {row.id for row in rows} == expected and count == len(expected)
