@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import openpyxl
+import pytest
 from flask import Flask
 from flask_babel import lazy_gettext
 from sqlalchemy import func, select
@@ -80,6 +81,53 @@ def test_created_and_changed_name_the_people_as_the_history_does(
     assert f"Создано: {names[1]}, 21.11.2019 10:05" in partner_page
     assert "Изменено: Сотрудник, 22.11.2019 17:00" in partner_page
     assert names[0] not in partner_page
+
+
+CREATED = dt.datetime(2019, 11, 21, 3, 5, 1)  # 10:05 in the site's time zone (UTC+7)
+
+
+@pytest.mark.parametrize(
+    ("updated_at", "by_another", "changed"),
+    [
+        (dt.datetime(2019, 11, 22, 10, 0), False, "Изменено: {staff}, 22.11.2019 17:00"),
+        (dt.datetime(2019, 11, 21, 3, 5, 59), False, None),  # saved again within the minute
+        (dt.datetime(2019, 11, 21, 3, 5, 30), True, "Изменено: {other}, 21.11.2019 10:05"),
+    ],
+    ids=["later", "same-minute", "same-minute-by-another"],
+)
+def test_changed_is_said_once_the_row_changed_in_another_minute_or_by_another_person(
+    app: Flask,
+    client_as: Any,
+    fresh_db: None,
+    updated_at: dt.datetime | None,
+    by_another: bool,
+    changed: str | None,
+) -> None:
+    """«Изменено» after «Создано» when the row was saved again later than the minute it was
+    made in, or by someone else; a person without a name is named by their address."""
+    with app.app_context():
+        staff = db.session.execute(select(m.User).filter_by(email="school31@coop.example")).scalar_one()
+        other = m.User(email="deputy31@coop.example", name="", role="school", school_id=staff.school_id)
+        other.set_password("deputy31-password")
+        db.session.add(other)
+        db.session.flush()
+        event = (
+            db.session.execute(select(m.Event).filter_by(school_id=staff.school_id).order_by(m.Event.id))
+            .scalars()
+            .first()
+        )
+        event.created_by_id = staff.id
+        event.updated_by_id = other.id if by_another else staff.id
+        event.created_at, event.updated_at = CREATED, updated_at
+        event_id, names = event.id, {"staff": staff.name, "other": other.email}
+        db.session.commit()
+    page = _text(client_as("school31").get(f"/admin/event/details/?id={event_id}").text)
+    assert f"Создано: {names['staff']}, 21.11.2019 10:05" in page
+    if changed is None:
+        assert "Изменено:" not in page  # the history's own «Изменено» says what, not when
+    else:
+        assert changed.format(**names) in page
+        assert page.count("Изменено:") == 1
 
 
 def test_dates_read_dd_mm_yyyy_in_lists_details_and_exports(app: Flask, client_as: Any) -> None:

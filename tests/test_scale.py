@@ -22,6 +22,7 @@ from coop import access
 from coop import models as m
 from coop.extensions import db
 from coop.views import MENU, loading, pickers
+from coop.views import base as base_view
 from coop.views.base import SecuredModelView
 
 from .conftest import ACCOUNTS, csrf_token
@@ -362,6 +363,28 @@ def test_a_school_picker_is_a_look_up_past_the_few(
     partner = _school_field(client_as("kemsu").get("/admin/event/new/").text)
     assert partner and partner.startswith("<select") and "МБОУ «СОШ № 31»</option>" in partner
     assert _school_field(client_as("school31").get("/admin/event/new/").text) is None
+
+
+def test_a_school_picker_past_the_few_reads_one_school_more_not_all(
+    app: Flask, client_as: Any, few_listed: int, fresh_db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At national scale a form must not read every school to learn there are many: one past
+    the cap tells (SecuredModelView._fill_choices, loading.load_choices)."""
+    with app.app_context():
+        db.session.add(m.School(name="МБОУ «СОШ № 99» г. Новокузнецка", short_name="МБОУ «СОШ № 99»"))
+        db.session.commit()
+        assert db.session.execute(select(func.count()).select_from(m.School)).scalar_one() == 3
+    read: list[int] = []
+
+    def load_choices(models: list[type], up_to: dict[type, int] | None = None) -> Any:
+        found = loading.load_choices(models, up_to)
+        read.append(len(found.get(m.School, [])))
+        return found
+
+    monkeypatch.setattr(base_view, "load_choices", load_choices)
+    field = _school_field(client_as("admin").get("/admin/event/new/").text)
+    assert field and field.startswith("<input")  # a look-up
+    assert read == [few_listed + 1]
 
 
 @pytest.mark.parametrize("key", ["school31", "kemsu"])

@@ -30,6 +30,7 @@ pytestmark = pytest.mark.usefixtures("fresh_db")
 
 DELETED = "Запись успешно удалена."
 REFUSED = "У вас нет прав на это действие с данной записью."
+CONFIRM = "Вы уверены что хотите удалить эту запись?"  # Flask-Admin's own Russian, asked by the page's script
 
 
 @pytest.fixture
@@ -213,8 +214,8 @@ def _row_buttons(page: str, row_id: int) -> list[tuple[str, str, str]]:
         page,
     )
     deletes = re.findall(
-        rf'<button class="row-delete" form="([^"]+)" name="id" value="{row_id}" data-confirm="[^"]+" '
-        rf'title="([^"]*)" aria-label="\2">',
+        rf'<button class="row-delete" form="([^"]+)" name="id" value="{row_id}" '
+        rf'data-confirm="{re.escape(CONFIRM)}" title="([^"]*)" aria-label="\2">',
         page,
     )
     return [*links, *[("delete", title, form) for form, title in deletes]]
