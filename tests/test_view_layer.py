@@ -398,6 +398,11 @@ def test_a_views_filter_on_a_related_table_joins_it(app: Flask, ids: dict[str, i
     with _signed_in(app, "admin"):
         count, rows = view.get_list(0, None, False, None, [(0, "city", town)], page_size=1000)
         assert {row.id for row in rows} == expected and count == len(expected)
+        # Searched too: the search's joins and the filter's are one set.
+        with tenancy.as_system():
+            one = db.session.get(m.Event, min(expected))
+        count, rows = view.get_list(0, None, False, one.title, [(0, "city", town)], page_size=1000)
+        assert one.id in {row.id for row in rows} and {row.id for row in rows} <= expected
 
 
 def test_a_row_action_the_list_cannot_draw_is_refused_by_name(app: Flask) -> None:
@@ -438,3 +443,35 @@ def test_the_authors_are_named_to_whom_the_table_gives_their_column(
     given = dataclasses.replace(partners, fields=(*partners.fields, "user_email"))
     monkeypatch.setitem(access.VISIBILITY[m.History], access.PARTNER, given)
     assert changed_by() == name
+
+
+@pytest.mark.parametrize(
+    ("key", "author", "expected"),
+    [
+        ("admin", "system", ("Система", "10.0.0.7")),
+        ("kemsu", "system", ("Система", "")),
+        ("admin", "", ("Система", "10.0.0.7")),  # before the system was named in the history
+        ("admin", "guest@example.org", ("guest@example.org (по ссылке)", "10.0.0.7")),
+        ("kemsu", "guest@example.org", ("По ссылке", "")),
+        ("admin", "school31", ("school31@coop.example", "10.0.0.7")),
+        ("kemsu", "school31", ("Сотрудник", "")),
+        ("kemsu", "kemsu", ("kemsu@coop.example", "")),
+    ],
+)
+def test_a_history_entrys_author_as_each_reader_may_read_it(
+    app: Flask, key: str, author: str, expected: tuple[str, str]
+) -> None:
+    """The system, someone without an account acting by a link, a staff member, oneself: named
+    with the address they came from to whom the history's columns are given (the admin), and
+    no further than the policy lets a partner read."""
+    view = _view_of(app, m.Event)
+    with _signed_in(app, key):
+        user_id, email = None, author
+        if author in ACCOUNTS:
+            with tenancy.as_system():
+                account = db.session.execute(
+                    select(m.User).filter_by(email=ACCOUNTS[author].email)
+                ).scalar_one()
+            user_id, email = account.id, account.email
+        entry = m.History(user_id=user_id, user_email=email, ip="10.0.0.7", table_name="events", row_id=1)
+        assert view.history_author(entry) == expected
