@@ -11,16 +11,20 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from flask import Flask, g
+from flask import Flask, g, get_flashed_messages
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.model.template import LinkRowAction
 from flask_login import login_user
 from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from wtforms.validators import ValidationError
 
-from coop import access, tenancy, trash, workflow
+from coop import access, added_fields, tenancy, trash, workflow
 from coop import models as m
+from coop.access import AccessDenied
 from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token
@@ -475,3 +479,39 @@ def test_a_history_entrys_author_as_each_reader_may_read_it(
             user_id, email = account.id, account.email
         entry = m.History(user_id=user_id, user_email=email, ip="10.0.0.7", table_name="events", row_id=1)
         assert view.history_author(entry) == expected
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (AccessDenied("event.edit: row of own school"), "У вас нет прав на это действие с данной записью."),
+        (added_fields.FieldValueError("Поле «Часы профминимума»: введите целое число."), None),
+        (
+            IntegrityError("INSERT INTO schools …", {}, Exception("UNIQUE constraint failed: schools.name")),
+            "Запись не сохранена: такое значение уже есть или не заполнено обязательное поле.",
+        ),
+        (
+            StaleDataError("UPDATE statement on table 'events' expected to update 1 row(s); 0 were matched."),
+            "Запись тем временем изменил другой пользователь. Обновите страницу и повторите попытку.",
+        ),
+        (ValidationError("Укажите дату."), None),  # Flask-Admin's own
+    ],
+    ids=["refused", "added-field", "integrity", "stale", "validation"],
+)
+def test_a_save_that_fails_says_why_as_an_error_and_never_in_sql(
+    app: Flask, error: Exception, message: str | None
+) -> None:
+    """What create, edit and delete raise (SecuredModelView.handle_view_exception): each said
+    in Russian as an error, the database's own words never; None: the error's own text."""
+    view = _view_of(app, m.Event)
+    with _signed_in(app, "school31"):
+        assert view.handle_view_exception(error) is True
+        assert get_flashed_messages(with_categories=True) == [("error", message or str(error))]
+
+
+def test_any_other_failure_of_a_save_is_left_to_flask_admin(app: Flask) -> None:
+    """Not handled: Flask-Admin then says its own «Не удалось…» and logs the error."""
+    view = _view_of(app, m.Event)
+    with _signed_in(app, "school31"):
+        assert view.handle_view_exception(ValueError("что-то иное")) is False
+        assert get_flashed_messages() == []

@@ -17,6 +17,7 @@ from coop.extensions import db
 
 from .conftest import ACCOUNTS, csrf_token, loaded_version
 from .test_added_fields import _record_form
+from .test_journeys_workflow import _flashes
 
 pytestmark = pytest.mark.usefixtures("fresh_db")
 
@@ -235,8 +236,31 @@ def test_malformed_row_ids_in_an_action_get_a_message(app: Flask, client_as: Any
         "/admin/event/action/", data={"csrf_token": token, "action": "delete", "rowid": [rowid]}
     )
     assert response.status_code == 302
-    assert "Выбор недействителен" in client.get(response.headers["Location"]).get_data(as_text=True)
+    said = _flashes(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert said == [("danger", "Выбор недействителен: обновите список и повторите.")]
     assert _count(app, m.Event) == before
+
+
+@pytest.mark.parametrize("action", ["workflow_approve", "delete", "no_such_action"])
+def test_an_action_its_user_may_not_fire_or_that_is_none_does_nothing(
+    app: Flask, client_as: Any, ids: dict[str, int], action: str
+) -> None:
+    """The coordinator reads every plan and approves and deletes none: an action posted all
+    the same (or one no list offers) changes nothing and lands back on the list."""
+    with app.app_context():
+        submitted = db.session.execute(select(m.Event).filter_by(school_id=ids["school31"])).scalars().first()
+        submitted.state = "submitted"
+        db.session.commit()
+        event_id = submitted.id
+    client = client_as("coordinator")
+    token = csrf_token(client.get("/admin/event/").text)
+    response = client.post(
+        "/admin/event/action/", data={"csrf_token": token, "action": action, "rowid": [str(event_id)]}
+    )
+    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/event/")
+    with app.app_context():
+        row = db.session.get(m.Event, event_id)
+        assert row.state == "submitted" and row.deleted_at is None
 
 
 def test_an_unreadable_timing_is_kept_and_takes_months_set_by_hand(app: Flask, client_as: Any) -> None:
