@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
 import re
@@ -515,3 +516,18 @@ def test_any_other_failure_of_a_save_is_left_to_flask_admin(app: Flask) -> None:
     with _signed_in(app, "school31"):
         assert view.handle_view_exception(ValueError("что-то иное")) is False
         assert get_flashed_messages() == []
+
+
+def test_a_lists_csv_export_is_its_rows_whole(app: Flask, client_as: Any) -> None:
+    """The export is read inside the request (SecuredModelView._export_csv) and sent whole: a
+    header of the list's labels, then one line a school, nothing between them."""
+    response = client_as("admin").get("/admin/school/export/csv/")
+    assert response.status_code == 200
+    header, *lines = csv.reader(io.StringIO(response.get_data(as_text=True)))
+    view = _view_of(app, m.School)
+    with app.test_request_context():
+        assert header == [str(label) for _name, label in view._export_columns]
+    with app.app_context(), tenancy.as_system():
+        schools = db.session.execute(select(m.School.short_name, m.School.name).order_by(m.School.id)).all()
+    short, name = header.index("Краткое наименование"), header.index("Полное наименование")
+    assert sorted((line[short], line[name]) for line in lines) == sorted(tuple(row) for row in schools)

@@ -246,7 +246,7 @@ def test_an_action_its_user_may_not_fire_or_that_is_none_does_nothing(
     app: Flask, client_as: Any, ids: dict[str, int], action: str
 ) -> None:
     """The coordinator reads every plan and approves and deletes none: an action posted all
-    the same (or one no list offers) changes nothing and lands back on the list."""
+    the same (or one no list offers) changes nothing and lands back on the list it came from."""
     with app.app_context():
         submitted = db.session.execute(select(m.Event).filter_by(school_id=ids["school31"])).scalars().first()
         submitted.state = "submitted"
@@ -254,10 +254,10 @@ def test_an_action_its_user_may_not_fire_or_that_is_none_does_nothing(
         event_id = submitted.id
     client = client_as("coordinator")
     token = csrf_token(client.get("/admin/event/").text)
-    response = client.post(
-        "/admin/event/action/", data={"csrf_token": token, "action": action, "rowid": [str(event_id)]}
-    )
-    assert response.status_code == 302 and response.headers["Location"].endswith("/admin/event/")
+    back = "/admin/event/?page_size=100"
+    data = {"csrf_token": token, "action": action, "rowid": [str(event_id)], "url": back}
+    response = client.post("/admin/event/action/", data=data)
+    assert response.status_code == 302 and response.headers["Location"] == back
     with app.app_context():
         row = db.session.get(m.Event, event_id)
         assert row.state == "submitted" and row.deleted_at is None
