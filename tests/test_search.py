@@ -26,6 +26,9 @@ from coop.search import fold, fold_text
 from coop.views import loading
 from coop.views.base import SecuredModelView
 
+from . import test_fulltext as fulltext
+from .test_labels import _view_of
+
 
 def _found(client: FlaskClient, endpoint: str = "event", **args: Any) -> set[int]:
     """The rows a list page shows (every row on one page) for these query arguments."""
@@ -320,3 +323,23 @@ def test_a_list_outside_the_index_searches_its_own_columns(app: Flask, client_as
     with app.app_context():
         expected = set(db.session.execute(select(m.User.id).where(m.User.email.like("school31@%"))).scalars())
     assert len(expected) == 1 and found == expected
+
+
+def test_a_searched_list_puts_the_best_match_first_unless_sorted_by_a_column(
+    app: Flask, client_as: Any, ids: dict[str, int], fresh_db: None
+) -> None:
+    """Searched, a list is in the order of relevance (a title's match before a description's,
+    whatever their age); sorted by a column, in that column's order, either way."""
+    fulltext._add_event(app, ids, "Встреча с астрономом", description="Потом планетарий")  # the older
+    fulltext._add_event(app, ids, "Планетарий для пятиклассников")
+    client = client_as("school31")
+
+    def titles(**args: Any) -> list[str]:
+        return [
+            re.sub(r"<[^>]+>", "", title) for title in fulltext._list_titles(client, "планетарий", **args)
+        ]
+
+    assert titles() == ["Планетарий для пятиклассников", "Встреча с астрономом"]
+    by_title = [name for name, _label in _view_of(app, m.Event)._list_columns].index("title")
+    assert titles(sort=by_title) == ["Встреча с астрономом", "Планетарий для пятиклассников"]
+    assert titles(sort=by_title, desc=1) == ["Планетарий для пятиклассников", "Встреча с астрономом"]
