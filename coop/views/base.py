@@ -578,7 +578,7 @@ class SecuredModelView(SecuredMixin, ModelView):
         query, joins, relevance = self.get_query(), cast(dict[str, Any], {}), None
         if self._search_supported and search:
             query, joins, relevance = self._searched(query, joins, search)
-        if filters and self._filters:  # none for a reader of some fields only (_filters)
+        if filters and self._filters and self.readable_fields() is None:
             query, _, joins, _ = self._apply_filters(query, None, joins, {}, filters)
         page_size = self.page_size if page_size is None else page_size
         offset = (page or 0) * (page_size or 0)
