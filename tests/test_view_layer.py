@@ -24,10 +24,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms.validators import ValidationError
 
-from coop import access, added_fields, tenancy, trash, workflow
+from coop import access, added_fields, labels, tenancy, trash, workflow
 from coop import models as m
 from coop.access import AccessDenied
 from coop.extensions import db
+from coop.views import loading
 
 from .conftest import ACCOUNTS, csrf_token
 from .test_labels import _view_of
@@ -586,3 +587,65 @@ def test_a_deep_page_of_a_list_in_another_order_than_its_ids_counts_every_row(ap
     with _signed_in(app, "admin"):
         count, rows = view.get_list(1, None, False, None, [], page_size=20)
         assert every > 40 and len(rows) == 20 and count == every  # a full page, not the last
+
+
+def test_a_views_details_leave_out_the_bookkeeping_columns(app: Flask) -> None:
+    """On a view built here (its details columns are worked out as it is built): a school's
+    card, whose view lists no details of its own, shows its fields, not its version, trash or
+    who-and-when (the page's one line says those)."""
+    view = type(_view_of(app, m.School))(m.School, endpoint="probe_school_details")
+    shown = [name for name, _label in view._details_columns]
+    bookkeeping = [c.key for c in m.School.__mapper__.column_attrs if labels.is_bookkeeping(m.School, c.key)]
+    assert {"version", "deleted_at", "created_at", "updated_by_id"} <= set(bookkeeping)
+    assert {"name", "short_name", "city"} <= set(shown)
+    assert not set(shown) & set(bookkeeping)
+
+
+def test_a_view_may_name_its_eager_loads_by_attribute_or_by_name(app: Flask) -> None:
+    """Flask-Admin's column_select_related_list takes either; a list loads both with its rows."""
+    by_name = type(
+        "ByNameView",
+        (type(_view_of(app, m.Event)),),
+        {"column_select_related_list": ["school", m.Event.partner]},
+    )
+    view = by_name(m.Event, endpoint="probe_event_by_name")
+    with _signed_in(app, "admin"):
+        _count, rows = view.get_list(0, None, False, None, [], page_size=20)
+        assert rows
+        with _statements() as said:
+            names = [(row.school.short_name, row.partner and row.partner.short_name) for row in rows]
+        assert said == [] and all(school for school, _partner in names)
+
+
+def test_a_rows_page_loads_the_relations_it_shows_with_the_row(app: Flask, ids: dict[str, int]) -> None:
+    """get_one loads each relation the form and details show in the row's own statements
+    (SecuredModelView._row_loads): reading them asks the database nothing more."""
+    view = _view_of(app, m.Event)
+    shown = {*(view.form_columns or ()), *(name for name, _label in view._details_columns)}
+    relations = sorted(name for name in shown if loading.relationship_of(m.Event, name) is not None)
+    assert {"school", "partner", "programme"} <= set(relations)
+    with app.app_context(), tenancy.as_system():
+        event_id = (
+            db.session.execute(select(m.Event.id).filter_by(school_id=ids["school31"])).scalars().first()
+        )
+    with _signed_in(app, "admin"):
+        row = view.get_one(str(event_id))
+        with _statements() as said:
+            for name in relations:
+                getattr(row, name)
+        assert said == []
+
+
+@contextmanager
+def _statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block."""
+    said: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        said.append(statement)
+
+    sa_event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield said
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", note)
