@@ -649,3 +649,41 @@ def _statements() -> Iterator[list[str]]:
         yield said
     finally:
         sa_event.remove(db.engine, "before_cursor_execute", note)
+
+
+@pytest.mark.parametrize("desc", [0, 1])
+def test_a_lists_export_is_in_the_lists_order(app: Flask, client_as: Any, desc: int) -> None:
+    """An export reads every row (no page): in the order the list is sorted by."""
+    by_title = [name for name, _label in _view_of(app, m.Event)._list_columns].index("title")
+    with app.app_context(), tenancy.as_system():
+        title = m.Event.title.desc() if desc else m.Event.title
+        every = list(db.session.execute(select(m.Event.title).order_by(title, m.Event.id)).scalars())
+    response = client_as("admin").get(f"/admin/event/export/csv/?sort={by_title}&desc={desc}")
+    header, *lines = csv.reader(io.StringIO(response.get_data(as_text=True)))
+    with app.test_request_context():
+        column = header.index(str(labels.labels_of(m.Event)["title"]))
+    assert [line[column] for line in lines] == every
+
+
+def test_a_page_past_the_end_counts_the_rows_there_are(app: Flask) -> None:
+    view = _view_of(app, m.School)
+    with _signed_in(app, "admin"):
+        count, rows = view.get_list(10, None, False, None, [], page_size=20)
+        assert rows == [] and count == 2  # the demo's two schools, not the 200 before the page
+
+
+def test_a_views_list_asked_not_to_run_gives_its_count_and_query(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """get_list(execute=False), as Flask-Admin's: the count and the page's query, not run;
+    the count capped as a list's is (the search's lower cap only for a search)."""
+    monkeypatch.setattr(loading, "SEARCH_COUNT_CAP", 5)
+    view = _view_of(app, m.Event)
+    with app.app_context(), tenancy.as_system():
+        every = db.session.execute(select(func.count()).select_from(m.Event)).scalar_one()
+    with _signed_in(app, "admin"):
+        count, query = view.get_list(1, None, False, None, [], execute=False, page_size=20)
+        assert every > 40 and count == every
+        assert [row.id for row in query.all()] == [
+            row.id for row in view.get_list(1, None, False, None, [], page_size=20)[1]
+        ]
