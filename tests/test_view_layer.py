@@ -687,3 +687,23 @@ def test_a_views_list_asked_not_to_run_gives_its_count_and_query(
         assert [row.id for row in query.all()] == [
             row.id for row in view.get_list(1, None, False, None, [], page_size=20)[1]
         ]
+
+
+@pytest.mark.parametrize("execute", [True, False])
+def test_a_searched_lists_count_stops_at_the_searchs_cap(
+    app: Flask, ids: dict[str, int], monkeypatch: pytest.MonkeyPatch, execute: bool
+) -> None:
+    """A search's hits are counted up to SEARCH_COUNT_CAP past the page (a lower bound, said
+    «more than»), a list's rows up to COUNT_CAP: ranking every hit would cost more."""
+    with app.app_context(), tenancy.as_system():
+        for number in range(10):
+            event = m.Event(school_id=ids["school31"], partner_id=ids["kemsu"], title=f"Звездочёт {number}")
+            db.session.add(event)
+        db.session.commit()
+    monkeypatch.setattr(loading, "SEARCH_COUNT_CAP", 5)
+    view = _view_of(app, m.Event)
+    with _signed_in(app, "admin"):
+        count, _rows = view.get_list(0, None, False, "звездочёт", [], execute=execute, page_size=2)
+        assert isinstance(count, loading.CappedCount) and count == 6  # «more than 5»
+        count, _rows = view.get_list(0, None, False, None, [], execute=execute, page_size=2)
+        assert not isinstance(count, loading.CappedCount)
