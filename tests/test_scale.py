@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from coop import access
 from coop import models as m
@@ -42,21 +41,6 @@ SMALL_TABLES = {m.School, *m.CATALOGS, m.ChoiceList}
 
 def _views(app: Flask) -> list[SecuredModelView]:
     return [v for v in app.extensions["admin"][0]._views if isinstance(v, SecuredModelView)]
-
-
-@pytest.fixture
-def statements(app: Flask) -> Iterator[list[str]]:
-    """The SQL the requests inside the test send."""
-    sent: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield sent
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
