@@ -27,7 +27,7 @@ from coop.views import loading
 from coop.views.base import SecuredModelView
 
 from . import test_fulltext as fulltext
-from .test_labels import _view_of
+from .test_view_layer import list_column
 
 
 def _found(client: FlaskClient, endpoint: str = "event", **args: Any) -> set[int]:
@@ -340,6 +340,6 @@ def test_a_searched_list_puts_the_best_match_first_unless_sorted_by_a_column(
         ]
 
     assert titles() == ["Планетарий для пятиклассников", "Встреча с астрономом"]
-    by_title = [name for name, _label in _view_of(app, m.Event)._list_columns].index("title")
+    by_title = list_column(app, m.Event, "title")
     assert titles(sort=by_title) == ["Встреча с астрономом", "Планетарий для пятиклассников"]
     assert titles(sort=by_title, desc=1) == ["Планетарий для пятиклассников", "Встреча с астрономом"]
